@@ -1,0 +1,77 @@
+// Build pipeline: schema -> standalone validator, then the CLI bundle and the test bundles.
+// Validators are compiled here, once, so that no ocirt invocation pays for schema compilation.
+import { build } from 'esbuild';
+import { mkdirSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const gen = join(root, 'build', 'gen');
+mkdirSync(gen, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: false,
+  logLevel: 'warning',
+  // The .node addon is loaded at run time through createRequire (src/native.ts).
+  external: ['*.node'],
+  banner: { js: "import { createRequire as __ocirtCreateRequire } from 'node:module'; const require = __ocirtCreateRequire(import.meta.url);" },
+};
+
+// 1. Generate the standalone validators (src/spec/gen-validators.ts writes into build/gen).
+const genScript = join(root, 'src', 'spec', 'gen-validators.ts');
+if (existsSync(genScript)) {
+  const out = join(root, 'build', 'tools', 'gen-validators.mjs');
+  await build({ ...common, entryPoints: [genScript], outfile: out, external: [] });
+  const mod = await import(pathToFileURL(out).href);
+  await mod.main(gen);
+}
+
+// 2. The CLI: one entry file, commands split into chunks loaded on demand.
+await build({
+  ...common,
+  entryPoints: { ocirt: join(root, 'src', 'cli', 'main.ts') },
+  outdir: join(root, 'dist'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  minifySyntax: true,
+  define: { OCIRT_BUILD_COMMIT: JSON.stringify(process.env.OCIRT_COMMIT ?? gitCommit()) },
+});
+
+// 3. Tests: each test/**/*.test.ts becomes build/test/**/*.test.mjs for `node --test`.
+const tests = [];
+const walk = (d) => {
+  for (const e of readdirSync(d)) {
+    const p = join(d, e);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (e.endsWith('.test.ts')) tests.push(p);
+  }
+};
+if (existsSync(join(root, 'test'))) walk(join(root, 'test'));
+if (tests.length) {
+  await build({
+    ...common,
+    entryPoints: tests,
+    outdir: join(root, 'build', 'test'),
+    outbase: join(root, 'test'),
+    outExtension: { '.js': '.mjs' },
+    external: ['*.node', 'fast-check'],
+    define: { OCIRT_BUILD_COMMIT: '"test"' },
+  });
+}
+writeFileSync(join(root, 'build', 'BUILD_INFO'), `built ${tests.length} test files\n`);
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}

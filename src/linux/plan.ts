@@ -1,0 +1,169 @@
+// The LaunchPlan: everything the native executor needs to turn a validated config into a running
+// container, decided in TypeScript before any process is created. Plain data only: numbers,
+// strings, bigints and arrays, so a plan can be snapshot-tested without root and encoded for the
+// init stub (src/linux/encode.ts) without interpretation.
+//
+// Every item that can fail in the executor carries `field`: the JSON pointer of the config value it
+// came from ("" for runtime defaults), so a failure names what the user has to change.
+
+export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface NamespaceJoin {
+  type: NamespaceType;
+  /** absolute host path of the namespace file, e.g. /proc/123/ns/net */
+  path: string;
+  /** CLONE_NEW* constant passed to setns as nstype */
+  nstype: number;
+  field: string;
+}
+
+export interface UserNamespaceSetup {
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /**
+   * How the parent writes the maps: 'direct' writes /proc/<pid>/{uid,gid}_map itself (root, or an
+   * unprivileged caller mapping only its own ids), 'helpers' runs newuidmap/newgidmap.
+   */
+  writer: 'direct' | 'helpers';
+  /** write "deny" to /proc/<pid>/setgroups before gid_map (required for an unprivileged writer) */
+  denySetgroups: boolean;
+}
+
+export interface MountStep {
+  field: string;
+  /** host path for binds (resolved against the bundle), or the fs source ("proc", "tmpfs", ...) */
+  source: string;
+  /** absolute path inside the container; the executor resolves it inside the rootfs */
+  destination: string;
+  /** filesystem type; "" for bind mounts */
+  fstype: string;
+  /** MS_* flags for the mount(2) call itself (MS_BIND|MS_REC for binds) */
+  flags: number;
+  /**
+   * MS_* flags applied with a MS_REMOUNT|MS_BIND after a bind mount (ro, nosuid, nodev, noexec,
+   * atime flags); 0 when no remount is needed. The executor adds the flags the kernel locks for
+   * mounts that came from a more privileged user namespace.
+   */
+  remountFlags: number;
+  /** each entry is applied by its own mount(2) call after the mount, e.g. MS_PRIVATE|MS_REC */
+  propagation: number[];
+  /** mount data string, e.g. "mode=755,size=65536k" */
+  data: string;
+  /** what to create at the destination when it is missing */
+  createAs: 'dir' | 'file';
+  /**
+   * Used when the mount(2) fails with EPERM/EBUSY/EINVAL inside a user namespace (rootless sysfs,
+   * cgroup, mqueue): bind this host path instead, recursively, with remountFlags.
+   */
+  fallbackBindSource?: string;
+  /** MOUNT_ATTR_* flags to apply recursively with mount_setattr (e.g. "rro"); 0 for none */
+  recursiveAttrSet: number;
+  recursiveAttrClear: number;
+}
+
+export interface DeviceStep {
+  field: string;
+  /** absolute path inside the container */
+  path: string;
+  /** S_IFCHR, S_IFBLK or S_IFIFO combined with the permission bits */
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+  /** bind-mount the host's node instead of mknod (rootless: mknod is not allowed in a userns) */
+  bindFromHost: boolean;
+}
+
+export interface SymlinkStep {
+  /** absolute path inside the container */
+  link: string;
+  target: string;
+}
+
+export interface Rlimit {
+  field: string;
+  /** RLIMIT_* number */
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface CapabilitySets {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+export interface Sysctl {
+  field: string;
+  /** path under /proc/sys, e.g. net/ipv4/ip_forward */
+  path: string;
+  value: string;
+}
+
+export interface ProcessPlan {
+  args: string[];
+  env: string[];
+  /** absolute path inside the container */
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** undefined: leave the umask as inherited (0022 for the init) */
+  umask?: number;
+  capabilities: CapabilitySets;
+  noNewPrivileges: boolean;
+  rlimits: Rlimit[];
+  oomScoreAdj?: number;
+  /** allocate a pty inside the container and send its master over consoleSocket */
+  terminal: boolean;
+  /** fds 3..3+preserveFds-1 of the caller stay open in the container */
+  preserveFds: number;
+}
+
+export interface LaunchPlan {
+  /** CLONE_NEW* flags given to clone3: the namespaces created with the init process */
+  cloneFlags: number;
+  /** namespaces joined by path, in order (a user namespace first) */
+  joins: NamespaceJoin[];
+  /** CLONE_NEW* flags unshared after the joins (used when a user namespace is joined by path) */
+  unshareFlags: number;
+  /** joining a pid namespace by path only affects children: the init forks once after setns */
+  forkAfterJoin: boolean;
+  /** present when the plan creates a user namespace; the parent writes the maps */
+  userns?: UserNamespaceSetup;
+  hostname?: string;
+  domainname?: string;
+
+  /** absolute host path of the rootfs */
+  rootfs: string;
+  /** MS_* propagation applied recursively to "/" in the new mount namespace first */
+  rootPropagation: number;
+  /** propagation of the rootfs mount itself after the bind (rootfsPropagation), 0 for none */
+  rootfsPropagation: number;
+  noPivot: boolean;
+  readonlyRoot: boolean;
+  mounts: MountStep[];
+  devices: DeviceStep[];
+  symlinks: SymlinkStep[];
+  maskedPaths: { field: string; path: string }[];
+  readonlyPaths: { field: string; path: string }[];
+  sysctls: Sysctl[];
+
+  process: ProcessPlan;
+  /** join a fresh session keyring (unless --no-new-keyring) */
+  newSessionKeyring: boolean;
+  /** host path of the exec fifo the init blocks on before execve; absent for `run` without create split */
+  execFifo?: string;
+  /** host path of the unix socket that receives the pty master (process.terminal) */
+  consoleSocket?: string;
+}
