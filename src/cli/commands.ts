@@ -1,0 +1,226 @@
+// The command table: every subcommand's flags, positionals and help, as data. main.ts turns it
+// into yargs commands; the implementation module is imported only when the command runs, so
+// `ocirt state` never loads the validator or the addon.
+import type { CommandModule } from './context.js';
+
+export interface FlagSpec {
+  type: 'string' | 'boolean' | 'number' | 'array';
+  alias?: string;
+  describe: string;
+  default?: unknown;
+  choices?: string[];
+}
+
+export interface CommandSpec {
+  name: string;
+  /** positionals in yargs syntax, e.g. "<container-id> [signal]" */
+  positionals: string;
+  describe: string;
+  flags: Record<string, FlagSpec>;
+  examples: [string, string][];
+  load: () => Promise<CommandModule>;
+}
+
+const bundle: FlagSpec = {
+  type: 'string',
+  alias: 'b',
+  describe: 'path to the root of the bundle directory (default: the current directory)',
+};
+const consoleSocket: FlagSpec = {
+  type: 'string',
+  describe: 'path to an AF_UNIX socket which will receive the file descriptor of the pty master',
+};
+const pidFile: FlagSpec = { type: 'string', describe: 'file to write the process id to' };
+const preserveFds: FlagSpec = {
+  type: 'number',
+  default: 0,
+  describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N)',
+};
+const createFlags: Record<string, FlagSpec> = {
+  bundle,
+  'console-socket': consoleSocket,
+  'pid-file': pidFile,
+  'no-pivot': { type: 'boolean', default: false, describe: 'do not use pivot_root; move the rootfs onto / and chroot' },
+  'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' },
+  'preserve-fds': preserveFds,
+};
+
+const notYet = (name: string) => async (): Promise<CommandModule> => ({
+  run: () => {
+    process.stderr.write(`ocirt: ${name}: not implemented yet\n`);
+    return 1;
+  },
+});
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'create',
+    positionals: '<container-id>',
+    describe: 'create a container from a bundle; the process waits until `start`',
+    flags: createFlags,
+    examples: [['$0 create -b /path/to/bundle mycontainer', 'create "mycontainer" from the bundle']],
+    load: notYet('create'),
+  },
+  {
+    name: 'start',
+    positionals: '<container-id>',
+    describe: 'run the user process of a created container',
+    flags: {},
+    examples: [['$0 start mycontainer', 'release the waiting container process']],
+    load: notYet('start'),
+  },
+  {
+    name: 'run',
+    positionals: '<container-id>',
+    describe: 'create and start a container; waits for it and exits with its exit code unless --detach',
+    flags: {
+      ...createFlags,
+      detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the container process' },
+      keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
+    },
+    examples: [['$0 run -b bundle demo', 'run the bundle in the foreground as container "demo"']],
+    load: notYet('run'),
+  },
+  {
+    name: 'state',
+    positionals: '<container-id>',
+    describe: 'print the runtime-spec state of a container as JSON',
+    flags: {},
+    examples: [['$0 state mycontainer', 'show status, pid and bundle']],
+    load: notYet('state'),
+  },
+  {
+    name: 'kill',
+    positionals: '<container-id> [signal]',
+    describe: 'send a signal (default SIGTERM) to the container process',
+    flags: { all: { type: 'boolean', alias: 'a', default: false, describe: 'send the signal to all processes in the container' } },
+    examples: [
+      ['$0 kill mycontainer KILL', 'send SIGKILL'],
+      ['$0 kill mycontainer 9', 'the same, by number'],
+    ],
+    load: notYet('kill'),
+  },
+  {
+    name: 'delete',
+    positionals: '<container-id>',
+    describe: 'delete a stopped container and everything create made for it',
+    flags: { force: { type: 'boolean', alias: 'f', default: false, describe: 'kill the container first if it is running' } },
+    examples: [['$0 delete -f mycontainer', 'kill and delete']],
+    load: notYet('delete'),
+  },
+  {
+    name: 'list',
+    positionals: '',
+    describe: 'list the containers under --root',
+    flags: {
+      format: { type: 'string', alias: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' },
+      quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print only the container ids' },
+    },
+    examples: [['$0 list -f json', 'machine-readable list']],
+    load: notYet('list'),
+  },
+  {
+    name: 'exec',
+    positionals: '<container-id> [command..]',
+    describe: 'run an additional process in a running container',
+    flags: {
+      'console-socket': consoleSocket,
+      cwd: { type: 'string', describe: 'current working directory in the container' },
+      env: { type: 'array', alias: 'e', describe: 'set environment variables (KEY=VALUE)' },
+      tty: { type: 'boolean', alias: 't', default: false, describe: 'allocate a pseudo-TTY' },
+      user: { type: 'string', alias: 'u', describe: 'UID[:GID] to run as' },
+      'additional-gids': { type: 'array', alias: 'g', describe: 'additional gids' },
+      process: { type: 'string', alias: 'p', describe: 'path to a process.json' },
+      detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the process' },
+      'pid-file': pidFile,
+      'process-label': { type: 'string', describe: 'SELinux label for the process' },
+      apparmor: { type: 'string', describe: 'AppArmor profile for the process' },
+      'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs for the process' },
+      cap: { type: 'array', alias: 'c', describe: 'add a capability to the bounding set' },
+      'preserve-fds': preserveFds,
+      cgroup: { type: 'string', describe: 'run the process in a sub-cgroup' },
+      'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
+    },
+    examples: [['$0 exec mycontainer ps', 'run ps in the container']],
+    load: notYet('exec'),
+  },
+  {
+    name: 'ps',
+    positionals: '<container-id> [ps-options..]',
+    describe: 'list the processes running in a container',
+    flags: { format: { type: 'string', alias: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
+    examples: [['$0 ps -f json mycontainer', 'pids as a JSON array']],
+    load: notYet('ps'),
+  },
+  {
+    name: 'pause',
+    positionals: '<container-id>',
+    describe: 'freeze all processes of a container',
+    flags: {},
+    examples: [['$0 pause mycontainer', 'freeze it']],
+    load: notYet('pause'),
+  },
+  {
+    name: 'resume',
+    positionals: '<container-id>',
+    describe: 'thaw a paused container',
+    flags: {},
+    examples: [['$0 resume mycontainer', 'thaw it']],
+    load: notYet('resume'),
+  },
+  {
+    name: 'update',
+    positionals: '<container-id>',
+    describe: 'update the cgroup resource limits of a container',
+    flags: {
+      resources: { type: 'string', alias: 'r', describe: 'path to a JSON file with linux.resources ("-" for stdin)' },
+      memory: { type: 'string', describe: 'memory limit (in bytes)' },
+      'pids-limit': { type: 'number', describe: 'maximum number of pids' },
+      'cpu-quota': { type: 'number', describe: 'CPU CFS quota (µs)' },
+      'cpu-period': { type: 'number', describe: 'CPU CFS period (µs)' },
+    },
+    examples: [['$0 update --pids-limit 100 mycontainer', 'limit the number of processes']],
+    load: notYet('update'),
+  },
+  {
+    name: 'events',
+    positionals: '<container-id>',
+    describe: 'display container events and resource statistics',
+    flags: {
+      interval: { type: 'string', default: '5s', describe: 'interval between stats' },
+      stats: { type: 'boolean', default: false, describe: 'print stats once and exit' },
+    },
+    examples: [['$0 events --stats mycontainer', 'one stats snapshot']],
+    load: notYet('events'),
+  },
+  {
+    name: 'features',
+    positionals: '',
+    describe: 'print the features this runtime supports as JSON (runtime-spec features.md)',
+    flags: {},
+    examples: [['$0 features', 'show supported namespaces, capabilities, mount options']],
+    load: notYet('features'),
+  },
+  {
+    name: 'spec',
+    positionals: '',
+    describe: 'write a default config.json into the bundle directory',
+    flags: {
+      bundle,
+      rootless: { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' },
+    },
+    examples: [
+      ['$0 spec', 'write ./config.json for a root container'],
+      ['$0 spec --rootless -b mybundle', 'write mybundle/config.json for an unprivileged user'],
+    ],
+    load: () => import('./spec.js'),
+  },
+  {
+    name: 'validate',
+    positionals: '',
+    describe: 'check a bundle (config.json and rootfs) and report every problem at once',
+    flags: { bundle },
+    examples: [['$0 validate -b mybundle', 'list all problems with their JSON path and line:column']],
+    load: () => import('./validate.js'),
+  },
+];

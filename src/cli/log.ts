@@ -1,0 +1,39 @@
+// The --log file: runc writes one line per message, as text or JSON lines
+// {"level","msg","time"}; engines (conmon, containerd's shim) read the last error from it.
+import { appendFileSync } from 'node:fs';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+export type LogFormat = 'text' | 'json';
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export function createLogger(opts: { path?: string; format: LogFormat; debug: boolean }): Logger {
+  const write = (level: LogLevel, msg: string) => {
+    if (level === 'debug' && !opts.debug) return;
+    const time = new Date().toISOString();
+    if (!opts.path) {
+      if (level === 'debug') process.stderr.write(`ocirt: debug: ${msg}\n`);
+      return;
+    }
+    const line =
+      opts.format === 'json'
+        ? JSON.stringify({ level, msg, time }) + '\n'
+        : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+    try {
+      appendFileSync(opts.path, line, { mode: 0o600 });
+    } catch {
+      // A log file we cannot write must not turn a successful operation into a failure.
+    }
+  };
+  return {
+    debug: (m) => write('debug', m),
+    info: (m) => write('info', m),
+    warn: (m) => write('warning', m),
+    error: (m) => write('error', m),
+  };
+}

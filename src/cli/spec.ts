@@ -1,0 +1,6 @@
+import type { CommandArgs, CommandContext } from './context.js';
+
+export function run(_args: CommandArgs, _ctx: CommandContext): number {
+  process.stderr.write('ocirt: spec: not implemented yet\n');
+  return 1;
+}
