@@ -1,0 +1,141 @@
+// `create`: validate the bundle, plan, launch the init and leave it blocked on exec.fifo.
+// Everything create makes (state dir, fifo, cgroup, init process) is undone if any later step
+// fails, so a failed create leaves nothing behind.
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { loadBundle } from '../spec/bundle.js';
+import { buildPlan } from '../linux/plan-builder.js';
+import { hostFacts } from '../linux/host.js';
+import { addProcess, cgroupDirFor, createCgroup, removeCgroup, type CgroupPlacement } from '../cgroups/manager.js';
+import * as native from '../native.js';
+import { OcirtError, sysError } from '../errors.js';
+import { OCI_SPEC_VERSION } from '../version.js';
+import { launchInit } from './launch.js';
+import { readProcStat } from './status.js';
+import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  /** false for a foreground `run`: the init goes straight on to execve after setup */
+  waitForStart: boolean;
+  /** --rootless: 'auto' tolerates a cgroup the caller may not create */
+  rootless: 'auto' | 'true' | 'false';
+}
+
+export interface Created {
+  state: StoredState;
+  /** pidfd of the init, open in this process */
+  pidfd: number;
+}
+
+export function createContainer(store: StateStore, o: CreateOptions): Created {
+  const id = validateId(o.id);
+  store.ensureRoot();
+  const unlock = store.lock(id);
+  try {
+    return createLocked(store, id, o);
+  } finally {
+    unlock();
+  }
+}
+
+function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
+  if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
+  const bundleDir = resolveBundle(o.bundle);
+  const { config, rootfs } = loadBundle(bundleDir);
+  const host = hostFacts();
+
+  const undo: (() => void)[] = [];
+  try {
+    store.createDir(id);
+    undo.push(() => store.remove(id));
+    const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
+    if (execFifo) native.mkfifo(execFifo, 0o622);
+
+    const plan = buildPlan(
+      config,
+      rootfs,
+      {
+        bundle: bundleDir,
+        noPivot: o.noPivot,
+        noNewKeyring: o.noNewKeyring,
+        preserveFds: o.preserveFds,
+        ...(execFifo ? { execFifo } : {}),
+        ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+      },
+      host,
+    );
+
+    let cgroup: CgroupPlacement | undefined;
+    if (host.cgroup2Mount) {
+      const dir = cgroupDirFor(host.cgroup2Mount, config.linux?.cgroupsPath, id);
+      cgroup = createCgroup(dir, host.euid !== 0 && o.rootless !== 'false');
+      if (cgroup) {
+        const made = cgroup;
+        undo.push(() => removeCgroup(made.dir));
+      }
+    }
+
+    const init = launchInit(plan, { beforeGo: (pid) => cgroup && addProcess(cgroup, pid) });
+    undo.push(() => {
+      try {
+        native.pidfdSendSignal(init.pidfd, 9);
+        native.reap(init.pidfd);
+      } catch {
+        // already gone
+      }
+    });
+
+    const startTime = readProcStat(init.pid)?.startTime;
+    if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
+    const state: StoredState = {
+      ociVersion: OCI_SPEC_VERSION,
+      id,
+      pid: init.pid,
+      pidStartTime: startTime,
+      bundle: bundleDir,
+      rootfs,
+      ...(config.annotations ? { annotations: config.annotations } : {}),
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      ...(cgroup ? { cgroupPath: cgroup.dir } : {}),
+      rootless: plan.userns !== undefined,
+    };
+    store.write(state);
+    if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
+    return { state, pidfd: init.pidfd };
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+        // keep undoing the rest; the original error is what the user needs to see
+      }
+    }
+    throw err;
+  }
+}
+
+function resolveBundle(bundle: string): string {
+  const abs = resolve(bundle || '.');
+  try {
+    return realpathSync(abs);
+  } catch (err) {
+    throw sysError('bundle', abs, err);
+  }
+}
+
+function ownerName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.geteuid?.() ?? '');
+  }
+}

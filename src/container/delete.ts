@@ -1,0 +1,38 @@
+// `delete`: remove everything create made. A running container needs --force (it is killed
+// first); a created one is killed as runc does, since its user process never ran.
+import { OcirtError } from '../errors.js';
+import { killCgroup, removeCgroup } from '../cgroups/manager.js';
+import * as native from '../native.js';
+import { deriveStatus, isSameProcess } from './status.js';
+import { sleepMs, type StateStore } from './state-store.js';
+
+export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+  const unlock = store.lock(id);
+  try {
+    const state = store.read(id);
+    const status = deriveStatus(state, store.fifoPath(id));
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
+    }
+    if (status !== 'stopped') {
+      if (state.cgroupPath) killCgroup(state.cgroupPath);
+      try {
+        const fd = native.pidfdOpen(state.pid);
+        if (isSameProcess(state.pid, state.pidStartTime)) native.pidfdSendSignal(fd, 9);
+        native.closeFd(fd);
+      } catch {
+        // already gone
+      }
+      waitGone(state.pid, state.pidStartTime);
+    }
+    if (state.cgroupPath) removeCgroup(state.cgroupPath);
+    store.remove(id);
+  } finally {
+    unlock();
+  }
+}
+
+function waitGone(pid: number, startTime: number): void {
+  for (let i = 0; i < 5000 && isSameProcess(pid, startTime); i++) sleepMs(1);
+  if (isSameProcess(pid, startTime)) throw new OcirtError(`container init (pid ${pid}) did not exit after SIGKILL`);
+}

@@ -1,0 +1,78 @@
+// Turns the init's fixed error record (step, errno, index into a plan list, detail) into a
+// message that names the config field the user has to change, the path and the errno.
+import type { LaunchPlan } from '../linux/plan.js';
+import type { InitErrorMessage } from '../native.js';
+
+interface StepInfo {
+  what: string;
+  /** the plan item the index points into, for its config field */
+  field?: (plan: LaunchPlan, index: number) => string | undefined;
+  hint?: string;
+}
+
+const at =
+  <T extends { field: string }>(list: (p: LaunchPlan) => T[]) =>
+  (p: LaunchPlan, i: number) =>
+    list(p)[i]?.field;
+
+const STEPS: Record<string, StepInfo> = {
+  SPAWN_GO: { what: 'wait for the parent' },
+  SPAWN_SETID: { what: 'become root in the new user namespace', field: () => '/linux/uidMappings' },
+  SPAWN_EXEC: { what: 'start ocirt-init' },
+  PLAN_READ: { what: 'read the launch plan' },
+  PLAN_DECODE: { what: 'decode the launch plan' },
+  SIGNALS: { what: 'reset signal handlers' },
+  DUMPABLE: { what: 'make the init non-dumpable' },
+  JOIN: { what: 'join namespace', field: at((p) => p.joins), hint: 'does the namespace path exist, and is it of that type?' },
+  UNSHARE: { what: 'create namespaces', field: () => '/linux/namespaces' },
+  FORK: { what: 'fork into the joined pid namespace', field: () => '/linux/namespaces' },
+  HOSTNAME: { what: 'set hostname', field: () => '/hostname' },
+  DOMAINNAME: { what: 'set domainname', field: () => '/domainname' },
+  ROOT_PROPAGATION: { what: 'set the propagation of /', field: () => '/linux/rootfsPropagation' },
+  ROOTFS_BIND: { what: 'bind the rootfs onto itself', field: () => '/root/path' },
+  ROOTFS_PROPAGATION: { what: 'set the propagation of the rootfs', field: () => '/linux/rootfsPropagation' },
+  MOUNT_TARGET: { what: 'create the mount destination', field: at((p) => p.mounts) },
+  MOUNT: { what: 'mount', field: at((p) => p.mounts) },
+  MOUNT_REMOUNT: { what: 'remount with the mount options', field: at((p) => p.mounts) },
+  MOUNT_PROPAGATION: { what: 'set mount propagation', field: at((p) => p.mounts) },
+  MOUNT_SETATTR: { what: 'apply recursive mount attributes', field: at((p) => p.mounts) },
+  DEVICE: { what: 'create device', field: at((p) => p.devices) },
+  SYMLINK: { what: 'create symlink' },
+  CONSOLE_CONNECT: { what: 'connect to the console socket', hint: 'is --console-socket a listening unix socket?' },
+  PIVOT_ROOT: { what: 'pivot_root into the rootfs', field: () => '/root/path', hint: 'on a ramfs root, use --no-pivot' },
+  MASKED_PATH: { what: 'mask path', field: at((p) => p.maskedPaths) },
+  READONLY_PATH: { what: 'make path read-only', field: at((p) => p.readonlyPaths) },
+  READONLY_ROOT: { what: 'remount the root read-only', field: () => '/root/readonly' },
+  SYSCTL: { what: 'set sysctl', field: at((p) => p.sysctls) },
+  RLIMIT: { what: 'set rlimit', field: (p, i) => p.process.rlimits[i]?.field },
+  OOM_SCORE_ADJ: { what: 'set oom_score_adj', field: () => '/process/oomScoreAdj' },
+  KEYRING: { what: 'create a session keyring', hint: 'pass --no-new-keyring where keyrings are unavailable' },
+  CONSOLE: { what: 'set up the terminal', field: () => '/process/terminal' },
+  EXEC_FIFO: { what: 'wait on the exec fifo' },
+  SETGROUPS: { what: 'set additional groups', field: () => '/process/user/additionalGids' },
+  SETGID: { what: 'set gid', field: () => '/process/user/gid' },
+  SETUID: { what: 'set uid', field: () => '/process/user/uid' },
+  CAP_BOUNDING: { what: 'drop capabilities from the bounding set', field: () => '/process/capabilities/bounding' },
+  CAPABILITIES: { what: 'set capabilities', field: () => '/process/capabilities' },
+  CAP_AMBIENT: { what: 'raise ambient capabilities', field: () => '/process/capabilities/ambient' },
+  NO_NEW_PRIVS: { what: 'set no_new_privs', field: () => '/process/noNewPrivileges' },
+  CWD: { what: 'change to the working directory', field: () => '/process/cwd' },
+  CLOSE_FDS: { what: 'close inherited file descriptors' },
+  EXEC_LOOKUP: { what: 'find the executable', field: () => '/process/args/0', hint: 'is it in the rootfs and on $PATH?' },
+  EXEC: { what: 'execute', field: () => '/process/args/0' },
+  SETSID: { what: 'create a session' },
+  PREPARE: { what: 'prepare the init' },
+};
+
+export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
+  const info: StepInfo = STEPS[msg.stepName] ?? { what: `step ${msg.stepName}` };
+  const field = info.field?.(plan, msg.index);
+  const parts = [`container init: ${info.what}`];
+  if (msg.detail) parts.push(` ${msg.detail}`);
+  parts.push(`: ${msg.errnoName || 'error'}`);
+  if (msg.errnoText) parts.push(` (${msg.errnoText})`);
+  let out = parts.join('');
+  if (field) out += ` [config.json ${field}]`;
+  if (info.hint) out += `: ${info.hint}`;
+  return out;
+}

@@ -1,0 +1,46 @@
+// `start`: release a created container's init, which is blocked opening exec.fifo for writing.
+// Opening the fifo for reading lets its open complete; the byte it writes confirms it got there.
+import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
+import { OcirtError, errnoName, sysError } from '../errors.js';
+import { deriveStatus, isSameProcess } from './status.js';
+import { sleepMs, type StateStore } from './state-store.js';
+
+export function startContainer(store: StateStore, id: string): void {
+  const unlock = store.lock(id);
+  try {
+    const state = store.read(id);
+    const fifo = store.fifoPath(id);
+    const status = deriveStatus(state, fifo);
+    if (status !== 'created') {
+      throw new OcirtError(`cannot start container "${id}": it is ${status}, not created`);
+    }
+    let fd: number;
+    try {
+      // O_NONBLOCK: never hang here if the init died between the status check and the open.
+      fd = openSync(fifo, FS.O_RDONLY | FS.O_NONBLOCK | FS.O_CLOEXEC);
+    } catch (err) {
+      throw sysError('open exec fifo', fifo, err);
+    }
+    try {
+      const buf = Buffer.alloc(1);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(fd, buf, 0, 1, null);
+        } catch (err) {
+          if (errnoName(err) !== 'EAGAIN') throw sysError('read exec fifo', fifo, err);
+        }
+        if (n === 1) break;
+        if (!isSameProcess(state.pid, state.pidStartTime)) {
+          throw new OcirtError(`cannot start container "${id}": its init process exited before it was started`);
+        }
+        sleepMs(1);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(fifo);
+  } finally {
+    unlock();
+  }
+}

@@ -1,0 +1,198 @@
+// The on-disk state of containers under --root: <root>/<id>/state.json (written atomically) and
+// <root>/<id>/exec.fifo while the container is "created". One lock file per id serializes
+// commands on the same container; commands on different ids never wait for each other.
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  constants as FS,
+} from 'node:fs';
+import { join } from 'node:path';
+import { OcirtError, errnoName, sysError } from '../errors.js';
+
+/** What create records; the status is never stored as truth but derived (status.ts). */
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  /** host pid of the container's init */
+  pid: number;
+  /** start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22): guards against pid reuse */
+  pidStartTime: number;
+  bundle: string;
+  rootfs: string;
+  annotations?: Record<string, string>;
+  /** RFC 3339 */
+  created: string;
+  owner: string;
+  /** absolute path of the container's cgroup directory, if ocirt made one */
+  cgroupPath?: string;
+  /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
+  rootless: boolean;
+}
+
+const ID_PATTERN = /^[\w+.-]+$/;
+
+export function validateId(id: unknown): string {
+  if (typeof id !== 'string' || id === '' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
+    throw new OcirtError(
+      `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only (no path separators)`,
+    );
+  }
+  return id;
+}
+
+export class StateStore {
+  constructor(readonly root: string) {
+    if (!root) {
+      throw new OcirtError(
+        'no state root: XDG_RUNTIME_DIR is not set; pass --root DIR (a directory you own, e.g. /tmp/ocirt-$(id -u)) or set XDG_RUNTIME_DIR',
+      );
+    }
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+  statePath(id: string): string {
+    return join(this.root, id, 'state.json');
+  }
+  fifoPath(id: string): string {
+    return join(this.root, id, 'exec.fifo');
+  }
+
+  ensureRoot(): void {
+    try {
+      mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw sysError('create state root', this.root, err);
+    }
+  }
+
+  exists(id: string): boolean {
+    return existsSync(this.dir(id));
+  }
+
+  /** Create the container's directory; fails if the id is taken. */
+  createDir(id: string): string {
+    const d = this.dir(id);
+    try {
+      mkdirSync(d, { mode: 0o711 });
+    } catch (err) {
+      if (errnoName(err) === 'EEXIST') throw new OcirtError(`container "${id}" already exists`);
+      throw sysError('create state directory', d, err);
+    }
+    return d;
+  }
+
+  read(id: string): StoredState {
+    let text: string;
+    try {
+      text = readFileSync(this.statePath(id), 'utf8');
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') throw new OcirtError(`container "${id}" does not exist`);
+      throw sysError('read state', this.statePath(id), err);
+    }
+    try {
+      return JSON.parse(text) as StoredState;
+    } catch (err) {
+      throw new OcirtError(`state of container "${id}" is corrupt (${this.statePath(id)}): ${(err as Error).message}`);
+    }
+  }
+
+  /** write-then-rename, so a reader never sees half a file */
+  write(state: StoredState): void {
+    writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  list(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return [];
+      throw sysError('list', this.root, err);
+    }
+    return names.filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'state.json'))).sort();
+  }
+
+  /**
+   * Exclusive lock on one id: a lock file created with O_EXCL that records the holder's pid. A
+   * lock whose holder is gone is taken over, so a crashed command never wedges a container.
+   */
+  lock(id: string): () => void {
+    const p = join(this.root, `.lock-${id}`);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const fd = openSync(p, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_CLOEXEC, 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => {
+          try {
+            unlinkSync(p);
+          } catch {
+            // already gone: nothing to release
+          }
+        };
+      } catch (err) {
+        if (errnoName(err) !== 'EEXIST') throw sysError('lock', p, err);
+      }
+      const holder = Number(safeRead(p));
+      if (holder > 0 && !isAlive(holder)) {
+        try {
+          unlinkSync(p);
+        } catch {
+          // another waiter took it over first
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new OcirtError(`container "${id}" is locked by process ${holder} (${p})`);
+      sleepMs(2);
+    }
+  }
+}
+
+export function writeAtomic(path: string, content: string, mode = 0o644): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, content, { mode });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw sysError('write', path, err);
+  }
+}
+
+function safeRead(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoName(err) === 'EPERM';
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+export function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

@@ -1,0 +1,45 @@
+// A container's status is derived from the live system every time, never trusted from
+// state.json: the pid must still be the same process (same start time), not a zombie, and the
+// exec fifo tells "created" from "running".
+import { existsSync, readFileSync } from 'node:fs';
+import type { StoredState } from './state-store.js';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface ProcStat {
+  state: string;
+  startTime: number;
+}
+
+/** Fields of /proc/<pid>/stat after the command name, which may itself contain spaces and ")". */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+  return { state: rest[0], startTime: Number(rest[19]) };
+}
+
+export function isSameProcess(pid: number, startTime: number): boolean {
+  const st = readProcStat(pid);
+  return st !== undefined && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
+}
+
+export function deriveStatus(state: StoredState, fifoPath: string): Status {
+  if (!state.pid || !isSameProcess(state.pid, state.pidStartTime)) return 'stopped';
+  if (existsSync(fifoPath)) return 'created';
+  if (state.cgroupPath && isFrozen(state.cgroupPath)) return 'paused';
+  return 'running';
+}
+
+function isFrozen(cgroupPath: string): boolean {
+  try {
+    return readFileSync(`${cgroupPath}/cgroup.freeze`, 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,44 @@
+// Facts about the running host that the planner and the cgroup manager depend on.
+import { readFileSync, statSync } from 'node:fs';
+import type { HostFacts } from './plan-builder.js';
+
+export function hostFacts(): HostFacts {
+  return {
+    euid: process.geteuid!(),
+    egid: process.getegid!(),
+    cgroup2Mount: findCgroup2Mount(),
+    isDirectory(p: string) {
+      try {
+        return statSync(p).isDirectory();
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The mount point of the host's cgroup2 hierarchy: /sys/fs/cgroup (pure v2) or .../unified (hybrid). */
+export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
+  let best: string | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if (fstype !== 'cgroup2') continue;
+    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
+    if (best === undefined || mountPoint === '/sys/fs/cgroup') best = mountPoint;
+  }
+  return best;
+}
+
+function unescapeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+function safeRead(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}

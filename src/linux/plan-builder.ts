@@ -1,0 +1,310 @@
+// config.json (already validated) + CLI options -> LaunchPlan. Every policy decision about how a
+// container is set up lives here, as a pure function of its inputs: what the host looks like is
+// passed in (HostFacts), so the whole translation is unit-tested without root.
+import { posix as path } from 'node:path';
+import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js';
+import { OcirtError } from '../errors.js';
+import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
+import { parseMountOptions } from './mount-options.js';
+import type {
+  CapabilitySets,
+  DeviceStep,
+  IdMapping,
+  LaunchPlan,
+  MountStep,
+  NamespaceJoin,
+  NamespaceType,
+  ProcessPlan,
+  Rlimit,
+  SymlinkStep,
+  UserNamespaceSetup,
+} from './plan.js';
+
+/** What the planner needs to know about the host; gathered by the caller (src/linux/host.ts). */
+export interface HostFacts {
+  euid: number;
+  egid: number;
+  /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
+  cgroup2Mount?: string;
+  /** is this host path a directory? undefined when it does not exist */
+  isDirectory(hostPath: string): boolean | undefined;
+}
+
+export interface PlanOptions {
+  /** absolute bundle directory */
+  bundle: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  execFifo?: string;
+  consoleSocket?: string;
+}
+
+const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
+  { field: '', path: '/dev/null', mode: S_IF.CHR | 0o666, major: 1, minor: 3, uid: 0, gid: 0 },
+  { field: '', path: '/dev/zero', mode: S_IF.CHR | 0o666, major: 1, minor: 5, uid: 0, gid: 0 },
+  { field: '', path: '/dev/full', mode: S_IF.CHR | 0o666, major: 1, minor: 7, uid: 0, gid: 0 },
+  { field: '', path: '/dev/random', mode: S_IF.CHR | 0o666, major: 1, minor: 8, uid: 0, gid: 0 },
+  { field: '', path: '/dev/urandom', mode: S_IF.CHR | 0o666, major: 1, minor: 9, uid: 0, gid: 0 },
+  { field: '', path: '/dev/tty', mode: S_IF.CHR | 0o666, major: 5, minor: 0, uid: 0, gid: 0 },
+];
+
+const DEFAULT_SYMLINKS: SymlinkStep[] = [
+  { link: '/dev/fd', target: '/proc/self/fd' },
+  { link: '/dev/stdin', target: '/proc/self/fd/0' },
+  { link: '/dev/stdout', target: '/proc/self/fd/1' },
+  { link: '/dev/stderr', target: '/proc/self/fd/2' },
+];
+
+export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host: HostFacts): LaunchPlan {
+  const linux = config.linux ?? {};
+  const proc = config.process;
+  if (!proc) throw new OcirtError('config.json: /process: a process is required to create a container');
+
+  const ns = planNamespaces(linux.namespaces ?? []);
+  const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
+  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user');
+  const userns = creatingUserns
+    ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
+    : undefined;
+
+  const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
+  const mounts = (config.mounts ?? []).map((m, i) =>
+    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
+  );
+  const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
+
+  const rootPropagation = linux.rootfsPropagation
+    ? propagationFlag(linux.rootfsPropagation)
+    : MS.SLAVE | MS.REC;
+
+  return {
+    cloneFlags: ns.cloneFlags,
+    joins: ns.joins,
+    unshareFlags: ns.unshareFlags,
+    forkAfterJoin: ns.forkAfterJoin,
+    ...(userns ? { userns } : {}),
+    ...(config.hostname !== undefined && hasNs('uts') ? { hostname: config.hostname } : {}),
+    ...(config.domainname !== undefined && hasNs('uts') ? { domainname: config.domainname } : {}),
+    rootfs,
+    rootPropagation,
+    rootfsPropagation: 0,
+    noPivot: opts.noPivot,
+    readonlyRoot: config.root?.readonly === true,
+    mounts,
+    devices: devBound ? [] : planDevices(linux.devices ?? [], inUserns),
+    symlinks: devBound ? [] : planSymlinks(mounts),
+    maskedPaths: (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })),
+    readonlyPaths: (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })),
+    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
+      field: `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      path: key.replace(/\./g, '/'),
+      value,
+    })),
+    process: planProcess(config, opts),
+    newSessionKeyring: !opts.noNewKeyring,
+    ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
+    ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+  };
+}
+
+interface NamespacePlan {
+  cloneFlags: number;
+  unshareFlags: number;
+  joins: NamespaceJoin[];
+  forkAfterJoin: boolean;
+}
+
+/**
+ * Namespaces without a path are created with the init (clone3 flags), which makes the init PID 1
+ * of a new pid namespace without a double fork. When a user namespace is joined by path, the new
+ * namespaces must be owned by that user namespace, so they are unshared after the join instead.
+ */
+export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
+  let create = 0;
+  const joins: NamespaceJoin[] = [];
+  list.forEach((n, i) => {
+    const flag = NAMESPACE_FLAGS[n.type];
+    if (n.path) joins.push({ type: n.type, path: n.path, nstype: flag, field: `/linux/namespaces/${i}/path` });
+    else create |= flag;
+  });
+  // setns into the user namespace first: joining the others then happens with its privileges.
+  joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  const joinsUser = joins.some((j) => j.type === 'user');
+  return {
+    cloneFlags: joinsUser ? 0 : create,
+    unshareFlags: joinsUser ? create : 0,
+    joins,
+    forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
+  };
+}
+
+export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], host: HostFacts): UserNamespaceSetup {
+  if (uidMappings.length === 0 || gidMappings.length === 0) {
+    throw new OcirtError(
+      'config.json: /linux/uidMappings, /linux/gidMappings: a user namespace needs uid and gid mappings',
+    );
+  }
+  const privileged = host.euid === 0;
+  // An unprivileged process may write a single line mapping only its own id; anything else
+  // needs the setuid helpers and the ranges granted in /etc/subuid and /etc/subgid.
+  const ownOnly =
+    uidMappings.length === 1 &&
+    gidMappings.length === 1 &&
+    uidMappings[0].size === 1 &&
+    gidMappings[0].size === 1 &&
+    uidMappings[0].hostID === host.euid &&
+    gidMappings[0].hostID === host.egid;
+  const writer = privileged || ownOnly ? 'direct' : 'helpers';
+  return {
+    uidMappings,
+    gidMappings,
+    writer,
+    denySetgroups: !privileged && writer === 'direct',
+  };
+}
+
+function propagationFlag(word: string): number {
+  const p = parseMountOptions([word]).propagation;
+  if (p.length !== 1) {
+    throw new OcirtError(`config.json: /linux/rootfsPropagation: unknown propagation "${word}"`);
+  }
+  return p[0] | MS.REC;
+}
+
+interface MountContext {
+  inUserns: boolean;
+  netns: boolean;
+  ipcns: boolean;
+}
+
+export function planMount(m: Mount, field: string, bundle: string, host: HostFacts, ctx: MountContext): MountStep {
+  const o = parseMountOptions(m.options);
+  if (o.idmap) {
+    throw new OcirtError(`config.json: ${field}/options: id-mapped mounts (idmap, ridmap) are not supported yet`);
+  }
+  const isBind = (o.flags & MS.BIND) !== 0 || m.type === 'bind';
+  const data = o.data.join(',');
+  const base = {
+    field,
+    destination: m.destination,
+    propagation: o.propagation,
+    data,
+    recursiveAttrSet: o.attrSet,
+    recursiveAttrClear: o.attrClear,
+  };
+  if (isBind) {
+    const source = path.resolve(bundle, m.source ?? '');
+    const rest = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+    return {
+      ...base,
+      source,
+      fstype: '',
+      flags: MS.BIND | (o.flags & MS.REC),
+      remountFlags: rest,
+      createAs: host.isDirectory(source) === false ? 'file' : 'dir',
+    };
+  }
+  let fstype = m.type ?? '';
+  let fallbackBindSource: string | undefined;
+  if (fstype === 'cgroup' || fstype === 'cgroup2') {
+    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
+    // config's word, and falls back to a bind of the host's where it may not mount one.
+    fstype = 'cgroup2';
+    fallbackBindSource = host.cgroup2Mount;
+  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
+    // sysfs can be mounted only by the owner of the network namespace.
+    fallbackBindSource = '/sys';
+  } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {
+    fallbackBindSource = '/dev/mqueue';
+  }
+  return {
+    ...base,
+    source: m.source ?? fstype,
+    fstype,
+    flags: o.flags,
+    remountFlags: fallbackBindSource ? o.flags & ~MS.REMOUNT : 0,
+    createAs: 'dir',
+    ...(fallbackBindSource ? { fallbackBindSource } : {}),
+  };
+}
+
+const DEVICE_TYPE: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BLK, p: S_IF.FIFO };
+
+export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceStep[] {
+  const out = new Map<string, DeviceStep>();
+  for (const d of DEFAULT_DEVICES) out.set(d.path, { ...d, bindFromHost: inUserns });
+  devices.forEach((d, i) => {
+    out.set(d.path, {
+      field: `/linux/devices/${i}`,
+      path: d.path,
+      mode: DEVICE_TYPE[d.type] | (d.fileMode ?? 0o666),
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+      // mknod is refused inside a user namespace; the host's node is bound instead.
+      bindFromHost: inUserns,
+    });
+  });
+  return [...out.values()];
+}
+
+function planSymlinks(mounts: MountStep[]): SymlinkStep[] {
+  const links = [...DEFAULT_SYMLINKS];
+  // /dev/ptmx must be the container's own devpts instance's, not the host's.
+  if (mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts')) {
+    links.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
+  }
+  return links;
+}
+
+export function capabilityMask(names: readonly string[] | undefined, field: string): bigint {
+  let mask = 0n;
+  (names ?? []).forEach((name, i) => {
+    const bit = (CAPABILITIES as readonly string[]).indexOf(name);
+    if (bit < 0) throw new OcirtError(`config.json: ${field}/${i}: unknown capability "${name}"`);
+    mask |= 1n << BigInt(bit);
+  });
+  return mask;
+}
+
+function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
+  const p = config.process!;
+  const caps = p.capabilities ?? {};
+  const capabilities: CapabilitySets = {
+    bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),
+    effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
+    permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
+    inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
+    ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
+  };
+  const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
+    const resource = (RLIMITS as Record<string, number>)[r.type];
+    if (resource === undefined) throw new OcirtError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
+    return { field: `/process/rlimits/${i}`, resource, soft: BigInt(r.soft), hard: BigInt(r.hard) };
+  });
+  const args = p.args ?? [];
+  if (args.length === 0) throw new OcirtError('config.json: /process/args: at least one argument is required');
+  if (p.terminal && !opts.consoleSocket) {
+    throw new OcirtError(
+      'config.json: /process/terminal is true: pass --console-socket (or set "terminal": false to use the caller\'s stdio)',
+    );
+  }
+  const user = p.user ?? {};
+  return {
+    args,
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: user.uid ?? 0,
+    gid: user.gid ?? 0,
+    additionalGids: user.additionalGids ?? [],
+    ...(user.umask !== undefined ? { umask: user.umask } : {}),
+    capabilities,
+    noNewPrivileges: p.noNewPrivileges === true,
+    rlimits,
+    ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
+    terminal: p.terminal === true,
+    preserveFds: opts.preserveFds,
+  };
+}
