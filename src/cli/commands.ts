@@ -59,7 +59,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'create a container from a bundle; the process waits until `start`',
     flags: createFlags,
     examples: [['$0 create -b /path/to/bundle mycontainer', 'create "mycontainer" from the bundle']],
-    load: notYet('create'),
+    load: () => import('./create.js'),
   },
   {
     name: 'start',
@@ -67,7 +67,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'run the user process of a created container',
     flags: {},
     examples: [['$0 start mycontainer', 'release the waiting container process']],
-    load: notYet('start'),
+    load: () => import('./start.js'),
   },
   {
     name: 'run',
@@ -79,7 +79,7 @@ export const COMMANDS: CommandSpec[] = [
       keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
     },
     examples: [['$0 run -b bundle demo', 'run the bundle in the foreground as container "demo"']],
-    load: notYet('run'),
+    load: () => import('./run.js'),
   },
   {
     name: 'state',
@@ -87,7 +87,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'print the runtime-spec state of a container as JSON',
     flags: {},
     examples: [['$0 state mycontainer', 'show status, pid and bundle']],
-    load: notYet('state'),
+    load: () => import('./state.js'),
   },
   {
     name: 'kill',
@@ -98,7 +98,7 @@ export const COMMANDS: CommandSpec[] = [
       ['$0 kill mycontainer KILL', 'send SIGKILL'],
       ['$0 kill mycontainer 9', 'the same, by number'],
     ],
-    load: notYet('kill'),
+    load: () => import('./kill.js'),
   },
   {
     name: 'delete',
@@ -106,7 +106,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'delete a stopped container and everything create made for it',
     flags: { force: { type: 'boolean', alias: 'f', default: false, describe: 'kill the container first if it is running' } },
     examples: [['$0 delete -f mycontainer', 'kill and delete']],
-    load: notYet('delete'),
+    load: () => import('./delete.js'),
   },
   {
     name: 'list',
@@ -117,7 +117,7 @@ export const COMMANDS: CommandSpec[] = [
       quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print only the container ids' },
     },
     examples: [['$0 list -f json', 'machine-readable list']],
-    load: notYet('list'),
+    load: () => import('./list.js'),
   },
   {
     name: 'exec',

@@ -1,0 +1,11 @@
+import { killContainer } from '../container/kill.js';
+import { parseSignal } from '../container/signals.js';
+import { StateStore } from '../container/state-store.js';
+import { bool, containerId } from './args.js';
+import type { CommandArgs, CommandContext } from './context.js';
+
+export function run(args: CommandArgs, ctx: CommandContext): number {
+  const signal = parseSignal(args.signal as string | number | undefined);
+  killContainer(new StateStore(ctx.globals.root), containerId(args), signal, bool(args, 'all'));
+  return 0;
+}
