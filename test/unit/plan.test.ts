@@ -1,0 +1,207 @@
+// LaunchPlan translation: what a config means for the executor, checked without root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPlan, planNamespaces, type HostFacts, type PlanOptions } from '../../src/linux/plan-builder.ts';
+import { CLONE, MS, S_IF } from '../../src/linux/constants.ts';
+import type { Spec } from '../../src/spec/types.ts';
+
+const host = (over: Partial<HostFacts> = {}): HostFacts => ({
+  euid: 0,
+  egid: 0,
+  cgroup2Mount: '/sys/fs/cgroup/unified',
+  isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
+  ...over,
+});
+const opts: PlanOptions = { bundle: '/bundles/b1', noPivot: false, noNewKeyring: false, preserveFds: 0 };
+
+function config(over: Partial<Spec> = {}): Spec {
+  return {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs', readonly: true },
+    process: {
+      cwd: '/',
+      args: ['sh'],
+      env: ['PATH=/bin'],
+      user: { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o027 },
+      capabilities: { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 }],
+      noNewPrivileges: true,
+      oomScoreAdj: 100,
+    },
+    hostname: 'box',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] },
+      { destination: '/etc/app.conf', type: 'bind', source: 'files/app.conf', options: ['rbind', 'ro', 'rprivate'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }],
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+      sysctl: { 'net.ipv4.ip_forward': '1' },
+      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600 }],
+    },
+    ...over,
+  } as Spec;
+}
+
+test('root plan: namespaces come from clone3, no user namespace, no maps', () => {
+  const plan = buildPlan(config(), '/bundles/b1/rootfs', opts, host());
+  assert.equal(plan.cloneFlags, CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+  assert.equal(plan.unshareFlags, 0);
+  assert.deepEqual(plan.joins, []);
+  assert.equal(plan.forkAfterJoin, false);
+  assert.equal(plan.userns, undefined);
+  assert.equal(plan.hostname, 'box');
+  assert.equal(plan.readonlyRoot, true);
+  assert.equal(plan.rootPropagation, MS.SLAVE | MS.REC);
+  assert.equal(plan.newSessionKeyring, true);
+});
+
+test('mount options become flags, data and propagation', () => {
+  const plan = buildPlan(config(), '/bundles/b1/rootfs', opts, host());
+  const byDest = Object.fromEntries(plan.mounts.map((m) => [m.destination, m]));
+  assert.deepEqual(byDest['/dev'], {
+    field: '/mounts/1',
+    destination: '/dev',
+    source: 'tmpfs',
+    fstype: 'tmpfs',
+    flags: MS.NOSUID | MS.STRICTATIME,
+    remountFlags: 0,
+    propagation: [],
+    data: 'mode=755,size=65536k',
+    createAs: 'dir',
+    recursiveAttrSet: 0,
+    recursiveAttrClear: 0,
+  });
+  assert.equal(byDest['/dev/pts'].data, 'newinstance,ptmxmode=0666');
+  assert.equal(byDest['/sys'].flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
+  assert.equal(byDest['/sys'].fallbackBindSource, undefined, 'root with a netns mounts sysfs itself');
+  // cgroup v1 word on a v2-managing runtime: cgroup2, with the host's hierarchy as fallback
+  assert.equal(byDest['/sys/fs/cgroup'].fstype, 'cgroup2');
+  assert.equal(byDest['/sys/fs/cgroup'].fallbackBindSource, '/sys/fs/cgroup/unified');
+  const bind = byDest['/etc/app.conf'];
+  assert.equal(bind.source, '/bundles/b1/files/app.conf', 'relative bind source resolves against the bundle');
+  assert.equal(bind.flags, MS.BIND | MS.REC);
+  assert.equal(bind.remountFlags, MS.RDONLY, 'ro on a bind needs a remount');
+  assert.deepEqual(bind.propagation, [MS.PRIVATE | MS.REC]);
+  assert.equal(bind.createAs, 'file', 'a file source gets a file mount point');
+});
+
+test('devices: defaults plus config, mknod as root, /dev/ptmx points into the new devpts', () => {
+  const plan = buildPlan(config(), '/r', opts, host());
+  const paths = plan.devices.map((d) => d.path);
+  for (const p of ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse']) {
+    assert.ok(paths.includes(p), p);
+  }
+  const fuse = plan.devices.find((d) => d.path === '/dev/fuse')!;
+  assert.equal(fuse.mode, S_IF.CHR | 0o600);
+  assert.equal(fuse.field, '/linux/devices/0');
+  assert.ok(plan.devices.every((d) => !d.bindFromHost));
+  assert.ok(plan.symlinks.some((s) => s.link === '/dev/ptmx' && s.target === 'pts/ptmx'));
+  assert.ok(plan.symlinks.some((s) => s.link === '/dev/fd' && s.target === '/proc/self/fd'));
+});
+
+test('a bind-mounted /dev gets no device nodes or symlinks', () => {
+  const c = config();
+  c.mounts = [{ destination: '/dev', source: '/dev', options: ['rbind'] }];
+  const plan = buildPlan(c, '/r', opts, host());
+  assert.deepEqual(plan.devices, []);
+  assert.deepEqual(plan.symlinks, []);
+});
+
+test('process: ids, umask, capability bitmasks, rlimits, sysctls as paths', () => {
+  const plan = buildPlan(config(), '/r', opts, host());
+  const p = plan.process;
+  assert.equal(p.uid, 1000);
+  assert.equal(p.gid, 100);
+  assert.deepEqual(p.additionalGids, [5, 6]);
+  assert.equal(p.umask, 0o027);
+  assert.equal(p.capabilities.bounding, (1n << 5n) | (1n << 0n));
+  assert.equal(p.capabilities.effective, 1n << 5n);
+  assert.equal(p.capabilities.ambient, 0n);
+  assert.deepEqual(p.rlimits, [{ field: '/process/rlimits/0', resource: 7, soft: 1024n, hard: 4096n }]);
+  assert.equal(p.noNewPrivileges, true);
+  assert.equal(p.oomScoreAdj, 100);
+  assert.deepEqual(plan.sysctls, [{ field: '/linux/sysctl/net.ipv4.ip_forward', path: 'net/ipv4/ip_forward', value: '1' }]);
+});
+
+test('rootless: the user namespace maps the caller, devices are bound, sysfs falls back to a bind', () => {
+  const c = config();
+  c.linux!.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'uts' }, { type: 'ipc' }];
+  c.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  c.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  const plan = buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 }));
+  assert.ok(plan.cloneFlags & CLONE.NEWUSER);
+  assert.deepEqual(plan.userns, {
+    uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+    writer: 'direct',
+    denySetgroups: true,
+  });
+  assert.ok(plan.devices.every((d) => d.bindFromHost), 'mknod is not allowed in a user namespace');
+  const sys = plan.mounts.find((m) => m.destination === '/sys')!;
+  assert.equal(sys.fallbackBindSource, '/sys');
+  assert.equal(sys.remountFlags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
+});
+
+test('rootless with several ranges needs newuidmap/newgidmap', () => {
+  const c = config();
+  c.linux!.namespaces = [{ type: 'user' }, { type: 'mount' }];
+  c.linux!.uidMappings = [
+    { containerID: 0, hostID: 1000, size: 1 },
+    { containerID: 1, hostID: 100000, size: 65536 },
+  ];
+  c.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  const plan = buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 }));
+  assert.equal(plan.userns?.writer, 'helpers');
+  assert.equal(plan.userns?.denySetgroups, false);
+});
+
+test('joining a user namespace by path: the others are unshared after the join, pid needs a fork', () => {
+  const ns = planNamespaces([
+    { type: 'pid' },
+    { type: 'network', path: '/proc/9/ns/net' },
+    { type: 'user', path: '/proc/9/ns/user' },
+    { type: 'mount' },
+  ]);
+  assert.equal(ns.cloneFlags, 0);
+  assert.equal(ns.unshareFlags, CLONE.NEWPID | CLONE.NEWNS);
+  assert.deepEqual(
+    ns.joins.map((j) => j.type),
+    ['user', 'network'],
+    'the user namespace is joined first',
+  );
+  assert.equal(ns.joins[1].field, '/linux/namespaces/1/path');
+  assert.equal(ns.forkAfterJoin, true);
+});
+
+test('joining a pid namespace by path forks once more', () => {
+  const ns = planNamespaces([{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }]);
+  assert.equal(ns.cloneFlags, CLONE.NEWNS);
+  assert.equal(ns.forkAfterJoin, true);
+});
+
+test('errors name the config field', () => {
+  const c = config();
+  c.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_TEST'] };
+  assert.throws(() => buildPlan(c, '/r', opts, host()), /\/process\/capabilities\/bounding\/1: unknown capability "CAP_TEST"/);
+  const t = config();
+  t.process!.terminal = true;
+  assert.throws(() => buildPlan(t, '/r', opts, host()), /\/process\/terminal.*--console-socket/);
+  const u = config();
+  u.linux!.namespaces = [{ type: 'user' }];
+  assert.throws(() => buildPlan(u, '/r', opts, host()), /uidMappings/);
+  const i = config();
+  i.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'idmap'] }];
+  assert.throws(() => buildPlan(i, '/r', opts, host()), /\/mounts\/0\/options: id-mapped/);
+});
+
+test('no uts namespace: the hostname is not set', () => {
+  const c = config();
+  c.linux!.namespaces = [{ type: 'mount' }];
+  assert.equal(buildPlan(c, '/r', opts, host()).hostname, undefined);
+});
