@@ -1,0 +1,209 @@
+// Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
+// as the unprivileged test user), and the leak check every error-path test ends with.
+import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(process.cwd());
+/** The binary under test: OCIRT_BIN picks another build (e.g. the single executable). */
+export const OCIRT = process.env.OCIRT_BIN ? resolve(process.env.OCIRT_BIN) : join(REPO, 'bin', 'ocirt');
+export const PROBE = join(REPO, 'build', 'Release', 'ocirt-probe');
+export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+export const IS_ROOT = process.geteuid?.() === 0;
+export const TEST_USER = 'ocirt-test';
+
+export interface User {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** The unprivileged user of the rootless tests, created on first use (CI runs as root). */
+export function testUser(): User {
+  const lookup = () => {
+    try {
+      const uid = Number(execFileSync('id', ['-u', TEST_USER], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+      const gid = Number(execFileSync('id', ['-g', TEST_USER], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+      return { name: TEST_USER, uid, gid };
+    } catch {
+      return undefined;
+    }
+  };
+  const found = lookup();
+  if (found) return found;
+  execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER]);
+  return lookup()!;
+}
+
+export type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function baseConfig(rootless?: User): Config {
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (rootless) namespaces.push({ type: 'user' });
+  else namespaces.push({ type: 'network' });
+  return {
+    ociVersion: '1.3.0',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/bin/probe'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm', 'OCIRT_TEST=1'],
+      cwd: '/',
+      capabilities: {
+        bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'ocirt-test',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+      },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      rootless
+        ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+        : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      namespaces,
+      ...(rootless
+        ? {
+            uidMappings: [{ containerID: 0, hostID: rootless.uid, size: 1 }],
+            gidMappings: [{ containerID: 0, hostID: rootless.gid, size: 1 }],
+          }
+        : {}),
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
+      readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+export interface Bundle {
+  dir: string;
+  rootfs: string;
+  config: Config;
+  write(): void;
+  cleanup(): void;
+}
+
+/** A bundle in a fresh temp dir with the probe (and busybox) in its rootfs. */
+export function makeBundle(mutate?: (c: Config) => void, owner?: User): Bundle {
+  const dir = mkdtempSync('/tmp/ocirt-bundle-');
+  const rootfs = join(dir, 'rootfs');
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  copyFileSync(PROBE, join(rootfs, 'bin', 'probe'));
+  chmodSync(join(rootfs, 'bin', 'probe'), 0o755);
+  if (BUSYBOX) {
+    copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const a of ['sh', 'sleep', 'true', 'cat', 'ls']) symlinkSync('busybox', join(rootfs, 'bin', a));
+  }
+  writeFileSync(join(rootfs, 'etc', 'hostname'), 'bundle\n');
+  const config = baseConfig(owner);
+  mutate?.(config);
+  const b: Bundle = {
+    dir,
+    rootfs,
+    config,
+    write: () => writeFileSync(join(dir, 'config.json'), JSON.stringify(b.config, null, 2)),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  b.write();
+  if (owner) chownTree(dir, owner);
+  chmodSync(dir, 0o755);
+  return b;
+}
+
+function chownTree(p: string, u: User): void {
+  execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, p]);
+}
+
+export interface Runner {
+  root: string;
+  user?: User;
+  run(args: string[], opts?: { input?: string; timeoutMs?: number }): SpawnSyncReturns<string>;
+  cleanup(): void;
+}
+
+/** ocirt with its own --root; as `user` when given (through setpriv, no capabilities). */
+export function runner(user?: User): Runner {
+  const root = mkdtempSync('/tmp/ocirt-root-');
+  if (user) chownSync(root, user.uid, user.gid);
+  return {
+    root,
+    user,
+    run(args, opts = {}) {
+      const cmd = user
+        ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT]
+        : [OCIRT];
+      const env = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
+      delete env.XDG_RUNTIME_DIR;
+      delete env.NODE_EXTRA_CA_CERTS;
+      return spawnSync(cmd[0], [...cmd.slice(1), '--root', root, ...args], {
+        encoding: 'utf8',
+        input: opts.input ?? '',
+        timeout: opts.timeoutMs ?? 30_000,
+        env,
+      });
+    },
+    cleanup() {
+      for (const id of existsSync(root) ? readdirSync(root) : []) {
+        if (!id.startsWith('.')) this.run(['delete', '-f', id]);
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function json<T = Config>(r: SpawnSyncReturns<string>): T {
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** What the host looks like, for "nothing left behind" checks. */
+export interface HostSnapshot {
+  mounts: string[];
+  cgroups: string[];
+  probes: number[];
+}
+
+export function hostSnapshot(): HostSnapshot {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ').slice(4, 5).join(''))
+    .filter(Boolean)
+    .sort();
+  const cgroups: string[] = [];
+  for (const base of ['/sys/fs/cgroup/unified/ocirt', '/sys/fs/cgroup/ocirt']) {
+    if (existsSync(base)) for (const d of readdirSync(base)) cgroups.push(join(base, d));
+  }
+  return { mounts, cgroups, probes: probePids() };
+}
+
+/** pids of processes running a test bundle's probe or stub, wherever they are. */
+function probePids(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.startsWith('/bin/probe') || cmd.startsWith('ocirt-init')) out.push(Number(d));
+    } catch {
+      // exited
+    }
+  }
+  return out.sort();
+}
+
+export function stateDirs(r: Runner): string[] {
+  return existsSync(r.root) ? readdirSync(r.root).filter((n) => !n.startsWith('.')) : [];
+}

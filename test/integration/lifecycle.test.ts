@@ -1,0 +1,219 @@
+// Real containers through the CLI, as root and as an unprivileged user: what the container sees,
+// the lifecycle's state transitions, exit statuses, and that failures leave nothing behind.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  PROBE,
+  hostSnapshot,
+  json,
+  makeBundle,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
+
+const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+
+interface ProbeReport {
+  uid: number;
+  gid: number;
+  groups: number[];
+  caps: Record<string, string>;
+  no_new_privs: number;
+  umask: number;
+  cwd: string;
+  hostname: string;
+  pid: number;
+  env: string[];
+  args: string[];
+  rlimits: Record<string, { soft: string; hard: string }>;
+  oom_score_adj: number;
+  mountinfo: string[];
+  ns: Record<string, string>;
+  fds: unknown[];
+}
+
+function mountPoints(r: ProbeReport): string[] {
+  return r.mountinfo.map((l) => l.split(' ')[4]);
+}
+function mountLine(r: ProbeReport, point: string): string | undefined {
+  return r.mountinfo.find((l) => l.split(' ')[4] === point);
+}
+
+let seq = 0;
+const newId = (p: string) => `${p}-${process.pid}-${++seq}`;
+
+for (const mode of ['root', 'rootless'] as const) {
+  describe(`${mode} containers`, { skip }, () => {
+    let user: User | undefined;
+    let r: Runner;
+    const bundles: Bundle[] = [];
+    const bundle = (mutate?: (c: Config) => void) => {
+      const b = makeBundle(mutate, user);
+      bundles.push(b);
+      return b;
+    };
+
+    before(() => {
+      if (mode === 'rootless') user = testUser();
+      r = runner(user);
+    });
+    after(() => {
+      r.cleanup();
+      for (const b of bundles) b.cleanup();
+    });
+
+    test('run: the process sees its config, and ocirt exits with its status', () => {
+      const b = bundle((c) => {
+        c.process.cwd = '/tmp';
+        c.process.user = { uid: mode === 'root' ? 1000 : 0, gid: mode === 'root' ? 1000 : 0, additionalGids: mode === 'root' ? [44, 55] : [], umask: 0o027 };
+        c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }, { type: 'RLIMIT_NPROC', soft: 300, hard: 400 }];
+        c.process.oomScoreAdj = 123;
+        c.process.args = ['/bin/probe', 'report'];
+      });
+      const res = r.run(['run', '-b', b.dir, newId('run')]);
+      assert.equal(res.status, 0, res.stderr);
+      const rep = JSON.parse(res.stdout) as ProbeReport;
+      assert.equal(rep.pid, 1, 'the process is PID 1 of its own pid namespace');
+      assert.equal(rep.hostname, 'ocirt-test');
+      assert.equal(rep.cwd, '/tmp');
+      assert.equal(rep.uid, mode === 'root' ? 1000 : 0);
+      assert.equal(rep.gid, mode === 'root' ? 1000 : 0);
+      if (mode === 'root') assert.deepEqual([...rep.groups].sort(), [44, 55]);
+      assert.equal(rep.umask, 0o027);
+      assert.ok(rep.env.includes('OCIRT_TEST=1'));
+      assert.deepEqual(rep.args, ['/bin/probe', 'report']);
+      assert.deepEqual(rep.rlimits.RLIMIT_NOFILE, { soft: '512', hard: '1024' });
+      assert.deepEqual(rep.rlimits.RLIMIT_NPROC, { soft: '300', hard: '400' });
+      assert.equal(rep.oom_score_adj, 123);
+      assert.equal(rep.no_new_privs, 1);
+      // CAP_AUDIT_WRITE(29), CAP_KILL(5), CAP_NET_BIND_SERVICE(10): 0x20000420
+      const want = BigInt((1 << 29) | (1 << 5) | (1 << 10));
+      assert.equal(BigInt('0x' + rep.caps.bounding), want);
+      if (mode === 'rootless' || rep.uid === 0) assert.equal(BigInt('0x' + rep.caps.effective), want);
+      else assert.equal(BigInt('0x' + rep.caps.effective), 0n, 'a non-root user has no effective caps without ambient');
+      const points = mountPoints(rep);
+      for (const p of ['/', '/proc', '/dev', '/dev/pts', '/dev/shm', '/sys']) assert.ok(points.includes(p), `mount ${p}`);
+      assert.match(mountLine(rep, '/')!, /\bro\b/, 'root.readonly');
+      assert.match(mountLine(rep, '/proc/sys')!, /\bro\b/, 'readonlyPaths');
+      assert.ok(points.includes('/proc/kcore'), 'maskedPaths');
+      assert.deepEqual(stateDirs(r), [], 'run removes the container');
+    });
+
+    test('run passes exit codes and signals through', () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'exit', '7']));
+      assert.equal(r.run(['run', '-b', b.dir, newId('exit')]).status, 7);
+      b.config.process.args = ['/bin/probe', 'kill-self', '15'];
+      b.write();
+      assert.equal(r.run(['run', '-b', b.dir, newId('sig')]).status, 128 + 15);
+    });
+
+    test('create -> created -> start -> running -> kill -> stopped -> delete', () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const id = newId('cycle');
+      const pidFile = join(b.dir, 'container.pid');
+      const created = r.run(['create', '-b', b.dir, '--pid-file', pidFile, id]);
+      assert.equal(created.status, 0, created.stderr);
+      const s1 = json(r.run(['state', id]));
+      assert.equal(s1.status, 'created');
+      assert.equal(s1.id, id);
+      assert.equal(s1.bundle, b.dir);
+      assert.equal(s1.ociVersion, '1.3.0');
+      assert.ok(s1.pid > 0);
+      assert.equal(readFileSync(pidFile, 'utf8').trim(), String(s1.pid), '--pid-file holds the init pid');
+      const smaps = readFileSync(`/proc/${s1.pid}/status`, 'utf8');
+      assert.match(smaps, /^Name:\s+\S+/m);
+
+      assert.equal(r.run(['start', id]).status, 0);
+      const s2 = json(r.run(['state', id]));
+      assert.equal(s2.status, 'running');
+      assert.equal(s2.pid, s1.pid);
+      const again = r.run(['start', id]);
+      assert.notEqual(again.status, 0, 'start twice is an error');
+      assert.match(again.stderr, /running, not created/);
+
+      const del = r.run(['delete', id]);
+      assert.notEqual(del.status, 0, 'a running container is not deleted without --force');
+      assert.match(del.stderr, /--force/);
+
+      assert.equal(r.run(['kill', id, 'KILL']).status, 0);
+      let s3 = json(r.run(['state', id]));
+      for (let i = 0; i < 200 && s3.status !== 'stopped'; i++) s3 = json(r.run(['state', id]));
+      assert.equal(s3.status, 'stopped');
+      const k = r.run(['kill', id]);
+      assert.notEqual(k.status, 0, 'kill of a stopped container fails');
+      assert.equal(r.run(['delete', id]).status, 0);
+      assert.deepEqual(stateDirs(r), []);
+      const gone = r.run(['state', id]);
+      assert.notEqual(gone.status, 0);
+      assert.match(gone.stderr, /does not exist/);
+    });
+
+    test('kill takes names with and without SIG and numbers; list shows containers', () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const id = newId('kill');
+      assert.equal(r.run(['run', '-d', '-b', b.dir, id]).status, 0);
+      const listed = json<{ id: string; status: string }[]>(r.run(['list', '-f', 'json']));
+      assert.ok(listed.some((c) => c.id === id && c.status === 'running'));
+      assert.match(r.run(['list', '-q']).stdout, new RegExp(`^${id}$`, 'm'));
+      assert.equal(r.run(['kill', id, 'SIGCONT']).status, 0);
+      assert.equal(r.run(['kill', id, 'CONT']).status, 0);
+      assert.equal(r.run(['kill', id, '18']).status, 0);
+      const bad = r.run(['kill', id, 'SIGNOPE']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /unknown signal "SIGNOPE"/);
+      assert.equal(r.run(['delete', '-f', id]).status, 0);
+      assert.deepEqual(stateDirs(r), []);
+    });
+
+    test('ids are validated and unique', () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const bad = r.run(['create', '-b', b.dir, '../escape']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /invalid container id/);
+      const id = newId('dup');
+      assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
+      const dup = r.run(['create', '-b', b.dir, id]);
+      assert.equal(dup.status, 1);
+      assert.match(dup.stderr, /already exists/);
+      assert.equal(r.run(['delete', id]).status, 0, 'a created container is deleted without --force');
+      assert.deepEqual(stateDirs(r), []);
+    });
+
+    test('failed creates leave no state dir, mount, cgroup or process behind', () => {
+      const before = hostSnapshot();
+      const cases: [string, (c: Config) => void, RegExp][] = [
+        ['bad mount type', (c) => c.mounts.push({ destination: '/x', type: 'nosuchfs', source: 'none' }), /\/mounts\/5.*ENODEV/],
+        ['missing bind source', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent/src', options: ['bind'] }), /\/mounts\/5.*ENOENT/],
+        ['invalid config', (c) => (c.process.capabilities.bounding = ['CAP_TEST']), /CAP_TEST/],
+        ['missing executable', (c) => (c.process.args = ['/bin/nonexistent']), /nonexistent/],
+      ];
+      for (const [name, mutate, expect] of cases) {
+        const b = bundle(mutate);
+        const res = r.run(['create', '-b', b.dir, newId('fail')]);
+        assert.notEqual(res.status, 0, `${name}: create must fail`);
+        assert.match(res.stderr, expect, `${name}: ${res.stderr}`);
+        assert.deepEqual(stateDirs(r), [], `${name}: no state dir`);
+      }
+      const afterSnap = hostSnapshot();
+      assert.deepEqual(afterSnap.mounts, before.mounts, 'no mount left in the host namespace');
+      assert.deepEqual(afterSnap.cgroups, before.cgroups, 'no cgroup left');
+      assert.deepEqual(afterSnap.probes, before.probes, 'no process left');
+    });
+
+    test('busybox shell runs when present', { skip: !BUSYBOX && 'busybox-static not installed' }, () => {
+      const b = bundle((c) => (c.process.args = ['sh', '-c', 'echo "$(cat /proc/self/status | grep -c NSpid) ok"; exit 4']));
+      const res = r.run(['run', '-b', b.dir, newId('sh')]);
+      assert.equal(res.status, 4, res.stderr);
+      assert.match(res.stdout, /ok/);
+    });
+  });
+}
