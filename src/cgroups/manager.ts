@@ -20,7 +20,7 @@ export function cgroupDirFor(mount: string, cgroupsPath: string | undefined, id:
     );
   }
   const rel = cgroupsPath ? cgroupsPath : `/ocirt/${id}`;
-  const dir = path.join(mount, path.normalize('/' + rel));
+  const dir = path.join(mount, path.normalize('/' + rel)).replace(/\/+$/, '');
   if (dir === mount) throw new OcirtError(`config.json: /linux/cgroupsPath "${cgroupsPath}" names the root cgroup`);
   return dir;
 }

@@ -1,0 +1,131 @@
+// Lifecycle pieces that need no root: signal parsing, ids, the state store and its lock,
+// status derivation, cgroup paths and mountinfo parsing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { parseSignal } from '../../src/container/signals.ts';
+import { StateStore, validateId, type StoredState } from '../../src/container/state-store.ts';
+import { deriveStatus, readProcStat } from '../../src/container/status.ts';
+import { toRuntimeState } from '../../src/container/runtime-state.ts';
+import { cgroupDirFor } from '../../src/cgroups/manager.ts';
+import { findCgroup2Mount } from '../../src/linux/host.ts';
+import { defaultRoot } from '../../src/cli/context.ts';
+
+test('signals: names with and without SIG, numbers, real-time offsets', () => {
+  assert.equal(parseSignal(undefined), 15);
+  assert.equal(parseSignal('KILL'), 9);
+  assert.equal(parseSignal('SIGKILL'), 9);
+  assert.equal(parseSignal('sigusr1'), 10);
+  assert.equal(parseSignal('9'), 9);
+  assert.equal(parseSignal(2), 2);
+  assert.equal(parseSignal('RTMIN+3'), 37);
+  assert.equal(parseSignal('SIGRTMAX-1'), 63);
+  assert.throws(() => parseSignal('SIGNOPE'), /unknown signal "SIGNOPE"/);
+  assert.throws(() => parseSignal('0'), /invalid signal number/);
+  assert.throws(() => parseSignal('65'), /invalid signal number/);
+});
+
+test('container ids: no path separators, no dot names', () => {
+  assert.equal(validateId('abc_1.2+x-y'), 'abc_1.2+x-y');
+  for (const bad of ['', '.', '..', 'a/b', '../x', 'a b', 'a\nb']) assert.throws(() => validateId(bad), /invalid container id/);
+});
+
+test('default --root follows runc: /run/ocirt for root, $XDG_RUNTIME_DIR/ocirt otherwise', () => {
+  assert.equal(defaultRoot({}, 0), '/run/ocirt');
+  assert.equal(defaultRoot({ XDG_RUNTIME_DIR: '/run/user/1000/' }, 1000), '/run/user/1000/ocirt');
+  assert.equal(defaultRoot({}, 1000), '');
+  assert.throws(() => new StateStore(''), /XDG_RUNTIME_DIR is not set; pass --root/);
+});
+
+function withStore(fn: (s: StateStore, dir: string) => void) {
+  const dir = mkdtempSync('/tmp/ocirt-unit-');
+  try {
+    fn(new StateStore(join(dir, 'root')), dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sample = (id: string, pid: number, startTime: number): StoredState => ({
+  ociVersion: '1.3.0',
+  id,
+  pid,
+  pidStartTime: startTime,
+  bundle: '/b',
+  rootfs: '/b/rootfs',
+  created: '2026-01-01T00:00:00.000Z',
+  owner: 'root',
+  rootless: false,
+});
+
+test('state store: create, read back, list, refuse duplicates, remove', () => {
+  withStore((s) => {
+    s.ensureRoot();
+    s.createDir('a');
+    s.write(sample('a', 1, 1));
+    assert.equal(s.read('a').bundle, '/b');
+    assert.throws(() => s.createDir('a'), /already exists/);
+    assert.deepEqual(s.list(), ['a']);
+    assert.throws(() => s.read('nope'), /container "nope" does not exist/);
+    assert.ok(!readdirSync(s.dir('a')).some((n) => n.includes('.tmp-')), 'no temp file left by the atomic write');
+    s.remove('a');
+    assert.deepEqual(s.list(), []);
+  });
+});
+
+test('state store lock: exclusive, released, taken over from a dead holder', () => {
+  withStore((s) => {
+    s.ensureRoot();
+    const release = s.lock('x');
+    assert.ok(existsSync(join(s.root, '.lock-x')));
+    release();
+    assert.ok(!existsSync(join(s.root, '.lock-x')));
+    // a holder pid that cannot exist: the lock is stale and taken over at once
+    writeFileSync(join(s.root, '.lock-y'), '4194304');
+    const r2 = s.lock('y');
+    r2();
+    assert.deepEqual(s.list(), [], 'lock files are not containers');
+  });
+});
+
+test('status is derived: a pid that is gone or reused reads as stopped; the fifo means created', async () => {
+  const child = spawn('sleep', ['30']);
+  await new Promise((r) => child.once('spawn', r));
+  const pid = child.pid!;
+  const st = readProcStat(pid)!;
+  withStore((s, dir) => {
+    const fifo = join(dir, 'exec.fifo');
+    assert.equal(deriveStatus(sample('c', pid, st.startTime), fifo), 'running');
+    writeFileSync(fifo, '');
+    assert.equal(deriveStatus(sample('c', pid, st.startTime), fifo), 'created');
+    assert.equal(deriveStatus(sample('c', pid, st.startTime + 1), fifo), 'stopped', 'same pid, other process');
+    const stopped = toRuntimeState(sample('c', pid, 0), 'stopped');
+    assert.equal(stopped.pid, 0, 'no pid is reported for a stopped container');
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  withStore((_s, dir) => {
+    assert.equal(deriveStatus(sample('c', pid, st.startTime), join(dir, 'none')), 'stopped');
+  });
+});
+
+test('cgroup paths: cgroupsPath under the cgroup2 mount, default ocirt/<id>, systemd form refused', () => {
+  assert.equal(cgroupDirFor('/sys/fs/cgroup', undefined, 'c1'), '/sys/fs/cgroup/ocirt/c1');
+  assert.equal(cgroupDirFor('/sys/fs/cgroup/unified', '/pods/a', 'c1'), '/sys/fs/cgroup/unified/pods/a');
+  assert.equal(cgroupDirFor('/sys/fs/cgroup', '../../etc', 'c1'), '/sys/fs/cgroup/etc', 'cannot escape the hierarchy');
+  assert.throws(() => cgroupDirFor('/sys/fs/cgroup', 'system.slice:ocirt:c1', 'c1'), /--systemd-cgroup/);
+  assert.throws(() => cgroupDirFor('/sys/fs/cgroup', '/', 'c1'), /root cgroup/);
+});
+
+test('cgroup2 mount detection prefers /sys/fs/cgroup, finds the hybrid unified mount', () => {
+  const hybrid =
+    '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n' +
+    '31 30 0:28 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n' +
+    '32 30 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n';
+  assert.equal(findCgroup2Mount(hybrid), '/sys/fs/cgroup/unified');
+  const pure = '30 22 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n';
+  assert.equal(findCgroup2Mount(pure), '/sys/fs/cgroup');
+  assert.equal(findCgroup2Mount(''), undefined);
+});
