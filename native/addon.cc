@@ -1,0 +1,547 @@
+// ocirt.node: the syscall executor for the TypeScript side (src/native.ts is its only user).
+// Policy lives in TypeScript; here we only clone the init, pass fds and wait for processes.
+//
+// The clone happens in a multi-threaded process: everything the child touches (argv, fd numbers,
+// the clone_args) is prepared before clone3, and the child only issues raw syscalls until it
+// execs the embedded static init stub (native/init/init.c).
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <string>
+
+#include "plan_format.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+
+// Bytes of the static init stub, linked in by init_blob.S (.incbin of the built ocirt-init).
+extern "C" const unsigned char ocirt_init_start[];
+extern "C" const unsigned char ocirt_init_end[];
+
+namespace {
+
+std::string ErrnoName(int err) {
+  const char *n = strerrorname_np(err);
+  return n ? n : "E" + std::to_string(err);
+}
+
+// Errors name the operation, the object and the errno, e.g. "memfd_create(ocirt-init): EMFILE ...".
+Napi::Error SysError(Napi::Env env, const char *op, int err, const std::string &what = "") {
+  std::string msg = op;
+  if (!what.empty()) msg += " " + what;
+  msg += ": " + ErrnoName(err) + " (" + strerror(err) + ")";
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, op));
+  if (!what.empty()) e.Set("path", Napi::String::New(env, what));
+  return e;
+}
+
+Napi::Value Throw(Napi::Env env, const char *op, int err, const std::string &what = "") {
+  SysError(env, op, err, what).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value TypeErr(Napi::Env env, const char *msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool WriteAll(int fd, const void *buf, size_t len) {
+  const char *p = static_cast<const char *>(buf);
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// A sealed memfd with `data`: the child can read/exec it but nobody, not even a process inside the
+// container that reaches /proc/<init>/exe, can modify it (CVE-2019-5736).
+int SealedMemfd(const char *name, const void *data, size_t len, int *err) {
+  int fd = static_cast<int>(syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (fd < 0) {
+    *err = errno;
+    return -1;
+  }
+  if (!WriteAll(fd, data, len) || fcntl(fd, F_ADD_SEALS, kSeals) < 0) {
+    *err = errno;
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::mutex g_stub_mu;
+int g_stub_fd = -1;
+
+int StubFd(int *err) {
+  std::lock_guard<std::mutex> lock(g_stub_mu);
+  if (g_stub_fd >= 0) return g_stub_fd;
+  size_t len = static_cast<size_t>(ocirt_init_end - ocirt_init_start);
+  g_stub_fd = SealedMemfd("ocirt-init", ocirt_init_start, len, err);
+  return g_stub_fd;
+}
+
+// Reads an optional int property; returns def when absent/undefined.
+bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    *out = def;
+    return true;
+  }
+  if (!v.IsNumber()) return false;
+  *out = v.As<Napi::Number>().Int64Value();
+  return true;
+}
+
+// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err] })
+//   -> { pid, pidfd, syncFd }
+Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "spawnInit: options object expected");
+  Napi::Object o = info[0].As<Napi::Object>();
+  Napi::Value planV = o.Get("plan");
+  if (!planV.IsBuffer()) return TypeErr(env, "spawnInit: plan must be a Buffer");
+  Napi::Buffer<uint8_t> plan = planV.As<Napi::Buffer<uint8_t>>();
+  int64_t cloneFlags, preserveFds, cgroupFd;
+  if (!GetInt(o, "cloneFlags", 0, &cloneFlags) || !GetInt(o, "preserveFds", 0, &preserveFds) ||
+      !GetInt(o, "cgroupFd", -1, &cgroupFd))
+    return TypeErr(env, "spawnInit: cloneFlags, preserveFds and cgroupFd must be numbers");
+  if (preserveFds < 0 || preserveFds > 65536) return TypeErr(env, "spawnInit: preserveFds out of range");
+  int stdio[3] = {-1, -1, -1};
+  Napi::Value stdioV = o.Get("stdio");
+  if (!stdioV.IsUndefined() && !stdioV.IsNull()) {
+    if (!stdioV.IsArray() || stdioV.As<Napi::Array>().Length() != 3)
+      return TypeErr(env, "spawnInit: stdio must be an array of 3 fds (-1 to inherit)");
+    Napi::Array a = stdioV.As<Napi::Array>();
+    for (uint32_t i = 0; i < 3; i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) return TypeErr(env, "spawnInit: stdio entries must be numbers");
+      stdio[i] = v.As<Napi::Number>().Int32Value();
+    }
+  }
+  const bool userns = (cloneFlags & CLONE_NEWUSER) != 0;
+  const int minFd = 3 + static_cast<int>(preserveFds);
+
+  int err = 0;
+  int stub = StubFd(&err);
+  if (stub < 0) return Throw(env, "memfd_create", err, "ocirt-init");
+
+  int planFd = SealedMemfd("ocirt-plan", plan.Data(), plan.Length(), &err);
+  if (planFd < 0) return Throw(env, "memfd_create", err, "ocirt-plan");
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    err = errno;
+    close(planFd);
+    return Throw(env, "socketpair", err);
+  }
+
+  // The fds the child keeps get their final numbers here, above the preserved range, so the child
+  // only has to clear FD_CLOEXEC and the argv can be formatted before the clone.
+  int high[5] = {-1, -1, -1, -1, -1};  // sync, plan, stdin, stdout, stderr
+  auto cleanup = [&]() {
+    for (int fd : high)
+      if (fd >= 0) close(fd);
+    close(planFd);
+    close(sv[0]);
+    close(sv[1]);
+  };
+  high[0] = fcntl(sv[1], F_DUPFD_CLOEXEC, minFd);
+  high[1] = fcntl(planFd, F_DUPFD_CLOEXEC, minFd);
+  if (high[0] < 0 || high[1] < 0) {
+    err = errno;
+    cleanup();
+    return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err);
+  }
+  for (int i = 0; i < 3; i++) {
+    if (stdio[i] < 0) continue;
+    high[2 + i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, minFd);
+    if (high[2 + i] < 0) {
+      err = errno;
+      cleanup();
+      return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err, "stdio " + std::to_string(i));
+    }
+  }
+
+  char a1[16], a2[16];
+  snprintf(a1, sizeof a1, "%d", high[0]);
+  snprintf(a2, sizeof a2, "%d", high[1]);
+  char a0[] = "ocirt-init";
+  char *argv[] = {a0, a1, a2, nullptr};
+  char *envp[] = {nullptr};
+  char empty[] = "";
+
+  int pidfd = -1;
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = static_cast<uint64_t>(static_cast<uint32_t>(cloneFlags)) | CLONE_PIDFD;
+  ca.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  ca.exit_signal = SIGCHLD;
+  if (cgroupFd >= 0) {
+    ca.flags |= CLONE_INTO_CGROUP;
+    ca.cgroup = static_cast<uint64_t>(cgroupFd);
+  }
+  const int preserve = static_cast<int>(preserveFds);
+
+  long pid = syscall(SYS_clone3, &ca, sizeof ca);
+  if (pid == 0) {
+    // Child of a multi-threaded process: raw syscalls only, on pre-built data.
+    struct ocirt_sync_record rec;
+    uint32_t step = OCIRT_STEP_SPAWN_GO;
+    char go[8];
+    long n;
+    for (int i = 0; i < 3; i++) {
+      if (high[2 + i] >= 0 && syscall(SYS_dup3, high[2 + i], i, 0) < 0) goto fail;
+    }
+    for (int fd = 3; fd < 3 + preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+    if (syscall(SYS_fcntl, high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, high[1], F_SETFD, 0) < 0) goto fail;
+    do n = syscall(SYS_read, high[0], go, sizeof go);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || go[0] != OCIRT_SYNC_GO) syscall(SYS_exit_group, 127);  // parent gave up
+    if (userns) {
+      // become root of the new user namespace so the stub's execve keeps the full capability set
+      step = OCIRT_STEP_SPAWN_SETID;
+      if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) goto fail;
+    }
+    step = OCIRT_STEP_SPAWN_EXEC;
+    syscall(SYS_execveat, stub, empty, argv, envp, AT_EMPTY_PATH);
+  fail:
+    {
+      int e = errno;
+      char *p = reinterpret_cast<char *>(&rec);
+      for (size_t i = 0; i < sizeof rec; i++) p[i] = 0;
+      rec.magic = OCIRT_SYNC_MAGIC;
+      rec.type = OCIRT_MSG_ERROR;
+      rec.step = step;
+      rec.err = e;
+      rec.index = -1;
+      syscall(SYS_sendto, high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
+      for (;;) syscall(SYS_exit_group, 127);
+    }
+  }
+  err = errno;
+  int syncFd = sv[0];
+  sv[0] = -1;
+  cleanup();
+  if (pid < 0) {
+    close(syncFd);
+    return Throw(env, "clone3", err);
+  }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
+  r.Set("pidfd", Napi::Number::New(env, pidfd));
+  r.Set("syncFd", Napi::Number::New(env, syncFd));
+  return r;
+}
+
+// --- waitExit: uv_poll on the pidfd, which becomes readable when the process exits -------------
+
+Napi::Object StatusObject(Napi::Env env, const siginfo_t &si);
+
+struct ExitWatch {
+  uv_poll_t poll;
+  Napi::Promise::Deferred deferred;
+  Napi::Env env;
+  int pidfd;
+  ExitWatch(Napi::Env e) : deferred(Napi::Promise::Deferred::New(e)), env(e), pidfd(-1) {}
+};
+
+void OnPidfdReadable(uv_poll_t *h, int status, int /*events*/) {
+  ExitWatch *w = static_cast<ExitWatch *>(h->data);
+  Napi::HandleScope scope(w->env);
+  if (status < 0) {
+    Napi::Error e = Napi::Error::New(w->env, std::string("uv_poll(pidfd): ") + uv_strerror(status));
+    w->deferred.Reject(e.Value());
+  } else {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int rc;
+    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED | WNOHANG);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0 && si.si_pid == 0) return;  // spurious wakeup: keep polling
+    Napi::Object r = Napi::Object::New(w->env);
+    if (rc < 0 && errno == ECHILD) {
+      // not our child (or reaped elsewhere): it exited, but the status is not ours to read
+      r.Set("code", w->env.Null());
+      r.Set("signal", w->env.Null());
+      w->deferred.Resolve(r);
+    } else if (rc < 0) {
+      w->deferred.Reject(SysError(w->env, "waitid", errno).Value());
+    } else {
+      w->deferred.Resolve(StatusObject(w->env, si));
+    }
+  }
+  uv_poll_stop(h);
+  uv_close(reinterpret_cast<uv_handle_t *>(h), [](uv_handle_t *hh) { delete static_cast<ExitWatch *>(hh->data); });
+}
+
+// waitExit(pidfd) -> Promise<{ code, signal }>; the pidfd must stay open until it settles.
+Napi::Value WaitExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "waitExit: pidfd expected");
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  uv_loop_t *loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return TypeErr(env, "waitExit: no event loop");
+  ExitWatch *w = new ExitWatch(env);
+  w->pidfd = pidfd;
+  w->poll.data = w;
+  int rc = uv_poll_init(loop, &w->poll, pidfd);
+  if (rc < 0) {
+    Napi::Promise p = w->deferred.Promise();
+    w->deferred.Reject(SysError(env, "uv_poll_init", -rc, "pidfd " + std::to_string(pidfd)).Value());
+    delete w;
+    return p;
+  }
+  Napi::Promise p = w->deferred.Promise();
+  rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
+  if (rc < 0) {
+    w->deferred.Reject(SysError(env, "uv_poll_start", -rc, "pidfd " + std::to_string(pidfd)).Value());
+    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *hh) { delete static_cast<ExitWatch *>(hh->data); });
+  }
+  return p;
+}
+
+Napi::Object StatusObject(Napi::Env env, const siginfo_t &si) {
+  Napi::Object r = Napi::Object::New(env);
+  bool exited = si.si_code == CLD_EXITED;
+  r.Set("code", exited ? Napi::Number::New(env, si.si_status) : env.Null());
+  r.Set("signal", exited ? env.Null() : Napi::Number::New(env, si.si_status));
+  return r;
+}
+
+// reap(pidfd) -> { code, signal }: blocking; for a child already killed (cleanup paths).
+Napi::Value Reap(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "reap: pidfd expected");
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) return Throw(env, "waitid", errno, "pidfd " + std::to_string(pidfd));
+  return StatusObject(env, si);
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    return TypeErr(env, "mkfifo: (path, mode) expected");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  if (mkfifo(path.c_str(), mode) < 0) return Throw(env, "mkfifo", errno, path);
+  // the umask applied to mkfifo; the caller asked for this exact mode
+  if (chmod(path.c_str(), mode) < 0) return Throw(env, "chmod", errno, path);
+  return env.Undefined();
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "pidfdOpen: pid expected");
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return Throw(env, "pidfd_open", errno, "pid " + std::to_string(pid));
+  // pidfd_open sets O_CLOEXEC itself
+  return Napi::Number::New(env, static_cast<double>(fd));
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    return TypeErr(env, "pidfdSendSignal: (pidfd, signal) expected");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0)
+    return Throw(env, "pidfd_send_signal", errno, "signal " + std::to_string(sig));
+  return env.Undefined();
+}
+
+// readSyncMessage(fd, timeoutMs = -1) -> raw record { type, step, errno, index, pid, detail } or
+// { type: 0 } on EOF. Blocking by design: it is used during create, before anything else runs.
+Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "readSyncMessage: fd expected");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : -1;
+  if (timeout >= 0) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int rc;
+    do rc = poll(&pfd, 1, timeout);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0) return Throw(env, "poll", errno, "sync socket");
+    if (rc == 0) return Throw(env, "read", ETIMEDOUT, "sync socket");
+  }
+  struct ocirt_sync_record rec;
+  memset(&rec, 0, sizeof rec);
+  ssize_t n;
+  do n = recv(fd, &rec, sizeof rec, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == ECONNRESET) n = 0;
+    else return Throw(env, "recv", errno, "sync socket");
+  }
+  Napi::Object r = Napi::Object::New(env);
+  if (n == 0) {
+    r.Set("type", Napi::Number::New(env, 0));
+    return r;
+  }
+  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC)
+    return Throw(env, "recv", EPROTO, "sync socket: malformed record of " + std::to_string(n) + " bytes");
+  rec.detail[sizeof rec.detail - 1] = 0;
+  r.Set("type", Napi::Number::New(env, rec.type));
+  r.Set("step", Napi::Number::New(env, rec.step));
+  r.Set("errno", Napi::Number::New(env, rec.err));
+  r.Set("errnoName", Napi::String::New(env, rec.err ? ErrnoName(rec.err) : ""));
+  r.Set("errnoText", Napi::String::New(env, rec.err ? strerror(rec.err) : ""));
+  r.Set("index", Napi::Number::New(env, rec.index));
+  r.Set("pid", Napi::Number::New(env, rec.pid));
+  r.Set("detail", Napi::String::New(env, rec.detail));
+  return r;
+}
+
+Napi::Value SendGo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "sendGo: fd expected");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  char go = OCIRT_SYNC_GO;
+  ssize_t n;
+  do n = send(fd, &go, 1, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Throw(env, "send", errno, "sync socket");
+  return env.Undefined();
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "closeFd: fd expected");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  // close(2) frees the fd even on EINTR on Linux: never retry
+  if (close(fd) < 0 && errno != EINTR) return Throw(env, "close", errno, "fd " + std::to_string(fd));
+  return env.Undefined();
+}
+
+Napi::Value ErrnoNameJs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "errnoName: number expected");
+  return Napi::String::New(env, ErrnoName(info[0].As<Napi::Number>().Int32Value()));
+}
+
+// recvFd(socketFd) -> { fd, data }: receives one SCM_RIGHTS fd (the console socket's pty master).
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "recvFd: fd expected");
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char data[4096];
+  struct iovec iov = {data, sizeof data};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Throw(env, "recvmsg", errno, "fd " + std::to_string(sock));
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  if (fd < 0) return Throw(env, "recvmsg", EBADMSG, "no fd in message");
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("fd", Napi::Number::New(env, fd));
+  r.Set("data", Napi::String::New(env, std::string(data, static_cast<size_t>(n))));
+  return r;
+}
+
+// socketFd(): a SOCK_STREAM unix socket, for tests and the console-socket receiver
+Napi::Value UnixListen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "unixListen: path expected");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return Throw(env, "bind", ENAMETOOLONG, path);
+  memcpy(a.sun_path, path.c_str(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Throw(env, "socket", errno);
+  if (bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a) < 0 || listen(s, 4) < 0) {
+    int e = errno;
+    close(s);
+    return Throw(env, "bind", e, path);
+  }
+  return Napi::Number::New(env, s);
+}
+
+Napi::Value Accept(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "accept: fd expected");
+  int s = info[0].As<Napi::Number>().Int32Value();
+  int c;
+  do c = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
+  while (c < 0 && errno == EINTR);
+  if (c < 0) return Throw(env, "accept4", errno);
+  return Napi::Number::New(env, c);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
+  exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
+  exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("readSyncMessage", Napi::Function::New(env, ReadSyncMessage, "readSyncMessage"));
+  exports.Set("sendGo", Napi::Function::New(env, SendGo, "sendGo"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
+  exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
+  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+  exports.Set("initStubSize",
+              Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ocirt, Init)

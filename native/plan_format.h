@@ -1,0 +1,135 @@
+/*
+ * Shared between the addon (C++), the init stub (C) and, by hand, src/linux/encode.ts and
+ * src/native.ts. Any change here must be mirrored there; the version number guards mismatches
+ * between an addon and a stub built from different trees.
+ *
+ * ## Encoded LaunchPlan (written by encodePlan, read by ocirt-init)
+ * Little-endian, no padding. Scalars: u32, i32, u64. A string is u32 byte length, the bytes, then a
+ * NUL (not counted in the length) so the stub can use it in place as a C string; strings with an
+ * embedded NUL are rejected by the encoder. A list is u32 count followed by the items.
+ *
+ *   "OCIRTPL\0"  u32 version(=1)  u32 total length of the buffer
+ *   u32 cloneFlags  u32 unshareFlags  u32 flags (OCIRT_PF_*)
+ *   u32 rootPropagation  u32 rootfsPropagation
+ *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+ *   list joins:    u32 nstype, str path
+ *   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
+ *                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),
+ *                  u32 hasFallback, str fallbackBindSource, u32 recursiveAttrSet, u32 recursiveAttrClear
+ *   list devices:  str path, u32 mode, u32 major, u32 minor, u32 uid, u32 gid, u32 bindFromHost
+ *   list symlinks: str link, str target
+ *   list masked:   str path
+ *   list readonly: str path
+ *   list sysctls:  str path, str value
+ *   process: list<str> args, list<str> env, str cwd, u32 uid, u32 gid, list<u32> additionalGids,
+ *            u32 umask, i32 oomScoreAdj,
+ *            u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient,
+ *            list rlimits: u32 resource, u64 soft, u64 hard
+ *            u32 preserveFds
+ *
+ * ## Sync socket records (SOCK_SEQPACKET, one record per message)
+ * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
+ * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
+ */
+#ifndef OCIRT_PLAN_FORMAT_H
+#define OCIRT_PLAN_FORMAT_H
+
+#include <stdint.h>
+
+#define OCIRT_PLAN_MAGIC "OCIRTPL"
+#define OCIRT_PLAN_VERSION 1u
+
+/* flags word of the plan header */
+#define OCIRT_PF_FORK_AFTER_JOIN (1u << 0)
+#define OCIRT_PF_USERNS (1u << 1)
+#define OCIRT_PF_NO_PIVOT (1u << 2)
+#define OCIRT_PF_READONLY_ROOT (1u << 3)
+#define OCIRT_PF_NEW_KEYRING (1u << 4)
+#define OCIRT_PF_TERMINAL (1u << 5)
+#define OCIRT_PF_HAS_UMASK (1u << 6)
+#define OCIRT_PF_HAS_OOM (1u << 7)
+#define OCIRT_PF_HAS_HOSTNAME (1u << 8)
+#define OCIRT_PF_HAS_DOMAINNAME (1u << 9)
+#define OCIRT_PF_HAS_EXEC_FIFO (1u << 10)
+#define OCIRT_PF_HAS_CONSOLE (1u << 11)
+#define OCIRT_PF_NO_NEW_PRIVS (1u << 12)
+
+#define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
+#define OCIRT_SYNC_GO 'G'
+
+enum ocirt_msg_type {
+  OCIRT_MSG_READY = 1,
+  OCIRT_MSG_PID = 2,
+  OCIRT_MSG_ERROR = 3,
+};
+
+/* Stable numbers: src/native.ts maps them to names. Append only. */
+enum ocirt_step {
+  OCIRT_STEP_NONE = 0,
+  OCIRT_STEP_SPAWN_GO = 1,
+  OCIRT_STEP_SPAWN_SETID = 2,
+  OCIRT_STEP_SPAWN_EXEC = 3,
+  OCIRT_STEP_PLAN_READ = 4,
+  OCIRT_STEP_PLAN_DECODE = 5,
+  OCIRT_STEP_SIGNALS = 6,
+  OCIRT_STEP_DUMPABLE = 7,
+  OCIRT_STEP_JOIN = 8,
+  OCIRT_STEP_UNSHARE = 9,
+  OCIRT_STEP_FORK = 10,
+  OCIRT_STEP_HOSTNAME = 11,
+  OCIRT_STEP_DOMAINNAME = 12,
+  OCIRT_STEP_ROOT_PROPAGATION = 13,
+  OCIRT_STEP_ROOTFS_BIND = 14,
+  OCIRT_STEP_ROOTFS_PROPAGATION = 15,
+  OCIRT_STEP_MOUNT_TARGET = 16,
+  OCIRT_STEP_MOUNT = 17,
+  OCIRT_STEP_MOUNT_REMOUNT = 18,
+  OCIRT_STEP_MOUNT_PROPAGATION = 19,
+  OCIRT_STEP_MOUNT_SETATTR = 20,
+  OCIRT_STEP_DEVICE = 21,
+  OCIRT_STEP_SYMLINK = 22,
+  OCIRT_STEP_CONSOLE_CONNECT = 23,
+  OCIRT_STEP_PIVOT_ROOT = 24,
+  OCIRT_STEP_MASKED_PATH = 25,
+  OCIRT_STEP_READONLY_PATH = 26,
+  OCIRT_STEP_READONLY_ROOT = 27,
+  OCIRT_STEP_SYSCTL = 28,
+  OCIRT_STEP_RLIMIT = 29,
+  OCIRT_STEP_OOM_SCORE_ADJ = 30,
+  OCIRT_STEP_KEYRING = 31,
+  OCIRT_STEP_CONSOLE = 32,
+  OCIRT_STEP_EXEC_FIFO = 33,
+  OCIRT_STEP_SETGROUPS = 34,
+  OCIRT_STEP_SETGID = 35,
+  OCIRT_STEP_SETUID = 36,
+  OCIRT_STEP_CAP_BOUNDING = 37,
+  OCIRT_STEP_CAPABILITIES = 38,
+  OCIRT_STEP_CAP_AMBIENT = 39,
+  OCIRT_STEP_NO_NEW_PRIVS = 40,
+  OCIRT_STEP_CWD = 41,
+  OCIRT_STEP_CLOSE_FDS = 42,
+  OCIRT_STEP_EXEC_LOOKUP = 43,
+  OCIRT_STEP_EXEC = 44,
+  OCIRT_STEP_SETSID = 45,
+  OCIRT_STEP_PREPARE = 46,
+};
+
+#define OCIRT_DETAIL_LEN 232
+
+struct ocirt_sync_record {
+  uint32_t magic;
+  uint32_t type;
+  uint32_t step;
+  int32_t err;   /* positive errno, 0 if none */
+  int32_t index; /* index of the failing item in its plan list, -1 if not a list item */
+  int32_t pid;   /* OCIRT_MSG_PID: the forked init, as seen from the caller's pid namespace */
+  char detail[OCIRT_DETAIL_LEN]; /* NUL-terminated, truncated */
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct ocirt_sync_record) == 256, "sync record size is part of the protocol");
+#else
+_Static_assert(sizeof(struct ocirt_sync_record) == 256, "sync record size is part of the protocol");
+#endif
+
+#endif

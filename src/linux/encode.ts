@@ -1,0 +1,219 @@
+// Binary encoding of a LaunchPlan for the init stub (native/init/init.c), which must decode it
+// without a JSON parser. The format is also described in native/plan_format.h; keep both in step
+// and bump PLAN_VERSION on any change.
+//
+// Little-endian, no padding. u32/i32/u64 scalars. A string is u32 byte length + UTF-8 bytes + a NUL
+// (not counted) so the stub uses it in place; strings with an embedded NUL are rejected here, since
+// C would silently truncate them. A list is u32 count + items.
+//
+//   "OCIRTPL\0"  u32 version  u32 total length
+//   u32 cloneFlags  u32 unshareFlags  u32 flags (PF_*)  u32 rootPropagation  u32 rootfsPropagation
+//   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+//   list joins:    u32 nstype, str path
+//   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
+//                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),
+//                  u32 hasFallback, str fallbackBindSource, u32 recursiveAttrSet, u32 recursiveAttrClear
+//   list devices:  str path, u32 mode, u32 major, u32 minor, u32 uid, u32 gid, u32 bindFromHost
+//   list symlinks: str link, str target
+//   list masked:   str path
+//   list readonly: str path
+//   list sysctls:  str path, str value
+//   process: list<str> args, list<str> env, str cwd, u32 uid, u32 gid, list<u32> additionalGids,
+//            u32 umask, i32 oomScoreAdj, u64 bounding, u64 effective, u64 permitted,
+//            u64 inheritable, u64 ambient, list rlimits: (u32 resource, u64 soft, u64 hard),
+//            u32 preserveFds
+//
+// `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
+// index back to the plan item (and so to its field).
+import type { LaunchPlan } from './plan.js';
+
+export const PLAN_MAGIC = 'OCIRTPL\0';
+export const PLAN_VERSION = 1;
+
+export const PF = {
+  FORK_AFTER_JOIN: 1 << 0,
+  USERNS: 1 << 1,
+  NO_PIVOT: 1 << 2,
+  READONLY_ROOT: 1 << 3,
+  NEW_KEYRING: 1 << 4,
+  TERMINAL: 1 << 5,
+  HAS_UMASK: 1 << 6,
+  HAS_OOM: 1 << 7,
+  HAS_HOSTNAME: 1 << 8,
+  HAS_DOMAINNAME: 1 << 9,
+  HAS_EXEC_FIFO: 1 << 10,
+  HAS_CONSOLE: 1 << 11,
+  NO_NEW_PRIVS: 1 << 12,
+} as const;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+export class PlanEncodeError extends Error {
+  constructor(
+    message: string,
+    readonly where: string,
+  ) {
+    super(`encodePlan: ${where}: ${message}`);
+    this.name = 'PlanEncodeError';
+  }
+}
+
+class Writer {
+  private buf = Buffer.alloc(4096);
+  private off = 0;
+
+  private ensure(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.off + n) size *= 2;
+    const next = Buffer.alloc(size);
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+
+  raw(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.off);
+    this.off += b.length;
+  }
+
+  u32(v: number, where: string): void {
+    // flags may arrive negative when bit 31 was set with JS bitwise ops: accept the int32 view
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff) throw new PlanEncodeError(`not a 32-bit value: ${v}`, where);
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.off);
+    this.off += 4;
+  }
+
+  i32(v: number, where: string): void {
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new PlanEncodeError(`not a 32-bit signed value: ${v}`, where);
+    this.ensure(4);
+    this.buf.writeInt32LE(v, this.off);
+    this.off += 4;
+  }
+
+  u64(v: bigint, where: string): void {
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new PlanEncodeError(`not a 64-bit unsigned value: ${String(v)}`, where);
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(v, this.off);
+    this.off += 8;
+  }
+
+  str(s: string, where: string): void {
+    if (typeof s !== 'string') throw new PlanEncodeError('not a string', where);
+    if (s.includes('\0')) throw new PlanEncodeError('contains a NUL byte', where);
+    const b = Buffer.from(s, 'utf8');
+    this.u32(b.length, where);
+    this.ensure(b.length + 1);
+    b.copy(this.buf, this.off);
+    this.off += b.length;
+    this.buf[this.off++] = 0;
+  }
+
+  list<T>(items: readonly T[], where: string, each: (item: T, where: string) => void): void {
+    this.u32(items.length, where);
+    items.forEach((it, i) => each(it, `${where}[${i}]`));
+  }
+
+  finish(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.off));
+    out.writeUInt32LE(out.length, 12);
+    return out;
+  }
+}
+
+export function encodePlan(plan: LaunchPlan): Buffer {
+  const w = new Writer();
+  const p = plan.process;
+  w.raw(Buffer.from(PLAN_MAGIC, 'latin1'));
+  w.u32(PLAN_VERSION, 'version');
+  w.u32(0, 'length'); // patched by finish()
+
+  let flags = 0;
+  if (plan.forkAfterJoin) flags |= PF.FORK_AFTER_JOIN;
+  if (plan.userns) flags |= PF.USERNS;
+  if (plan.noPivot) flags |= PF.NO_PIVOT;
+  if (plan.readonlyRoot) flags |= PF.READONLY_ROOT;
+  if (plan.newSessionKeyring) flags |= PF.NEW_KEYRING;
+  if (p.terminal) flags |= PF.TERMINAL;
+  if (p.umask !== undefined) flags |= PF.HAS_UMASK;
+  if (p.oomScoreAdj !== undefined) flags |= PF.HAS_OOM;
+  if (plan.hostname !== undefined) flags |= PF.HAS_HOSTNAME;
+  if (plan.domainname !== undefined) flags |= PF.HAS_DOMAINNAME;
+  if (plan.execFifo !== undefined) flags |= PF.HAS_EXEC_FIFO;
+  if (plan.consoleSocket !== undefined) flags |= PF.HAS_CONSOLE;
+  if (p.noNewPrivileges) flags |= PF.NO_NEW_PRIVS;
+
+  w.u32(plan.cloneFlags, 'cloneFlags');
+  w.u32(plan.unshareFlags, 'unshareFlags');
+  w.u32(flags, 'flags');
+  w.u32(plan.rootPropagation, 'rootPropagation');
+  w.u32(plan.rootfsPropagation, 'rootfsPropagation');
+  w.str(plan.hostname ?? '', 'hostname');
+  w.str(plan.domainname ?? '', 'domainname');
+  if (!plan.rootfs.startsWith('/')) throw new PlanEncodeError(`must be an absolute path: ${plan.rootfs}`, 'rootfs');
+  w.str(plan.rootfs, 'rootfs');
+  w.str(plan.execFifo ?? '', 'execFifo');
+  w.str(plan.consoleSocket ?? '', 'consoleSocket');
+
+  w.list(plan.joins, 'joins', (j, at) => {
+    w.u32(j.nstype, `${at}.nstype`);
+    w.str(j.path, `${at}.path`);
+  });
+  w.list(plan.mounts, 'mounts', (m, at) => {
+    w.str(m.source, `${at}.source`);
+    w.str(m.destination, `${at}.destination`);
+    w.str(m.fstype, `${at}.fstype`);
+    w.u32(m.flags, `${at}.flags`);
+    w.u32(m.remountFlags, `${at}.remountFlags`);
+    w.list(m.propagation, `${at}.propagation`, (v, a) => w.u32(v, a));
+    w.str(m.data, `${at}.data`);
+    w.u32(m.createAs === 'file' ? 1 : 0, `${at}.createAs`);
+    w.u32(m.fallbackBindSource !== undefined ? 1 : 0, `${at}.fallbackBindSource`);
+    w.str(m.fallbackBindSource ?? '', `${at}.fallbackBindSource`);
+    w.u32(m.recursiveAttrSet, `${at}.recursiveAttrSet`);
+    w.u32(m.recursiveAttrClear, `${at}.recursiveAttrClear`);
+  });
+  w.list(plan.devices, 'devices', (d, at) => {
+    w.str(d.path, `${at}.path`);
+    w.u32(d.mode, `${at}.mode`);
+    w.u32(d.major, `${at}.major`);
+    w.u32(d.minor, `${at}.minor`);
+    w.u32(d.uid, `${at}.uid`);
+    w.u32(d.gid, `${at}.gid`);
+    w.u32(d.bindFromHost ? 1 : 0, `${at}.bindFromHost`);
+  });
+  w.list(plan.symlinks, 'symlinks', (s, at) => {
+    w.str(s.link, `${at}.link`);
+    w.str(s.target, `${at}.target`);
+  });
+  w.list(plan.maskedPaths, 'maskedPaths', (m, at) => w.str(m.path, `${at}.path`));
+  w.list(plan.readonlyPaths, 'readonlyPaths', (m, at) => w.str(m.path, `${at}.path`));
+  w.list(plan.sysctls, 'sysctls', (s, at) => {
+    w.str(s.path, `${at}.path`);
+    w.str(s.value, `${at}.value`);
+  });
+
+  if (p.args.length === 0) throw new PlanEncodeError('must not be empty', 'process.args');
+  w.list(p.args, 'process.args', (a, at) => w.str(a, at));
+  w.list(p.env, 'process.env', (e, at) => w.str(e, at));
+  w.str(p.cwd, 'process.cwd');
+  w.u32(p.uid, 'process.uid');
+  w.u32(p.gid, 'process.gid');
+  w.list(p.additionalGids, 'process.additionalGids', (g, at) => w.u32(g, at));
+  w.u32(p.umask ?? 0, 'process.umask');
+  w.i32(p.oomScoreAdj ?? 0, 'process.oomScoreAdj');
+  const c = p.capabilities;
+  w.u64(c.bounding, 'process.capabilities.bounding');
+  w.u64(c.effective, 'process.capabilities.effective');
+  w.u64(c.permitted, 'process.capabilities.permitted');
+  w.u64(c.inheritable, 'process.capabilities.inheritable');
+  w.u64(c.ambient, 'process.capabilities.ambient');
+  w.list(p.rlimits, 'process.rlimits', (r, at) => {
+    w.u32(r.resource, `${at}.resource`);
+    w.u64(r.soft, `${at}.soft`);
+    w.u64(r.hard, `${at}.hard`);
+  });
+  w.u32(p.preserveFds, 'process.preserveFds');
+  return w.finish();
+}

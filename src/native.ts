@@ -1,0 +1,317 @@
+// The only importer of the native addon (build/Release/ocirt.node). Everything here is a thin typed
+// wrapper: policy stays in TypeScript callers, the addon only executes syscalls.
+//
+// ## Launch protocol (the caller, src/container/, drives it)
+//
+//   const plan = encodePlan(launchPlan);                       // src/linux/encode.ts
+//   const { pid, pidfd, syncFd } = spawnInit({ plan, cloneFlags: launchPlan.cloneFlags,
+//                                               preserveFds: launchPlan.process.preserveFds,
+//                                               cgroupFd?, stdio? });
+//   // The child now waits. It is in its new namespaces but has not exec'd the init stub yet.
+//   if (launchPlan.userns) {           // the parent writes the maps: the child cannot
+//     if (denySetgroups) write "deny" to /proc/<pid>/setgroups   (before gid_map)
+//     write /proc/<pid>/uid_map, then gid_map  ('direct'), or run newuidmap/newgidmap ('helpers')
+//   }
+//   optionally place pid in its cgroup (unless cgroupFd was given: CLONE_INTO_CGROUP did it)
+//   sendGo(syncFd);                    // child: setresuid/gid(0) in the userns, exec ocirt-init
+//   loop: const m = readSyncMessage(syncFd, timeoutMs?)
+//     'pid'   -> forkAfterJoin: the real init is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
+//                The process behind `pidfd` exits right after sending this.
+//     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
+//                until `start` opens it for reading; then it sets credentials and execs.
+//                Without execFifo it goes straight on to execve.
+//     'error' -> setup failed at m.step (m.index = item in that plan list, e.g. mounts[m.index]);
+//                the child exits with status 1 (127 for failures before the stub ran).
+//     'eof'   -> the child died without a record (killed, or parent gave up); check waitExit.
+//   After 'ready' the sync socket closes at the container's execve (it is CLOEXEC in the init), so
+//   a later read returns 'eof' on success or an 'error' with step 'exec' if execve failed; the
+//   exec failure is also printed to the container's stderr as `ocirt: exec "<arg0>": <strerror>`
+//   with exit status 127.
+//   closeFd(syncFd) when done; waitExit(pidfd) for the exit status (only for our own child; for a
+//   non-child pidfd it resolves { code: null, signal: null } on exit); closeFd(pidfd) after that.
+//
+// All fds returned are O_CLOEXEC. Errors thrown carry .code (errno name), .errno, .syscall and
+// .path (the object the operation was about) and a message "<syscall> <what>: ENAME (text)".
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+
+export interface SpawnInitOptions {
+  /** encodePlan(plan) */
+  plan: Buffer;
+  /** CLONE_NEW* flags for clone3 (LaunchPlan.cloneFlags) */
+  cloneFlags: number;
+  /** fds 3..3+preserveFds-1 stay open in the container */
+  preserveFds: number;
+  /** an O_RDONLY|O_DIRECTORY fd of a cgroup v2 directory: the child starts in it (CLONE_INTO_CGROUP) */
+  cgroupFd?: number;
+  /** fds to become the container's 0, 1, 2; -1 (or absent) inherits ocirt's own */
+  stdio?: [number, number, number];
+}
+
+export interface SpawnedInit {
+  pid: number;
+  pidfd: number;
+  syncFd: number;
+}
+
+export interface ExitStatus {
+  /** exit code when the process exited normally */
+  code: number | null;
+  /** signal number when it was killed by a signal */
+  signal: number | null;
+}
+
+/** Stable numbers shared with native/plan_format.h (enum ocirt_step). */
+export const STEP_NAMES: readonly string[] = [
+  'NONE',
+  'SPAWN_GO',
+  'SPAWN_SETID',
+  'SPAWN_EXEC',
+  'PLAN_READ',
+  'PLAN_DECODE',
+  'SIGNALS',
+  'DUMPABLE',
+  'JOIN',
+  'UNSHARE',
+  'FORK',
+  'HOSTNAME',
+  'DOMAINNAME',
+  'ROOT_PROPAGATION',
+  'ROOTFS_BIND',
+  'ROOTFS_PROPAGATION',
+  'MOUNT_TARGET',
+  'MOUNT',
+  'MOUNT_REMOUNT',
+  'MOUNT_PROPAGATION',
+  'MOUNT_SETATTR',
+  'DEVICE',
+  'SYMLINK',
+  'CONSOLE_CONNECT',
+  'PIVOT_ROOT',
+  'MASKED_PATH',
+  'READONLY_PATH',
+  'READONLY_ROOT',
+  'SYSCTL',
+  'RLIMIT',
+  'OOM_SCORE_ADJ',
+  'KEYRING',
+  'CONSOLE',
+  'EXEC_FIFO',
+  'SETGROUPS',
+  'SETGID',
+  'SETUID',
+  'CAP_BOUNDING',
+  'CAPABILITIES',
+  'CAP_AMBIENT',
+  'NO_NEW_PRIVS',
+  'CWD',
+  'CLOSE_FDS',
+  'EXEC_LOOKUP',
+  'EXEC',
+  'SETSID',
+  'PREPARE',
+];
+
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * Which LaunchPlan list an error's `index` refers to, per step; other steps have index -1 (or, for
+ * cap-bounding/cap-ambient, the capability number).
+ */
+export const STEP_LIST: Readonly<Record<string, string>> = {
+  JOIN: 'joins',
+  MOUNT_TARGET: 'mounts',
+  MOUNT: 'mounts',
+  MOUNT_REMOUNT: 'mounts',
+  MOUNT_PROPAGATION: 'mounts',
+  MOUNT_SETATTR: 'mounts',
+  DEVICE: 'devices',
+  SYMLINK: 'symlinks',
+  MASKED_PATH: 'maskedPaths',
+  READONLY_PATH: 'readonlyPaths',
+  SYSCTL: 'sysctls',
+  RLIMIT: 'process.rlimits',
+};
+
+export interface InitErrorMessage {
+  type: 'error';
+  /** enum ocirt_step number */
+  step: number;
+  /** STEP_NAMES[step], e.g. 'MOUNT' */
+  stepName: string;
+  errno: number;
+  /** 'ENOENT' */
+  errnoName: string;
+  /** strerror text, 'No such file or directory' */
+  errnoText: string;
+  /** index into the plan list of the step (STEP_LIST), or -1 */
+  index: number;
+  /** the path or object the step was working on */
+  detail: string;
+}
+
+export type SyncMessage = { type: 'ready' } | { type: 'pid'; pid: number } | InitErrorMessage | { type: 'eof' };
+
+interface RawSyncRecord {
+  type: number;
+  step?: number;
+  errno?: number;
+  errnoName?: string;
+  errnoText?: string;
+  index?: number;
+  pid?: number;
+  detail?: string;
+}
+
+interface Addon {
+  spawnInit(o: SpawnInitOptions): SpawnedInit;
+  waitExit(pidfd: number): Promise<ExitStatus>;
+  reap(pidfd: number): ExitStatus;
+  mkfifo(path: string, mode: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  readSyncMessage(fd: number, timeoutMs: number): RawSyncRecord;
+  sendGo(fd: number): void;
+  closeFd(fd: number): void;
+  errnoName(n: number): string;
+  recvFd(fd: number): { fd: number; data: string };
+  unixListen(path: string): number;
+  accept(fd: number): number;
+  initStubSize: number;
+}
+
+const ADDON_REL = join('build', 'Release', 'ocirt.node');
+
+/**
+ * The bundles live at different depths (dist/ocirt.mjs, dist/chunks/*.mjs, build/test/**), so
+ * walk up from this module to the package root instead of hard-coding a relative path.
+ */
+export function findAddon(): string {
+  const override = process.env.OCIRT_ADDON;
+  if (override) return override;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON_REL);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(
+    `ocirt: native addon not found (looked for ${ADDON_REL} above ${dirname(fileURLToPath(import.meta.url))}); ` +
+      'run `npm run build:native` or set OCIRT_ADDON',
+  );
+}
+
+let addon: Addon | undefined;
+
+/** Loaded on first use: commands that never touch a process do not pay for dlopen. */
+function native(): Addon {
+  if (!addon) {
+    const nodeRequire = createRequire(import.meta.url);
+    addon = nodeRequire(findAddon()) as Addon;
+  }
+  return addon;
+}
+
+export function spawnInit(opts: SpawnInitOptions): SpawnedInit {
+  return native().spawnInit(opts);
+}
+
+export function waitExit(pidfd: number): Promise<ExitStatus> {
+  return native().waitExit(pidfd);
+}
+
+/**
+ * Blocking waitid(P_PIDFD, WEXITED): for a process known to be exiting (after SIGKILL). Throws with
+ * code ECHILD if it is not our child.
+ */
+export function reap(pidfd: number): ExitStatus {
+  return native().reap(pidfd);
+}
+
+/** mkfifo(2) with exactly `mode` (the umask is not applied). */
+export function mkfifo(path: string, mode: number): void {
+  native().mkfifo(path, mode);
+}
+
+export function pidfdOpen(pid: number): number {
+  return native().pidfdOpen(pid);
+}
+
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  native().pidfdSendSignal(pidfd, signal);
+}
+
+/** Blocks until one record arrives (or timeoutMs passes: throws with code ETIMEDOUT). */
+export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
+  const r = native().readSyncMessage(syncFd, timeoutMs);
+  switch (r.type) {
+    case 0:
+      return { type: 'eof' };
+    case 1:
+      return { type: 'ready' };
+    case 2:
+      return { type: 'pid', pid: r.pid ?? 0 };
+    case 3: {
+      const step = r.step ?? 0;
+      const errno = r.errno ?? 0;
+      return {
+        type: 'error',
+        step,
+        stepName: STEP_NAMES[step] ?? `step-${step}`,
+        errno,
+        errnoName: r.errnoName || errnoName(errno),
+        errnoText: r.errnoText ?? '',
+        index: r.index ?? -1,
+        detail: r.detail ?? '',
+      };
+    }
+    default:
+      throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
+  }
+}
+
+export function sendGo(syncFd: number): void {
+  native().sendGo(syncFd);
+}
+
+export function closeFd(fd: number): void {
+  native().closeFd(fd);
+}
+
+/** Receives one fd passed with SCM_RIGHTS (e.g. the pty master on a console socket). */
+export function recvFd(socketFd: number): { fd: number; data: string } {
+  return native().recvFd(socketFd);
+}
+
+/** A listening AF_UNIX stream socket fd bound at path (the receiving end of a console socket). */
+export function unixListen(path: string): number {
+  return native().unixListen(path);
+}
+
+/** Blocking accept4(SOCK_CLOEXEC) on a listening socket fd. */
+export function acceptFd(listenFd: number): number {
+  return native().accept(listenFd);
+}
+
+/** "ENOENT" for 2; works without loading the addon. */
+export function errnoName(errno: number): string {
+  if (errno === 0) return '';
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `E${errno}`;
+  }
+}
+
+/** A one-line description of an error record, naming the step, the plan item and the errno. */
+export function describeSyncError(m: InitErrorMessage): string {
+  const list = STEP_LIST[m.stepName];
+  const item = list && m.index >= 0 ? ` ${list}[${m.index}]` : '';
+  const detail = m.detail ? ` (${m.detail})` : '';
+  return `container init failed at ${m.stepName}${item}${detail}: ${m.errnoName || 'error'}`;
+}

@@ -1,0 +1,295 @@
+// The native executor end to end: hand-written LaunchPlans run through src/native.ts with the
+// parent protocol, checked by what the probe program sees inside. Needs root; the rootless case
+// re-runs this file as an unprivileged user (OCIRT_NATIVE_CHILD=rootless).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import * as native from '../../src/native.js';
+import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan } from '../helpers/native-rootfs.js';
+
+const isRoot = process.getuid?.() === 0;
+const rootOnly = isRoot ? {} : { skip: 'needs root (clone3 with new namespaces, mounts)' };
+
+interface Probe {
+  uid: number;
+  gid: number;
+  euid: number;
+  groups: number[];
+  caps: Record<'inheritable' | 'permitted' | 'effective' | 'bounding' | 'ambient', string>;
+  no_new_privs: number;
+  umask: number;
+  cwd: string;
+  hostname: string;
+  domainname: string;
+  pid: number;
+  env: string[];
+  args: string[];
+  rlimits: Record<string, { soft: string; hard: string }>;
+  oom_score_adj: number;
+  fds: { fd: number; target: string }[];
+  mountinfo: string[];
+  ns: Record<string, string>;
+  sysctls: Record<string, string>;
+}
+
+/** mountinfo line of the mount point `mp`: "id parent maj:min root mp opts ... - fstype src superopts" */
+function mountAt(p: Probe, mp: string): { opts: string[]; fstype: string } | undefined {
+  const line = p.mountinfo.findLast((l) => l.split(' ')[4] === mp);
+  if (!line) return undefined;
+  const f = line.split(' ');
+  const dash = f.indexOf('-');
+  return { opts: f[5]!.split(','), fstype: f[dash + 1]! };
+}
+
+async function rootlessChild(): Promise<void> {
+  // Runs as the unprivileged user: everything below is what a rootless ocirt would do.
+  const { dir, rootfs } = makeRootfs();
+  const plan = basePlan(rootfs, ['probe', 'report']);
+  const uid = process.getuid!();
+  const gid = process.getgid!();
+  plan.cloneFlags |= CLONE.NEWUSER;
+  plan.userns = {
+    uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+    writer: 'direct',
+    denySetgroups: true,
+  };
+  // mknod is not allowed in a user namespace: bind the host's nodes
+  plan.devices = plan.devices.map((d) => ({ ...d, bindFromHost: true }));
+  const res = await runPlan(plan, { workDir: dir });
+  process.stdout.write(JSON.stringify({ res, hostUid: uid }) + '\n');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
+  await rootlessChild();
+} else {
+  test('native: a container with mount/uts/pid/ipc namespaces, proc, /dev, credentials', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    writeFileSync(join(shared, 'hello'), 'hi');
+    try {
+      const plan = basePlan(rootfs, ['probe', 'report', 'kernel/hostname']);
+      plan.domainname = 'example.org';
+      plan.mounts.push({
+        field: '/mounts/2',
+        source: shared,
+        destination: '/mnt/shared',
+        fstype: '',
+        flags: MS.BIND | MS.REC,
+        remountFlags: MS.RDONLY | MS.NOSUID,
+        propagation: [MS.PRIVATE],
+        data: '',
+        createAs: 'dir',
+        recursiveAttrSet: 0,
+        recursiveAttrClear: 0,
+      });
+      const keep = (1n << 0n) | (1n << 5n) | (1n << 10n); // CHOWN, KILL, NET_BIND_SERVICE
+      plan.process.uid = 1000;
+      plan.process.gid = 1000;
+      plan.process.additionalGids = [2000, 2001];
+      plan.process.capabilities = { bounding: keep, effective: keep, permitted: keep, inheritable: keep, ambient: 1n << 10n };
+      plan.process.noNewPrivileges = true;
+      plan.process.umask = 0o027;
+      plan.process.cwd = '/tmp';
+      plan.process.env.push('FOO=bar');
+      plan.process.rlimits = [{ field: '', resource: 7 /* NOFILE */, soft: 1024n, hard: 2048n }];
+      plan.process.oomScoreAdj = 123;
+
+      const res = await runPlan(plan, { workDir: dir });
+      assert.deepEqual(
+        res.messages.map((m) => m.type),
+        ['ready', 'eof'],
+        JSON.stringify(res.messages),
+      );
+      assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr);
+      const p = JSON.parse(res.stdout) as Probe;
+      assert.equal(p.hostname, 'ocirt-test');
+      assert.equal(p.domainname, 'example.org');
+      assert.equal(p.sysctls['kernel/hostname'], 'ocirt-test');
+      assert.equal(p.pid, 1);
+      assert.equal(p.uid, 1000);
+      assert.equal(p.euid, 1000);
+      assert.equal(p.gid, 1000);
+      assert.deepEqual(p.groups, [2000, 2001]);
+      assert.equal(p.caps.bounding, hex(keep));
+      // execve as a non-root uid keeps only the ambient set in permitted/effective
+      assert.equal(p.caps.effective, hex(1n << 10n));
+      assert.equal(p.caps.permitted, hex(1n << 10n));
+      assert.equal(p.caps.inheritable, hex(keep));
+      assert.equal(p.caps.ambient, hex(1n << 10n));
+      assert.equal(p.no_new_privs, 1);
+      assert.equal(p.umask, 0o027);
+      assert.equal(p.cwd, '/tmp');
+      assert.deepEqual(p.env, ['PATH=/bin:/usr/bin', 'HOME=/', 'FOO=bar']);
+      assert.deepEqual(p.args, ['probe', 'report', 'kernel/hostname']);
+      assert.deepEqual(p.rlimits.nofile, { soft: '1024', hard: '2048' });
+      assert.equal(p.oom_score_adj, 123);
+      assert.deepEqual(
+        p.fds.map((f) => f.fd),
+        [0, 1, 2],
+        JSON.stringify(p.fds),
+      );
+      for (const ns of ['mnt', 'uts', 'pid', 'ipc']) {
+        assert.notEqual(p.ns[ns], readlinkSync(`/proc/self/ns/${ns}`), `${ns} namespace is new`);
+      }
+      assert.equal(p.ns.net, readlinkSync('/proc/self/ns/net'), 'net namespace is shared');
+      assert.equal(mountAt(p, '/proc')?.fstype, 'proc');
+      assert.equal(mountAt(p, '/dev')?.fstype, 'tmpfs');
+      assert.ok(mountAt(p, '/proc/sys')?.opts.includes('ro'), 'readonly path');
+      assert.ok(mountAt(p, '/proc/kmsg'), 'masked file: /dev/null bound over it');
+      const driver = mountAt(p, '/proc/driver');
+      assert.ok(driver?.fstype === 'tmpfs' && driver.opts.includes('ro'), 'masked dir: read-only tmpfs');
+      const bind = mountAt(p, '/mnt/shared');
+      assert.ok(bind?.opts.includes('ro') && bind.opts.includes('nosuid'), JSON.stringify(bind));
+      assert.equal(mountAt(p, '/')?.opts.includes('ro'), false);
+      // the rootfs bind shows the host path as its root (field 4), but no mount point may be a host one
+      const points = p.mountinfo.map((l) => l.split(' ')[4]!);
+      assert.ok(!points.some((mp) => mp.startsWith(dir) || mp === '/work'), `old root is detached: ${points.join(' ')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: devices, symlinks and the readonly root as seen by the probe', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const plan = basePlan(rootfs, ['/bin/probe', 'stat', '/dev/null']);
+      plan.readonlyRoot = true;
+      const res = await runPlan(plan, { workDir: dir });
+      assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr + JSON.stringify(res.messages));
+      const st = JSON.parse(res.stdout);
+      assert.deepEqual(st, { path: '/dev/null', type: 'char', mode: 0o666, uid: 0, gid: 0, rdev_major: 1, rdev_minor: 3 });
+
+      const plan2 = basePlan(rootfs, ['/bin/probe', 'write', '/etc/x', 'y']);
+      plan2.readonlyRoot = true;
+      const res2 = await runPlan(plan2, { workDir: dir });
+      assert.equal(res2.status.code, 1);
+      assert.match(res2.stderr, /Read-only file system/);
+
+      const plan3 = basePlan(rootfs, ['/bin/probe', 'stat', '/dev/fd']);
+      const res3 = await runPlan(plan3, { workDir: dir });
+      assert.equal(JSON.parse(res3.stdout).type, 'symlink');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: exec.fifo holds the init until it is opened for reading', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const fifo = join(dir, 'exec.fifo');
+      native.mkfifo(fifo, 0o622);
+      const plan = basePlan(rootfs, ['probe', 'exit', '3']);
+      plan.execFifo = fifo;
+      let waitedPid = 0;
+      const res = await runPlan(plan, {
+        workDir: dir,
+        afterReady: async (pid) => {
+          waitedPid = pid;
+          await new Promise((r) => setTimeout(r, 200));
+          // still blocked: the init has not exec'd and is not a zombie
+          const stat = execFileSync('cat', [`/proc/${pid}/stat`]).toString();
+          assert.match(stat, /^\d+ \(ocirt-init\) S /, stat);
+          const fd = openSync(fifo, 'r');
+          const buf = Buffer.alloc(8);
+          const n = readSync(fd, buf);
+          closeSync(fd);
+          assert.equal(buf.subarray(0, n).toString(), '0');
+        },
+      });
+      assert.ok(waitedPid > 0);
+      assert.deepEqual(res.status, { code: 3, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: a failing mount reports step, index and errno name', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const plan = basePlan(rootfs, ['probe']);
+      plan.mounts.push({
+        ...plan.mounts[1]!,
+        field: '/mounts/2',
+        source: 'none',
+        destination: '/bad',
+        fstype: 'nosuchfs',
+        data: '',
+      });
+      const res = await runPlan(plan, { workDir: dir });
+      const m = res.messages[0];
+      assert.ok(m && m.type === 'error', JSON.stringify(res.messages));
+      assert.equal(m.stepName, 'MOUNT');
+      assert.equal(m.index, 2);
+      assert.equal(m.errnoName, 'ENODEV');
+      assert.equal(m.detail, '/bad');
+      assert.match(native.describeSyncError(m), /MOUNT mounts\[2\] \(\/bad\): ENODEV/);
+      assert.deepEqual(res.status, { code: 1, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: a missing executable fails before ready', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const res = await runPlan(basePlan(rootfs, ['no-such-binary']), { workDir: dir });
+      const m = res.messages[0];
+      assert.ok(m && m.type === 'error', JSON.stringify(res.messages));
+      assert.equal(m.stepName, 'EXEC_LOOKUP');
+      assert.equal(m.errnoName, 'ENOENT');
+      assert.equal(m.detail, 'no-such-binary');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: waitExit reports a signal; pidfdSendSignal reaches the init', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const res = await runPlan(basePlan(rootfs, ['probe', 'sleep', '30']), {
+        workDir: dir,
+        afterReady: (_pid, pidfd) => native.pidfdSendSignal(pidfd, 9),
+      });
+      assert.deepEqual(res.status, { code: null, signal: 9 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: rootless (unprivileged user, user namespace, direct maps)', rootOnly, async (t) => {
+    const user = 'ocirt-test';
+    if (spawnSync('id', ['-u', user]).status !== 0) {
+      const r = spawnSync('useradd', ['-m', user]);
+      if (r.status !== 0) return t.skip(`cannot create user ${user}: ${r.stderr}`);
+    }
+    const self = fileURLToPath(import.meta.url);
+    const r = spawnSync('setpriv', ['--reuid', user, '--regid', user, '--clear-groups', process.execPath, self], {
+      env: { ...process.env, OCIRT_NATIVE_CHILD: 'rootless', HOME: '/tmp' },
+      encoding: 'utf8',
+      cwd: '/tmp',
+    });
+    assert.equal(r.status, 0, `rootless child failed: ${r.stderr}`);
+    const { res, hostUid } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.notEqual(hostUid, 0);
+    assert.deepEqual(
+      res.messages.map((m: native.SyncMessage) => m.type),
+      ['ready', 'eof'],
+      JSON.stringify(res.messages),
+    );
+    assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr);
+    const p = JSON.parse(res.stdout) as Probe;
+    assert.equal(p.uid, 0);
+    assert.equal(p.pid, 1);
+    assert.equal(p.hostname, 'ocirt-test');
+    assert.equal(p.caps.effective, hex(allCaps()));
+    assert.equal(mountAt(p, '/proc')?.fstype, 'proc');
+    assert.ok(mountAt(p, '/dev/null'), 'bind-mounted /dev/null');
+    assert.ok(mountAt(p, '/proc/sys')?.opts.includes('ro'));
+  });
+}
