@@ -37,7 +37,8 @@ interface Probe {
 
 /** mountinfo line of the mount point `mp`: "id parent maj:min root mp opts ... - fstype src superopts" */
 function mountAt(p: Probe, mp: string): { opts: string[]; fstype: string } | undefined {
-  const line = p.mountinfo.findLast((l) => l.split(' ')[4] === mp);
+  // the last one: a later mount on the same point hides the earlier ones
+  const line = [...p.mountinfo].reverse().find((l) => l.split(' ')[4] === mp);
   if (!line) return undefined;
   const f = line.split(' ');
   const dash = f.indexOf('-');
