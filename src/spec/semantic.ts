@@ -12,7 +12,7 @@ import {
   closest,
   sysctlNamespace,
 } from './known.js';
-import { CAPABILITY_SETS, HOOK_NAMES, NAMESPACE_TYPES } from './types.js';
+import { CAPABILITY_SETS, HOOK_NAMES, NAMESPACE_TYPES } from './names.js';
 
 export interface SemanticProblem {
   pointer: string;

@@ -5,9 +5,15 @@
 // required fields, enums, patterns and integer ranges. Platforms other than Linux are covered only
 // as far as needed to give the official verdict (see platforms.ts).
 import { Type, type Static } from '@sinclair/typebox';
+import {
+  HOOK_NAMES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS,
+  ROOTFS_PROPAGATIONS, SCHEDULER_FLAGS, SCHEDULER_POLICIES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS,
+} from './names.js';
 import { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, FileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';
 import { FreeBSDSchema, SolarisSchema, VMSchema, WindowsSchema, ZOSSchema } from './platforms.js';
 
+// Runtime code should import these lists from names.ts: importing values from this module loads TypeBox.
+export * from './names.js';
 export { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, FileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';
 
 const opt = Type.Optional;
@@ -35,7 +41,6 @@ export const HookSchema = Type.Object({
 });
 export type Hook = Static<typeof HookSchema>;
 
-export const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 export const HooksSchema = Type.Object({
@@ -70,7 +75,6 @@ export const CapabilitiesSchema = Type.Object({
   ambient: opt(ArrayOfStrings()),
 });
 export type LinuxCapabilities = Static<typeof CapabilitiesSchema>;
-export const CAPABILITY_SETS = ['bounding', 'permitted', 'effective', 'inheritable', 'ambient'] as const;
 
 export const RlimitSchema = Type.Object({
   type: Type.String({ pattern: '^RLIMIT_[A-Z]+$' }),
@@ -79,17 +83,9 @@ export const RlimitSchema = Type.Object({
 });
 export type POSIXRlimit = Static<typeof RlimitSchema>;
 
-export const IOPRIO_CLASSES = ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'] as const;
 export const IoPrioritySchema = Type.Object({ class: StringEnum(IOPRIO_CLASSES), priority: opt(Int32()) });
 export type LinuxIOPriority = Static<typeof IoPrioritySchema>;
 
-export const SCHEDULER_POLICIES = [
-  'SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE',
-] as const;
-export const SCHEDULER_FLAGS = [
-  'SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
-  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX',
-] as const;
 export const SchedulerSchema = Type.Object({
   policy: StringEnum(SCHEDULER_POLICIES),
   nice: opt(Int32()),
@@ -130,7 +126,6 @@ export type Process = Static<typeof ProcessSchema>;
 
 // ---- linux (config-linux.json, defs-linux.json) -------------------------------------------
 
-export const NAMESPACE_TYPES = ['mount', 'pid', 'network', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
 export type LinuxNamespaceType = (typeof NAMESPACE_TYPES)[number];
 export const NamespaceSchema = Type.Object({ type: StringEnum(NAMESPACE_TYPES), path: opt(Type.String()) });
 export type LinuxNamespace = Static<typeof NamespaceSchema>;
@@ -228,27 +223,9 @@ export const ResourcesSchema = Type.Object({
 });
 export type LinuxResources = Static<typeof ResourcesSchema>;
 
-export const SECCOMP_ACTIONS = [
-  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
-] as const;
 export type LinuxSeccompAction = (typeof SECCOMP_ACTIONS)[number];
-export const SECCOMP_ARCHES = [
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32',
-  'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
-  'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64',
-] as const;
 export type LinuxSeccompArch = (typeof SECCOMP_ARCHES)[number];
-export const SECCOMP_FLAGS = [
-  'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
-  'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
-] as const;
 export type LinuxSeccompFlag = (typeof SECCOMP_FLAGS)[number];
-export const SECCOMP_OPERATORS = [
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
-] as const;
 export type LinuxSeccompOperator = (typeof SECCOMP_OPERATORS)[number];
 
 export const SeccompArgSchema = Type.Object({
@@ -287,11 +264,6 @@ export const IntelRdtSchema = Type.Object({
 });
 export type LinuxIntelRdt = Static<typeof IntelRdtSchema>;
 
-export const MEMORY_POLICY_MODES = [
-  'MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED',
-  'MPOL_PREFERRED_MANY', 'MPOL_LOCAL',
-] as const;
-export const MEMORY_POLICY_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] as const;
 export const MemoryPolicySchema = Type.Object({
   mode: opt(StringEnum(MEMORY_POLICY_MODES)),
   nodes: opt(Type.String()),
@@ -299,7 +271,6 @@ export const MemoryPolicySchema = Type.Object({
 });
 export type LinuxMemoryPolicy = Static<typeof MemoryPolicySchema>;
 
-export const PERSONALITY_DOMAINS = ['LINUX', 'LINUX32'] as const;
 export const PersonalitySchema = Type.Object({ domain: opt(StringEnum(PERSONALITY_DOMAINS)), flags: opt(ArrayOfStrings()) });
 export type LinuxPersonality = Static<typeof PersonalitySchema>;
 
@@ -310,7 +281,6 @@ export const TimeOffsetsSchema = Type.Object({ boottime: opt(TimeOffsetSchema), 
 export const NetDeviceSchema = Type.Object({ name: opt(Type.String()) });
 export type LinuxNetDevice = Static<typeof NetDeviceSchema>;
 
-export const ROOTFS_PROPAGATIONS = ['private', 'shared', 'slave', 'unbindable'] as const;
 
 export const LinuxSchema = Type.Object({
   namespaces: opt(Type.Array(NamespaceSchema)),
