@@ -772,7 +772,8 @@ int main(int argc, char **argv) {
   }
 
   if (p->clone_flags & CLONE_NEWNS || p->unshare_flags & CLONE_NEWNS) {
-    if (p->root_prop && mount(NULL, "/", NULL, p->root_prop, NULL) < 0)
+    /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
+    if (p->root_prop && mount(NULL, "/", NULL, p->root_prop | MS_REC, NULL) < 0)
       fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
     if (p->rootfs_prop && mount(NULL, p->rootfs, NULL, p->rootfs_prop, NULL) < 0)
@@ -802,6 +803,16 @@ int main(int argc, char **argv) {
   if (chdir("/") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chdir /");
   close(root);
 
+  /*
+   * Sysctls before masked/readonly paths (design.md lists them after): /proc/sys is normally among
+   * the readonly paths and writes through it would then fail with EROFS.
+   */
+  for (uint32_t i = 0; i < p->nsysctls; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/sys/%s", p->sysctl_path[i]);
+    if (write_file_at(AT_FDCWD, path, p->sysctl_value[i]) < 0) fail(OCIRT_STEP_SYSCTL, (int)i, path);
+  }
+
   for (uint32_t i = 0; i < p->nmasked; i++) {
     const char *m = p->masked[i];
     struct stat ms;
@@ -823,12 +834,6 @@ int main(int argc, char **argv) {
   }
   if ((p->flags & OCIRT_PF_READONLY_ROOT) && bind_remount("/", MS_RDONLY) < 0)
     fail(OCIRT_STEP_READONLY_ROOT, -1, "/");
-  for (uint32_t i = 0; i < p->nsysctls; i++) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "/proc/sys/%s", p->sysctl_path[i]);
-    if (write_file_at(AT_FDCWD, path, p->sysctl_value[i]) < 0) fail(OCIRT_STEP_SYSCTL, (int)i, path);
-  }
-
   for (uint32_t i = 0; i < p->nrlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
     if (prlimit(0, p->rlimits[i].resource, &rl, NULL) < 0) fail(OCIRT_STEP_RLIMIT, (int)i, "prlimit");

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as native from '../../src/native.js';
-import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan } from '../helpers/native-rootfs.js';
+import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan, releaseDir } from '../helpers/native-rootfs.js';
 
 const isRoot = process.getuid?.() === 0;
 const rootOnly = isRoot ? {} : { skip: 'needs root (clone3 with new namespaces, mounts)' };
@@ -74,8 +74,9 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
     mkdirSync(shared);
     writeFileSync(join(shared, 'hello'), 'hi');
     try {
-      const plan = basePlan(rootfs, ['probe', 'report', 'kernel/hostname']);
+      const plan = basePlan(rootfs, ['probe', 'report', 'kernel/hostname', 'kernel/msgmax']);
       plan.domainname = 'example.org';
+      plan.sysctls = [{ field: '/linux/sysctl/kernel.msgmax', path: 'kernel/msgmax', value: '4242' }];
       plan.mounts.push({
         field: '/mounts/2',
         source: shared,
@@ -112,6 +113,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       assert.equal(p.hostname, 'ocirt-test');
       assert.equal(p.domainname, 'example.org');
       assert.equal(p.sysctls['kernel/hostname'], 'ocirt-test');
+      assert.equal(p.sysctls['kernel/msgmax'], '4242', 'sysctl written in the new ipc namespace');
       assert.equal(p.pid, 1);
       assert.equal(p.uid, 1000);
       assert.equal(p.euid, 1000);
@@ -127,7 +129,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       assert.equal(p.umask, 0o027);
       assert.equal(p.cwd, '/tmp');
       assert.deepEqual(p.env, ['PATH=/bin:/usr/bin', 'HOME=/', 'FOO=bar']);
-      assert.deepEqual(p.args, ['probe', 'report', 'kernel/hostname']);
+      assert.deepEqual(p.args, ['probe', 'report', 'kernel/hostname', 'kernel/msgmax']);
       assert.deepEqual(p.rlimits.nofile, { soft: '1024', hard: '2048' });
       assert.equal(p.oom_score_adj, 123);
       assert.deepEqual(
@@ -173,7 +175,9 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       assert.match(res2.stderr, /Read-only file system/);
 
       const plan3 = basePlan(rootfs, ['/bin/probe', 'stat', '/dev/fd']);
+      plan3.noPivot = true; // MS_MOVE + chroot instead of pivot_root
       const res3 = await runPlan(plan3, { workDir: dir });
+      assert.deepEqual(res3.status, { code: 0, signal: null }, res3.stderr + JSON.stringify(res3.messages));
       assert.equal(JSON.parse(res3.stdout).type, 'symlink');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -196,6 +200,11 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
           // still blocked: the init has not exec'd and is not a zombie
           const stat = execFileSync('cat', [`/proc/${pid}/stat`]).toString();
           assert.match(stat, /^\d+ \(ocirt-init\) S /, stat);
+          // the waiting init is the small static stub, not a copy of Node's heap
+          const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+          const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+          const priv = kb('Private_Clean') + kb('Private_Dirty');
+          assert.ok(priv < 4096, `waiting init holds ${priv} kB private memory`);
           const fd = openSync(fifo, 'r');
           const buf = Buffer.alloc(8);
           const n = readSync(fd, buf);
@@ -258,6 +267,124 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
         afterReady: (_pid, pidfd) => native.pidfdSendSignal(pidfd, 9),
       });
       assert.deepEqual(res.status, { code: null, signal: 9 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: an exec failure after ready goes to stderr, exit 127, and an EXEC record', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      // found by the lookup (a regular file) but not executable
+      copyFileSync(join(releaseDir(), 'ocirt-probe'), join(rootfs, 'bin', 'noexec'));
+      chmodSync(join(rootfs, 'bin', 'noexec'), 0o644);
+      const plan = basePlan(rootfs, ['noexec']);
+      plan.process.uid = 1000; // root would not care about the mode bits... of a 0644 file it does
+      const res = await runPlan(plan, { workDir: dir });
+      assert.equal(res.messages[0]?.type, 'ready');
+      const m = res.messages[1];
+      assert.ok(m && m.type === 'error', JSON.stringify(res.messages));
+      assert.equal(m.stepName, 'EXEC');
+      assert.equal(m.errnoName, 'EACCES');
+      assert.equal(res.stderr, 'ocirt: exec "noexec": Permission denied\n');
+      assert.deepEqual(res.status, { code: 127, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: joining a pid namespace by path forks and reports the pid', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const first = await runPlan(basePlan(rootfs, ['probe', 'sleep', '30']), {
+        workDir: dir,
+        afterReady: async (pid, pidfd) => {
+          const plan = basePlan(rootfs, ['probe', 'sleep', '30']);
+          plan.cloneFlags = CLONE.NEWNS;
+          plan.hostname = undefined;
+          plan.joins = [{ type: 'pid', path: `/proc/${pid}/ns/pid`, nstype: CLONE.NEWPID, field: '' }];
+          plan.forkAfterJoin = true;
+          const second = await runPlan(plan, { workDir: dir });
+          assert.equal(second.messages[0]?.type, 'pid', JSON.stringify(second.messages));
+          const forked = second.messages[0]!.type === 'pid' ? second.messages[0]!.pid : 0;
+          assert.ok(forked > 0 && forked !== second.pid);
+          assert.equal(second.messages[1]?.type, 'ready');
+          // the intermediate exits right after reporting; its exit is what waitExit saw
+          assert.deepEqual(second.status, { code: 0, signal: null });
+          const fd = native.pidfdOpen(forked);
+          try {
+            // NSpid: host pid, then the pid inside the joined namespace (not 1: the first init is)
+            const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${forked}/status`, 'utf8'))?.[1]?.split(/\s+/);
+            assert.equal(nspid?.length, 2);
+            assert.ok(Number(nspid![1]) > 1);
+            const gone = native.waitExit(fd);
+            native.pidfdSendSignal(pidfd, 9); // killing the pid ns init kills the joined process too
+            // not our child: the exit is seen, the status is not ours to read
+            assert.deepEqual(await gone, { code: null, signal: null });
+          } finally {
+            native.closeFd(fd);
+          }
+        },
+      });
+      assert.deepEqual(first.status, { code: null, signal: 9 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('native: terminal: the pty master arrives on the console socket', rootOnly, async () => {
+    const { dir, rootfs } = makeRootfs();
+    try {
+      const sockPath = join(dir, 'console.sock');
+      const listener = native.unixListen(sockPath);
+      const plan = basePlan(rootfs, ['probe', 'report']);
+      plan.mounts.push({
+        field: '/mounts/2',
+        source: 'devpts',
+        destination: '/dev/pts',
+        fstype: 'devpts',
+        flags: MS.NOSUID | MS.NOEXEC,
+        remountFlags: 0,
+        propagation: [],
+        data: 'newinstance,ptmxmode=0666,mode=0620',
+        createAs: 'dir',
+        recursiveAttrSet: 0,
+        recursiveAttrClear: 0,
+      });
+      plan.symlinks.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
+      plan.process.terminal = true;
+      plan.consoleSocket = sockPath;
+      let master = -1;
+      const res = await runPlan(plan, {
+        workDir: dir,
+        afterReady: () => {
+          const conn = native.acceptFd(listener);
+          const got = native.recvFd(conn);
+          native.closeFd(conn);
+          master = got.fd;
+          assert.equal(got.data, '/dev/ptmx');
+        },
+      });
+      assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr);
+      assert.equal(res.stdout, '', 'stdout went to the pty, not the file');
+      // read what the probe printed on its terminal
+      let text = '';
+      const buf = Buffer.alloc(65536);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(master, buf);
+        } catch {
+          break; // EIO once the slave side is closed
+        }
+        if (n <= 0) break;
+        text += buf.subarray(0, n).toString();
+      }
+      native.closeFd(master);
+      native.closeFd(listener);
+      const p = JSON.parse(text.trim()) as Probe & { fds: { fd: number; target: string }[] };
+      assert.equal(p.pid, 1);
+      assert.match(p.fds[0]!.target, /^\/dev\/pts\/\d+$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
