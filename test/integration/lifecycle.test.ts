@@ -184,7 +184,10 @@ for (const mode of ['root', 'rootless'] as const) {
       const dup = r.run(['create', '-b', b.dir, id]);
       assert.equal(dup.status, 1);
       assert.match(dup.stderr, /already exists/);
-      assert.equal(r.run(['delete', id]).status, 0, 'a created container is deleted without --force');
+      const del = r.run(['delete', id]);
+      assert.equal(del.status, 1, 'a created container is not stopped: delete needs --force');
+      assert.equal(json(r.run(['state', id])).status, 'created', 'a refused delete changes nothing');
+      assert.equal(r.run(['delete', '--force', id]).status, 0);
       assert.deepEqual(stateDirs(r), []);
     });
 
