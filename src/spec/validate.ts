@@ -40,10 +40,13 @@ export function validateText(text: string): { value?: unknown; problems: Problem
   return { value: located.value, problems: validateLocated(located.value, located) };
 }
 
+/** The schema's verdict alone (the official schema's, by construction), without locations. */
+export function checkSchema(value: unknown): { pointer: string; message: string }[] {
+  return validateSchema(value) ? [] : schemaProblems(value, validateSchema.errors ?? []);
+}
+
 export function validateLocated(value: unknown, located?: Located): Problem[] {
-  const raw: { pointer: string; message: string }[] = [];
-  if (!validateSchema(value)) raw.push(...schemaProblems(value, validateSchema.errors ?? []));
-  raw.push(...checkSemantics(value));
+  const raw = [...checkSchema(value), ...checkSemantics(value)];
 
   const seen = new Set<string>();
   const problems: Problem[] = [];
