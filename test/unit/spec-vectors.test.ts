@@ -28,8 +28,8 @@ type Validate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
 
 function officialValidator(): Validate {
   // ajv-draft-04 is CommonJS: depending on interop the default import is the class or its module.
-  const mod = Ajv04 as unknown as { default?: typeof Ajv04 };
-  const Ctor = (typeof Ajv04 === 'function' ? Ajv04 : mod.default) as typeof Ajv04;
+  type AjvClass = typeof Ajv04.default;
+  const Ctor: AjvClass = typeof Ajv04 === 'function' ? (Ajv04 as unknown as AjvClass) : Ajv04.default;
   const ajv = new Ctor({ allErrors: true, strict: false });
   for (const f of readdirSync(SPEC)) {
     if (f.endsWith('.json') && !f.startsWith('features') && !f.startsWith('state')) {
