@@ -226,7 +226,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     char go[8];
     long n;
     for (int i = 0; i < 3; i++) {
-      if (high[2 + i] >= 0 && syscall(SYS_dup3, high[2 + i], i, 0) < 0) goto fail;
+      if (high[2 + i] >= 0) {
+        if (syscall(SYS_dup3, high[2 + i], i, 0) < 0) goto fail;
+      } else {
+        // inherited stdio is the container's: Node (or whoever started it) may have set CLOEXEC
+        syscall(SYS_fcntl, i, F_SETFD, 0);
+      }
     }
     for (int fd = 3; fd < 3 + preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
     if (syscall(SYS_fcntl, high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, high[1], F_SETFD, 0) < 0) goto fail;

@@ -149,6 +149,8 @@ export interface RunOptions {
   /** writes the id maps like the lifecycle code does */
   writeMaps?: boolean;
   workDir: string;
+  /** leave the container on ocirt's own fds 0-2 instead of capture files */
+  inheritStdio?: boolean;
 }
 
 /** The parent protocol: spawn, maps, go, read until ready/error/eof, then wait for the exit. */
@@ -165,7 +167,7 @@ export async function runPlan(plan: LaunchPlan, o: RunOptions): Promise<RunResul
       plan: encodePlan(plan),
       cloneFlags: plan.cloneFlags,
       preserveFds: plan.process.preserveFds,
-      stdio: [input, out, err],
+      ...(o.inheritStdio ? {} : { stdio: [input, out, err] as [number, number, number] }),
     });
   } finally {
     closeSync(out);

@@ -65,9 +65,30 @@ async function rootlessChild(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+async function inheritChild(): Promise<void> {
+  const { dir, rootfs } = makeRootfs();
+  try {
+    const res = await runPlan(basePlan(rootfs, ['probe', 'report']), { workDir: dir, inheritStdio: true });
+    process.exitCode = res.status.code ?? 100;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
   await rootlessChild();
+} else if (process.env.OCIRT_NATIVE_CHILD === 'inherit') {
+  await inheritChild();
 } else {
+  test('native: without stdio the container writes to the caller\'s own fds 0-2', rootOnly, () => {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, OCIRT_NATIVE_CHILD: 'inherit' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Probe).pid, 1);
+  });
+
   test('native: a container with mount/uts/pid/ipc namespaces, proc, /dev, credentials', rootOnly, async () => {
     const { dir, rootfs } = makeRootfs();
     const shared = join(dir, 'shared');
