@@ -15,6 +15,7 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
     preserveFds: num(args, 'preserve-fds', 0),
     waitForStart: true,
     rootless: ctx.globals.rootless,
+    warn: (m: string) => ctx.log.warn(m),
   });
   native.closeFd(created.pidfd);
   ctx.log.debug(`created ${created.state.id} pid ${created.state.pid}`);

@@ -17,6 +17,7 @@ export async function run(args: CommandArgs, ctx: CommandContext): Promise<numbe
     noNewKeyring: bool(args, 'no-new-keyring'),
     preserveFds: num(args, 'preserve-fds', 0),
     rootless: ctx.globals.rootless,
+    warn: (m: string) => ctx.log.warn(m),
   };
   if (bool(args, 'detach')) {
     // Detached: the same create/start split an engine would drive, in one invocation.

@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { hostFacts } from '../linux/host.js';
-import { addProcess, cgroupDirFor, createCgroup, removeCgroup, type CgroupPlacement } from '../cgroups/manager.js';
+import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
+import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
 import { OcirtError, sysError } from '../errors.js';
 import { OCI_SPEC_VERSION } from '../version.js';
@@ -27,6 +28,8 @@ export interface CreateOptions {
   waitForStart: boolean;
   /** --rootless: 'auto' tolerates a cgroup the caller may not create */
   rootless: 'auto' | 'true' | 'false';
+  /** where to report what was accepted but ignored (the --log file) */
+  warn?: (msg: string) => void;
 }
 
 export interface Created {
@@ -73,17 +76,17 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       host,
     );
 
-    let cgroup: CgroupPlacement | undefined;
-    if (host.cgroup2Mount) {
-      const dir = cgroupDirFor(host.cgroup2Mount, config.linux?.cgroupsPath, id);
-      cgroup = createCgroup(dir, host.euid !== 0 && o.rootless !== 'false');
-      if (cgroup) {
-        const made = cgroup;
-        undo.push(() => removeCgroup(made.dir));
-      }
-    }
+    const resources = planResources(config.linux?.resources);
+    const cgroups = setupCgroups(
+      { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() },
+      cgroupRelPath(config.linux?.cgroupsPath, id),
+      resources,
+      host.euid !== 0 && o.rootless !== 'false',
+    );
+    undo.push(() => removeCgroups(cgroups));
+    for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
 
-    const init = launchInit(plan, { beforeGo: (pid) => cgroup && addProcess(cgroup, pid) });
+    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -105,7 +108,8 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       ...(config.annotations ? { annotations: config.annotations } : {}),
       created: new Date().toISOString(),
       owner: ownerName(),
-      ...(cgroup ? { cgroupPath: cgroup.dir } : {}),
+      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
+      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
       rootless: plan.userns !== undefined,
     };
     store.write(state);

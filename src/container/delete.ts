@@ -3,7 +3,7 @@
 // deletes created containers without --force; we follow the spec, which engines also satisfy:
 // they pass --force or kill first.)
 import { OcirtError } from '../errors.js';
-import { killCgroup, removeCgroup } from '../cgroups/manager.js';
+import { killCgroup, removeCgroups } from '../cgroups/manager.js';
 import * as native from '../native.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs, type StateStore } from './state-store.js';
@@ -27,7 +27,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
       }
       waitGone(state.pid, state.pidStartTime);
     }
-    if (state.cgroupPath) removeCgroup(state.cgroupPath);
+    removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
     store.remove(id);
   } finally {
     unlock();

@@ -32,8 +32,10 @@ export interface StoredState {
   /** RFC 3339 */
   created: string;
   owner: string;
-  /** absolute path of the container's cgroup directory, if ocirt made one */
+  /** absolute path of the container's cgroup v2 directory, if ocirt made one */
   cgroupPath?: string;
+  /** cgroup v1 controller directories ocirt made for limits (hybrid hosts) */
+  cgroupV1Paths?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
 }

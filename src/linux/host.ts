@@ -31,6 +31,23 @@ export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): 
   return best;
 }
 
+/** cgroup v1 controller -> mount point (hybrid hosts), e.g. pids -> /sys/fs/cgroup/pids. */
+export function findCgroupV1Mounts(mountinfo = safeRead('/proc/self/mountinfo')): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup') continue;
+    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
+    for (const opt of superOpts.split(',')) {
+      if (opt === 'rw' || opt === 'ro' || opt.includes('=')) continue;
+      out[opt] ??= mountPoint;
+    }
+  }
+  return out;
+}
+
 function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
