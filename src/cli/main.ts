@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'log format' })
     .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd for cgroups (not supported yet)' })
-    .option('rootless', { type: 'string', default: 'auto', choices: ['auto', 'true', 'false'], describe: 'ignore cgroup permission errors' })
+    .option('rootless', { type: 'string', describe: 'auto|true|false: ignore cgroup permission errors (default auto)' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help('help')
@@ -117,8 +117,15 @@ function resolveGlobals(args: Record<string, unknown>): GlobalOptions {
     logFormat: (args['log-format'] as LogFormat | undefined) ?? 'text',
     debug: args.debug === true,
     systemdCgroup: args['systemd-cgroup'] === true,
-    rootless: (args.rootless as GlobalOptions['rootless'] | undefined) ?? 'auto',
+    rootless: rootlessMode(args.rootless),
   };
+}
+
+/** The global --rootless takes auto|true|false; `spec --rootless` is that command's own boolean. */
+function rootlessMode(v: unknown): GlobalOptions['rootless'] {
+  if (v === undefined || typeof v === 'boolean') return 'auto';
+  if (v === 'auto' || v === 'true' || v === 'false') return v;
+  throw new OcirtError(`--rootless: expected auto, true or false, got ${JSON.stringify(v)}`);
 }
 
 function report(err: unknown, log: Logger): number {
