@@ -11,7 +11,7 @@ import { versionText } from '../version.js';
 
 class UsageError extends Error {}
 
-const GLOBAL_KEYS = new Set(['root', 'log', 'log-format', 'logFormat', 'debug', 'systemd-cgroup', 'systemdCgroup', 'rootless', '$0']);
+const GLOBAL_KEYS = new Set(['root', 'log', 'log-format', 'logFormat', 'debug', 'systemd-cgroup', 'systemdCgroup', '$0']);
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -31,7 +31,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'log format' })
     .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd for cgroups (not supported yet)' })
-    .option('rootless', { type: 'string', describe: 'auto|true|false: ignore cgroup permission errors (default auto)' })
+    .option('rootless', {
+      // untyped: `spec --rootless` is that command's boolean, the global takes auto|true|false
+      describe: 'auto|true|false: ignore cgroup permission errors (default auto)',
+    })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help('help')
@@ -123,7 +126,7 @@ function resolveGlobals(args: Record<string, unknown>): GlobalOptions {
 
 /** The global --rootless takes auto|true|false; `spec --rootless` is that command's own boolean. */
 function rootlessMode(v: unknown): GlobalOptions['rootless'] {
-  if (v === undefined || typeof v === 'boolean') return 'auto';
+  if (v === undefined || v === '' || typeof v === 'boolean') return 'auto';
   if (v === 'auto' || v === 'true' || v === 'false') return v;
   throw new OcirtError(`--rootless: expected auto, true or false, got ${JSON.stringify(v)}`);
 }
