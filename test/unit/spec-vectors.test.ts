@@ -88,3 +88,55 @@ test('invalid JSON vector reports the syntax error position', { skip }, () => {
   assert.deepEqual([r.problems[0].line, r.problems[0].column], [1, 2]);
   assert.match(r.problems[0].message, /invalid JSON/);
 });
+
+// ---- differential: random mutations of real configs, our schema vs the official one ----------
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function paths(v: Json, p: (string | number)[] = []): (string | number)[][] {
+  const out = [p];
+  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...p, i])));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...p, k]));
+  return out;
+}
+
+test('schema verdict matches the official schema on mutated configs', { skip }, async () => {
+  const fc = (await import('fast-check')).default;
+  const official = officialValidator();
+  const { defaultSpec } = await import('../../src/spec/defaults.ts');
+  const seeds: Json[] = [
+    JSON.parse(readFileSync(join(SPEC, 'test', 'config', 'good', 'spec-example.json'), 'utf8')) as Json,
+    defaultSpec({ rootless: false, uid: 0, gid: 0 }) as unknown as Json,
+    defaultSpec({ rootless: true, uid: 1000, gid: 1000 }) as unknown as Json,
+  ];
+  // Values chosen around the schema's edges: integer ranges, enums, patterns, types.
+  const edge = fc.constantFrom<Json>(
+    -1, 0, 1, 1.5, 255, 256, 511, 512, 65535, 65536, 2147483647, 2147483648, -2147483649, 4294967295, 4294967296,
+    2 ** 63, 2 ** 64, -(2 ** 63), '', 'x', 'RLIMIT_NOFILE', 'RLIMIT_nofile', '2MB', '64kB', 'c', 'cb', 'SCMP_ACT_ALLOW',
+    'SCMP_ACT_FOO', 'user', 'MPOL_BIND', 'LINUX', '0-3', 'a-b', 'MB:0=100', null, true, [], {}, ['x'], [1],
+  );
+  const value = fc.oneof(edge, fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>);
+  fc.assert(
+    fc.property(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), value, fc.boolean()), { minLength: 1, maxLength: 3 }), (which, muts) => {
+      const doc = structuredClone(seeds[which]);
+      for (const [n, v, del] of muts) {
+        const all = paths(doc).filter((p) => p.length > 0);
+        const path = all[n % all.length];
+        let parent: Json = doc;
+        for (const k of path.slice(0, -1)) parent = (parent as Record<string, Json>)[k as string];
+        const key = path[path.length - 1];
+        if (Array.isArray(parent)) {
+          if (del) parent.splice(key as number, 1);
+          else parent[key as number] = v;
+        } else if (parent !== null && typeof parent === 'object') {
+          if (del) delete parent[key as string];
+          else parent[key as string] = v;
+        }
+      }
+      const theirs = official(doc);
+      const ours = checkSchema(doc).length === 0;
+      assert.equal(ours, theirs, `verdicts differ on ${JSON.stringify(doc).slice(0, 2000)}\nours: ${JSON.stringify(checkSchema(doc))}`);
+    }),
+    { numRuns: 3000 },
+  );
+});
