@@ -151,7 +151,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       assert.equal(p.cwd, '/tmp');
       assert.deepEqual(p.env, ['PATH=/bin:/usr/bin', 'HOME=/', 'FOO=bar']);
       assert.deepEqual(p.args, ['probe', 'report', 'kernel/hostname', 'kernel/msgmax']);
-      assert.deepEqual(p.rlimits.nofile, { soft: '1024', hard: '2048' });
+      assert.deepEqual(p.rlimits.RLIMIT_NOFILE, { soft: '1024', hard: '2048' });
       assert.equal(p.oom_score_adj, 123);
       assert.deepEqual(
         p.fds.map((f) => f.fd),
@@ -288,6 +288,11 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
         afterReady: (_pid, pidfd) => native.pidfdSendSignal(pidfd, 9),
       });
       assert.deepEqual(res.status, { code: null, signal: 9 });
+      const segv = await runPlan(basePlan(rootfs, ['probe', 'kill-self', '11']), { workDir: dir });
+      assert.deepEqual(segv.status, { code: null, signal: 11 }, segv.stderr);
+      const term = await runPlan(basePlan(rootfs, ['probe', 'kill-self', '15']), { workDir: dir });
+      assert.deepEqual(term.status, { code: 1, signal: null });
+      assert.match(term.stderr, /pid 1 of a pid namespace ignores/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
