@@ -25,7 +25,12 @@ export function checkBundle(bundleDir: string): BundleCheck {
     text = readFileSync(configPath, 'utf8');
   } catch (err) {
     const code = errnoName(err);
-    const why = code === 'ENOENT' ? 'no such file: run `ocirt spec` to create a default one' : (code ?? String(err));
+    const why =
+      code !== 'ENOENT'
+        ? (code ?? String(err))
+        : checkDirectory(bundleDir) !== undefined
+          ? `the bundle directory ${bundleDir} ${checkDirectory(bundleDir)}`
+          : 'no such file: run `ocirt spec` to create a default one';
     return { configPath, problems: [{ pointer: '', message: `cannot read config.json: ${why}` }] };
   }
 
