@@ -55,7 +55,7 @@ export function checkBundle(bundleDir: string): BundleCheck {
       problems.push({ pointer, line: pos?.line, column: pos?.column, message });
     };
     const rootfsProblem = checkDirectory(rootfs);
-    if (rootfsProblem) at('/root/path', `root filesystem ${rootfs}: ${rootfsProblem}`);
+    if (rootfsProblem) at('/root/path', `root filesystem ${rootfs} ${rootfsProblem}: expected a directory holding the container's files (unpack an image into it)`);
     else {
       const args = doc.process?.args;
       const prog = Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
@@ -92,7 +92,7 @@ function checkDirectory(path: string): string | undefined {
     return undefined;
   } catch (err) {
     const code = errnoName(err);
-    return code === 'ENOENT' ? 'does not exist: create it and unpack an image into it' : `cannot be read (${code ?? String(err)})`;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
   }
 }
 

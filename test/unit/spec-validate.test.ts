@@ -100,7 +100,7 @@ test('bundle checks: rootfs, program inside the rootfs through symlinks, every p
     writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, '\t'));
     let r = checkBundle(dir);
     assert.deepEqual(r.problems.map((p) => p.pointer), ['/root/path']);
-    assert.throws(() => loadBundle(dir), (e: unknown) => e instanceof OcirtError && /config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist/.test(e.message));
+    assert.throws(() => loadBundle(dir), (e: unknown) => e instanceof OcirtError && /config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist: expected a directory/.test(e.message));
 
     mkdirSync(join(dir, 'rootfs', 'usr', 'bin'), { recursive: true });
     r = checkBundle(dir);
