@@ -1,7 +1,7 @@
 // Build pipeline: schema -> standalone validator, then the CLI bundle and the test bundles.
 // Validators are compiled here, once, so that no ocirt invocation pays for schema compilation.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,7 +31,9 @@ if (existsSync(genScript)) {
   await mod.main(gen);
 }
 
-// 2. The CLI: one entry file, commands split into chunks loaded on demand.
+// 2. The CLI: one entry file, commands split into chunks loaded on demand. Chunk names carry
+// content hashes, so old ones are removed first.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { ocirt: join(root, 'src', 'cli', 'main.ts') },

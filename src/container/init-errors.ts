@@ -67,12 +67,11 @@ const STEPS: Record<string, StepInfo> = {
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
   const info: StepInfo = STEPS[msg.stepName] ?? { what: `step ${msg.stepName}` };
   const field = info.field?.(plan, msg.index);
-  const parts = [`container init: ${info.what}`];
-  if (msg.detail) parts.push(` ${msg.detail}`);
-  parts.push(`: ${msg.errnoName || 'error'}`);
-  if (msg.errnoText) parts.push(` (${msg.errnoText})`);
-  let out = parts.join('');
-  if (field) out += ` [config.json ${field}]`;
+  let out = field ? `config.json ${field}: ` : '';
+  out += `container init: ${info.what}`;
+  if (msg.detail) out += ` ${msg.detail}`;
+  out += `: ${msg.errnoName || 'error'}`;
+  if (msg.errnoText) out += ` (${msg.errnoText})`;
   if (info.hint) out += `: ${info.hint}`;
   return out;
 }

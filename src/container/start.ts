@@ -17,7 +17,7 @@ export function startContainer(store: StateStore, id: string): void {
     let fd: number;
     try {
       // O_NONBLOCK: never hang here if the init died between the status check and the open.
-      fd = openSync(fifo, FS.O_RDONLY | FS.O_NONBLOCK | FS.O_CLOEXEC);
+      fd = openSync(fifo, FS.O_RDONLY | FS.O_NONBLOCK);
     } catch (err) {
       throw sysError('open exec fifo', fifo, err);
     }

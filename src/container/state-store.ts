@@ -138,7 +138,7 @@ export class StateStore {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const fd = openSync(p, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_CLOEXEC, 0o600);
+        const fd = openSync(p, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL, 0o600);
         writeSync(fd, String(process.pid));
         closeSync(fd);
         return () => {

@@ -145,7 +145,7 @@ export function runner(user?: User): Runner {
       const cmd = user
         ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT]
         : [OCIRT];
-      const env = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
       delete env.XDG_RUNTIME_DIR;
       delete env.NODE_EXTRA_CA_CERTS;
       return spawnSync(cmd[0], [...cmd.slice(1), '--root', root, ...args], {
