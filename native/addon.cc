@@ -128,8 +128,10 @@ bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
   return true;
 }
 
-// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err] })
+// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo? })
 //   -> { pid, pidfd, syncFd }
+// execFifo is opened O_PATH here, by the caller's credentials: the init may run as an id that
+// cannot traverse the state root (a user namespace mapping root elsewhere), and only needs the fd.
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "spawnInit: options object expected");
@@ -154,6 +156,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
       stdio[i] = v.As<Napi::Number>().Int32Value();
     }
   }
+  std::string execFifo;
+  Napi::Value fifoV = o.Get("execFifo");
+  if (!fifoV.IsUndefined() && !fifoV.IsNull()) {
+    if (!fifoV.IsString()) return TypeErr(env, "spawnInit: execFifo must be a string");
+    execFifo = fifoV.As<Napi::String>().Utf8Value();
+  }
   const bool userns = (cloneFlags & CLONE_NEWUSER) != 0;
   const int minFd = 3 + static_cast<int>(preserveFds);
 
@@ -173,7 +181,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
 
   // The fds the child keeps get their final numbers here, above the preserved range, so the child
   // only has to clear FD_CLOEXEC and the argv can be formatted before the clone.
-  int high[5] = {-1, -1, -1, -1, -1};  // sync, plan, stdin, stdout, stderr
+  int high[6] = {-1, -1, -1, -1, -1, -1};  // sync, plan, stdin, stdout, stderr, exec fifo
   auto cleanup = [&]() {
     for (int fd : high)
       if (fd >= 0) close(fd);
@@ -198,11 +206,27 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     }
   }
 
-  char a1[16], a2[16];
+  if (!execFifo.empty()) {
+    int f = open(execFifo.c_str(), O_PATH | O_CLOEXEC);
+    if (f >= 0) {
+      high[5] = fcntl(f, F_DUPFD_CLOEXEC, minFd);
+      if (high[5] < 0) err = errno;
+      close(f);
+    } else {
+      err = errno;
+    }
+    if (high[5] < 0) {
+      cleanup();
+      return Throw(env, "open", err, execFifo);
+    }
+  }
+
+  char a1[16], a2[16], a3[16];
   snprintf(a1, sizeof a1, "%d", high[0]);
   snprintf(a2, sizeof a2, "%d", high[1]);
+  snprintf(a3, sizeof a3, "%d", high[5]);
   char a0[] = "ocirt-init";
-  char *argv[] = {a0, a1, a2, nullptr};
+  char *argv[] = {a0, a1, a2, high[5] >= 0 ? a3 : nullptr, nullptr};
   char *envp[] = {nullptr};
   char empty[] = "";
 
@@ -235,6 +259,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     }
     for (int fd = 3; fd < 3 + preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
     if (syscall(SYS_fcntl, high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, high[1], F_SETFD, 0) < 0) goto fail;
+    if (high[5] >= 0 && syscall(SYS_fcntl, high[5], F_SETFD, 0) < 0) goto fail;
     do n = syscall(SYS_read, high[0], go, sizeof go);
     while (n < 0 && errno == EINTR);
     if (n <= 0 || go[0] != OCIRT_SYNC_GO) syscall(SYS_exit_group, 127);  // parent gave up

@@ -53,6 +53,8 @@
 #define OCIRT_PF_HAS_EXEC_FIFO (1u << 10)
 #define OCIRT_PF_HAS_CONSOLE (1u << 11)
 #define OCIRT_PF_NO_NEW_PRIVS (1u << 12)
+/* neither a new nor a joined mount namespace: no mount is touched, the init only chroots */
+#define OCIRT_PF_NO_MOUNT_NS (1u << 13)
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'

@@ -49,6 +49,11 @@ export interface SpawnInitOptions {
   cgroupFd?: number;
   /** fds to become the container's 0, 1, 2; -1 (or absent) inherits ocirt's own */
   stdio?: [number, number, number];
+  /**
+   * the exec fifo, opened O_PATH by this process and handed to the init as an fd: the init may run
+   * as an id that cannot traverse the state root (a user namespace mapping root elsewhere)
+   */
+  execFifo?: string;
 }
 
 export interface SpawnedInit {

@@ -274,7 +274,6 @@ static void decode(const uint8_t *buf, size_t len, struct plan *p) {
   }
   p->preserve_fds = u32(&r);
   if (r.p != r.end) fail_err(OCIRT_STEP_PLAN_DECODE, EINVAL, -1, "trailing bytes in plan");
-  if (p->nargs == 0) fail_err(OCIRT_STEP_PLAN_DECODE, EINVAL, -1, "process.args is empty");
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -719,9 +718,12 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) return 126;
+  /* argv: sync fd, plan fd, and the exec fifo's O_PATH fd when the parent opened it for us */
+  if (argc != 3 && argc != 4) return 126;
   sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);
+  int fifo = argc == 4 ? atoi(argv[3]) : -1;
+  if (fifo >= 0) (void)fcntl(fifo, F_SETFD, FD_CLOEXEC);
   /* both came without CLOEXEC across our own exec; they must not reach the container */
   (void)fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
   if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0) fail(OCIRT_STEP_PLAN_READ, -1, "plan fd");
@@ -760,18 +762,18 @@ int main(int argc, char **argv) {
   int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
   hostproc = move_fd_high(hostproc, min_fd);
-  int fifo = -1;
-  if (p->flags & OCIRT_PF_HAS_EXEC_FIFO) {
+  if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
     fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
     if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
-    fifo = move_fd_high(fifo, min_fd);
   }
+  if (fifo >= 0) fifo = move_fd_high(fifo, min_fd);
   int console = -1;
   if ((p->flags & OCIRT_PF_TERMINAL) && (p->flags & OCIRT_PF_HAS_CONSOLE)) {
     console = move_fd_high(console_connect(p->console_socket), min_fd);
   }
 
-  if (p->clone_flags & CLONE_NEWNS || p->unshare_flags & CLONE_NEWNS) {
+  int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
+  if (!no_mntns) {
     /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
     if (p->root_prop && mount(NULL, "/", NULL, p->root_prop | MS_REC, NULL) < 0)
       fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
@@ -790,7 +792,10 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < p->nsymlinks; i++) do_symlink(root, p->link[i], p->link_target[i], (int)i);
 
   if (fchdir(root) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, p->rootfs);
-  if (p->flags & OCIRT_PF_NO_PIVOT) {
+  if (no_mntns) {
+    /* the mounts are the host's: change nothing, only the process's root */
+    if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
+  } else if (p->flags & OCIRT_PF_NO_PIVOT) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "MS_MOVE");
     if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
   } else {
@@ -848,8 +853,9 @@ int main(int argc, char **argv) {
     fail(OCIRT_STEP_KEYRING, -1, "KEYCTL_JOIN_SESSION_KEYRING");
   if (console >= 0) setup_console(console);
 
+  /* no args: a container without a process (config.json has none); start only releases it */
   char exe[PATH_MAX];
-  int lerr = lookup(p, exe, sizeof exe);
+  int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
 
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
@@ -867,6 +873,7 @@ int main(int argc, char **argv) {
     close(fifo);
   }
   close(hostproc);
+  if (p->nargs == 0) _exit(0);
 
   set_credentials(p);
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);

@@ -72,6 +72,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         preserveFds: o.preserveFds,
         ...(execFifo ? { execFifo } : {}),
         ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+        ...(o.warn ? { warn: o.warn } : {}),
       },
       host,
     );

@@ -25,6 +25,7 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
@@ -36,11 +37,10 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready') break;
       if (msg.type === 'pid') {
-        // The init forked into a joined pid namespace: the container's process is the child.
-        const child = native.pidfdOpen(msg.pid);
-        native.closeFd(pidfd);
+        // The init forked into a joined pid namespace: the container's process is the child;
+        // the intermediate exits at once and is reaped below.
         pid = msg.pid;
-        pidfd = child;
+        pidfd = native.pidfdOpen(msg.pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
@@ -52,7 +52,10 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   } finally {
     native.closeFd(spawned.syncFd);
   }
-  if (pidfd !== spawned.pidfd) native.closeFd(spawned.pidfd);
+  if (pidfd !== spawned.pidfd) {
+    native.reap(spawned.pidfd);
+    native.closeFd(spawned.pidfd);
+  }
   return { pid, pidfd };
 }
 

@@ -44,6 +44,7 @@ export const PF = {
   HAS_EXEC_FIFO: 1 << 10,
   HAS_CONSOLE: 1 << 11,
   NO_NEW_PRIVS: 1 << 12,
+  NO_MOUNT_NS: 1 << 13,
 } as const;
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -143,6 +144,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.execFifo !== undefined) flags |= PF.HAS_EXEC_FIFO;
   if (plan.consoleSocket !== undefined) flags |= PF.HAS_CONSOLE;
   if (p.noNewPrivileges) flags |= PF.NO_NEW_PRIVS;
+  if (plan.noMountNamespace) flags |= PF.NO_MOUNT_NS;
 
   w.u32(plan.cloneFlags, 'cloneFlags');
   w.u32(plan.unshareFlags, 'unshareFlags');
@@ -194,7 +196,6 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.str(s.value, `${at}.value`);
   });
 
-  if (p.args.length === 0) throw new PlanEncodeError('must not be empty', 'process.args');
   w.list(p.args, 'process.args', (a, at) => w.str(a, at));
   w.list(p.env, 'process.env', (e, at) => w.str(e, at));
   w.str(p.cwd, 'process.cwd');

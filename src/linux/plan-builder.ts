@@ -38,6 +38,8 @@ export interface PlanOptions {
   preserveFds: number;
   execFifo?: string;
   consoleSocket?: string;
+  /** reports what the config asks for but the plan cannot honour */
+  warn?: (msg: string) => void;
 }
 
 const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
@@ -58,8 +60,6 @@ const DEFAULT_SYMLINKS: SymlinkStep[] = [
 
 export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host: HostFacts): LaunchPlan {
   const linux = config.linux ?? {};
-  const proc = config.process;
-  if (!proc) throw new OcirtError('config.json: /process: a process is required to create a container');
 
   const ns = planNamespaces(linux.namespaces ?? []);
   const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
@@ -73,6 +73,11 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
+
+  const mountNs = hasNs('mount');
+  if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
+  }
 
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
@@ -90,12 +95,13 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     rootPropagation,
     rootfsPropagation: 0,
     noPivot: opts.noPivot,
-    readonlyRoot: config.root?.readonly === true,
-    mounts,
-    devices: devBound ? [] : planDevices(linux.devices ?? [], inUserns),
-    symlinks: devBound ? [] : planSymlinks(mounts),
-    maskedPaths: (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })),
-    readonlyPaths: (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })),
+    noMountNamespace: !mountNs,
+    readonlyRoot: mountNs && config.root?.readonly === true,
+    mounts: mountNs ? mounts : [],
+    devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns),
+    symlinks: devBound || !mountNs ? [] : planSymlinks(mounts),
+    maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
+    readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
       field: `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
       path: key.replace(/\./g, '/'),
@@ -269,8 +275,27 @@ export function capabilityMask(names: readonly string[] | undefined, field: stri
   return mask;
 }
 
+/**
+ * A config without a process gives a container whose init runs nothing: `start` releases it and
+ * it exits 0 (the runtime-tools suite creates and starts such containers).
+ */
+const NO_PROCESS: ProcessPlan = {
+  args: [],
+  env: [],
+  cwd: '/',
+  uid: 0,
+  gid: 0,
+  additionalGids: [],
+  capabilities: { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n },
+  noNewPrivileges: false,
+  rlimits: [],
+  terminal: false,
+  preserveFds: 0,
+};
+
 function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
-  const p = config.process!;
+  const p = config.process;
+  if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
   const caps = p.capabilities ?? {};
   const capabilities: CapabilitySets = {
     bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),

@@ -151,6 +151,11 @@ export interface LaunchPlan {
   /** propagation of the rootfs mount itself after the bind (rootfsPropagation), 0 for none */
   rootfsPropagation: number;
   noPivot: boolean;
+  /**
+   * The config neither creates nor joins a mount namespace: every mount would land in the host's,
+   * so none is made (mounts, devices, masked and readonly paths are empty) and the init chroots.
+   */
+  noMountNamespace: boolean;
   readonlyRoot: boolean;
   mounts: MountStep[];
   devices: DeviceStep[];

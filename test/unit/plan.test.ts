@@ -205,3 +205,30 @@ test('no uts namespace: the hostname is not set', () => {
   c.linux!.namespaces = [{ type: 'mount' }];
   assert.equal(buildPlan(c, '/r', opts, host()).hostname, undefined);
 });
+
+test('without a mount namespace nothing is mounted: the init only chroots', () => {
+  const c = config();
+  c.linux!.namespaces = [{ type: 'pid' }, { type: 'uts' }];
+  const warnings: string[] = [];
+  const plan = buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
+  assert.equal(plan.noMountNamespace, true);
+  assert.deepEqual(plan.mounts, []);
+  assert.deepEqual(plan.devices, []);
+  assert.deepEqual(plan.maskedPaths, []);
+  assert.deepEqual(plan.readonlyPaths, []);
+  assert.equal(plan.readonlyRoot, false);
+  assert.match(warnings.join('\n'), /no mount namespace/);
+  const joined = config();
+  joined.linux!.namespaces = [{ type: 'mount', path: '/proc/9/ns/mnt' }];
+  const pj = buildPlan(joined, '/r', opts, host());
+  assert.equal(pj.noMountNamespace, false, 'a joined mount namespace is set up like a new one');
+  assert.equal(pj.mounts.length, 6);
+});
+
+test('a config without a process plans an init that runs nothing', () => {
+  const c = config();
+  delete c.process;
+  const plan = buildPlan(c, '/r', opts, host());
+  assert.deepEqual(plan.process.args, []);
+  assert.equal(plan.process.capabilities.bounding, 0n);
+});
