@@ -17,7 +17,8 @@ export function createLogger(opts: { path?: string; format: LogFormat; debug: bo
     if (level === 'debug' && !opts.debug) return;
     const time = new Date().toISOString();
     if (!opts.path) {
-      if (level === 'debug') process.stderr.write(`ocirt: debug: ${msg}\n`);
+      // Errors are printed by main.ts itself; warnings and debug lines go to stderr as runc's do.
+      if (level === 'debug' || level === 'warning') process.stderr.write(`ocirt: ${level}: ${msg}\n`);
       return;
     }
     const line =

@@ -74,6 +74,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
+  for (const field of notYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
   const mountNs = hasNs('mount');
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
@@ -112,6 +113,35 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
   };
+}
+
+/**
+ * Config fields ocirt accepts (they are valid) but does not apply yet. Refusing them would break
+ * every engine, which sends them routinely; they are reported on the log instead, so that what
+ * the container does not get is never silent.
+ */
+export function notYetApplied(config: Spec): string[] {
+  const out: string[] = [];
+  const p = config.process;
+  const l = config.linux;
+  const check = (field: string, v: unknown) => {
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
+  };
+  check('/linux/seccomp', l?.seccomp);
+  check('/process/apparmorProfile', p?.apparmorProfile);
+  check('/process/selinuxLabel', p?.selinuxLabel);
+  check('/linux/mountLabel', l?.mountLabel);
+  check('/process/scheduler', p?.scheduler);
+  check('/process/ioPriority', p?.ioPriority);
+  check('/process/execCPUAffinity', p?.execCPUAffinity);
+  check('/linux/personality', l?.personality);
+  check('/linux/intelRdt', l?.intelRdt);
+  check('/linux/timeOffsets', l?.timeOffsets);
+  check('/linux/netDevices', l?.netDevices);
+  check('/linux/memoryPolicy', l?.memoryPolicy);
+  check('/linux/resources/devices', l?.resources?.devices);
+  for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
+  return out;
 }
 
 interface NamespacePlan {

@@ -232,3 +232,17 @@ test('a config without a process plans an init that runs nothing', () => {
   assert.deepEqual(plan.process.args, []);
   assert.equal(plan.process.capabilities.bounding, 0n);
 });
+
+test('fields accepted but not applied yet are reported, not silently dropped', () => {
+  const c = config();
+  c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
+  c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] };
+  c.process!.apparmorProfile = 'x';
+  const warnings: string[] = [];
+  buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
+  assert.deepEqual(warnings, [
+    '/linux/seccomp is not supported yet and is ignored',
+    '/process/apparmorProfile is not supported yet and is ignored',
+    '/hooks/prestart is not supported yet and is ignored',
+  ]);
+});
