@@ -25,6 +25,7 @@
 
 #include <mutex>
 #include <string>
+#include <sys/ioctl.h>
 
 #include "plan_format.h"
 
@@ -485,6 +486,19 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// setWinsize(fd, rows, cols): the size of a pty whose master ocirt holds (`run` with a terminal)
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+    return TypeErr(env, "setWinsize: fd, rows, cols expected");
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return Throw(env, "ioctl(TIOCSWINSZ)", errno);
+  return env.Undefined();
+}
+
 Napi::Value ErrnoNameJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "errnoName: number expected");
@@ -567,6 +581,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
   exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("initStubSize",
               Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
   return exports;

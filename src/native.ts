@@ -185,6 +185,7 @@ interface Addon {
   recvFd(fd: number): { fd: number; data: string };
   unixListen(path: string): number;
   accept(fd: number): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
   initStubSize: number;
 }
 
@@ -301,6 +302,11 @@ export function unixListen(path: string): number {
 /** Blocking accept4(SOCK_CLOEXEC) on a listening socket fd. */
 export function acceptFd(listenFd: number): number {
   return native().accept(listenFd);
+}
+
+/** Set the window size of a pty through its master (TIOCSWINSZ). */
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  native().setWinsize(fd, rows, cols);
 }
 
 /** "ENOENT" for 2; works without loading the addon. */

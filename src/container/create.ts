@@ -30,12 +30,19 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /**
+   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
+   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   */
+  relayTerminal?: boolean;
 }
 
 export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
+  /** with relayTerminal: the listening socket the init sent the pty master to */
+  consoleListenFd?: number;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -61,6 +68,14 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => store.remove(id));
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
+    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
+    let consoleListenFd: number | undefined;
+    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
+      consoleSocket = `${store.dir(id)}/console.sock`;
+      const fd = native.unixListen(consoleSocket);
+      consoleListenFd = fd;
+      undo.push(() => native.closeFd(fd));
+    }
 
     const plan = buildPlan(
       config,
@@ -71,7 +86,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         noNewKeyring: o.noNewKeyring,
         preserveFds: o.preserveFds,
         ...(execFifo ? { execFifo } : {}),
-        ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
+        ...(consoleSocket ? { consoleSocket } : {}),
         ...(o.warn ? { warn: o.warn } : {}),
       },
       host,
@@ -115,7 +130,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd };
+    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {

@@ -4,13 +4,15 @@
 import * as native from '../native.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
+import { startRelay, type Relay } from './terminal-relay.js';
 import type { StateStore } from './state-store.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGWINCH: 28 };
 
 export async function runForeground(store: StateStore, o: Omit<CreateOptions, 'waitForStart'>, keep: boolean): Promise<number> {
-  const { state, pidfd } = createContainer(store, { ...o, waitForStart: false });
+  const { state, pidfd, consoleListenFd } = createContainer(store, { ...o, waitForStart: false, relayTerminal: true });
+  const relay: Relay | undefined = consoleListenFd !== undefined ? startRelay(consoleListenFd) : undefined;
   const forward = (sig: NodeJS.Signals) => {
     try {
       native.pidfdSendSignal(pidfd, SIGNUM[sig]);
@@ -25,6 +27,7 @@ export async function runForeground(store: StateStore, o: Omit<CreateOptions, 'w
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
     native.closeFd(pidfd);
+    await relay?.finish();
   }
   if (!keep) deleteContainer(store, state.id, true);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);

@@ -130,7 +130,8 @@ function chownTree(p: string, u: User): void {
 export interface Runner {
   root: string;
   user?: User;
-  run(args: string[], opts?: { input?: string; timeoutMs?: number }): SpawnSyncReturns<string>;
+  /** viaScript: under script(1), so that ocirt's stdio is a terminal */
+  run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean }): SpawnSyncReturns<string>;
   cleanup(): void;
 }
 
@@ -148,7 +149,12 @@ export function runner(user?: User): Runner {
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
       delete env.XDG_RUNTIME_DIR;
       delete env.NODE_EXTRA_CA_CERTS;
-      return spawnSync(cmd[0], [...cmd.slice(1), '--root', root, ...args], {
+      const argv = [...cmd, '--root', root, ...args];
+      if (opts.viaScript) {
+        const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+        return spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, env });
+      }
+      return spawnSync(argv[0], argv.slice(1), {
         encoding: 'utf8',
         input: opts.input ?? '',
         timeout: opts.timeoutMs ?? 30_000,

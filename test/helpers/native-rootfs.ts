@@ -104,6 +104,7 @@ export function basePlan(rootfs: string, args: string[]): LaunchPlan {
     rootPropagation: MS.SLAVE | MS.REC,
     rootfsPropagation: 0,
     noPivot: false,
+    noMountNamespace: false,
     readonlyRoot: false,
     mounts: [procMount(), devMount()],
     devices: [

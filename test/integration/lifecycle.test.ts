@@ -213,6 +213,20 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(afterSnap.probes, before.probes, 'no process left');
     });
 
+    test('run relays a terminal itself when there is no --console-socket', { skip: !BUSYBOX && 'busybox-static not installed' }, () => {
+      const b = bundle((c) => {
+        c.process.terminal = true;
+        c.process.args = ['sh', '-c', 'tty; echo hello-tty; exit 5'];
+      });
+      // script(1) gives ocirt a terminal of its own, as a person at a shell has.
+      const id = newId('tty');
+      const res = r.run(['run', '-b', b.dir, id], { viaScript: true });
+      assert.equal(res.status, 5, res.stderr + res.stdout);
+      assert.match(res.stdout, /^\/dev\/pts\/0\r?$/m, 'the process has the container devpts instance\'s first pty');
+      assert.match(res.stdout, /hello-tty/);
+      assert.deepEqual(stateDirs(r), []);
+    });
+
     test('busybox shell runs when present', { skip: !BUSYBOX && 'busybox-static not installed' }, () => {
       const b = bundle((c) => (c.process.args = ['sh', '-c', 'echo "$(cat /proc/self/status | grep -c NSpid) ok"; exit 4']));
       const res = r.run(['run', '-b', b.dir, newId('sh')]);

@@ -16,6 +16,7 @@ function samplePlan(): LaunchPlan {
     rootPropagation: (1 << 19) | 0x4000,
     rootfsPropagation: 0,
     noPivot: false,
+    noMountNamespace: false,
     readonlyRoot: true,
     mounts: [
       {
