@@ -1,6 +1,7 @@
 // Small accessors for yargs' loosely typed argv, so command modules stay typed.
 import { OcirtError } from '../errors.js';
-import type { CommandArgs } from './context.js';
+import type { CreateOptions } from '../container/create.js';
+import type { CommandArgs, CommandContext } from './context.js';
 
 export function str(args: CommandArgs, key: string): string | undefined {
   const v = args[key];
@@ -25,4 +26,19 @@ export function containerId(args: CommandArgs): string {
   const id = args['container-id'] ?? args.containerId;
   if (id === undefined || id === '') throw new OcirtError('missing container id');
   return String(id);
+}
+
+/** The flags `create` and `run` share, as the lifecycle layer takes them. */
+export function createFlags(args: CommandArgs, ctx: CommandContext): Omit<CreateOptions, 'waitForStart'> {
+  return {
+    id: containerId(args),
+    bundle: str(args, 'bundle') ?? '.',
+    pidFile: str(args, 'pid-file'),
+    consoleSocket: str(args, 'console-socket'),
+    noPivot: bool(args, 'no-pivot'),
+    noNewKeyring: bool(args, 'no-new-keyring'),
+    preserveFds: num(args, 'preserve-fds', 0),
+    rootless: ctx.globals.rootless,
+    warn: (m: string) => ctx.log.warn(m),
+  };
 }
