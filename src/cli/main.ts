@@ -1,15 +1,16 @@
-// ocirt's entry point: parse the global flags and the subcommand with yargs, load the command's
-// module on demand, run it, exit with its code. Every failure is one line on stderr (and in
-// --log), exit status non-zero: engines decide on the exit status alone.
-import yargs from 'yargs';
-import type { Argv } from 'yargs';
-import { COMMANDS, type CommandSpec } from './commands.js';
+// ocirt's entry point: parse the global flags and the subcommand, load the command's module on
+// demand, run it, exit with its code. Every failure is one line on stderr (and in --log), exit
+// status non-zero: engines decide on the exit status alone.
+//
+// Start-up is the hot path (engines run ocirt once per lifecycle step), so the runc-shaped
+// invocations go through the small parser in fastpath.ts; yargs is imported only for help text,
+// errors and anything that parser does not fully understand.
+import type { CommandSpec } from './commands.js';
 import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
+import { fastParse, unknownFlags } from './fastpath.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { OcirtError } from '../errors.js';
 import { versionText } from '../version.js';
-
-class UsageError extends Error {}
 
 const GLOBAL_KEYS = new Set(['root', 'log', 'log-format', 'logFormat', 'debug', 'systemd-cgroup', 'systemdCgroup', '$0']);
 
@@ -18,58 +19,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText());
     return 0;
   }
+  const fast = fastParse(argv);
+  if (fast) return runCommand(fast.spec, fast.args);
+
+  const { buildParser, UsageError } = await import('./yargs-cli.js');
   let exitCode = 0;
-  const parser = yargs(argv)
-    .scriptName('ocirt')
-    .usage(
-      'ocirt — an OCI container runtime (runtime-spec v1.3.0), runc-compatible\n\n' +
-        'Usage: $0 [global options] <command> [command options] [arguments...]',
-    )
-    .parserConfiguration({ 'boolean-negation': false, 'populate--': false })
-    .option('root', { type: 'string', describe: 'root directory for container state (default /run/ocirt, or $XDG_RUNTIME_DIR/ocirt when unprivileged)' })
-    .option('log', { type: 'string', describe: 'log file path (default: none; errors always go to stderr)' })
-    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'log format' })
-    .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
-    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd for cgroups (not supported yet)' })
-    .option('rootless', {
-      // untyped: `spec --rootless` is that command's boolean, the global takes auto|true|false
-      describe: 'auto|true|false: ignore cgroup permission errors (default auto)',
-    })
-    .version(false)
-    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
-    .help('help')
-    .alias('help', 'h')
-    .strict()
-    .strictCommands()
-    .demandCommand(1, 'no command given: see `ocirt --help`')
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilog('Run `ocirt <command> --help` for the flags of one command.')
-    .fail((msg, err) => {
-      // Parsing errors (unknown flags or commands, missing arguments) and handler errors both end here.
-      // Throwing stops yargs from running the handler after a failed validation.
-      throw err ?? new UsageError(msg);
-    })
-    .exitProcess(false);
-
-  for (const spec of COMMANDS) {
-    parser.command(
-      spec.positionals ? `${spec.name} ${spec.positionals}` : spec.name,
-      spec.describe,
-      (y: Argv) => configure(y, spec),
-      async (args) => {
-        exitCode = await runCommand(spec, args as unknown as CommandArgs);
-      },
-    );
-  }
-
+  const parser = buildParser(argv, async (spec, args) => {
+    exitCode = await runCommand(spec, args as CommandArgs);
+  });
   let parsed: Record<string, unknown>;
   try {
     parsed = (await parser.parseAsync()) as Record<string, unknown>;
   } catch (err) {
     const log = loggerFromArgv(argv);
     if (err instanceof UsageError) {
-      log.error(err.message);
-      process.stderr.write(`ocirt: ${err.message}\nRun 'ocirt --help' for usage.\n`);
+      // name unknown flags even when yargs complains about something else they caused
+      const unknown = unknownFlags(argv).filter((f) => !err.message.includes(f));
+      const msg = unknown.length ? `Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` : err.message;
+      log.error(msg);
+      process.stderr.write(`ocirt: ${msg}\nRun 'ocirt --help' for usage.\n`);
       return 1;
     }
     return report(err, log);
@@ -79,20 +47,6 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   return exitCode;
-}
-
-function configure(y: Argv, spec: CommandSpec): Argv {
-  for (const [name, flag] of Object.entries(spec.flags)) {
-    y.option(name, {
-      type: flag.type,
-      alias: flag.alias,
-      describe: flag.describe,
-      default: flag.default,
-      choices: flag.choices,
-    });
-  }
-  for (const [cmd, what] of spec.examples) y.example(cmd, what);
-  return y;
 }
 
 async function runCommand(spec: CommandSpec, args: CommandArgs): Promise<number> {
@@ -135,10 +89,18 @@ function report(err: unknown, log: Logger): number {
   const msg = err instanceof Error ? err.message : String(err);
   log.error(msg);
   process.stderr.write(`ocirt: ${msg}\n`);
-  if (!(err instanceof OcirtError) && err instanceof Error && err.stack && process.env.OCIRT_DEBUG) {
+  if (!isOcirtError(err) && err instanceof Error && err.stack && process.env.OCIRT_DEBUG) {
     process.stderr.write(err.stack + '\n');
   }
-  return err instanceof OcirtError ? err.exitCode : 1;
+  return isOcirtError(err) ? err.exitCode : 1;
+}
+
+/**
+ * By name, not instanceof: a command module built as its own bundle (the Node build loads one file
+ * per command) carries its own copy of the class.
+ */
+function isOcirtError(err: unknown): err is OcirtError {
+  return err instanceof OcirtError || (err instanceof Error && err.name === 'OcirtError' && typeof (err as OcirtError).exitCode === 'number');
 }
 
 /** A logger for failures that happen before the command's own context exists. */

@@ -1,0 +1,84 @@
+// The full CLI parser: yargs with every command of the table, for help text, error messages and
+// anything the fast path (fastpath.ts) leaves alone. Imported by main.ts only when needed: yargs
+// costs tens of milliseconds to load and configure.
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { COMMANDS, type CommandSpec } from './commands.js';
+import { GLOBAL_OPTIONS } from './fastpath.js';
+
+export class UsageError extends Error {}
+
+/**
+ * A yargs parser for argv that calls onCommand(spec, args) for the command it parsed. Parsing
+ * errors reject parseAsync() with a UsageError; errors from onCommand reject it unchanged.
+ */
+export function buildParser(
+  argv: string[],
+  onCommand: (spec: CommandSpec, args: Record<string, unknown>) => Promise<void> | void,
+): Argv {
+  const parser = yargs(argv)
+    .scriptName('ocirt')
+    .usage(
+      'ocirt — an OCI container runtime (runtime-spec v1.3.0), runc-compatible\n\n' +
+        'Usage: $0 [global options] <command> [command options] [arguments...]',
+    )
+    .parserConfiguration({ 'boolean-negation': false, 'populate--': false })
+    .option('root', {
+      type: 'string',
+      describe: 'root directory for container state (default /run/ocirt, or $XDG_RUNTIME_DIR/ocirt when unprivileged)',
+    })
+    .option('log', { type: 'string', describe: 'log file path (default: none; errors always go to stderr)' })
+    .option('log-format', {
+      type: 'string',
+      choices: GLOBAL_OPTIONS['log-format'].choices,
+      default: GLOBAL_OPTIONS['log-format'].default,
+      describe: 'log format',
+    })
+    .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd for cgroups (not supported yet)' })
+    .option('rootless', {
+      // untyped: `spec --rootless` is that command's boolean, the global takes auto|true|false
+      describe: 'auto|true|false: ignore cgroup permission errors (default auto)',
+    })
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .strictCommands()
+    .demandCommand(1, 'no command given: see `ocirt --help`')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog('Run `ocirt <command> --help` for the flags of one command.')
+    .fail((msg, err) => {
+      // Parsing errors (unknown flags or commands, missing arguments) and handler errors both end here.
+      // Throwing stops yargs from running the handler after a failed validation.
+      throw err ?? new UsageError(msg);
+    })
+    .exitProcess(false);
+
+  for (const spec of COMMANDS) {
+    parser.command(
+      spec.positionals ? `${spec.name} ${spec.positionals}` : spec.name,
+      spec.describe,
+      (y: Argv) => configure(y, spec),
+      async (args) => {
+        await onCommand(spec, args as Record<string, unknown>);
+      },
+    );
+  }
+  return parser;
+}
+
+function configure(y: Argv, spec: CommandSpec): Argv {
+  for (const [name, flag] of Object.entries(spec.flags)) {
+    y.option(name, {
+      type: flag.type,
+      alias: flag.alias,
+      describe: flag.describe,
+      default: flag.default,
+      choices: flag.choices,
+    });
+  }
+  for (const [cmd, what] of spec.examples) y.example(cmd, what);
+  return y;
+}
