@@ -113,5 +113,7 @@ function loggerFromArgv(argv: string[]): Logger {
   return createLogger({ path: get('--log'), format: get('--log-format') === 'json' ? 'json' : 'text', debug: false });
 }
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+// No top-level await: the single executable is compiled to bytecode, which needs a CommonJS bundle.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
