@@ -73,8 +73,13 @@ static void send_record(uint32_t type, uint32_t step, int err, int index, int pi
   }
 }
 
+/* set once READY is sent: from then on `create` has returned and nobody may read the sync socket */
+static int ready_sent;
+
 __attribute__((noreturn)) static void fail_err(uint32_t step, int err, int index, const char *detail) {
   send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
+  /* the container's stderr is then the only place a failure can still be seen */
+  if (ready_sent) dprintf(2, "ocirt: container init (step %u) %s: %s\n", step, detail ? detail : "", strerror(err));
   _exit(1);
 }
 
@@ -859,6 +864,7 @@ int main(int argc, char **argv) {
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
 
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
+  ready_sent = 1;
 
   if (fifo >= 0) {
     char path[64];

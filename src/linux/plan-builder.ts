@@ -68,6 +68,8 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
 
+  if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
+
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
   const mounts = (config.mounts ?? []).map((m, i) =>
     planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
@@ -198,6 +200,25 @@ export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], h
     writer,
     denySetgroups: !privileged && writer === 'direct',
   };
+}
+
+/**
+ * The process's ids must exist in the user namespace it runs in: setresuid to an unmapped id
+ * fails only after `start`, long after `create` reported success.
+ */
+function checkIdsMapped(user: { uid?: number; gid?: number; additionalGids?: number[] }, u: UserNamespaceSetup): void {
+  const mapped = (id: number, m: IdMapping[]) => m.some((e) => id >= e.containerID && id < e.containerID + e.size);
+  const ranges = (m: IdMapping[]) => m.map((e) => `${e.containerID}-${e.containerID + e.size - 1}`).join(', ');
+  const uid = user.uid ?? 0;
+  if (!mapped(uid, u.uidMappings)) {
+    throw new OcirtError(`config.json: /process/user/uid: uid ${uid} is not mapped in the user namespace (/linux/uidMappings maps ${ranges(u.uidMappings)})`);
+  }
+  const gids: [string, number][] = [['/process/user/gid', user.gid ?? 0], ...(user.additionalGids ?? []).map((g, i): [string, number] => [`/process/user/additionalGids/${i}`, g])];
+  for (const [field, gid] of gids) {
+    if (!mapped(gid, u.gidMappings)) {
+      throw new OcirtError(`config.json: ${field}: gid ${gid} is not mapped in the user namespace (/linux/gidMappings maps ${ranges(u.gidMappings)})`);
+    }
+  }
 }
 
 function propagationFlag(word: string): number {
@@ -334,6 +355,14 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
     ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
   };
+  // The kernel raises an ambient capability only if it is permitted and inheritable; runc's
+  // default spec lists ambient caps without inheritable ones. Those are dropped, and said so.
+  const raisable = capabilities.ambient & capabilities.permitted & capabilities.inheritable;
+  if (raisable !== capabilities.ambient) {
+    const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (capabilities.ambient & ~raisable) & (1n << BigInt(bit)));
+    opts.warn?.(`/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
+    capabilities.ambient = raisable;
+  }
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
     if (resource === undefined) throw new OcirtError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);

@@ -108,6 +108,20 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(stateDirs(r), [], 'run removes the container');
     });
 
+    test("runc's default capabilities (ambient without inheritable) run, with a warning", () => {
+      const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+      const b = bundle((c) => {
+        c.process.capabilities = { bounding: caps, effective: caps, permitted: caps, ambient: caps };
+        c.process.args = ['/bin/probe', 'report'];
+      });
+      const res = r.run(['run', '-b', b.dir, newId('caps')]);
+      assert.equal(res.status, 0, res.stderr);
+      const rep = JSON.parse(res.stdout) as ProbeReport;
+      assert.equal(BigInt('0x' + rep.caps.ambient), 0n);
+      assert.equal(BigInt('0x' + rep.caps.effective), BigInt((1 << 29) | (1 << 5) | (1 << 10)));
+      assert.match(res.stderr, /ambient: CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE not raised/);
+    });
+
     test('run passes exit codes and signals through', () => {
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'exit', '7']));
       assert.equal(r.run(['run', '-b', b.dir, newId('exit')]).status, 7);

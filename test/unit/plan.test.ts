@@ -134,6 +134,7 @@ test('rootless: the user namespace maps the caller, devices are bound, sysfs fal
   c.linux!.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'uts' }, { type: 'ipc' }];
   c.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
   c.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  c.process!.user = { uid: 0, gid: 0 };
   const plan = buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 }));
   assert.ok(plan.cloneFlags & CLONE.NEWUSER);
   assert.deepEqual(plan.userns, {
@@ -156,6 +157,7 @@ test('rootless with several ranges needs newuidmap/newgidmap', () => {
     { containerID: 1, hostID: 100000, size: 65536 },
   ];
   c.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  c.process!.user = { uid: 0, gid: 0 };
   const plan = buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 }));
   assert.equal(plan.userns?.writer, 'helpers');
   assert.equal(plan.userns?.denySetgroups, false);
@@ -245,4 +247,33 @@ test('fields accepted but not applied yet are reported, not silently dropped', (
     '/process/apparmorProfile is not supported yet and is ignored',
     '/hooks/prestart is not supported yet and is ignored',
   ]);
+});
+
+test('ambient capabilities that are not also permitted and inheritable are dropped with a warning', () => {
+  const c = config();
+  c.process!.capabilities = {
+    bounding: ['CAP_KILL', 'CAP_CHOWN'],
+    permitted: ['CAP_KILL', 'CAP_CHOWN'],
+    inheritable: ['CAP_CHOWN'],
+    ambient: ['CAP_KILL', 'CAP_CHOWN'],
+  };
+  const warnings: string[] = [];
+  const plan = buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
+  assert.equal(plan.process.capabilities.ambient, 1n << 0n, 'only CAP_CHOWN can be raised');
+  assert.deepEqual(warnings, [
+    '/process/capabilities/ambient: CAP_KILL not raised: an ambient capability must also be permitted and inheritable',
+  ]);
+});
+
+test('a user namespace must map the process ids', () => {
+  const c = config();
+  c.linux!.namespaces = [{ type: 'user' }, { type: 'mount' }];
+  c.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  c.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  c.process!.user = { uid: 0, gid: 0 };
+  assert.doesNotThrow(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })));
+  c.process!.user = { uid: 1000, gid: 0 };
+  assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/uid: uid 1000 is not mapped .*maps 0-0/);
+  c.process!.user = { uid: 0, gid: 0, additionalGids: [5] };
+  assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/additionalGids\/0: gid 5 is not mapped/);
 });
