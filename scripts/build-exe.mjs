@@ -1,16 +1,20 @@
 // `npm run build:exe`: the single executable dist/ocirt-exe, the form engines should run.
 //
-//   1. esbuild bundles src/cli/exe-entry.ts (main.ts and every command, no splitting) into one
-//      CommonJS file, build/exe/ocirt-exe.cjs: Bun compiles CommonJS to bytecode (--bytecode),
-//      which roughly halves its start-up, and needs no top-level await. import.meta.url is
-//      replaced by a file: URL of __filename (yargs and src/native.ts use it).
-//      build/exe/ is two levels below the repository like src/cli/, so exe-entry's static
-//      require('../../build/Release/ocirt.node') still names the addon.
-//   2. `bun build --compile --bytecode` turns it into one executable with the addon embedded.
+//   1. esbuild bundles src/cli/exe-entry.ts into build/exe/ocirt-exe.cjs, the small core (main,
+//      the fast-path parser, the command table), plus one CommonJS file per lazily loaded piece
+//      (cmd-<command>.cjs, yargs-cli.cjs), required by static paths: scripts/cjs-bundles.mjs.
+//      CommonJS because Bun compiles it to bytecode (--bytecode), which roughly halves start-up,
+//      and needs no top-level await. build/exe/ is two levels below the repository like src/cli/,
+//      so exe-entry's static require('../../build/Release/ocirt.node') still names the addon.
+//   2. `bun build --compile --bytecode` turns it into one executable: Bun follows the static
+//      requires, so every file is in it as its own module with its own bytecode, evaluated only
+//      when required; the addon is embedded too. `state` thus runs the core and cmd-state.cjs
+//      (12 kB together), not the 300 kB of yargs, validator and plan builder one bundle had.
+//      Bun writes its temporary output (.<name>.bun-build) to its working directory: build/exe/.
 //
 // Bun comes from the npm registry (devDependency @oven/bun-linux-x64: the binary, no install
 // script); BUN=/path/to/bun overrides.
-import { build } from 'esbuild';
+import { buildCjsBundles, describeOutputs } from './cjs-bundles.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,30 +54,23 @@ const outDir = join(root, 'build', 'exe');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const bundle = join(outDir, 'ocirt-exe.cjs');
-await build({
-  entryPoints: [join(root, 'src', 'cli', 'exe-entry.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  external: ['*.node'],
-  logLevel: 'warning',
-  // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable
-  logOverride: { 'empty-import-meta': 'silent' },
-  define: {
-    'import.meta.url': '__ocirtImportMetaUrl',
-    OCIRT_BUILD_COMMIT: JSON.stringify(process.env.OCIRT_COMMIT ?? gitCommit()),
-  },
-  banner: { js: 'var __ocirtImportMetaUrl = "file://" + encodeURI(__filename).replace(/[?#]/g, encodeURIComponent);' },
+const meta = await buildCjsBundles({
+  root,
+  entry: join(root, 'src', 'cli', 'exe-entry.ts'),
+  entryName: 'ocirt-exe',
+  outdir: outDir,
+  define: { OCIRT_BUILD_COMMIT: JSON.stringify(process.env.OCIRT_COMMIT ?? gitCommit()) },
 });
+if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(meta, root).join('\n'));
 
 const out = join(root, 'dist', 'ocirt-exe');
 mkdirSync(dirname(out), { recursive: true });
 const bun = findBun();
-execFileSync(bun, ['build', '--compile', '--bytecode', '--format=cjs', bundle, '--outfile', out], {
-  cwd: root,
+// --no-compile-autoload-*: a compiled Bun executable otherwise reads .env and bunfig.toml from
+// its working directory at start-up (the engine's cwd: it must not change ocirt's environment).
+const bunArgs = ['build', '--compile', '--bytecode', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
+execFileSync(bun, [...bunArgs, bundle, '--outfile', out], {
+  cwd: outDir,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 // Bun reports a failed bytecode generation on stderr but exits 0 and writes a working (slower)

@@ -4,7 +4,8 @@
 // handed to src/native.ts as a loader through a global (native.ts reads EMBEDDED_LOADER; importing
 // native.ts here would load node:module, node:url and node:util for every command). It is still
 // loaded only by the commands that need it: Bun extracts and dlopens it on that first require.
-// The Node entry (dist/ocirt.mjs) finds the addon on disk instead (findAddon()).
+// The Node entry (dist/ocirt.cjs) finds the addon on disk instead (findAddon()). The commands and
+// yargs are separate files of the executable (scripts/cjs-bundles.mjs), required on demand.
 declare const require: (id: string) => unknown;
 
 (globalThis as Record<string, unknown>).__ocirtEmbeddedAddon = () => require('../../build/Release/ocirt.node');

@@ -133,7 +133,7 @@ test('unknown flags are found for the error message', () => {
 });
 
 const BIN = resolve(process.cwd(), 'bin', 'ocirt');
-const built = existsSync(resolve(process.cwd(), 'dist', 'ocirt.mjs'));
+const built = existsSync(resolve(process.cwd(), 'dist', 'ocirt.cjs'));
 
 test('the CLI exits 1 naming an unknown flag', { skip: built ? false : 'dist not built' }, () => {
   for (const argv of [['state', '--frobnicate', 'id'], ['--root', '/nonexistent', 'delete', '--forse', 'id'], ['kill', '-x', 'id']]) {

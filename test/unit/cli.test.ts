@@ -1,4 +1,4 @@
-// The built CLI (bin/ocirt -> dist/ocirt.mjs), run as engines and users run it. Build first:
+// The built CLI (bin/ocirt -> dist/ocirt.cjs), run as engines and users run it. Build first:
 // `node scripts/build.mjs`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +11,8 @@ import type { CommandContext } from '../../src/cli/context.ts';
 import { OcirtError } from '../../src/errors.ts';
 
 const BIN = resolve(process.cwd(), 'bin', 'ocirt');
-const built = existsSync(resolve(process.cwd(), 'dist', 'ocirt.mjs'));
-const skip = built ? false : 'dist/ocirt.mjs not built: run `node scripts/build.mjs` first';
+const built = existsSync(resolve(process.cwd(), 'dist', 'ocirt.cjs'));
+const skip = built ? false : 'dist/ocirt.cjs not built: run `node scripts/build.mjs` first';
 
 function ocirt(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env };

@@ -1,0 +1,87 @@
+// The CLI as a set of CommonJS files, one per lazily loaded piece, for both forms:
+//
+//   <entry>.cjs        the core: main.ts, fastpath.ts, commands.ts (the table), log, errors;
+//                      nothing else. `--version`, parsing and dispatch run from this file alone.
+//   cmd-<name>.cjs     one per command module (src/cli/<name>.ts) with everything it imports:
+//                      cmd-state.cjs is the state store and status code only, cmd-create.cjs and
+//                      cmd-run.cjs carry the validator, the plan builder and the launch code.
+//   yargs-cli.cjs      yargs and the full CLI (help, errors, unusual argv).
+//
+// commands.ts's `import('./state.js')` and main.ts's `import('./yargs-cli.js')` are turned into
+// `require('./cmd-state.cjs')` / `require('./yargs-cli.cjs')` (external, and dynamic import is
+// lowered to require): Node loads only the files a command needs, through the CommonJS loader (no
+// ESM loader on the path); Bun (scripts/build-exe.mjs) bundles the same static requires into the
+// executable as separate lazily evaluated modules, each compiled to bytecode, so a module that is
+// never required costs next to nothing at start-up.
+//
+// Shared modules (errors.ts, native.ts, the state store...) are copied into each file that needs
+// them; main.ts matches errors by name, and native.ts keeps the embedded-addon loader in a global.
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+/** The command modules commands.ts's table loads (each exports run()). */
+const COMMANDS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'validate'];
+
+/**
+ * Builds <outdir>/<entryName>.cjs from `entry` plus cmd-*.cjs and yargs-cli.cjs. Returns the
+ * esbuild metafile (inputs per output file).
+ */
+export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true }) {
+  const cli = join(root, 'src', 'cli');
+  const commands = COMMANDS;
+  const lazyFile = (spec, importer) => {
+    if (!importer.startsWith(cli + '/')) return undefined;
+    const m = /^\.\/([\w-]+)\.js$/.exec(spec);
+    if (!m) return undefined;
+    if (m[1] === 'yargs-cli') return './yargs-cli.cjs';
+    // only the dynamic imports in the table (commands.ts); a static import of e.g. ./args.js stays
+    if (commands.includes(m[1]) && importer === join(cli, 'commands.ts')) return `./cmd-${m[1]}.cjs`;
+    return undefined;
+  };
+  const lazy = {
+    name: 'ocirt-lazy',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (a) => {
+        if (a.kind !== 'dynamic-import') return undefined;
+        const path = lazyFile(a.path, a.importer);
+        return path ? { path, external: true } : undefined;
+      });
+    },
+  };
+  const entryPoints = { [entryName]: entry, 'yargs-cli': join(cli, 'yargs-cli.ts') };
+  for (const c of commands) entryPoints[`cmd-${c}`] = join(cli, `${c}.ts`);
+  const r = await build({
+    entryPoints,
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // import() -> Promise.resolve().then(() => require()): the CommonJS loader only, and a static
+    // require Bun can bundle
+    supported: { 'dynamic-import': false },
+    // true for the executable; 'syntax' keeps names and lines readable in stack traces
+    ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
+    external: ['*.node'],
+    plugins: [lazy],
+    metafile: true,
+    logLevel: 'warning',
+    // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable
+    logOverride: { 'empty-import-meta': 'silent' },
+    define: { 'import.meta.url': '__ocirtImportMetaUrl', ...define },
+    banner: { js: 'var __ocirtImportMetaUrl = "file://" + encodeURI(__filename).replace(/[?#]/g, encodeURIComponent);' },
+  });
+  return r.metafile;
+}
+
+/** "file: N kB (inputs...)" lines of a metafile, for checking what a command's file pulls in. */
+export function describeOutputs(metafile, root) {
+  const lines = [];
+  for (const [file, o] of Object.entries(metafile.outputs)) {
+    const ins = Object.keys(o.inputs).map((p) => p.replace(/^.*node_modules\/([^/]+)\/.*$/, 'npm:$1'));
+    const uniq = [...new Set(ins)];
+    lines.push(`${file.replace(root + '/', '')}: ${(o.bytes / 1024).toFixed(1)} kB: ${uniq.join(' ')}`);
+  }
+  return lines;
+}
