@@ -5,7 +5,6 @@
 // the clone_args) is prepared before clone3, and the child only issues raw syscalls until it
 // execs the embedded static init stub (native/init/init.c).
 #include <napi.h>
-#include <uv.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -300,72 +299,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   return r;
 }
 
-// --- waitExit: uv_poll on the pidfd, which becomes readable when the process exits -------------
-
-Napi::Object StatusObject(Napi::Env env, const siginfo_t &si);
-
-struct ExitWatch {
-  uv_poll_t poll;
-  Napi::Promise::Deferred deferred;
-  Napi::Env env;
-  int pidfd;
-  ExitWatch(Napi::Env e) : deferred(Napi::Promise::Deferred::New(e)), env(e), pidfd(-1) {}
-};
-
-void OnPidfdReadable(uv_poll_t *h, int status, int /*events*/) {
-  ExitWatch *w = static_cast<ExitWatch *>(h->data);
-  Napi::HandleScope scope(w->env);
-  if (status < 0) {
-    Napi::Error e = Napi::Error::New(w->env, std::string("uv_poll(pidfd): ") + uv_strerror(status));
-    w->deferred.Reject(e.Value());
-  } else {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    int rc;
-    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &si, WEXITED | WNOHANG);
-    while (rc < 0 && errno == EINTR);
-    if (rc == 0 && si.si_pid == 0) return;  // spurious wakeup: keep polling
-    Napi::Object r = Napi::Object::New(w->env);
-    if (rc < 0 && errno == ECHILD) {
-      // not our child (or reaped elsewhere): it exited, but the status is not ours to read
-      r.Set("code", w->env.Null());
-      r.Set("signal", w->env.Null());
-      w->deferred.Resolve(r);
-    } else if (rc < 0) {
-      w->deferred.Reject(SysError(w->env, "waitid", errno).Value());
-    } else {
-      w->deferred.Resolve(StatusObject(w->env, si));
-    }
-  }
-  uv_poll_stop(h);
-  uv_close(reinterpret_cast<uv_handle_t *>(h), [](uv_handle_t *hh) { delete static_cast<ExitWatch *>(hh->data); });
-}
-
-// waitExit(pidfd) -> Promise<{ code, signal }>; the pidfd must stay open until it settles.
-Napi::Value WaitExit(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "waitExit: pidfd expected");
-  int pidfd = info[0].As<Napi::Number>().Int32Value();
-  uv_loop_t *loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return TypeErr(env, "waitExit: no event loop");
-  ExitWatch *w = new ExitWatch(env);
-  w->pidfd = pidfd;
-  w->poll.data = w;
-  int rc = uv_poll_init(loop, &w->poll, pidfd);
-  if (rc < 0) {
-    Napi::Promise p = w->deferred.Promise();
-    w->deferred.Reject(SysError(env, "uv_poll_init", -rc, "pidfd " + std::to_string(pidfd)).Value());
-    delete w;
-    return p;
-  }
-  Napi::Promise p = w->deferred.Promise();
-  rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
-  if (rc < 0) {
-    w->deferred.Reject(SysError(env, "uv_poll_start", -rc, "pidfd " + std::to_string(pidfd)).Value());
-    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *hh) { delete static_cast<ExitWatch *>(hh->data); });
-  }
-  return p;
-}
+// --- waitExit: a blocking waitid on a worker thread ---------------------------------------------
+//
+// An AsyncWorker (Node: a libuv pool thread; Bun: its own pool) blocks in waitid(P_PIDFD, WEXITED)
+// and settles the promise on the JS thread. One mechanism for both runtimes: Bun has no uv_poll
+// (oven-sh/bun#18546), which the earlier pidfd watch used. A pidfd that is not our child (ECHILD)
+// is polled for POLLIN (readable once the process exits) and reports no status.
 
 Napi::Object StatusObject(Napi::Env env, const siginfo_t &si) {
   Napi::Object r = Napi::Object::New(env);
@@ -375,7 +314,73 @@ Napi::Object StatusObject(Napi::Env env, const siginfo_t &si) {
   return r;
 }
 
-// reap(pidfd) -> { code, signal }: blocking; for a child already killed (cleanup paths).
+class ExitWorker : public Napi::AsyncWorker {
+ public:
+  ExitWorker(Napi::Env env, int pidfd)
+      : Napi::AsyncWorker(env, "ocirt.waitExit"), deferred_(Napi::Promise::Deferred::New(env)), pidfd_(pidfd) {
+    memset(&si_, 0, sizeof si_);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    int rc;
+    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &si_, WEXITED);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0) return;
+    if (errno != ECHILD) {
+      err_ = errno;
+      op_ = "waitid";
+      return;
+    }
+    // not our child (or reaped elsewhere): wait for it to exit, its status is not ours to read
+    notChild_ = true;
+    struct pollfd pfd = {pidfd_, POLLIN, 0};
+    for (;;) {
+      rc = poll(&pfd, 1, -1);
+      if (rc > 0) break;
+      if (rc < 0 && errno != EINTR) {
+        err_ = errno;
+        op_ = "poll";
+        return;
+      }
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (err_ != 0) {
+      deferred_.Reject(SysError(env, op_, err_, "pidfd " + std::to_string(pidfd_)).Value());
+    } else if (notChild_) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("code", env.Null());
+      r.Set("signal", env.Null());
+      deferred_.Resolve(r);
+    } else {
+      deferred_.Resolve(StatusObject(env, si_));
+    }
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int pidfd_;
+  siginfo_t si_;
+  bool notChild_ = false;
+  int err_ = 0;
+  const char *op_ = "";
+};
+
+// waitExit(pidfd) -> Promise<{ code, signal }>; the pidfd must stay open until it settles.
+Napi::Value WaitExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "waitExit: pidfd expected");
+  ExitWorker *w = new ExitWorker(env, info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();  // deleted by node-addon-api after OnOK/OnError
+  return p;
+}
+
 Napi::Value Reap(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "reap: pidfd expected");

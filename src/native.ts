@@ -33,7 +33,7 @@
 // All fds returned are O_CLOEXEC. Errors thrown carry .code (errno name), .errno, .syscall and
 // .path (the object the operation was about) and a message "<syscall> <what>: ENAME (text)".
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
@@ -192,7 +192,7 @@ interface Addon {
 const ADDON_REL = join('build', 'Release', 'ocirt.node');
 
 /**
- * The bundles live at different depths (dist/ocirt.mjs, dist/chunks/*.mjs, build/test/**), so
+ * The bundles live at different depths (dist/*.cjs, build/exe/*.cjs, build/test/**), so
  * walk up from this module to the package root instead of hard-coding a relative path.
  */
 export function findAddon(): string {
@@ -243,55 +243,13 @@ export function spawnInit(opts: SpawnInitOptions): SpawnedInit {
   return native().spawnInit(opts);
 }
 
-export function waitExit(pidfd: number): Promise<ExitStatus> {
-  const a = native();
-  return process.versions.bun ? waitExitPolling(a, pidfd) : a.waitExit(pidfd);
-}
-
 /**
- * waitExit for the single executable: Bun does not implement libuv's uv_poll_init, which the
- * addon's waitExit uses (Bun panics: oven-sh/bun#18546). Polls instead: the pid behind the pidfd
- * (/proc/self/fdinfo) until it is a zombie or gone, then reaps it with the blocking waitid, which
- * returns at once by then. Every 1 ms for the first 50 ms (short-lived containers), then every
- * 10 ms. A thread-based wait in the addon would remove this.
+ * Resolves when the process behind the pidfd exits: a blocking waitid on a worker thread of the
+ * addon (the same under Node and Bun). For a pidfd that is not our child it resolves
+ * { code: null, signal: null } once the process is gone.
  */
-function waitExitPolling(a: Addon, pidfd: number): Promise<ExitStatus> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      let exited: boolean;
-      try {
-        const m = /^Pid:\s*(-?\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8'));
-        const pid = m ? Number(m[1]) : -1;
-        exited = pid <= 0 || processState(pid) === 'Z';
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      if (!exited) {
-        setTimeout(tick, Date.now() - started < 50 ? 1 : 10);
-        return;
-      }
-      try {
-        resolve(a.reap(pidfd));
-      } catch (err) {
-        // not our child: resolve without a status, as the addon's waitExit does
-        if ((err as NodeJS.ErrnoException).code === 'ECHILD') resolve({ code: null, signal: null });
-        else reject(err);
-      }
-    };
-    tick();
-  });
-}
-
-/** The state letter of /proc/<pid>/stat ('R', 'S', 'Z'...), or 'X' when the process is gone. */
-function processState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2);
-  } catch {
-    return 'X';
-  }
+export function waitExit(pidfd: number): Promise<ExitStatus> {
+  return native().waitExit(pidfd);
 }
 
 /**
