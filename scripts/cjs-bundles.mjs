@@ -23,6 +23,40 @@ import { join } from 'node:path';
 const COMMANDS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'validate'];
 
 /**
+ * Builtins that src/ imports at module level but uses only on some paths, and that cost start-up
+ * time when loaded: node:child_process (launch.ts, only for newuidmap/newgidmap: about 8 ms under
+ * Node, 4 ms under Bun, where it also pulls node:net and node:stream), node:module, node:url and
+ * node:util (native.ts: the addon lookup off the executable and errnoName; about 5 ms under Bun),
+ * node:tty (the terminal relay). Each is replaced by a stand-in whose exports require() the real
+ * module on first call. A name not listed here fails the build (no such export).
+ */
+const LAZY_BUILTINS = {
+  'node:child_process': { functions: ['execFileSync'] },
+  'node:module': { functions: ['createRequire'] },
+  'node:url': { functions: ['fileURLToPath'] },
+  'node:util': { functions: ['getSystemErrorName'] },
+  'node:tty': { classes: ['ReadStream'] },
+};
+
+const lazyBuiltins = {
+  name: 'ocirt-lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(child_process|module|url|util|tty)$/ }, (a) => {
+      if (a.kind !== 'import-statement' || a.namespace !== 'file' || !/\/src\//.test(a.importer)) return undefined;
+      return { path: a.path, namespace: 'ocirt-lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'ocirt-lazy-builtin' }, (a) => {
+      const { functions = [], classes = [] } = LAZY_BUILTINS[a.path];
+      const lines = [`let m; const load = () => (m ??= require(${JSON.stringify(a.path)}));`];
+      for (const f of functions) lines.push(`export function ${f}(...args) { return load().${f}(...args); }`);
+      // called with `new`: the object returned from the constructor is the result
+      for (const c of classes) lines.push(`export function ${c}(...args) { return new (load().${c})(...args); }`);
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: a.path };
+    });
+  },
+};
+
+/**
  * Builds <outdir>/<entryName>.cjs from `entry` plus cmd-*.cjs and yargs-cli.cjs. Returns the
  * esbuild metafile (inputs per output file).
  */
@@ -64,7 +98,7 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
     // true for the executable; 'syntax' keeps names and lines readable in stack traces
     ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
     external: ['*.node'],
-    plugins: [lazy],
+    plugins: [lazy, lazyBuiltins],
     metafile: true,
     logLevel: 'warning',
     // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable

@@ -8,6 +8,7 @@
 import type { CommandSpec } from './commands.js';
 import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
 import { fastParse, unknownFlags } from './fastpath.js';
+import { installLightStdio } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { OcirtError } from '../errors.js';
 import { versionText } from '../version.js';
@@ -114,6 +115,8 @@ function loggerFromArgv(argv: string[]): Logger {
 }
 
 // No top-level await: the single executable is compiled to bytecode, which needs a CommonJS bundle.
+// process.stdout/stderr as plain fd writers (light-stdio.ts; exe-entry.ts installed them already).
+installLightStdio();
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
