@@ -1,7 +1,7 @@
 // Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
 // as the unprivileged test user), and the leak check every error-path test ends with.
 import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(process.cwd());
@@ -139,6 +139,7 @@ export interface Runner {
 export function runner(user?: User): Runner {
   const root = mkdtempSync('/tmp/ocirt-root-');
   if (user) chownSync(root, user.uid, user.gid);
+  let calls = 0;
   return {
     root,
     user,
@@ -154,12 +155,27 @@ export function runner(user?: User): Runner {
         const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
         return spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, env });
       }
-      return spawnSync(argv[0], argv.slice(1), {
-        encoding: 'utf8',
-        input: opts.input ?? '',
-        timeout: opts.timeoutMs ?? 30_000,
-        env,
-      });
+      // stdout/stderr go to files, not pipes: a created or detached container keeps the stdio it
+      // inherited from `create`, and spawnSync would wait for pipes until its timeout.
+      const outFile = join(root, `.out-${process.pid}-${++calls}`);
+      const errFile = `${outFile}.err`;
+      const out = openSync(outFile, 'w');
+      const err = openSync(errFile, 'w');
+      try {
+        const r = spawnSync(argv[0], argv.slice(1), {
+          encoding: 'utf8',
+          input: opts.input ?? '',
+          stdio: ['pipe', out, err],
+          timeout: opts.timeoutMs ?? 30_000,
+          env,
+        });
+        return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
+      } finally {
+        closeSync(out);
+        closeSync(err);
+        rmSync(outFile, { force: true });
+        rmSync(errFile, { force: true });
+      }
     },
     cleanup() {
       for (const id of existsSync(root) ? readdirSync(root) : []) {
