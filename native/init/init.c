@@ -778,9 +778,16 @@ int main(int argc, char **argv) {
   }
 
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
+  /*
+   * pivot_root refuses a shared new root or parent (EINVAL), and an unbindable rootfs cannot be
+   * bound onto itself: with those, the tree is private while it is built and gets the requested
+   * propagation once it is the container's root.
+   */
+  uint32_t late_prop = p->root_prop & (MS_SHARED | MS_UNBINDABLE);
   if (!no_mntns) {
+    uint32_t setup_prop = late_prop ? MS_PRIVATE : p->root_prop;
     /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
-    if (p->root_prop && mount(NULL, "/", NULL, p->root_prop | MS_REC, NULL) < 0)
+    if (setup_prop && mount(NULL, "/", NULL, setup_prop | MS_REC, NULL) < 0)
       fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
     if (p->rootfs_prop && mount(NULL, p->rootfs, NULL, p->rootfs_prop, NULL) < 0)
@@ -844,6 +851,9 @@ int main(int argc, char **argv) {
   }
   if ((p->flags & OCIRT_PF_READONLY_ROOT) && bind_remount("/", MS_RDONLY) < 0)
     fail(OCIRT_STEP_READONLY_ROOT, -1, "/");
+  /* last mount operation: an unbindable tree refuses the binds of masked and readonly paths */
+  if (!no_mntns && late_prop && mount(NULL, "/", NULL, late_prop | MS_REC, NULL) < 0)
+    fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/ (after pivot_root)");
   for (uint32_t i = 0; i < p->nrlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
     if (prlimit(0, p->rlimits[i].resource, &rl, NULL) < 0) fail(OCIRT_STEP_RLIMIT, (int)i, "prlimit");

@@ -122,6 +122,19 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(res.stderr, /ambient: CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE not raised/);
     });
 
+    test('rootfsPropagation: shared and unbindable roots are set up (pivot_root refuses both during setup)', () => {
+      for (const [prop, want] of [['shared', /\sshared:\d+\s/], ['unbindable', /\sunbindable\s/], ['private', / ro,\S+ - /]] as const) {
+        const b = bundle((c) => {
+          c.linux.rootfsPropagation = prop;
+          c.process.args = ['/bin/probe', 'report'];
+        });
+        const res = r.run(['run', '-b', b.dir, newId(`prop-${prop}`)]);
+        assert.equal(res.status, 0, `${prop}: ${res.stderr}`);
+        const root = mountLine(JSON.parse(res.stdout) as ProbeReport, '/')!;
+        assert.match(root, want, `${prop}: ${root}`);
+      }
+    });
+
     test('run passes exit codes and signals through', () => {
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'exit', '7']));
       assert.equal(r.run(['run', '-b', b.dir, newId('exit')]).status, 7);
