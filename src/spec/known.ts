@@ -2,23 +2,16 @@
 // fixed by the kernel (capabilities, rlimits, sysctls) or by mount(8) and runc's conventions (mount
 // option words), so configs written for runc mean the same here.
 import { CAPABILITIES, RLIMITS, SIGNALS } from '../linux/constants.js';
+import { KNOWN_MOUNT_OPTIONS } from '../linux/mount-options.js';
 
 export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set(CAPABILITIES);
 export const KNOWN_RLIMITS: ReadonlySet<string> = new Set(Object.keys(RLIMITS));
 
-/** mount(8) flag words and propagation words, as runc understands them. */
-export const MOUNT_FLAG_WORDS: readonly string[] = [
-  'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'iversion', 'lazytime', 'loud',
-  'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'noiversion', 'nolazytime', 'nomand', 'norelatime',
-  'nostrictatime', 'nosuid', 'nosymfollow', 'rbind', 'relatime', 'remount', 'ro', 'rw', 'silent', 'strictatime',
-  'suid', 'symfollow', 'sync',
-  'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable',
-  // recursive attributes applied with mount_setattr(AT_RECURSIVE)
-  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime', 'rrelatime',
-  'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow', 'rsymfollow',
-  // id-mapped mounts (runtime-spec 1.2) and runc's tmpfs copy-up extension
-  'idmap', 'ridmap', 'tmpcopyup',
-];
+/**
+ * mount(8) flag, propagation and recursive-attribute words: exactly the ones the planner
+ * translates (src/linux/mount-options.ts), so validation accepts what the executor can apply.
+ */
+export const MOUNT_FLAG_WORDS: readonly string[] = KNOWN_MOUNT_OPTIONS;
 
 /**
  * Filesystem-specific options without a value. Anything written key=value goes to the filesystem
