@@ -14,7 +14,7 @@
 //
 // Bun comes from the npm registry (devDependency @oven/bun-linux-x64: the binary, no install
 // script); BUN=/path/to/bun overrides.
-import { buildCjsBundles, describeOutputs } from './cjs-bundles.mjs';
+import { buildCjsBundles, buildCommit, describeOutputs } from './cjs-bundles.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,15 +40,6 @@ function findBun() {
   throw new Error('bun not found: `npm install` (devDependency @oven/bun-linux-x64) or set BUN=/path/to/bun');
 }
 
-function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 const outDir = join(root, 'build', 'exe');
 rmSync(outDir, { recursive: true, force: true });
@@ -59,7 +50,7 @@ const meta = await buildCjsBundles({
   entry: join(root, 'src', 'cli', 'exe-entry.ts'),
   entryName: 'ocirt-exe',
   outdir: outDir,
-  define: { OCIRT_BUILD_COMMIT: JSON.stringify(process.env.OCIRT_COMMIT ?? gitCommit()) },
+  define: { OCIRT_BUILD_COMMIT: JSON.stringify(buildCommit(root)) },
 });
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(meta, root).join('\n'));
 

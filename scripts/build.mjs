@@ -1,10 +1,9 @@
 // Build pipeline: schema -> standalone validator, then the CLI bundle and the test bundles.
 // Validators are compiled here, once, so that no ocirt invocation pays for schema compilation.
 import { build } from 'esbuild';
-import { buildCjsBundles, describeOutputs } from './cjs-bundles.mjs';
+import { buildCjsBundles, buildCommit, describeOutputs } from './cjs-bundles.mjs';
 import { mkdirSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +42,7 @@ const cliMeta = await buildCjsBundles({
   entryName: 'ocirt',
   outdir: join(root, 'dist'),
   minify: 'syntax',
-  define: { OCIRT_BUILD_COMMIT: JSON.stringify(process.env.OCIRT_COMMIT ?? gitCommit()) },
+  define: { OCIRT_BUILD_COMMIT: JSON.stringify(buildCommit(root)) },
 });
 // what each file pulls in (OCIRT_BUILD_VERBOSE=1), e.g. to check that cmd-state.cjs stays small
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(cliMeta, root).join('\n'));
@@ -70,13 +69,3 @@ if (tests.length) {
   });
 }
 writeFileSync(join(root, 'build', 'BUILD_INFO'), `built ${tests.length} test files\n`);
-
-function gitCommit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}

@@ -18,6 +18,7 @@
 // them; main.ts matches errors by name, and native.ts keeps the embedded-addon loader in a global.
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 /** The command modules commands.ts's table loads (each exports run()). */
 const COMMANDS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'validate'];
@@ -118,4 +119,16 @@ export function describeOutputs(metafile, root) {
     lines.push(`${file.replace(root + '/', '')}: ${(o.bytes / 1024).toFixed(1)} kB: ${uniq.join(' ')}`);
   }
   return lines;
+}
+
+/** The commit `ocirt --version` reports: $OCIRT_COMMIT, else the checkout's HEAD. */
+export function buildCommit(root) {
+  if (process.env.OCIRT_COMMIT) return process.env.OCIRT_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
 }
