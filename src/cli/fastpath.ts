@@ -8,8 +8,11 @@
 // test/unit/cli-fastpath.test.ts checks that both parsers agree.
 import { COMMANDS, type CommandSpec, type FlagSpec } from './commands.js';
 
-/** The commands the fast parser handles; the rest (help, spec, validate, exec...) go to yargs. */
-const FAST_COMMANDS = new Set(['create', 'start', 'run', 'state', 'kill', 'delete', 'list']);
+/**
+ * The commands the fast parser handles; the rest (help, spec, exec...) go to yargs. `spec` stays
+ * with yargs: its boolean --rootless shares the global flag's name.
+ */
+const FAST_COMMANDS = new Set(['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'validate']);
 
 type GlobalType = 'string' | 'boolean' | 'untyped';
 interface GlobalSpec {

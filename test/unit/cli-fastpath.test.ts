@@ -71,6 +71,9 @@ const FAST: string[] = [
   '--root /r list -q',
   'state --root /r id',
   'create --log /l -b /b id',
+  'validate',
+  'validate -b /b',
+  'validate --bundle /b',
 ];
 
 // Left to yargs (help, errors, forms the fast parser does not take on).
@@ -101,7 +104,7 @@ const SLOW: string[] = [
   'frobnicate id',
   'spec',
   'spec --rootless',
-  'validate -b /b',
+  'validate extra',
   'exec id ls',
   'list -f yaml',
   '--Root /r state id',
