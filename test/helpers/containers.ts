@@ -1,6 +1,6 @@
 // Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
 // as the unprivileged test user), and the leak check every error-path test ends with.
-import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -130,6 +130,8 @@ function chownTree(p: string, u: User): void {
 export interface Runner {
   root: string;
   user?: User;
+  /** the same as run, without blocking: for commands racing each other */
+  runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** viaScript: under script(1), so that ocirt's stdio is a terminal */
   run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean }): SpawnSyncReturns<string>;
   cleanup(): void;
@@ -140,17 +142,22 @@ export function runner(user?: User): Runner {
   const root = mkdtempSync('/tmp/ocirt-root-');
   if (user) chownSync(root, user.uid, user.gid);
   let calls = 0;
+  const prefix = () =>
+    user
+      ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT]
+      : [OCIRT];
+  const childEnv = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
+    delete env.XDG_RUNTIME_DIR;
+    delete env.NODE_EXTRA_CA_CERTS;
+    return env;
+  };
   return {
     root,
     user,
     run(args, opts = {}) {
-      const cmd = user
-        ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT]
-        : [OCIRT];
-      const env: NodeJS.ProcessEnv = { ...process.env, HOME: user ? `/home/${user.name}` : process.env.HOME };
-      delete env.XDG_RUNTIME_DIR;
-      delete env.NODE_EXTRA_CA_CERTS;
-      const argv = [...cmd, '--root', root, ...args];
+      const env = childEnv();
+      const argv = [...prefix(), '--root', root, ...args];
       if (opts.viaScript) {
         const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
         return spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, env });
@@ -176,6 +183,23 @@ export function runner(user?: User): Runner {
         rmSync(outFile, { force: true });
         rmSync(errFile, { force: true });
       }
+    },
+    runAsync(args) {
+      const argv = [...prefix(), '--root', root, ...args];
+      const outFile = join(root, `.out-${process.pid}-${++calls}`);
+      const out = openSync(outFile, 'w');
+      const err = openSync(`${outFile}.err`, 'w');
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, err], env: childEnv() });
+      return new Promise((resolvePromise) => {
+        child.on('exit', (status) => {
+          closeSync(out);
+          closeSync(err);
+          const res = { status, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(`${outFile}.err`, 'utf8') };
+          rmSync(outFile, { force: true });
+          rmSync(`${outFile}.err`, { force: true });
+          resolvePromise(res);
+        });
+      });
     },
     cleanup() {
       for (const id of existsSync(root) ? readdirSync(root) : []) {

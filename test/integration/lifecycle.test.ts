@@ -219,6 +219,17 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(stateDirs(r), []);
     });
 
+    test('concurrent creates of one id: exactly one wins, the other is refused cleanly', async () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const id = newId('race');
+      const results = await Promise.all([0, 1, 2].map(() => r.runAsync(['create', '-b', b.dir, id])));
+      assert.deepEqual(results.map((x) => x.status).sort(), [0, 1, 1], results.map((x) => x.stderr).join('\n'));
+      for (const x of results.filter((x) => x.status === 1)) assert.match(x.stderr, /already exists/);
+      assert.equal(json(r.run(['state', id])).status, 'created');
+      assert.equal(r.run(['delete', '-f', id]).status, 0);
+      assert.deepEqual(stateDirs(r), []);
+    });
+
     test('failed creates leave no state dir, mount, cgroup or process behind', () => {
       const before = hostSnapshot();
       const cases: [string, (c: Config) => void, RegExp][] = [
