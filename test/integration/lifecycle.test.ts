@@ -198,7 +198,11 @@ for (const mode of ['root', 'rootless'] as const) {
       const bad = r.run(['kill', id, 'SIGNOPE']);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /unknown signal "SIGNOPE"/);
-      assert.equal(r.run(['delete', '-f', id]).status, 0);
+      assert.equal(r.run(['kill', '--all', id, 'KILL']).status, 0);
+      let st = json(r.run(['state', id]));
+      for (let i = 0; i < 200 && st.status !== 'stopped'; i++) st = json(r.run(['state', id]));
+      assert.equal(st.status, 'stopped', 'kill --all KILL stops the container');
+      assert.equal(r.run(['delete', id]).status, 0);
       assert.deepEqual(stateDirs(r), []);
     });
 
