@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
-import { sleepMs } from '../container/state-store.js';
+import { sleepMs } from '../sleep.js';
 import type { ResourcePlan } from './resources.js';
 
 export interface CgroupSet {

@@ -6,7 +6,8 @@ import { OcirtError } from '../errors.js';
 import { killCgroup, removeCgroups } from '../cgroups/manager.js';
 import * as native from '../native.js';
 import { deriveStatus, isSameProcess } from './status.js';
-import { sleepMs, type StateStore } from './state-store.js';
+import { sleepMs } from '../sleep.js';
+import type { StateStore } from './state-store.js';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
   const unlock = store.lock(id);

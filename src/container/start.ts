@@ -3,7 +3,8 @@
 import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { deriveStatus, isSameProcess } from './status.js';
-import { sleepMs, type StateStore } from './state-store.js';
+import { sleepMs } from '../sleep.js';
+import type { StateStore } from './state-store.js';
 
 export function startContainer(store: StateStore, id: string): void {
   const unlock = store.lock(id);

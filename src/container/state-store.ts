@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
+import { sleepMs } from '../sleep.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -192,9 +193,4 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return errnoName(err) === 'EPERM';
   }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-export function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }
