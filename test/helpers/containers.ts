@@ -1,6 +1,6 @@
 // Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
 // as the unprivileged test user), and the leak check every error-path test ends with.
-import { spawn, spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -130,6 +130,8 @@ function chownTree(p: string, u: User): void {
 export interface Runner {
   root: string;
   user?: User;
+  /** ocirt as a child process with piped stdout, for tests that signal it */
+  spawnRun(args: string[]): ChildProcess;
   /** the same as run, without blocking: for commands racing each other */
   runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** viaScript: under script(1), so that ocirt's stdio is a terminal */
@@ -183,6 +185,11 @@ export function runner(user?: User): Runner {
         rmSync(outFile, { force: true });
         rmSync(errFile, { force: true });
       }
+    },
+    spawnRun(args) {
+      // setpriv and bin/ocirt both exec: the child's pid is ocirt's, so signals reach it
+      const argv = [...prefix(), '--root', root, ...args];
+      return spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv() });
     },
     runAsync(args) {
       const argv = [...prefix(), '--root', root, ...args];

@@ -270,6 +270,22 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(stateDirs(r), []);
     });
 
+    test('run forwards signals to the container and exits with its status', { skip: !BUSYBOX && 'busybox-static not installed' }, async () => {
+      const b = bundle((c) => (c.process.args = ['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; sleep 30 & wait']));
+      const child = r.spawnRun(['run', '-b', b.dir, newId('fwd')]);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise<void>((resolve) => {
+        const check = () => (out.includes('ready') ? resolve() : setTimeout(check, 20));
+        check();
+      });
+      child.kill('SIGTERM');
+      const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      assert.equal(status, 7, out);
+      assert.match(out, /got-term/);
+      assert.deepEqual(stateDirs(r), []);
+    });
+
     test('busybox shell runs when present', { skip: !BUSYBOX && 'busybox-static not installed' }, () => {
       const b = bundle((c) => (c.process.args = ['sh', '-c', 'echo "$(cat /proc/self/status | grep -c NSpid) ok"; exit 4']));
       const res = r.run(['run', '-b', b.dir, newId('sh')]);
