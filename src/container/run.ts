@@ -11,24 +11,35 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGWINCH: 28 };
 
 export async function runForeground(store: StateStore, o: Omit<CreateOptions, 'waitForStart'>, keep: boolean): Promise<number> {
-  const { state, pidfd, consoleListenFd } = createContainer(store, { ...o, waitForStart: false, relayTerminal: true });
-  const relay: Relay | undefined = consoleListenFd !== undefined ? startRelay(consoleListenFd) : undefined;
-  const forward = (sig: NodeJS.Signals) => {
+  // Handlers go in before the container exists: without the exec fifo it may run (and be sent a
+  // signal meant for it) before create returns. Node delivers signals from the event loop, so
+  // one that arrives during the synchronous create is forwarded once the pidfd is known.
+  let pidfd: number | undefined;
+  const pending: number[] = [];
+  const send = (n: number) => {
     try {
-      native.pidfdSendSignal(pidfd, SIGNUM[sig]);
+      native.pidfdSendSignal(pidfd!, n);
     } catch {
       // exited meanwhile
     }
   };
+  const forward = (sig: NodeJS.Signals) => (pidfd === undefined ? pending.push(SIGNUM[sig]) : send(SIGNUM[sig]));
   for (const s of FORWARDED) process.on(s, forward);
   let status: { code: number | null; signal: number | null };
+  let id: string;
+  let relay: Relay | undefined;
   try {
+    const created = createContainer(store, { ...o, waitForStart: false, relayTerminal: true });
+    id = created.state.id;
+    pidfd = created.pidfd;
+    pending.splice(0).forEach(send);
+    if (created.consoleListenFd !== undefined) relay = startRelay(created.consoleListenFd);
     status = await native.waitExit(pidfd);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
-    native.closeFd(pidfd);
+    if (pidfd !== undefined) native.closeFd(pidfd);
     await relay?.finish();
   }
-  if (!keep) deleteContainer(store, state.id, true);
+  if (!keep) deleteContainer(store, id, true);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }
