@@ -102,6 +102,25 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => removeCgroups(cgroups));
     for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
 
+    // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
+    // something `delete --force` can find and remove: the state dir and the cgroups, which hold
+    // the half-made init.
+    const creating: StoredState = {
+      ociVersion: OCI_SPEC_VERSION,
+      id,
+      pid: 0,
+      pidStartTime: 0,
+      bundle: bundleDir,
+      rootfs,
+      ...(config.annotations ? { annotations: config.annotations } : {}),
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
+      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
+      rootless: plan.userns !== undefined,
+    };
+    store.write(creating);
+
     const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
     undo.push(() => {
       try {
@@ -114,20 +133,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
 
     const startTime = readProcStat(init.pid)?.startTime;
     if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
-    const state: StoredState = {
-      ociVersion: OCI_SPEC_VERSION,
-      id,
-      pid: init.pid,
-      pidStartTime: startTime,
-      bundle: bundleDir,
-      rootfs,
-      ...(config.annotations ? { annotations: config.annotations } : {}),
-      created: new Date().toISOString(),
-      owner: ownerName(),
-      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
-      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
-      rootless: plan.userns !== undefined,
-    };
+    const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
     return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };

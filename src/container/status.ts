@@ -30,7 +30,9 @@ export function isSameProcess(pid: number, startTime: number): boolean {
 }
 
 export function deriveStatus(state: StoredState, fifoPath: string): Status {
-  if (!state.pid || !isSameProcess(state.pid, state.pidStartTime)) return 'stopped';
+  // pid 0: create recorded the container but has not (or never, if it was killed) started its init
+  if (state.pid === 0) return 'creating';
+  if (!isSameProcess(state.pid, state.pidStartTime)) return 'stopped';
   if (existsSync(fifoPath)) return 'created';
   if (state.cgroupPath && isFrozen(state.cgroupPath)) return 'paused';
   return 'running';

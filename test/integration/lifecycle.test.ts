@@ -2,7 +2,7 @@
 // the lifecycle's state transitions, exit statuses, and that failures leave nothing behind.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BUSYBOX,
@@ -232,6 +232,24 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(json(r.run(['state', id])).status, 'created');
       assert.equal(r.run(['delete', '-f', id]).status, 0);
       assert.deepEqual(stateDirs(r), []);
+    });
+
+    test('a create killed halfway can be removed with delete --force', { skip: mode === 'rootless' && 'needs the cgroup to find the half-made init' }, () => {
+      const before = hostSnapshot();
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const id = newId('half');
+      assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
+      // what a create killed after placing the init leaves: the record written before the init existed
+      const statePath = join(r.root, id, 'state.json');
+      const st = JSON.parse(readFileSync(statePath, 'utf8')) as { pid: number; pidStartTime: number };
+      writeFileSync(statePath, JSON.stringify({ ...st, pid: 0, pidStartTime: 0 }));
+      assert.equal(json(r.run(['state', id])).status, 'creating');
+      assert.equal(r.run(['delete', id]).status, 1, 'not stopped: delete needs --force');
+      assert.equal(r.run(['delete', '--force', id]).status, 0);
+      assert.deepEqual(stateDirs(r), []);
+      const after = hostSnapshot();
+      assert.deepEqual(after.cgroups, before.cgroups, 'cgroup removed');
+      assert.deepEqual(after.probes, before.probes, 'the half-made init was killed through its cgroup');
     });
 
     test('failed creates leave no state dir, mount, cgroup or process behind', () => {

@@ -102,6 +102,7 @@ test('status is derived: a pid that is gone or reused reads as stopped; the fifo
     writeFileSync(fifo, '');
     assert.equal(deriveStatus(sample('c', pid, st.startTime), fifo), 'created');
     assert.equal(deriveStatus(sample('c', pid, st.startTime + 1), fifo), 'stopped', 'same pid, other process');
+    assert.equal(deriveStatus(sample('c', 0, 0), fifo), 'creating', 'pid 0: create has not started the init (or died first)');
     const stopped = toRuntimeState(sample('c', pid, 0), 'stopped');
     assert.equal(stopped.pid, 0, 'no pid is reported for a stopped container');
   });
