@@ -5,6 +5,7 @@
 import { OcirtError } from '../errors.js';
 import { killCgroup, removeCgroups } from '../cgroups/manager.js';
 import * as native from '../native.js';
+import { openVerified } from './kill.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
 import type { StateStore } from './state-store.js';
@@ -20,11 +21,14 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
     if (status !== 'stopped') {
       if (state.cgroupPath) killCgroup(state.cgroupPath);
       try {
-        const fd = native.pidfdOpen(state.pid);
-        if (isSameProcess(state.pid, state.pidStartTime)) native.pidfdSendSignal(fd, 9);
-        native.closeFd(fd);
+        const fd = openVerified(state.pid, state.pidStartTime, id);
+        try {
+          native.pidfdSendSignal(fd, 9);
+        } finally {
+          native.closeFd(fd);
+        }
       } catch {
-        // already gone
+        // already gone (or never started: a create killed halfway)
       }
       waitGone(state.pid, state.pidStartTime);
     }
