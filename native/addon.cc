@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +130,70 @@ bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
   return true;
 }
 
+// What the cloned child needs, prepared before the clone: it may only issue raw syscalls.
+struct ChildArgs {
+  int high[6];  // sync, plan, stdin, stdout, stderr, exec fifo (-1: none)
+  int preserve;
+  bool userns;
+  bool waitGo;
+  int stub;
+  char a0[16] = "ocirt-init";
+  char a1[16], a2[16], a3[16], mode[16];
+  char *argv[6];
+  char *envp[1];
+  char empty[1] = "";
+};
+
+// The child's stack when it shares our memory: only the JS thread spawns, and it is suspended
+// (CLONE_VFORK) until the child has exec'd, so one static stack serves every spawn.
+alignas(64) char g_child_stack[64 * 1024];
+
+// The child: stdio and the kept fds in place, then exec the stub. Raw syscalls only (we are a
+// copy, or a borrower, of a multi-threaded process's memory); errors go back as a sync record.
+int ChildMain(void *arg) {
+  const ChildArgs &c = *static_cast<const ChildArgs *>(arg);
+  struct ocirt_sync_record rec;
+  uint32_t step = OCIRT_STEP_SPAWN_GO;
+  char go[8];
+  long n;
+  for (int i = 0; i < 3; i++) {
+    if (c.high[2 + i] >= 0) {
+      if (syscall(SYS_dup3, c.high[2 + i], i, 0) < 0) goto fail;
+    } else {
+      // inherited stdio is the container's: Node (or whoever started it) may have set CLOEXEC
+      syscall(SYS_fcntl, i, F_SETFD, 0);
+    }
+  }
+  for (int fd = 3; fd < 3 + c.preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  if (syscall(SYS_fcntl, c.high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, c.high[1], F_SETFD, 0) < 0) goto fail;
+  if (c.high[5] >= 0 && syscall(SYS_fcntl, c.high[5], F_SETFD, 0) < 0) goto fail;
+  if (c.waitGo) {
+    do n = syscall(SYS_read, c.high[0], go, sizeof go);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || go[0] != OCIRT_SYNC_GO) syscall(SYS_exit_group, 127);  // parent gave up
+  }
+  if (c.userns) {
+    // become root of the new user namespace so the stub's execve keeps the full capability set
+    step = OCIRT_STEP_SPAWN_SETID;
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) goto fail;
+  }
+  step = OCIRT_STEP_SPAWN_EXEC;
+  syscall(SYS_execveat, c.stub, c.empty, c.argv, c.envp, AT_EMPTY_PATH);
+fail:
+  {
+    int e = errno;
+    char *p = reinterpret_cast<char *>(&rec);
+    for (size_t i = 0; i < sizeof rec; i++) p[i] = 0;
+    rec.magic = OCIRT_SYNC_MAGIC;
+    rec.type = OCIRT_MSG_ERROR;
+    rec.step = step;
+    rec.err = e;
+    rec.index = -1;
+    syscall(SYS_sendto, c.high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
+    for (;;) syscall(SYS_exit_group, 127);
+  }
+}
+
 // spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo? })
 //   -> { pid, pidfd, syncFd }
 // execFifo is opened O_PATH here, by the caller's credentials: the init may run as an id that
@@ -221,70 +287,58 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     }
   }
 
-  char a1[16], a2[16], a3[16];
-  snprintf(a1, sizeof a1, "%d", high[0]);
-  snprintf(a2, sizeof a2, "%d", high[1]);
-  snprintf(a3, sizeof a3, "%d", high[5]);
-  char a0[] = "ocirt-init";
-  char *argv[] = {a0, a1, a2, high[5] >= 0 ? a3 : nullptr, nullptr};
-  char *envp[] = {nullptr};
-  char empty[] = "";
+  ChildArgs ca;
+  snprintf(ca.a1, sizeof ca.a1, "%d", high[0]);
+  snprintf(ca.a2, sizeof ca.a2, "%d", high[1]);
+  snprintf(ca.a3, sizeof ca.a3, "%d", high[5]);
+  // The child waits for "go" (id maps written, cgroup joined) before it execs when it is the
+  // root of a new user namespace: only then does the stub keep its capabilities across execve.
+  // Otherwise the stub waits, and the child can exec at once: then it shares our memory
+  // (CLONE_VM|CLONE_VFORK, as posix_spawn) instead of copying the page tables of a runtime with
+  // a large heap, whose every later write would be a copy-on-write fault until the exec.
+  // A time namespace cannot be created together with CLONE_VM: that case copies too.
+  const bool shareVm = !userns && (cloneFlags & CLONE_NEWTIME) == 0 && cgroupFd < 0;
+  snprintf(ca.mode, sizeof ca.mode, "%s", shareVm ? "wait-go" : "went");
+  ca.argv[0] = ca.a0;
+  ca.argv[1] = ca.a1;
+  ca.argv[2] = ca.a2;
+  ca.argv[3] = ca.a3;
+  ca.argv[4] = ca.mode;
+  ca.argv[5] = nullptr;
+  ca.envp[0] = nullptr;
+  for (int i = 0; i < 6; i++) ca.high[i] = high[i];
+  ca.preserve = static_cast<int>(preserveFds);
+  ca.userns = userns;
+  ca.waitGo = !shareVm;
+  ca.stub = stub;
 
   int pidfd = -1;
-  struct clone_args ca;
-  memset(&ca, 0, sizeof ca);
-  ca.flags = static_cast<uint64_t>(static_cast<uint32_t>(cloneFlags)) | CLONE_PIDFD;
-  ca.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  ca.exit_signal = SIGCHLD;
-  if (cgroupFd >= 0) {
-    ca.flags |= CLONE_INTO_CGROUP;
-    ca.cgroup = static_cast<uint64_t>(cgroupFd);
+  long pid;
+  if (shareVm) {
+    // Blocked in the child until the stub resets them: a handler of the runtime must never run
+    // on the child's stack in our memory.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid = clone(ChildMain, g_child_stack + sizeof g_child_stack,
+                static_cast<int>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                &ca, &pidfd);
+    err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  } else {
+    struct clone_args cla;
+    memset(&cla, 0, sizeof cla);
+    cla.flags = static_cast<uint64_t>(static_cast<uint32_t>(cloneFlags)) | CLONE_PIDFD;
+    cla.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    cla.exit_signal = SIGCHLD;
+    if (cgroupFd >= 0) {
+      cla.flags |= CLONE_INTO_CGROUP;
+      cla.cgroup = static_cast<uint64_t>(cgroupFd);
+    }
+    pid = syscall(SYS_clone3, &cla, sizeof cla);
+    if (pid == 0) ChildMain(&ca);  // never returns
+    err = errno;
   }
-  const int preserve = static_cast<int>(preserveFds);
-
-  long pid = syscall(SYS_clone3, &ca, sizeof ca);
-  if (pid == 0) {
-    // Child of a multi-threaded process: raw syscalls only, on pre-built data.
-    struct ocirt_sync_record rec;
-    uint32_t step = OCIRT_STEP_SPAWN_GO;
-    char go[8];
-    long n;
-    for (int i = 0; i < 3; i++) {
-      if (high[2 + i] >= 0) {
-        if (syscall(SYS_dup3, high[2 + i], i, 0) < 0) goto fail;
-      } else {
-        // inherited stdio is the container's: Node (or whoever started it) may have set CLOEXEC
-        syscall(SYS_fcntl, i, F_SETFD, 0);
-      }
-    }
-    for (int fd = 3; fd < 3 + preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
-    if (syscall(SYS_fcntl, high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, high[1], F_SETFD, 0) < 0) goto fail;
-    if (high[5] >= 0 && syscall(SYS_fcntl, high[5], F_SETFD, 0) < 0) goto fail;
-    do n = syscall(SYS_read, high[0], go, sizeof go);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0 || go[0] != OCIRT_SYNC_GO) syscall(SYS_exit_group, 127);  // parent gave up
-    if (userns) {
-      // become root of the new user namespace so the stub's execve keeps the full capability set
-      step = OCIRT_STEP_SPAWN_SETID;
-      if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) goto fail;
-    }
-    step = OCIRT_STEP_SPAWN_EXEC;
-    syscall(SYS_execveat, stub, empty, argv, envp, AT_EMPTY_PATH);
-  fail:
-    {
-      int e = errno;
-      char *p = reinterpret_cast<char *>(&rec);
-      for (size_t i = 0; i < sizeof rec; i++) p[i] = 0;
-      rec.magic = OCIRT_SYNC_MAGIC;
-      rec.type = OCIRT_MSG_ERROR;
-      rec.step = step;
-      rec.err = e;
-      rec.index = -1;
-      syscall(SYS_sendto, high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
-      for (;;) syscall(SYS_exit_group, 127);
-    }
-  }
-  err = errno;
   int syncFd = sv[0];
   sv[0] = -1;
   cleanup();

@@ -59,7 +59,7 @@ mkdirSync(dirname(out), { recursive: true });
 const bun = findBun();
 // --no-compile-autoload-*: a compiled Bun executable otherwise reads .env and bunfig.toml from
 // its working directory at start-up (the engine's cwd: it must not change ocirt's environment).
-const bunArgs = ['build', '--compile', '--bytecode', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
+const bunArgs = ['build', '--compile', '--bytecode', '--compile-jit-policy=1000', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
 execFileSync(bun, [...bunArgs, bundle, '--outfile', out], {
   cwd: outDir,
   stdio: ['ignore', 'ignore', 'inherit'],

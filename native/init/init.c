@@ -3,7 +3,9 @@
  * Node process, which can only run raw syscalls, and that child immediately execs this static stub
  * from a sealed memfd. Here we are single-threaded and own our memory, so ordinary libc is fine.
  *
- * argv: ocirt-init <sync fd> <plan fd>
+ * argv: ocirt-init <sync fd> <plan fd> <exec fifo O_PATH fd, or -1> <wait-go|went>
+ * "wait-go": the addon's child exec'd us at once (it shared the parent's memory), so the parent's
+ * "go" (cgroup joined) is awaited here, before anything the container could observe.
  * The plan format and the sync records are described in ../plan_format.h. The order of operations
  * follows docs/design "The child's order of operations"; each failure is reported as
  * (step, errno, index, detail) on the sync socket and ends the process with exit status 1.
@@ -723,11 +725,17 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 }
 
 int main(int argc, char **argv) {
-  /* argv: sync fd, plan fd, and the exec fifo's O_PATH fd when the parent opened it for us */
-  if (argc != 3 && argc != 4) return 126;
+  if (argc != 5) return 126;
   sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);
-  int fifo = argc == 4 ? atoi(argv[3]) : -1;
+  int fifo = atoi(argv[3]);
+  if (strcmp(argv[4], "wait-go") == 0) {
+    char go[8];
+    ssize_t n;
+    do n = read(sync_fd, go, sizeof go);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || go[0] != OCIRT_SYNC_GO) _exit(127); /* the parent gave up */
+  }
   if (fifo >= 0) (void)fcntl(fifo, F_SETFD, FD_CLOEXEC);
   /* both came without CLOEXEC across our own exec; they must not reach the container */
   (void)fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
