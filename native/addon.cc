@@ -28,6 +28,7 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "fs.h"
 #include "plan_format.h"
 
 #ifndef P_PIDFD
@@ -627,6 +628,7 @@ Napi::Value Accept(const Napi::CallbackInfo &info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterFs(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));

@@ -61,7 +61,7 @@ const lazyBuiltins = {
  * Builds <outdir>/<entryName>.cjs from `entry` plus cmd-*.cjs and yargs-cli.cjs. Returns the
  * esbuild metafile (inputs per output file).
  */
-export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true }) {
+export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true, fsModule }) {
   const cli = join(root, 'src', 'cli');
   const commands = COMMANDS;
   const lazyFile = (spec, importer) => {
@@ -83,6 +83,18 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
       });
     },
   };
+  // The executable's node:fs: src/sys/fs-addon.ts (see there); its own lazy require of the real
+  // module for streams is a require-call and stays as it is.
+  const fsRedirect = {
+    name: 'ocirt-fs',
+    setup(b) {
+      if (!fsModule) return;
+      b.onResolve({ filter: /^(node:)?fs$/ }, (a) => {
+        if (a.kind !== 'import-statement' || !/\/src\//.test(a.importer) || a.importer === fsModule) return undefined;
+        return { path: fsModule };
+      });
+    },
+  };
   const entryPoints = { [entryName]: entry, 'yargs-cli': join(cli, 'yargs-cli.ts') };
   for (const c of commands) entryPoints[`cmd-${c}`] = join(cli, `${c}.ts`);
   const r = await build({
@@ -99,7 +111,7 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
     // true for the executable; 'syntax' keeps names and lines readable in stack traces
     ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
     external: ['*.node'],
-    plugins: [lazy, lazyBuiltins],
+    plugins: [lazy, lazyBuiltins, fsRedirect],
     metafile: true,
     logLevel: 'warning',
     // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable
