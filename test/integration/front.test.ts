@@ -90,6 +90,8 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
   const alone = (args: string[], root = true) => exec(S.front, args, NO_CORE, root);
   /** the Node entry: the reference */
   const ts = (args: string[]) => exec(NODE_ENTRY, args);
+  /** the core run directly (Bun's and Node's JSON.parse word their errors differently) */
+  const core = (args: string[]) => exec(S.core ?? join(REPO, 'dist', 'ocirt-core'), args);
   const frontAsync = (args: string[]): Promise<Res> =>
     new Promise((resolve) => {
       const child = spawn(S.front, ['--root', r.root, ...args], { env: envFor(S.core), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -217,8 +219,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
         } else {
           assert.equal(mine.stderr, CANNOT_RUN, `${what}: left to the core`);
         }
-        const viaCore = front(['state', 'edited']);
-        assert.deepEqual(viaCore, theirs, `${what}: with the core`);
+        assert.deepEqual(front(['state', 'edited']), core(['state', 'edited']), `${what}: with the core`);
       }
     } finally {
       writeFileSync(file, original);
