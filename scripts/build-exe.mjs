@@ -1,4 +1,9 @@
-// `npm run build:exe`: the single executable dist/ocirt-exe, the form engines should run.
+// `npm run build:exe`: dist/ocirt-exe, the form engines should run, and the executable behind it.
+//
+//   dist/ocirt-core  the TypeScript CLI as one Bun executable (steps 1 and 2 below)
+//   dist/ocirt-exe   the native front end (native/front, scripts/build-front.mjs): a small static
+//                    program that does the happy path of state/start/kill/delete itself and
+//                    exec's ocirt-core (found beside it) for everything else (step 3)
 //
 //   1. esbuild bundles src/cli/exe-entry.ts into build/exe/ocirt-exe.cjs, the small core (main,
 //      the fast-path parser, the command table), plus one CommonJS file per lazily loaded piece
@@ -12,9 +17,13 @@
 //      (12 kB together), not the 300 kB of yargs, validator and plan builder one bundle had.
 //      Bun writes its temporary output (.<name>.bun-build) to its working directory: build/exe/.
 //
+//   3. scripts/build-front.mjs compiles the front end into dist/ocirt-exe. The --version check at
+//      the end goes through it (it falls back to the core for --version), so it checks both.
+//
 // Bun comes from the npm registry (devDependency @oven/bun-linux-x64: the binary, no install
 // script); BUN=/path/to/bun overrides.
 import { buildCjsBundles, buildCommit, describeOutputs } from './cjs-bundles.mjs';
+import { buildFront } from './build-front.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -56,18 +65,24 @@ const meta = await buildCjsBundles({
 });
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(meta, root).join('\n'));
 
+const core = join(root, 'dist', 'ocirt-core');
 const out = join(root, 'dist', 'ocirt-exe');
 mkdirSync(dirname(out), { recursive: true });
 const bun = findBun();
 // --no-compile-autoload-*: a compiled Bun executable otherwise reads .env and bunfig.toml from
 // its working directory at start-up (the engine's cwd: it must not change ocirt's environment).
 const bunArgs = ['build', '--compile', '--bytecode', '--compile-jit-policy=1000', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
-execFileSync(bun, [...bunArgs, bundle, '--outfile', out], {
+execFileSync(bun, [...bunArgs, bundle, '--outfile', core], {
   cwd: outDir,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+const cc = buildFront({ root, out });
 // Bun reports a failed bytecode generation on stderr but exits 0 and writes a working (slower)
-// executable; check what it wrote instead.
-const version = execFileSync(out, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }).toString();
+// executable; check what it wrote instead, through the front end (which finds the core beside
+// itself: OCIRT_CORE must not point elsewhere here).
+const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+delete env.OCIRT_CORE;
+const version = execFileSync(out, ['--version'], { env }).toString();
 if (!/^ocirt version /.test(version)) throw new Error(`${out} --version printed ${JSON.stringify(version)}`);
-console.log(`${out}: ${(statSync(out).size / 1e6).toFixed(0)} MB, bun ${execFileSync(bun, ['--version']).toString().trim()}`);
+console.log(`${core}: ${(statSync(core).size / 1e6).toFixed(0)} MB, bun ${execFileSync(bun, ['--version']).toString().trim()}`);
+console.log(`${out}: ${(statSync(out).size / 1e3).toFixed(0)} kB, ${cc}`);

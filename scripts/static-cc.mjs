@@ -1,7 +1,7 @@
-// Builds a small static C program: the container init stub (binding.gyp runs this) and anything
-// else that must run without a dynamic loader or libc of the host.
+// Builds the small static C programs: the container init stub (binding.gyp runs this) and the
+// executable's native front end (scripts/build-front.mjs).
 //
-//   node scripts/static-cc.mjs <out> <source.c>... [-I dir]...
+//   node scripts/static-cc.mjs <out> <source.c>... [-I dir]...   or   buildStatic({ out, sources })
 //
 // musl (`musl-gcc`, Debian's musl-tools) when it is installed, glibc's `cc -static` otherwise. The
 // difference is size, and size is time: the stub is copied into a sealed memfd on every create and
@@ -21,8 +21,8 @@ function onPath(cmd) {
   return false;
 }
 
-function kernelHeaders(outDir) {
-  const dir = join(outDir, 'musl-kernel-headers');
+function kernelHeaders(workDir) {
+  const dir = join(workDir, 'musl-kernel-headers');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const arch = `/usr/include/${execFileSync('gcc', ['-dumpmachine']).toString().trim()}/asm`;
@@ -36,15 +36,19 @@ function kernelHeaders(outDir) {
   return dir;
 }
 
-export function buildStatic({ out, sources, includes = [], musl = process.env.OCIRT_NO_MUSL ? false : onPath('musl-gcc') }) {
+/**
+ * Compiles `sources` into the static, stripped executable `out`; `flags` come after the defaults
+ * (a later -std wins). `work` holds the kernel-header links (default: beside `out`). Returns the
+ * compiler used.
+ */
+export function buildStatic({ out, sources, includes = [], flags = [], work, musl = process.env.OCIRT_NO_MUSL ? false : onPath('musl-gcc') }) {
   const outAbs = resolve(out);
   mkdirSync(dirname(outAbs), { recursive: true });
   const inc = includes.flatMap((d) => ['-I', d]);
-  const args = musl
-    ? ['-isystem', kernelHeaders(dirname(outAbs)), ...inc, ...FLAGS, '-o', outAbs, ...sources]
-    : [...inc, ...FLAGS, '-o', outAbs, ...sources];
-  execFileSync(musl ? 'musl-gcc' : 'cc', args, { stdio: 'inherit' });
-  return { out: outAbs, libc: musl ? 'musl' : 'glibc' };
+  const cc = musl ? 'musl-gcc' : (process.env.CC ?? 'cc');
+  const sys = musl ? ['-isystem', kernelHeaders(work ?? dirname(outAbs))] : [];
+  execFileSync(cc, [...sys, ...inc, ...FLAGS, ...flags, '-o', outAbs, ...sources], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return cc;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

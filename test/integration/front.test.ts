@@ -1,0 +1,388 @@
+// The native front end (native/front, dist/ocirt-exe): it must print byte for byte what the
+// TypeScript CLI prints, really do state/start/kill/delete on its own (run with
+// OCIRT_CORE=/nonexistent, any fallback fails with "cannot run"), leave everything else to the
+// core, and give the core's exact errors.
+//
+// It runs against dist/ocirt-exe + dist/ocirt-core when `npm run build:exe` made them. Otherwise
+// (plain `npm test`, which rebuilds dist/) it compiles the front end into a temp dir with
+// scripts/build-front.mjs and gives it bin/ocirt (the Node entry) as its core through OCIRT_CORE.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUSYBOX, IS_ROOT, PROBE, REPO, makeBundle, runner, type Bundle, type Config, type Runner } from '../helpers/containers.ts';
+
+const NODE_ENTRY = join(REPO, 'bin', 'ocirt');
+const NO_CORE = '/nonexistent';
+const CANNOT_RUN = `ocirt: cannot run ${NO_CORE}: No such file or directory\n`;
+
+interface Setup {
+  front: string;
+  /** OCIRT_CORE for the runs that may fall back; undefined: the front end finds dist/ocirt-core */
+  core?: string;
+  skip: string | false;
+  /** the front end did not compile: a test failure, not a skip */
+  buildError?: string;
+  tmp?: string;
+}
+
+const onPath = (name: string) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, name)));
+
+function setup(): Setup {
+  const front = join(REPO, 'dist', 'ocirt-exe');
+  if (existsSync(front) && existsSync(join(REPO, 'dist', 'ocirt-core'))) return { front, skip: false };
+  if (!onPath('musl-gcc') && !onPath('cc')) return { front, skip: 'dist/ocirt-exe + dist/ocirt-core absent (npm run build:exe) and no C compiler to build the front end' };
+  const tmp = mkdtempSync('/tmp/ocirt-front-');
+  const out = join(tmp, 'ocirt-exe');
+  const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'build-front.mjs'), out], { encoding: 'utf8', cwd: REPO });
+  return { front: out, core: NODE_ENTRY, skip: false, tmp, buildError: r.status === 0 ? undefined : `${r.stdout}${r.stderr}` };
+}
+
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : !BUSYBOX
+      ? 'busybox-static not installed'
+      : false;
+const S: Setup = skip ? { front: '', skip } : setup();
+
+interface Res {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
+  let r: Runner;
+  const bundles: Bundle[] = [];
+  const frozen: string[] = [];
+  const sleepers: ChildProcess[] = [];
+
+  before(() => {
+    assert.equal(S.buildError, undefined, 'scripts/build-front.mjs failed');
+    r = runner();
+  });
+  after(() => {
+    for (const f of frozen) writeFileSync(f, '0');
+    for (const c of sleepers) c.kill('SIGKILL');
+    r?.cleanup();
+    for (const b of bundles) b.cleanup();
+    if (S.tmp) rmSync(S.tmp, { recursive: true, force: true });
+  });
+
+  const envFor = (core: string | undefined): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.XDG_RUNTIME_DIR;
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.OCIRT_CORE;
+    if (core) env.OCIRT_CORE = core;
+    return env;
+  };
+  const exec = (bin: string, args: string[], core?: string, root = true): Res => {
+    const res = spawnSync(bin, root ? ['--root', r.root, ...args] : args, { encoding: 'utf8', env: envFor(core), timeout: 60_000 });
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+  };
+  /** the front end with its core (fallbacks allowed) */
+  const front = (args: string[], root = true) => exec(S.front, args, S.core, root);
+  /** the front end alone: a fallback fails with CANNOT_RUN */
+  const alone = (args: string[], root = true) => exec(S.front, args, NO_CORE, root);
+  /** the Node entry: the reference */
+  const ts = (args: string[]) => exec(NODE_ENTRY, args);
+  /** the core run directly (Bun's and Node's JSON.parse word their errors differently) */
+  const core = (args: string[]) => exec(S.core ?? join(REPO, 'dist', 'ocirt-core'), args);
+  const frontAsync = (args: string[]): Promise<Res> =>
+    new Promise((resolve) => {
+      const child = spawn(S.front, ['--root', r.root, ...args], { env: envFor(S.core), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  const ok = (res: Res, what: string) => assert.equal(res.status, 0, `${what}: ${res.stderr}`);
+  const statusOf = (id: string) => (JSON.parse(ts(['state', id]).stdout) as { status: string }).status;
+  const stored = (id: string) =>
+    JSON.parse(readFileSync(join(r.root, id, 'state.json'), 'utf8')) as { pid: number; cgroupPath?: string; cgroupV1Paths?: string[] };
+  const waitFor = async (cond: () => boolean, what: string) => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(cond(), `timed out waiting for ${what}`);
+  };
+  const bundle = (mutate?: (c: Config) => void) => {
+    const b = makeBundle(mutate);
+    bundles.push(b);
+    return b;
+  };
+  const create = (id: string, b: Bundle) => ok(r.run(['create', '-b', b.dir, id]), `create ${id}`);
+  const sleeper = (mutate?: (c: Config) => void) =>
+    bundle((c) => {
+      c.process.args = ['/bin/probe', 'sleep', '60'];
+      mutate?.(c);
+    });
+  const killAndWait = async (id: string) => {
+    ok(ts(['kill', id, 'KILL']), `kill ${id}`);
+    await waitFor(() => statusOf(id) === 'stopped', `${id} stopped`);
+  };
+
+  const ANNOTATIONS = {
+    'org.example/quote': 'say "hi"',
+    'back\\slash': 'C:\\path\\to',
+    newline: 'line 1\nline 2\ttab\r',
+    control: '\u0001\u001f\u007f',
+    'ünïcödé': 'Grüße, 東京',
+    emoji: '🐳 container 😀',
+    slash: '/a/b',
+  };
+
+  test('state is byte-identical to the TypeScript CLI: created, running, paused, stopped, annotations, tricky ids', async (t) => {
+    const withAnnotations = sleeper((c) => (c.annotations = ANNOTATIONS));
+    const plain = sleeper((c) => (c.annotations = {}));
+    const cases: [string, Bundle, string][] = [
+      ['a.b+c_d-1', withAnnotations, 'created'],
+      ['123', plain, 'created'],
+      ['run-1', withAnnotations, 'running'],
+      ['paused-1', plain, 'paused'],
+      ['stopped-1', withAnnotations, 'stopped'],
+    ];
+    for (const [id, b, want] of cases) {
+      create(id, b);
+      if (want !== 'created') ok(ts(['start', id]), `start ${id}`);
+      if (want === 'paused') {
+        const cg = stored(id).cgroupPath;
+        if (!cg || !existsSync(join(cg, 'cgroup.freeze'))) {
+          t.diagnostic('no cgroup v2 directory with cgroup.freeze: the paused case is skipped');
+          continue;
+        }
+        writeFileSync(join(cg, 'cgroup.freeze'), '1');
+        frozen.push(join(cg, 'cgroup.freeze'));
+      }
+      if (want === 'stopped') await killAndWait(id);
+      const mine = alone(['state', id]);
+      const theirs = ts(['state', id]);
+      ok(mine, `front end state ${id}`);
+      ok(theirs, `bin/ocirt state ${id}`);
+      assert.equal(mine.stdout, theirs.stdout, `state ${id}`);
+      assert.equal(mine.stderr, '');
+      assert.equal(JSON.parse(mine.stdout).status, want, id);
+    }
+    const annotated = JSON.parse(alone(['state', 'run-1']).stdout) as { annotations: Record<string, string> };
+    assert.deepEqual(annotated.annotations, ANNOTATIONS);
+    assert.equal('annotations' in JSON.parse(alone(['state', '123']).stdout), false, 'empty annotations are left out');
+    // global flags in the forms engines use, before and after the command
+    const theirs = ts(['state', 'run-1']).stdout;
+    assert.equal(alone(['--log', join(r.root, 'log'), '--log-format', 'json', 'state', 'run-1']).stdout, theirs);
+    assert.equal(alone(['state', 'run-1', '--log-format=text', '--rootless=false'], true).stdout, theirs);
+    assert.equal(alone([`--root=${r.root}`, 'state', 'run-1'], false).stdout, theirs);
+    assert.equal(existsSync(join(r.root, 'log')), false, 'nothing is logged on success');
+    for (const f of frozen.splice(0)) writeFileSync(f, '0');
+  });
+
+  test('an unusual state.json is printed exactly as TypeScript prints it, or left to the core', () => {
+    create('edited', sleeper((c) => (c.annotations = { a: '1', b: 'x' })));
+    const file = join(r.root, 'edited', 'state.json');
+    const original = readFileSync(file, 'utf8');
+    assert.ok(original.includes('"annotations":{"a":"1","b":"x"}'), original);
+    const annotations = (text: string) => original.replace('"annotations":{"a":"1","b":"x"}', `"annotations":{${text}}`);
+    const [head, tail] = annotations('"a":"x"').split('"a":"x"');
+    const variants: [string, string | Buffer, 'fast' | 'core'][] = [
+      ['as written', original, 'fast'],
+      ['indented', JSON.stringify(JSON.parse(original), null, 1), 'fast'],
+      ['a lone surrogate (JSON.stringify escapes it the same way)', annotations('"a":"\\udc00 x"'), 'fast'],
+      ['a control character escape', annotations('"a":"\\u001f"'), 'fast'],
+      ['an escaped slash', annotations('"a":"\\/x"'), 'core'],
+      ['an escaped letter', annotations('"a":"\\u0041"'), 'core'],
+      ['an upper-case escape', annotations('"a":"\\u001F"'), 'core'],
+      ['an escaped surrogate pair', annotations('"a":"\\ud83d\\udc33"'), 'core'],
+      ['\\u000a for \\n', annotations('"a":"\\u000a"'), 'core'],
+      ['numeric keys (JavaScript sorts them first)', annotations('"b":"1","10":"2","2":"3"'), 'core'],
+      ['a repeated annotation', annotations('"a":"1","a":"2"'), 'core'],
+      ['a nested annotation', annotations('"a":{"b":"c"}'), 'core'],
+      ['a repeated key', original.replace('{', '{"owner":"someone",'), 'core'],
+      ['an unknown key', original.replace('{', '{"extra":1,'), 'core'],
+      ['a string pid', original.replace(/"pid":(\d+)/, '"pid":"$1"'), 'core'],
+      ['a fractional start time', original.replace(/"pidStartTime":(\d+)/, '"pidStartTime":$1.0'), 'core'],
+      ['no owner', original.replace(/"owner":"[^"]*",/, ''), 'core'],
+      ['null annotations', annotations('').replace('"annotations":{}', '"annotations":null'), 'core'],
+      ['trailing text', original + 'x', 'core'],
+      ['not UTF-8 (an overlong "/")', Buffer.concat([Buffer.from(head + '"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"' + tail)]), 'core'],
+    ];
+    try {
+      for (const [what, text, want] of variants) {
+        writeFileSync(file, text);
+        const mine = alone(['state', 'edited']);
+        const theirs = ts(['state', 'edited']);
+        if (want === 'fast') {
+          ok(mine, what);
+          assert.equal(mine.stdout, theirs.stdout, what);
+        } else {
+          assert.equal(mine.stderr, CANNOT_RUN, `${what}: left to the core`);
+        }
+        assert.deepEqual(front(['state', 'edited']), core(['state', 'edited']), `${what}: with the core`);
+      }
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  test('start, kill (TERM, KILL, 9, SIGUSR1, RTMIN+2) and delete work without the core', async () => {
+    const out = mkdtempSync('/tmp/ocirt-front-out-');
+    const script = [
+      "trap 'echo usr1 >> /out/log' USR1",
+      "trap 'echo rtmin+2 >> /out/log' 36", // SIGRTMIN (34) + 2
+      "trap 'echo term >> /out/log; exit 0' TERM",
+      'echo ready > /out/ready',
+      'while :; do sleep 1 & wait $!; done',
+    ].join('; ');
+    const shell = bundle((c) => {
+      c.process.args = ['sh', '-c', script];
+      c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+      c.linux.resources = { pids: { limit: 64 } }; // a v1 pids cgroup on hybrid hosts: cgroupV1Paths
+    });
+    mkdirSync(join(shell.rootfs, 'out'));
+    const log = () => (existsSync(join(out, 'log')) ? readFileSync(join(out, 'log'), 'utf8') : '');
+    try {
+      create('sig', shell);
+      ok(alone(['start', 'sig']), 'start');
+      assert.equal(existsSync(join(r.root, 'sig', 'exec.fifo')), false, 'start removes the fifo');
+      assert.equal(existsSync(join(r.root, '.lock-sig')), false, 'start releases the lock');
+      await waitFor(() => existsSync(join(out, 'ready')), 'the shell to set its traps');
+      assert.equal(statusOf('sig'), 'running');
+      ok(alone(['kill', 'sig', 'SIGUSR1']), 'kill SIGUSR1');
+      await waitFor(() => log().includes('usr1'), 'USR1 in the container');
+      ok(alone(['kill', '--log-format', 'json', 'sig', 'RTMIN+2']), 'kill RTMIN+2');
+      await waitFor(() => log().includes('rtmin+2'), 'RTMIN+2 in the container');
+      const cgroups = [stored('sig').cgroupPath, ...(stored('sig').cgroupV1Paths ?? [])].filter((p): p is string => !!p);
+      ok(alone(['kill', 'sig']), 'kill (TERM)');
+      await waitFor(() => log().includes('term'), 'TERM in the container');
+      await waitFor(() => statusOf('sig') === 'stopped', 'the container to exit');
+      ok(alone(['delete', 'sig']), 'delete');
+      assert.equal(existsSync(join(r.root, 'sig')), false, 'state directory removed');
+      assert.equal(existsSync(join(r.root, '.lock-sig')), false, 'lock released');
+      for (const cg of cgroups) assert.equal(existsSync(cg), false, `cgroup ${cg} removed`);
+      assert.equal(log(), 'usr1\nrtmin+2\nterm\n');
+
+      // KILL a created container, 9 a running one; delete with and without --force
+      const b = sleeper();
+      create('k1', b);
+      ok(alone(['kill', 'k1', 'KILL']), 'kill KILL');
+      await waitFor(() => statusOf('k1') === 'stopped', 'k1 stopped');
+      create('k2', b);
+      ok(alone(['start', 'k2']), 'start k2');
+      ok(alone(['kill', 'k2', '9']), 'kill 9');
+      await waitFor(() => statusOf('k2') === 'stopped', 'k2 stopped');
+      ok(alone(['delete', '--force', 'k1']), 'delete --force of a stopped container');
+      ok(alone(['delete', 'k2', '-f']), 'delete k2 -f');
+      assert.equal(existsSync(join(r.root, 'k1')) || existsSync(join(r.root, 'k2')), false);
+      ok(alone(['delete', '-f', 'never-created']), 'delete -f of a missing container succeeds');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('everything else goes to the core (which does not exist here)', async () => {
+    create('fb', sleeper());
+    ok(ts(['start', 'fb']), 'start');
+    const cases: [string, string[], boolean?][] = [
+      ['list', ['list']],
+      ['--version', ['--version'], false],
+      ['kill --all', ['kill', '--all', 'fb', 'KILL']],
+      ['delete of a running container without -f', ['delete', 'fb']],
+      ['delete -f of a running container', ['delete', '-f', 'fb']],
+      ['start of a running container', ['start', 'fb']],
+      ['state of a missing id', ['state', 'missing']],
+      ['an invalid id', ['state', '../fb']],
+      ['a number yargs would rewrite', ['state', '1e3']],
+      ['--debug', ['--debug', 'state', 'fb']],
+      ['a repeated flag', ['--log-format', 'json', '--log-format', 'text', 'state', 'fb']],
+      ['an unknown signal', ['kill', 'fb', 'SIGNOPE']],
+      ['--help', ['state', '--help']],
+      ['a flag value starting with -', ['--log', '-x', 'state', 'fb']],
+      ['--force followed by true', ['delete', '--force', 'true', 'fb']],
+    ];
+    for (const [what, args, root] of cases) {
+      const res = alone(args, root ?? true);
+      assert.equal(res.status, 1, `${what}: exit status (stdout ${res.stdout})`);
+      assert.equal(res.stderr, CANNOT_RUN, what);
+      assert.equal(res.stdout, '', what);
+    }
+    assert.equal(statusOf('fb'), 'running', 'none of them touched the container');
+    // and with the core, they do what the TypeScript CLI does
+    assert.match(front(['list', '-q']).stdout, /^fb$/m);
+    assert.match(front(['--version'], false).stdout, /^ocirt version /);
+    ok(front(['kill', '--all', 'fb', 'KILL']), 'kill --all through the core');
+    await waitFor(() => statusOf('fb') === 'stopped', 'fb stopped');
+  });
+
+  test('errors are the TypeScript CLI\'s, message and exit status', async () => {
+    create('err-run', sleeper());
+    ok(ts(['start', 'err-run']), 'start');
+    create('err-stop', sleeper());
+    await killAndWait('err-stop');
+    const cases: string[][] = [
+      ['state', 'missing'],
+      ['kill', 'missing'],
+      ['start', 'missing'],
+      ['delete', 'missing'],
+      ['state', '../x'],
+      ['kill', '../x'],
+      ['start', '../x'],
+      ['delete', '../x'],
+      ['kill', 'err-stop'],
+      ['kill', 'err-stop', 'KILL'],
+      ['start', 'err-run'],
+      ['start', 'err-stop'],
+      ['delete', 'err-run'],
+      ['kill', 'err-run', 'SIGNOPE'],
+      ['kill', 'err-run', '65'],
+      ['kill', 'err-run', 'RTMAX+1'],
+      ['state'],
+      ['state', 'a', 'b'],
+    ];
+    for (const args of cases) {
+      const mine = front(args);
+      const theirs = ts(args);
+      assert.notEqual(theirs.status, 0, `${args.join(' ')} is an error`);
+      assert.equal(mine.status, theirs.status, `${args.join(' ')}: exit status (${mine.stderr})`);
+      assert.equal(mine.stderr, theirs.stderr, args.join(' '));
+      assert.equal(mine.stdout, theirs.stdout, args.join(' '));
+    }
+    assert.equal(statusOf('err-run'), 'running');
+  });
+
+  test('a held lock sends start and delete to the core, which waits for the holder', async () => {
+    const b = sleeper();
+    create('locked', b);
+    const lock = join(r.root, '.lock-locked');
+    const hold = () => {
+      const holder = spawn('sleep', ['1'], { stdio: 'ignore' });
+      sleepers.push(holder);
+      writeFileSync(lock, String(holder.pid), { mode: 0o600 });
+      return holder;
+    };
+
+    let holder = hold();
+    const refused = alone(['start', 'locked']);
+    assert.equal(refused.stderr, CANNOT_RUN, 'the front end leaves a locked id to the core');
+    assert.equal(statusOf('locked'), 'created', 'and did not start it');
+    assert.equal(readFileSync(lock, 'utf8'), String(holder.pid), 'nor touch the lock');
+    let t0 = Date.now();
+    ok(await frontAsync(['start', 'locked']), 'start through the core');
+    assert.ok(holder.exitCode !== null || holder.signalCode !== null, 'the core waited for the holder to exit');
+    assert.ok(Date.now() - t0 > 300, 'it waited');
+    assert.equal(statusOf('locked'), 'running');
+    assert.equal(existsSync(lock), false);
+
+    await killAndWait('locked');
+    holder = hold();
+    assert.equal(alone(['delete', 'locked']).stderr, CANNOT_RUN);
+    assert.equal(existsSync(join(r.root, 'locked', 'state.json')), true, 'nothing removed');
+    t0 = Date.now();
+    ok(await frontAsync(['delete', 'locked']), 'delete through the core');
+    assert.ok(holder.exitCode !== null || holder.signalCode !== null, 'the core waited for the holder to exit');
+    assert.ok(Date.now() - t0 > 300, 'it waited');
+    assert.equal(existsSync(join(r.root, 'locked')), false);
+    assert.equal(existsSync(lock), false);
+  });
+});
