@@ -6,11 +6,18 @@
 // loaded only by the commands that need it: Bun extracts and dlopens it on that first require.
 // The Node entry (dist/ocirt.cjs) finds the addon on disk instead (findAddon()). The commands and
 // yargs are separate files of the executable (scripts/cjs-bundles.mjs), required on demand.
-import { installLightStdio } from './light-stdio.js';
+import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 
 declare const require: (id: string) => unknown;
 
-(globalThis as Record<string, unknown>).__ocirtEmbeddedAddon = () => require('../../build/Release/ocirt.node');
+const loadAddon = () => require('../../build/Release/ocirt.node') as { exitNow(code: number): never };
+(globalThis as Record<string, unknown>).__ocirtEmbeddedAddon = loadAddon;
+// main.ts's last step here: exit_group without Bun's teardown (3-4 ms per command), when all
+// output went through light-stdio's synchronous writers. If a real stream was built (yargs' help
+// and errors), its writes may be pending: then Bun exits as usual and flushes them.
+(globalThis as Record<string, unknown>).__ocirtExit = (code: number) => {
+  if (!stdioStreamsBuilt()) loadAddon().exitNow(code);
+};
 
 // Before first use of process.stdout/stderr: see light-stdio.ts.
 installLightStdio();

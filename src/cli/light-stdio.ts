@@ -9,6 +9,16 @@ import * as fs from 'node:fs';
 declare const require: (id: string) => unknown;
 
 const INSTALLED = '__ocirtLightStdio';
+const STREAMS_BUILT = '__ocirtStdioStreamsBuilt';
+
+/**
+ * Whether a real stream was built for stdout or stderr (yargs' help and errors do: they ask for
+ * the terminal's width). Its writes may still be pending, so the process must then exit the
+ * runtime's orderly way, which flushes them.
+ */
+export function stdioStreamsBuilt(): boolean {
+  return (globalThis as Record<string, unknown>)[STREAMS_BUILT] === true;
+}
 
 export function installLightStdio(): void {
   const g = globalThis as Record<string, unknown>;
@@ -22,6 +32,7 @@ function lightStdio(fd: 1 | 2, name: 'stdout' | 'stderr'): void {
   let real: object | undefined;
   const materialize = (): object => {
     if (!real) {
+      (globalThis as Record<string, unknown>)[STREAMS_BUILT] = true;
       const tty = require('node:tty') as typeof import('node:tty');
       real = tty.isatty(fd) ? new tty.WriteStream(fd) : fs.createWriteStream('', { fd, autoClose: false });
     }

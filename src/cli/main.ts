@@ -119,4 +119,7 @@ function loggerFromArgv(argv: string[]): Logger {
 installLightStdio();
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
+  // the executable installs an immediate exit (exe-entry.ts); Node exits in the usual way
+  const exit = (globalThis as Record<string, unknown>).__ocirtExit;
+  if (typeof exit === 'function') exit(code);
 });
