@@ -1,4 +1,5 @@
-// File system calls for src/sys/fs-addon.ts, which stands in for node:fs in the Bun executable:
+// File system calls (and the passwd lookup) for src/sys/fs-addon.ts and os-addon.ts, which stand
+// in for node:fs and node:os in the Bun executable:
 // there, loading node:fs costs about 4.5 ms on every start (its JavaScript is evaluated each
 // time), more than the whole `state` command's own work, while this addon is loaded anyway.
 // Only the calls ocirt makes, synchronous, each one syscall or a short loop; errors are thrown
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -265,6 +267,24 @@ Napi::Value Readdir(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// userInfo() -> { uid, gid, username, homedir, shell } of the effective user, as os.userInfo().
+Napi::Value UserInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uid_t uid = geteuid();
+  struct passwd pw, *found = nullptr;
+  std::vector<char> buf(4096);
+  int err;
+  while ((err = getpwuid_r(uid, &pw, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1u << 20)) buf.resize(buf.size() * 2);
+  if (err != 0 || !found) return ThrowFs(env, "uv_os_get_passwd", err ? err : ENOENT, "");
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("uid", Napi::Number::New(env, pw.pw_uid));
+  r.Set("gid", Napi::Number::New(env, pw.pw_gid));
+  r.Set("username", Napi::String::New(env, pw.pw_name));
+  r.Set("homedir", Napi::String::New(env, pw.pw_dir));
+  r.Set("shell", pw.pw_shell ? Napi::Value(Napi::String::New(env, pw.pw_shell)) : env.Null());
+  return r;
+}
+
 }  // namespace
 
 void RegisterFs(Napi::Env env, Napi::Object exports) {
@@ -283,6 +303,7 @@ void RegisterFs(Napi::Env env, Napi::Object exports) {
   exports.Set("fsReadlink", Napi::Function::New(env, Readlink, "fsReadlink"));
   exports.Set("fsRealpath", Napi::Function::New(env, Realpath, "fsRealpath"));
   exports.Set("fsReaddir", Napi::Function::New(env, Readdir, "fsReaddir"));
+  exports.Set("userInfo", Napi::Function::New(env, UserInfo, "userInfo"));
   Napi::Object c = Napi::Object::New(env);
   const std::pair<const char *, int> kConstants[] = {
       {"O_RDONLY", O_RDONLY},   {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},         {"O_CREAT", O_CREAT},

@@ -60,8 +60,13 @@ const meta = await buildCjsBundles({
   entryName: 'ocirt-exe',
   outdir: outDir,
   define: { OCIRT_BUILD_COMMIT: JSON.stringify(buildCommit(root)) },
-  // node:fs costs ~4.5 ms per start under Bun; the addon's syscalls stand in (src/sys/fs-addon.ts)
-  fsModule: join(root, 'src', 'sys', 'fs-addon.ts'),
+  // Bun evaluates these builtins on every start (node:fs ~4.5 ms, node:path ~1.3, node:os ~0.8);
+  // src/sys/ has stand-ins on the addon's syscalls (docs/architecture.md "Start-up")
+  builtinRedirects: {
+    'node:fs': join(root, 'src', 'sys', 'fs-addon.ts'),
+    'node:path': join(root, 'src', 'sys', 'path-posix.ts'),
+    'node:os': join(root, 'src', 'sys', 'os-addon.ts'),
+  },
 });
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(meta, root).join('\n'));
 

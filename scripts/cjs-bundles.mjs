@@ -61,7 +61,7 @@ const lazyBuiltins = {
  * Builds <outdir>/<entryName>.cjs from `entry` plus cmd-*.cjs and yargs-cli.cjs. Returns the
  * esbuild metafile (inputs per output file).
  */
-export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true, fsModule }) {
+export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true, builtinRedirects = {} }) {
   const cli = join(root, 'src', 'cli');
   const commands = COMMANDS;
   const lazyFile = (spec, importer) => {
@@ -83,15 +83,17 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
       });
     },
   };
-  // The executable's node:fs: src/sys/fs-addon.ts (see there); its own lazy require of the real
-  // module for streams is a require-call and stays as it is.
-  const fsRedirect = {
-    name: 'ocirt-fs',
+  // The executable's node:fs, node:path and node:os: stand-ins in src/sys/ (see there), given as
+  // { 'node:fs': file, ... }. Their own lazy require of a real module (fs-addon's streams) is a
+  // require-call and stays as it is.
+  const redirect = {
+    name: 'ocirt-builtin-redirect',
     setup(b) {
-      if (!fsModule) return;
-      b.onResolve({ filter: /^(node:)?fs$/ }, (a) => {
-        if (a.kind !== 'import-statement' || !/\/src\//.test(a.importer) || a.importer === fsModule) return undefined;
-        return { path: fsModule };
+      const targets = Object.values(builtinRedirects);
+      b.onResolve({ filter: /^(node:)?(fs|path|os)$/ }, (a) => {
+        const to = builtinRedirects[a.path.startsWith('node:') ? a.path : `node:${a.path}`];
+        if (!to || a.kind !== 'import-statement' || !/\/src\//.test(a.importer) || targets.includes(a.importer)) return undefined;
+        return { path: to };
       });
     },
   };
@@ -111,7 +113,7 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
     // true for the executable; 'syntax' keeps names and lines readable in stack traces
     ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
     external: ['*.node'],
-    plugins: [lazy, lazyBuiltins, fsRedirect],
+    plugins: [lazy, lazyBuiltins, redirect],
     metafile: true,
     logLevel: 'warning',
     // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable

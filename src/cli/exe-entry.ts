@@ -15,8 +15,9 @@ const loadAddon = () => require('../../build/Release/ocirt.node') as { exitNow(c
 // main.ts's last step here: exit_group without Bun's teardown (3-4 ms per command), when all
 // output went through light-stdio's synchronous writers. If a real stream was built (yargs' help
 // and errors), its writes may be pending: then Bun exits as usual and flushes them.
+// BUN_BYTECODE_ORDER_OUT (scripts/build-exe.mjs's profiling run) is written by Bun's own exit.
 (globalThis as Record<string, unknown>).__ocirtExit = (code: number) => {
-  if (!stdioStreamsBuilt()) loadAddon().exitNow(code);
+  if (!stdioStreamsBuilt() && !process.env.BUN_BYTECODE_ORDER_OUT) loadAddon().exitNow(code);
 };
 
 // Before first use of process.stdout/stderr: see light-stdio.ts.
