@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,25 @@ static enum outcome await_fifo_byte(const struct stored_state *st, int fd, const
   }
 }
 
+// start.ts awaitExec: the init's end of the fifo closes at its execve (CLOEXEC), so end-of-file
+// means the user's program runs (or the init died); a signal sent after start then reaches that
+// program, as with runc. Bounded, like the TypeScript side: 10 s.
+static void await_exec(int fd) {
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  for (int waited_ms = 0; waited_ms < 10000;) {
+    int r = poll(&pfd, 1, 100);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return;
+    if (r == 0) {
+      waited_ms += 100;
+      continue;
+    }
+    char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+  }
+}
+
 static enum outcome cmd_start(const struct paths *p) {
   if (lock_take(p->lock) < 0) return FALLBACK;
   struct stored_state st;
@@ -223,11 +243,12 @@ static enum outcome cmd_start(const struct paths *p) {
   int fd = open(p->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) goto out;
   result = await_fifo_byte(&st, fd, p->fifo);
-  close(fd);
   if (result == DONE && unlink(p->fifo) < 0) {
     say("remove exec fifo %s: %s", p->fifo, errno_name(errno));
     result = FAILED;
   }
+  if (result == DONE) await_exec(fd);
+  close(fd);
 out:
   lock_release(p->lock);
   return result;

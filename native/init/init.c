@@ -893,7 +893,12 @@ int main(int argc, char **argv) {
     while (w < 0 && errno == EINTR);
     if (w < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
     if (write(w, "0", 1) != 1) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
-    close(w);
+    /*
+     * The write end stays open (CLOEXEC) until the execve: `start` reads on to end-of-file and so
+     * returns once the user's program runs (or this process died), as runc's start does. A kill
+     * right after start then reaches the program, not an init about to exec it.
+     */
+    (void)move_fd_high(w, min_fd);
     close(fifo);
   }
   close(hostproc);

@@ -37,11 +37,30 @@ export function startContainer(store: StateStore, id: string): void {
         }
         sleepMs(1);
       }
+      unlinkSync(fifo);
+      awaitExec(fd);
     } finally {
       closeSync(fd);
     }
-    unlinkSync(fifo);
   } finally {
     unlock();
+  }
+}
+
+/**
+ * The init keeps its end of the fifo open until its execve closes it (CLOEXEC): reading on to
+ * end-of-file returns once the user's program runs (or the init died), as runc's start does, so
+ * that a signal sent right after `start` reaches that program. Bounded: an exec stuck in the
+ * kernel must not hold the container's lock forever.
+ */
+function awaitExec(fd: number): void {
+  const buf = Buffer.alloc(16);
+  for (let waited = 0; waited < 10_000; waited++) {
+    try {
+      if (readSync(fd, buf, 0, buf.length, null) === 0) return;
+    } catch (err) {
+      if (errnoName(err) !== 'EAGAIN') return;
+    }
+    sleepMs(1);
   }
 }
