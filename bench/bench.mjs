@@ -14,7 +14,7 @@
 //   BENCH_ROOTLESS   0 to skip the rootless rows (default 1)
 //   BENCH_NETNS      0 to leave the network namespace out of the config (default 1)
 //   BENCH_PRIVATE_NS 0 to run in the host mount namespace (crun then refuses on a hybrid host)
-//   BUN              path to a bun binary for the floor row (else node_modules/.bin/bun, PATH)
+//   BUN              path to a bun binary for the floor row (else node_modules/.bin/bun, the devDependency's, PATH)
 //
 // How it runs (see bench/README.md for the reasoning):
 //   * The launching process (host mount namespace) snapshots /proc/self/mountinfo, then re-runs
@@ -869,7 +869,7 @@ async function phaseFloor(rts) {
   floors.push({ label: 'node -e 0 (NODE_EXTRA_CA_CERTS unset)', argv: [process.execPath, '-e', '0'], env: BASE_ENV });
   const nec = ORIG_NEC || (fs.existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : null);
   if (nec) floors.push({ label: `node -e 0 (NODE_EXTRA_CA_CERTS=${nec})`, argv: [process.execPath, '-e', '0'], env: { ...BASE_ENV, NODE_EXTRA_CA_CERTS: nec } });
-  const bun = [process.env.BUN, path.join(REPO, 'node_modules/.bin/bun'), which('bun')].find((p) => p && isExec(p));
+  const bun = [process.env.BUN, path.join(REPO, 'node_modules/.bin/bun'), path.join(REPO, 'node_modules/@oven/bun-linux-x64/bin/bun'), which('bun')].find((p) => p && isExec(p));
   if (bun) floors.push({ label: `bun -e 0 (${bun})`, argv: [bun, '-e', '0'], env: BASE_ENV });
   for (const rt of rts) if (rt.bin && isExec(rt.bin)) floors.push({ label: `${rt.label} --version`, argv: [rt.bin, '--version'], env: BASE_ENV });
   if (ROOTLESS && USER) floors.push({ label: 'setpriv --reuid ... /bin/true (rootless wrapper cost)', argv: ['setpriv', `--reuid=${USER.uid}`, `--regid=${USER.gid}`, '--init-groups', '/bin/true'], env: RL_ENV });
