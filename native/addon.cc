@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 
 #include "fs.h"
+#include "util.h"
 #include "plan_format.h"
 
 #ifndef P_PIDFD
@@ -71,25 +72,6 @@ Napi::Value Throw(Napi::Env env, const char *op, int err, const std::string &wha
   return env.Undefined();
 }
 
-Napi::Value TypeErr(Napi::Env env, const char *msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-bool WriteAll(int fd, const void *buf, size_t len) {
-  const char *p = static_cast<const char *>(buf);
-  while (len) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 // A sealed memfd with `data`: the child can read/exec it but nobody, not even a process inside the
@@ -100,8 +82,9 @@ int SealedMemfd(const char *name, const void *data, size_t len, int *err) {
     *err = errno;
     return -1;
   }
-  if (!WriteAll(fd, data, len) || fcntl(fd, F_ADD_SEALS, kSeals) < 0) {
-    *err = errno;
+  int e = WriteAll(fd, data, len);
+  if (e || fcntl(fd, F_ADD_SEALS, kSeals) < 0) {
+    *err = e ? e : errno;
     close(fd);
     return -1;
   }

@@ -5,6 +5,7 @@
 // Only the calls ocirt makes, synchronous, each one syscall or a short loop; errors are thrown
 // as Node's are (code, errno, syscall, path), because callers test err.code.
 #include "fs.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,11 +39,6 @@ Napi::Value ThrowFs(Napi::Env env, const char *syscall, int err, const std::stri
   return env.Undefined();
 }
 
-Napi::Value TypeErr(Napi::Env env, const char *msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
 bool PathArg(const Napi::CallbackInfo &info, size_t i, std::string *out) {
   if (info.Length() <= i || !info[i].IsString()) return false;
   *out = info[i].As<Napi::String>().Utf8Value();
@@ -70,19 +66,6 @@ bool BytesArg(const Napi::CallbackInfo &info, size_t i, std::string *hold, const
     return true;
   }
   return false;
-}
-
-int WriteAllFd(int fd, const char *p, size_t len) {
-  while (len) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return 0;
 }
 
 // fsOpen(path, flags, mode) -> fd; always O_CLOEXEC, as node:fs.
@@ -171,7 +154,7 @@ Napi::Value WriteFile(const Napi::CallbackInfo &info) {
     return TypeErr(env, "fsWriteFile: (path, string | Uint8Array, flags, mode)");
   int fd = open(path.c_str(), IntArg(info, 2, O_WRONLY | O_CREAT | O_TRUNC) | O_CLOEXEC, IntArg(info, 3, 0666));
   if (fd < 0) return ThrowFs(env, "open", errno, path);
-  int e = WriteAllFd(fd, data, len);
+  int e = WriteAll(fd, data, len);
   if (close(fd) < 0 && e == 0 && errno != EINTR) e = errno;
   if (e) return ThrowFs(env, "write", e, "");
   return env.Undefined();

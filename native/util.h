@@ -1,0 +1,27 @@
+// Small helpers shared by the addon's source files (addon.cc, fs.cc).
+#pragma once
+#include <napi.h>
+
+#include <errno.h>
+#include <unistd.h>
+
+// write(2) all of buf, through short writes and EINTR: 0, or the errno of the failure.
+inline int WriteAll(int fd, const void *buf, size_t len) {
+  const char *p = static_cast<const char *>(buf);
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// A TypeError for a call with the wrong arguments (a bug on the TypeScript side, not the system).
+inline Napi::Value TypeErr(Napi::Env env, const char *msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
