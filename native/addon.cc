@@ -155,11 +155,11 @@ int ChildMain(void *arg) {
     do n = syscall(SYS_read, c.high[0], go, sizeof go);
     while (n < 0 && errno == EINTR);
     if (n <= 0 || go[0] != OCIRT_SYNC_GO) syscall(SYS_exit_group, 127);  // parent gave up
-  }
-  if (c.userns) {
-    // become root of the new user namespace so the stub's execve keeps the full capability set
-    step = OCIRT_STEP_SPAWN_SETID;
-    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) goto fail;
+    if (c.userns) {
+      // become root of the new user namespace so the stub's execve keeps the full capability set
+      step = OCIRT_STEP_SPAWN_SETID;
+      if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) goto fail;
+    }
   }
   step = OCIRT_STEP_SPAWN_EXEC;
   syscall(SYS_execveat, c.stub, c.empty, c.argv, c.envp, AT_EMPTY_PATH);
@@ -190,6 +190,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   if (!planV.IsBuffer()) return TypeErr(env, "spawnInit: plan must be a Buffer");
   Napi::Buffer<uint8_t> plan = planV.As<Napi::Buffer<uint8_t>>();
   int64_t cloneFlags, preserveFds, cgroupFd;
+  const bool callerIsNsRoot = o.Get("callerIsNsRoot").ToBoolean();
   if (!GetInt(o, "cloneFlags", 0, &cloneFlags) || !GetInt(o, "preserveFds", 0, &preserveFds) ||
       !GetInt(o, "cgroupFd", -1, &cgroupFd))
     return TypeErr(env, "spawnInit: cloneFlags, preserveFds and cgroupFd must be numbers");
@@ -275,14 +276,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   snprintf(ca.a1, sizeof ca.a1, "%d", high[0]);
   snprintf(ca.a2, sizeof ca.a2, "%d", high[1]);
   snprintf(ca.a3, sizeof ca.a3, "%d", high[5]);
-  // The child waits for "go" (id maps written, cgroup joined) before it execs when it is the
-  // root of a new user namespace: only then does the stub keep its capabilities across execve.
-  // Otherwise the stub waits, and the child can exec at once: then it shares our memory
-  // (CLONE_VM|CLONE_VFORK, as posix_spawn) instead of copying the page tables of a runtime with
-  // a large heap, whose every later write would be a copy-on-write fault until the exec.
-  // A time namespace cannot be created together with CLONE_VM: that case copies too.
-  const bool shareVm = !userns && (cloneFlags & CLONE_NEWTIME) == 0 && cgroupFd < 0;
-  snprintf(ca.mode, sizeof ca.mode, "%s", shareVm ? "wait-go" : "went");
+  // The child execs the stub at once when it can, sharing our memory (CLONE_VM|CLONE_VFORK, as
+  // posix_spawn) instead of copying the page tables of a runtime with a large heap, whose every
+  // later write would be a copy-on-write fault until the exec; the stub then waits for "go" (id
+  // maps written, cgroup joined). In a new user namespace the stub's exec happens before the maps
+  // exist and drops its capabilities; if our ids become root there (callerIsNsRoot), the stub gets
+  // them back by exec'ing itself again after "go" ("wait-go-reexec"). Otherwise the child must
+  // setresuid(0) and exec after "go" itself, as a copy. A time namespace cannot be created
+  // together with CLONE_VM: that case copies too.
+  const bool shareVm = (!userns || callerIsNsRoot) && (cloneFlags & CLONE_NEWTIME) == 0 && cgroupFd < 0;
+  snprintf(ca.mode, sizeof ca.mode, "%s", !shareVm ? "went" : userns ? "wait-go-reexec" : "wait-go");
   ca.argv[0] = ca.a0;
   ca.argv[1] = ca.a1;
   ca.argv[2] = ca.a2;

@@ -47,6 +47,12 @@ export interface SpawnInitOptions {
   preserveFds: number;
   /** an O_RDONLY|O_DIRECTORY fd of a cgroup v2 directory: the child starts in it (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
+  /**
+   * With CLONE_NEWUSER: the caller's uid and gid become 0 in the new namespace. The child may then
+   * exec the stub at once, sharing our memory instead of copying it, and the stub re-execs itself
+   * once the maps are written (as root of the namespace, which restores its capabilities).
+   */
+  callerIsNsRoot?: boolean;
   /** fds to become the container's 0, 1, 2; -1 (or absent) inherits ocirt's own */
   stdio?: [number, number, number];
   /**

@@ -729,12 +729,23 @@ int main(int argc, char **argv) {
   sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);
   int fifo = atoi(argv[3]);
-  if (strcmp(argv[4], "wait-go") == 0) {
+  if (strcmp(argv[4], "wait-go") == 0 || strcmp(argv[4], "wait-go-reexec") == 0) {
     char go[8];
     ssize_t n;
     do n = read(sync_fd, go, sizeof go);
     while (n < 0 && errno == EINTR);
     if (n <= 0 || go[0] != OCIRT_SYNC_GO) _exit(127); /* the parent gave up */
+  }
+  if (strcmp(argv[4], "wait-go-reexec") == 0) {
+    /*
+     * We were exec'd in a new user namespace before its maps existed, which dropped our
+     * capabilities. Now our ids are its root: exec'ing ourselves again restores them. The fds
+     * have no CLOEXEC yet; /proc is still the host's.
+     */
+    char *again[] = {argv[0], argv[1], argv[2], argv[3], (char *)"went", NULL};
+    char *envp[] = {NULL};
+    execve("/proc/self/exe", again, envp);
+    fail(OCIRT_STEP_SPAWN_EXEC, -1, "/proc/self/exe");
   }
   if (fifo >= 0) (void)fcntl(fifo, F_SETFD, FD_CLOEXEC);
   /* both came without CLOEXEC across our own exec; they must not reach the container */

@@ -25,6 +25,7 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
   let pid = spawned.pid;
@@ -75,6 +76,13 @@ function abort(...pidfds: number[]): void {
     }
     native.closeFd(fd);
   }
+}
+
+/** Whether our euid and egid are what the maps make root in the container's user namespace. */
+export function callerIsNsRoot(u: UserNamespaceSetup, euid = process.geteuid?.(), egid = process.getegid?.()): boolean {
+  const toRoot = (maps: IdMapping[], id: number | undefined) =>
+    id !== undefined && maps.some((m) => m.containerID === 0 && m.hostID === id && m.size >= 1);
+  return toRoot(u.uidMappings, euid) && toRoot(u.gidMappings, egid);
 }
 
 function mapText(m: IdMapping[]): string {

@@ -152,6 +152,8 @@ export interface RunOptions {
   workDir: string;
   /** leave the container on ocirt's own fds 0-2 instead of capture files */
   inheritStdio?: boolean;
+  /** spawnInit's callerIsNsRoot: the early exec + re-exec path for a user namespace */
+  callerIsNsRoot?: boolean;
 }
 
 /** The parent protocol: spawn, maps, go, read until ready/error/eof, then wait for the exit. */
@@ -168,6 +170,7 @@ export async function runPlan(plan: LaunchPlan, o: RunOptions): Promise<RunResul
       plan: encodePlan(plan),
       cloneFlags: plan.cloneFlags,
       preserveFds: plan.process.preserveFds,
+      ...(o.callerIsNsRoot !== undefined ? { callerIsNsRoot: o.callerIsNsRoot } : {}),
       ...(o.inheritStdio ? {} : { stdio: [input, out, err] as [number, number, number] }),
     });
   } finally {

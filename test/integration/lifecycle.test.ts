@@ -2,7 +2,7 @@
 // the lifecycle's state transitions, exit statuses, and that failures leave nothing behind.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BUSYBOX,
@@ -183,6 +183,27 @@ for (const mode of ['root', 'rootless'] as const) {
       const gone = r.run(['state', id]);
       assert.notEqual(gone.status, 0);
       assert.match(gone.stderr, /does not exist/);
+    });
+
+    test('a user namespace that maps root to other host ids (the init is copied, then execs after the maps)', { skip: mode === 'rootless' && 'root maps other ids' }, () => {
+      // launch.ts takes the early-exec path only when our own ids become root in the namespace;
+      // this config (what an engine gives for a userns container run by root) takes the other
+      const b = bundle((c) => {
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+        c.mounts = c.mounts.map((m: Config) =>
+          m.destination === '/sys' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+        );
+        c.process.args = ['/bin/probe', 'report'];
+      });
+      const res = r.run(['run', '-b', b.dir, newId('userns')]);
+      assert.equal(res.status, 0, res.stderr);
+      const rep = JSON.parse(res.stdout) as ProbeReport;
+      assert.equal(rep.uid, 0);
+      assert.equal(rep.pid, 1);
+      assert.notEqual(rep.ns.user, readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
+      assert.notEqual(BigInt('0x' + rep.caps.effective), 0n, 'root of its namespace keeps its capabilities');
     });
 
     test('kill takes names with and without SIG and numbers; list shows containers', () => {

@@ -60,7 +60,9 @@ async function rootlessChild(): Promise<void> {
   };
   // mknod is not allowed in a user namespace: bind the host's nodes
   plan.devices = plan.devices.map((d) => ({ ...d, bindFromHost: true }));
-  const res = await runPlan(plan, { workDir: dir });
+  // OCIRT_NATIVE_EARLY: the child execs the stub before the maps exist and the stub re-execs
+  // itself as the namespace's root (launch.ts does this whenever the caller becomes root there)
+  const res = await runPlan(plan, { workDir: dir, callerIsNsRoot: process.env.OCIRT_NATIVE_EARLY === '1' });
   process.stdout.write(JSON.stringify({ res, hostUid: uid }) + '\n');
   rmSync(dir, { recursive: true, force: true });
 }
@@ -416,34 +418,37 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
     }
   });
 
-  test('native: rootless (unprivileged user, user namespace, direct maps)', rootOnly, async (t) => {
-    const user = 'ocirt-test';
-    if (spawnSync('id', ['-u', user]).status !== 0) {
-      const r = spawnSync('useradd', ['-m', user]);
-      if (r.status !== 0) return t.skip(`cannot create user ${user}: ${r.stderr}`);
-    }
-    const self = fileURLToPath(import.meta.url);
-    const r = spawnSync('setpriv', ['--reuid', user, '--regid', user, '--clear-groups', process.execPath, self], {
-      env: { ...process.env, OCIRT_NATIVE_CHILD: 'rootless', HOME: '/tmp' },
-      encoding: 'utf8',
-      cwd: '/tmp',
+  for (const early of [false, true]) {
+    const how = early ? 'stub exec\'d at once, re-exec\'d as the namespace root' : 'child copied, exec after the maps';
+    test(`native: rootless (unprivileged user, user namespace, direct maps; ${how})`, rootOnly, async (t) => {
+      const user = 'ocirt-test';
+      if (spawnSync('id', ['-u', user]).status !== 0) {
+        const r = spawnSync('useradd', ['-m', user]);
+        if (r.status !== 0) return t.skip(`cannot create user ${user}: ${r.stderr}`);
+      }
+      const self = fileURLToPath(import.meta.url);
+      const r = spawnSync('setpriv', ['--reuid', user, '--regid', user, '--clear-groups', process.execPath, self], {
+        env: { ...process.env, OCIRT_NATIVE_CHILD: 'rootless', OCIRT_NATIVE_EARLY: early ? '1' : '0', HOME: '/tmp' },
+        encoding: 'utf8',
+        cwd: '/tmp',
+      });
+      assert.equal(r.status, 0, `rootless child failed: ${r.stderr}`);
+      const { res, hostUid } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.notEqual(hostUid, 0);
+      assert.deepEqual(
+        res.messages.map((m: native.SyncMessage) => m.type),
+        ['ready', 'eof'],
+        JSON.stringify(res.messages),
+      );
+      assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr);
+      const p = JSON.parse(res.stdout) as Probe;
+      assert.equal(p.uid, 0);
+      assert.equal(p.pid, 1);
+      assert.equal(p.hostname, 'ocirt-test');
+      assert.equal(p.caps.effective, hex(allCaps()));
+      assert.equal(mountAt(p, '/proc')?.fstype, 'proc');
+      assert.ok(mountAt(p, '/dev/null'), 'bind-mounted /dev/null');
+      assert.ok(mountAt(p, '/proc/sys')?.opts.includes('ro'));
     });
-    assert.equal(r.status, 0, `rootless child failed: ${r.stderr}`);
-    const { res, hostUid } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    assert.notEqual(hostUid, 0);
-    assert.deepEqual(
-      res.messages.map((m: native.SyncMessage) => m.type),
-      ['ready', 'eof'],
-      JSON.stringify(res.messages),
-    );
-    assert.deepEqual(res.status, { code: 0, signal: null }, res.stderr);
-    const p = JSON.parse(res.stdout) as Probe;
-    assert.equal(p.uid, 0);
-    assert.equal(p.pid, 1);
-    assert.equal(p.hostname, 'ocirt-test');
-    assert.equal(p.caps.effective, hex(allCaps()));
-    assert.equal(mountAt(p, '/proc')?.fstype, 'proc');
-    assert.ok(mountAt(p, '/dev/null'), 'bind-mounted /dev/null');
-    assert.ok(mountAt(p, '/proc/sys')?.opts.includes('ro'));
-  });
+  }
 }

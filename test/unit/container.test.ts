@@ -13,6 +13,7 @@ import { cgroupDirFor } from '../../src/cgroups/manager.ts';
 import { findCgroup2Mount, findCgroupV1Mounts } from '../../src/linux/host.ts';
 import { planResources, sharesToWeight } from '../../src/cgroups/resources.ts';
 import { defaultRoot } from '../../src/cli/context.ts';
+import { callerIsNsRoot } from '../../src/container/launch.ts';
 
 test('signals: names with and without SIG, numbers, real-time offsets', () => {
   assert.equal(parseSignal(undefined), 15);
@@ -170,4 +171,17 @@ test('resources translate to v1 and v2 files; unknown ones are reported, not dro
   assert.equal(sharesToWeight(2), 1);
   assert.equal(sharesToWeight(262144), 10000);
   assert.deepEqual(planResources({ pids: { limit: -1 } }).v2, [{ controller: '', file: 'pids.max', value: 'max' }]);
+});
+
+test('the early-exec path is taken only when our uid and gid both become root of the user namespace', () => {
+  const maps = (uid: number, gid: number) => ({
+    uidMappings: [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+    gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+    writer: 'helpers' as const,
+    denySetgroups: false,
+  });
+  assert.equal(callerIsNsRoot(maps(1000, 1000), 1000, 1000), true, 'rootless: our ids -> 0');
+  assert.equal(callerIsNsRoot(maps(1000, 1000), 0, 0), false, 'root running a userns config mapping 0 elsewhere');
+  assert.equal(callerIsNsRoot(maps(1000, 2000), 1000, 1000), false, 'our gid is not root there');
+  assert.equal(callerIsNsRoot({ ...maps(1000, 1000), uidMappings: [{ containerID: 1, hostID: 1000, size: 1 }] }, 1000, 1000), false, 'our uid maps, but not to 0');
 });
