@@ -726,6 +726,8 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 
 int main(int argc, char **argv) {
   if (argc != 5) return 126;
+  /* before waiting for "go": nobody may ptrace or read us meanwhile (set again after a re-exec) */
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);
   int fifo = atoi(argv[3]);
