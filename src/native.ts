@@ -128,25 +128,6 @@ export const STEP_NAMES: readonly string[] = [
 
 export type StepName = (typeof STEP_NAMES)[number];
 
-/**
- * Which LaunchPlan list an error's `index` refers to, per step; other steps have index -1 (or, for
- * cap-bounding/cap-ambient, the capability number).
- */
-export const STEP_LIST: Readonly<Record<string, string>> = {
-  JOIN: 'joins',
-  MOUNT_TARGET: 'mounts',
-  MOUNT: 'mounts',
-  MOUNT_REMOUNT: 'mounts',
-  MOUNT_PROPAGATION: 'mounts',
-  MOUNT_SETATTR: 'mounts',
-  DEVICE: 'devices',
-  SYMLINK: 'symlinks',
-  MASKED_PATH: 'maskedPaths',
-  READONLY_PATH: 'readonlyPaths',
-  SYSCTL: 'sysctls',
-  RLIMIT: 'process.rlimits',
-};
-
 export interface InitErrorMessage {
   type: 'error';
   /** enum ocirt_step number */
@@ -158,7 +139,7 @@ export interface InitErrorMessage {
   errnoName: string;
   /** strerror text, 'No such file or directory' */
   errnoText: string;
-  /** index into the plan list of the step (STEP_LIST), or -1 */
+  /** index into the plan list the step works through (src/container/init-errors.ts names it), or -1 */
   index: number;
   /** the path or object the step was working on */
   detail: string;
@@ -344,12 +325,4 @@ export function errnoName(errno: number): string {
   } catch {
     return `E${errno}`;
   }
-}
-
-/** A one-line description of an error record, naming the step, the plan item and the errno. */
-export function describeSyncError(m: InitErrorMessage): string {
-  const list = STEP_LIST[m.stepName];
-  const item = list && m.index >= 0 ? ` ${list}[${m.index}]` : '';
-  const detail = m.detail ? ` (${m.detail})` : '';
-  return `container init failed at ${m.stepName}${item}${detail}: ${m.errnoName || 'error'}`;
 }

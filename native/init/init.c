@@ -726,8 +726,12 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 
 int main(int argc, char **argv) {
   if (argc != 5) return 126;
-  /* before waiting for "go": nobody may ptrace or read us meanwhile (set again after a re-exec) */
-  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /*
+   * Before waiting for "go": nobody may ptrace or read us meanwhile. Not in a new user namespace:
+   * there the parent still has to write our /proc/<pid>/uid_map, which a non-dumpable process's
+   * /proc hands to root (the re-exec'd image sets it below, after the maps).
+   */
+  if (strcmp(argv[4], "wait-go") == 0) (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);
   int fifo = atoi(argv[3]);

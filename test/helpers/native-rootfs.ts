@@ -154,6 +154,8 @@ export interface RunOptions {
   inheritStdio?: boolean;
   /** spawnInit's callerIsNsRoot: the early exec + re-exec path for a user namespace */
   callerIsNsRoot?: boolean;
+  /** wait this long before writing the id maps: whatever the init does meanwhile must not stop them */
+  mapsDelayMs?: number;
 }
 
 /** The parent protocol: spawn, maps, go, read until ready/error/eof, then wait for the exit. */
@@ -181,6 +183,7 @@ export async function runPlan(plan: LaunchPlan, o: RunOptions): Promise<RunResul
   const messages: native.SyncMessage[] = [];
   try {
     if (plan.userns && o.writeMaps !== false) {
+      if (o.mapsDelayMs) await new Promise((resolve) => setTimeout(resolve, o.mapsDelayMs));
       const u = plan.userns;
       const text = (m: typeof u.uidMappings) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
       writeFileSync(`/proc/${spawned.pid}/uid_map`, text(u.uidMappings));

@@ -8,6 +8,7 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, 
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as native from '../../src/native.js';
+import { describeInitError } from '../../src/container/init-errors.js';
 import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan, releaseDir } from '../helpers/native-rootfs.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -62,7 +63,9 @@ async function rootlessChild(): Promise<void> {
   plan.devices = plan.devices.map((d) => ({ ...d, bindFromHost: true }));
   // OCIRT_NATIVE_EARLY: the child execs the stub before the maps exist and the stub re-execs
   // itself as the namespace's root (launch.ts does this whenever the caller becomes root there)
-  const res = await runPlan(plan, { workDir: dir, callerIsNsRoot: process.env.OCIRT_NATIVE_EARLY === '1' });
+  // (the maps are written late on purpose: the stub, already running, must leave them writable)
+  const early = process.env.OCIRT_NATIVE_EARLY === '1';
+  const res = await runPlan(plan, { workDir: dir, callerIsNsRoot: early, mapsDelayMs: early ? 100 : 0 });
   process.stdout.write(JSON.stringify({ res, hostUid: uid }) + '\n');
   rmSync(dir, { recursive: true, force: true });
 }
@@ -261,7 +264,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       assert.equal(m.index, 2);
       assert.equal(m.errnoName, 'ENODEV');
       assert.equal(m.detail, '/bad');
-      assert.match(native.describeSyncError(m), /MOUNT mounts\[2\] \(\/bad\): ENODEV/);
+      assert.match(describeInitError(plan, m), /^config\.json \/mounts\/2: container init: .*\/bad: ENODEV/);
       assert.deepEqual(res.status, { code: 1, signal: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
