@@ -1020,7 +1020,7 @@ function report(ctx) {
     frows.push([row.slice(7), fmt(median(v), 2), fmt(min(v), 2), fmt(max(v), 2), String(v.length), r.length ? fmt(median(r) / 1024, 1) : '—']);
   }
   out.push(table(['command', 'median ms', 'min', 'max', 'n', 'peak RSS MB'], frows));
-  if (!meta.bun) out.push('(no bun binary found: set BUN=/path/to/bun, or install it under node_modules/.bin, for the Bun floor row)');
+  if (!meta.floor?.bun) out.push('(no bun binary found: set BUN=/path/to/bun, or install it under node_modules/.bin, for the Bun floor row)');
 
   const allFail = [];
   for (const [row, m] of failures) for (const [label, msgs] of m) allFail.push(`- ${row} / ${label}: ${msgs.length} failed, e.g. ${msgs[0]}`);
