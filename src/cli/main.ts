@@ -15,8 +15,23 @@ import { versionText } from '../version.js';
 
 const GLOBAL_KEYS = new Set(['root', 'log', 'log-format', 'logFormat', 'debug', 'systemd-cgroup', 'systemdCgroup', '$0']);
 
+/** Global flags that take a value (`--root X`), for recognising `ocirt --root X --version`. */
+const VALUED_GLOBALS = new Set(['--root', '--log', '--log-format', '--rootless']);
+
+/** argv is a version request: --version or -v with nothing else but global flags, as runc takes it. */
+function asksVersion(argv: string[]): boolean {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (VALUED_GLOBALS.has(a)) i++;
+    else if (a.startsWith('--') && VALUED_GLOBALS.has(a.split('=')[0])) continue;
+    else if (a !== '--debug' && a !== '--systemd-cgroup') rest.push(a);
+  }
+  return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v');
+}
+
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  if (asksVersion(argv)) {
     process.stdout.write(versionText());
     return 0;
   }

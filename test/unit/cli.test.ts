@@ -29,6 +29,12 @@ test('--version prints version, commit and spec version', { skip }, () => {
   const r = ocirt(['--version']);
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^ocirt version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n$/);
+  // as runc: global flags may come with it (engines pass --root/--log to every call)
+  for (const argv of [['--root', '/tmp/x', '--version'], ['--log=/dev/null', '--debug', '-v']]) {
+    const g = ocirt(argv);
+    assert.equal(g.status, 0, `${argv.join(' ')}: ${g.stderr}`);
+    assert.equal(g.stdout, r.stdout);
+  }
 });
 
 test('unknown flag and unknown command exit 1 naming them', { skip }, () => {
