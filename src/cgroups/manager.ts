@@ -32,10 +32,6 @@ export function cgroupRelPath(cgroupsPath: string | undefined, id: string): stri
   return rel;
 }
 
-export function cgroupDirFor(mount: string, cgroupsPath: string | undefined, id: string): string {
-  return mount + cgroupRelPath(cgroupsPath, id);
-}
-
 /**
  * Create the container's cgroups and write its limits. With `optional` (an unprivileged caller
  * without a delegated hierarchy) a cgroup that may not be created is skipped, as runc's

@@ -9,7 +9,7 @@ import { parseSignal } from '../../src/container/signals.ts';
 import { StateStore, validateId, type StoredState } from '../../src/container/state-store.ts';
 import { deriveStatus, readProcStat } from '../../src/container/status.ts';
 import { toRuntimeState } from '../../src/container/runtime-state.ts';
-import { cgroupDirFor } from '../../src/cgroups/manager.ts';
+import { cgroupRelPath } from '../../src/cgroups/manager.ts';
 import { findCgroup2Mount, findCgroupV1Mounts } from '../../src/linux/host.ts';
 import { planResources, sharesToWeight } from '../../src/cgroups/resources.ts';
 import { defaultRoot } from '../../src/cli/context.ts';
@@ -115,11 +115,11 @@ test('status is derived: a pid that is gone or reused reads as stopped; the fifo
 });
 
 test('cgroup paths: cgroupsPath under the cgroup2 mount, default ocirt/<id>, systemd form refused', () => {
-  assert.equal(cgroupDirFor('/sys/fs/cgroup', undefined, 'c1'), '/sys/fs/cgroup/ocirt/c1');
-  assert.equal(cgroupDirFor('/sys/fs/cgroup/unified', '/pods/a', 'c1'), '/sys/fs/cgroup/unified/pods/a');
-  assert.equal(cgroupDirFor('/sys/fs/cgroup', '../../etc', 'c1'), '/sys/fs/cgroup/etc', 'cannot escape the hierarchy');
-  assert.throws(() => cgroupDirFor('/sys/fs/cgroup', 'system.slice:ocirt:c1', 'c1'), /--systemd-cgroup/);
-  assert.throws(() => cgroupDirFor('/sys/fs/cgroup', '/', 'c1'), /root cgroup/);
+  assert.equal(cgroupRelPath(undefined, 'c1'), '/ocirt/c1');
+  assert.equal(cgroupRelPath('/pods/a', 'c1'), '/pods/a');
+  assert.equal(cgroupRelPath('../../etc', 'c1'), '/etc', 'cannot escape the hierarchy');
+  assert.throws(() => cgroupRelPath('system.slice:ocirt:c1', 'c1'), /--systemd-cgroup/);
+  assert.throws(() => cgroupRelPath('/', 'c1'), /root cgroup/);
 });
 
 test('cgroup2 mount detection prefers /sys/fs/cgroup, finds the hybrid unified mount', () => {
