@@ -28,7 +28,7 @@
 #include <string>
 #include <sys/ioctl.h>
 
-#include "fs.h"
+#include "sys.h"
 #include "util.h"
 #include "plan_format.h"
 
@@ -48,11 +48,6 @@ extern "C" const unsigned char ocirt_init_start[];
 extern "C" const unsigned char ocirt_init_end[];
 
 namespace {
-
-std::string ErrnoName(int err) {
-  const char *n = strerrorname_np(err);
-  return n ? n : "E" + std::to_string(err);
-}
 
 // Errors name the operation, the object and the errno, e.g. "memfd_create(ocirt-init): EMFILE ...".
 Napi::Error SysError(Napi::Env env, const char *op, int err, const std::string &what = "") {
@@ -622,7 +617,7 @@ Napi::Value Accept(const Napi::CallbackInfo &info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  RegisterFs(env, exports);
+  RegisterSys(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));

@@ -1,9 +1,18 @@
-// Small helpers shared by the addon's source files (addon.cc, fs.cc).
+// Small helpers shared by the addon's source files (addon.cc, sys.cc).
 #pragma once
 #include <napi.h>
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
+
+#include <string>
+
+// "ENOENT" for ENOENT; "E<n>" for a number glibc has no name for.
+inline std::string ErrnoName(int err) {
+  const char *n = strerrorname_np(err);
+  return n ? n : "E" + std::to_string(err);
+}
 
 // write(2) all of buf, through short writes and EINTR: 0, or the errno of the failure.
 inline int WriteAll(int fd, const void *buf, size_t len) {

@@ -37,6 +37,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
+import { embeddedAddon } from './sys/embedded-addon.js';
 
 export interface SpawnInitOptions {
   /** encodePlan(plan) */
@@ -201,28 +202,10 @@ export function findAddon(): string {
 
 let addon: Addon | undefined;
 
-/**
- * The single executable (src/cli/exe-entry.ts) embeds the addon and installs a loader for it here;
- * a global rather than a module variable, so that every bundle's copy of this module sees it.
- * OCIRT_ADDON still wins.
- */
-const EMBEDDED_LOADER = '__ocirtEmbeddedAddon'; // also named in src/cli/exe-entry.ts
-
-export function setEmbeddedAddonLoader(load: () => unknown): void {
-  (globalThis as Record<string, unknown>)[EMBEDDED_LOADER] = load;
-}
-
 /** Loaded on first use: commands that never touch a process do not pay for dlopen. */
 function native(): Addon {
-  if (!addon) {
-    const embedded = (globalThis as Record<string, unknown>)[EMBEDDED_LOADER];
-    if (typeof embedded === 'function' && !process.env.OCIRT_ADDON) {
-      addon = (embedded as () => Addon)();
-    } else {
-      const nodeRequire = createRequire(import.meta.url);
-      addon = nodeRequire(findAddon()) as Addon;
-    }
-  }
+  // the executable's embedded addon (src/sys/embedded-addon.ts); OCIRT_ADDON still wins
+  addon ??= (!process.env.OCIRT_ADDON ? embeddedAddon<Addon>() : undefined) ?? (createRequire(import.meta.url)(findAddon()) as Addon);
   return addon;
 }
 

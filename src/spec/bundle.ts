@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { OcirtError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
 import { JsonSyntaxError, locate, parseLocated, type Located } from './locate.js';
-import { sortProblems, validateLocated, type Problem } from './validate.js';
+import { locateProblems, sortProblems, validateLocated, type Problem } from './validate.js';
 
 export type { Problem } from './validate.js';
 export { validateConfig } from './validate.js';
@@ -55,7 +55,8 @@ export function checkBundle(bundleDir: string): BundleCheck {
   };
 
   let problems = validateLocated(value);
-  if (problems.length > 0) problems = validateLocated(value, getLocated());
+  const loc = problems.length > 0 ? getLocated() : undefined;
+  if (loc) problems = locateProblems(problems, loc);
   // Only a document without schema or semantic problems may be typed as Spec.
   const configOk = problems.length === 0;
   const doc = value as Partial<Spec>;

@@ -54,10 +54,19 @@ export function validateLocated(value: unknown, located?: Located): Problem[] {
     const key = `${r.pointer}\0${r.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const pos = located ? locate(located, r.pointer) : undefined;
-    problems.push(pos ? { pointer: r.pointer, line: pos.line, column: pos.column, message: r.message } : r);
+    problems.push(r);
   }
-  return sortProblems(problems);
+  return located ? locateProblems(problems, located) : problems;
+}
+
+/** Line and column for each problem (of its value, or of the nearest ancestor), in file order. */
+export function locateProblems(problems: Problem[], located: Located): Problem[] {
+  return sortProblems(
+    problems.map((r) => {
+      const pos = locate(located, r.pointer);
+      return pos ? { pointer: r.pointer, line: pos.line, column: pos.column, message: r.message } : r;
+    }),
+  );
 }
 
 /** File order reads best: the user fixes from the top down. Stable for equal positions. */

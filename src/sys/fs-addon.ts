@@ -1,4 +1,4 @@
-// node:fs for the Bun executable, on the addon's syscalls (native/fs.cc). Under Bun, loading
+// node:fs for the Bun executable, on the addon's syscalls (native/sys.cc). Under Bun, loading
 // node:fs costs about 4.5 ms on every start (a quarter of a short command), and the addon is
 // loaded anyway; scripts/build-exe.mjs points every `import ... from 'node:fs'` in src/ here.
 // The Node entry keeps the real node:fs (already loaded by Node itself: free).
@@ -7,7 +7,7 @@
 // the build fails if src/ imports a name this module lacks. test/unit/fs-addon.test.ts runs the
 // same calls against both and compares results and error codes.
 
-/** The addon's file system functions (native/fs.cc). */
+/** The addon's file system functions (native/sys.cc). */
 export interface FsAddon {
   fsOpen(path: string, flags: number, mode: number): number;
   fsClose(fd: number): void;
@@ -27,24 +27,12 @@ export interface FsAddon {
   fsConstants: Record<string, number>;
 }
 
+import { requireEmbeddedAddon } from './embedded-addon.js';
+
 declare const require: (id: string) => unknown;
 
-const EMBEDDED_LOADER = '__ocirtEmbeddedAddon'; // set by src/cli/exe-entry.ts, as for src/native.ts
 let addon: FsAddon | undefined;
-
-/** Tests hand in the addon they loaded from build/Release. */
-export function setFsAddon(a: FsAddon): void {
-  addon = a;
-}
-
-function sys(): FsAddon {
-  if (!addon) {
-    const load = (globalThis as Record<string, unknown>)[EMBEDDED_LOADER];
-    if (typeof load !== 'function') throw new Error('fs-addon: no addon (only the executable build uses this module)');
-    addon = (load as () => FsAddon)();
-  }
-  return addon;
-}
+const sys = (): FsAddon => (addon ??= requireEmbeddedAddon<FsAddon>('fs-addon'));
 
 export const constants: Record<string, number> = new Proxy({} as Record<string, number>, {
   get: (_t, k) => (typeof k === 'string' ? sys().fsConstants[k] : undefined),

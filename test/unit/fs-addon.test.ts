@@ -1,4 +1,4 @@
-// The executable's node:fs stand-in (src/sys/fs-addon.ts on native/fs.cc) against the real
+// The executable's node:fs stand-in (src/sys/fs-addon.ts on native/sys.cc) against the real
 // node:fs: the same calls, the way src/ makes them, on a scratch directory; results and error
 // codes must match. The executable's integration tests (npm run test:exe) cover it in use.
 import { test } from 'node:test';
@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as shim from '../../src/sys/fs-addon.js';
 import { findAddon } from '../../src/native.js';
+import { installEmbeddedAddon } from '../../src/sys/embedded-addon.js';
 
-shim.setFsAddon(createRequire(import.meta.url)(findAddon()) as shim.FsAddon);
+installEmbeddedAddon(() => createRequire(import.meta.url)(findAddon()));
 
 type Fs = typeof shim;
 const impls: [string, Fs][] = [

@@ -7,7 +7,8 @@ import { userInfo as realUserInfo } from 'node:os';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import * as shim from '../../src/sys/path-posix.js';
-import { setOsAddon, userInfo, type OsAddon } from '../../src/sys/os-addon.js';
+import { userInfo } from '../../src/sys/os-addon.js';
+import { installEmbeddedAddon } from '../../src/sys/embedded-addon.js';
 import { findAddon } from '../../src/native.js';
 
 const segment = fc.constantFrom('', '.', '..', 'a', 'b', 'c.d', '...', ' x', '/', '//');
@@ -39,7 +40,7 @@ test('path-posix: join, resolve, normalize, dirname, basename, isAbsolute equal 
 });
 
 test('os-addon: userInfo().username equals node:os', () => {
-  setOsAddon(createRequire(import.meta.url)(findAddon()) as OsAddon);
+  installEmbeddedAddon(() => createRequire(import.meta.url)(findAddon()));
   const want = realUserInfo();
   const got = userInfo();
   assert.equal(got.username, want.username);

@@ -1,10 +1,10 @@
-// File system calls (and the passwd lookup) for src/sys/fs-addon.ts and os-addon.ts, which stand
-// in for node:fs and node:os in the Bun executable:
-// there, loading node:fs costs about 4.5 ms on every start (its JavaScript is evaluated each
-// time), more than the whole `state` command's own work, while this addon is loaded anyway.
+// The system calls behind src/sys/ (fs-addon.ts, os-addon.ts), which stand in for node:fs and
+// node:os in the Bun executable: file system calls and the passwd lookup. There, loading node:fs
+// costs about 4.5 ms on every start (its JavaScript is evaluated each time), more than the whole
+// `state` command's own work, while this addon is loaded anyway.
 // Only the calls ocirt makes, synchronous, each one syscall or a short loop; errors are thrown
 // as Node's are (code, errno, syscall, path), because callers test err.code.
-#include "fs.h"
+#include "sys.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -24,8 +24,7 @@ namespace {
 
 // Node's shape: "ENOENT: no such file or directory, open '/x'".
 Napi::Value ThrowFs(Napi::Env env, const char *syscall, int err, const std::string &path) {
-  const char *name = strerrorname_np(err);
-  std::string code = name ? name : "E" + std::to_string(err);
+  std::string code = ErrnoName(err);
   std::string text = strerror(err);
   if (!text.empty()) text[0] = static_cast<char>(tolower(static_cast<unsigned char>(text[0])));
   std::string msg = code + ": " + text + ", " + syscall;
@@ -270,7 +269,7 @@ Napi::Value UserInfo(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
-void RegisterFs(Napi::Env env, Napi::Object exports) {
+void RegisterSys(Napi::Env env, Napi::Object exports) {
   exports.Set("fsOpen", Napi::Function::New(env, Open, "fsOpen"));
   exports.Set("fsClose", Napi::Function::New(env, Close, "fsClose"));
   exports.Set("fsRead", Napi::Function::New(env, Read, "fsRead"));
