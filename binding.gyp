@@ -1,7 +1,22 @@
 {
+  "variables": {
+    # the init stub, one file per stage of the child's order of operations (native/init/init.h)
+    "init_sources": [
+      "native/init/main.c",
+      "native/init/report.c",
+      "native/init/plan.c",
+      "native/init/fsutil.c",
+      "native/init/namespaces.c",
+      "native/init/rootfs.c",
+      "native/init/process.c",
+      "native/init/console.c",
+      "native/init/creds.c",
+      "native/init/exec.c"
+    ]
+  },
   "targets": [
     {
-      # Static init stub: exec'd from a sealed memfd by the cloned child (native/init/init.c).
+      # Static init stub: exec'd from a sealed memfd by the cloned child (native/init/, main.c first).
       # Built by scripts/static-cc.mjs: with musl when musl-gcc is installed (55 kB instead of
       # glibc's 700 kB: it is copied on every create), else glibc -static.
       "target_name": "ocirt-init",
@@ -9,9 +24,9 @@
       "actions": [
         {
           "action_name": "build_init_stub",
-          "inputs": ["scripts/static-cc.mjs", "native/init/init.c", "native/plan_format.h"],
+          "inputs": ["scripts/static-cc.mjs", "<@(init_sources)", "native/init/init.h", "native/plan_format.h"],
           "outputs": ["<(PRODUCT_DIR)/ocirt-init"],
-          "action": ["node", "scripts/static-cc.mjs", "<(PRODUCT_DIR)/ocirt-init", "native/init/init.c"]
+          "action": ["node", "scripts/static-cc.mjs", "<(PRODUCT_DIR)/ocirt-init", "<@(init_sources)"]
         }
       ]
     },

@@ -26,6 +26,11 @@
  *            u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient,
  *            list rlimits: u32 resource, u64 soft, u64 hard
  *            u32 preserveFds
+ *   list sections: u32 tag (enum ocirt_section), u32 byte length, the bytes
+ *
+ * A feature beyond the core travels in a section of its own: encoded by its own TypeScript module,
+ * decoded by its own file of the stub (native/init/plan.c has the table). A plan without the
+ * feature has no such section.
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
  * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
@@ -37,7 +42,7 @@
 #include <stdint.h>
 
 #define OCIRT_PLAN_MAGIC "OCIRTPL"
-#define OCIRT_PLAN_VERSION 1u
+#define OCIRT_PLAN_VERSION 2u
 
 /* flags word of the plan header */
 #define OCIRT_PF_FORK_AFTER_JOIN (1u << 0)
@@ -55,6 +60,11 @@
 #define OCIRT_PF_NO_NEW_PRIVS (1u << 12)
 /* neither a new nor a joined mount namespace: no mount is touched, the init only chroots */
 #define OCIRT_PF_NO_MOUNT_NS (1u << 13)
+
+/* Optional plan sections. Stable numbers: append only. */
+enum ocirt_section {
+  OCIRT_SECTION_NONE = 0,
+};
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'

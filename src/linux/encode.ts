@@ -22,13 +22,27 @@
 //            u32 umask, i32 oomScoreAdj, u64 bounding, u64 effective, u64 permitted,
 //            u64 inheritable, u64 ambient, list rlimits: (u32 resource, u64 soft, u64 hard),
 //            u32 preserveFds
+//   list sections: u32 tag (SECTION), u32 byte length, the bytes
+//
+// A feature beyond the core travels in a section of its own: SECTION_ENCODERS below lists, per
+// tag, the function (in that feature's module) that writes it when the plan has the feature; the
+// stub decodes each with that feature's file (native/init/plan.c).
 //
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
+
+/** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
+export const SECTION = {} as const satisfies Record<string, number>;
+
+/** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
+export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
+
+/** In tag order; each feature adds its line. */
+const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [];
 
 export const PF = {
   FORK_AFTER_JOIN: 1 << 0,
@@ -59,7 +73,8 @@ export class PlanEncodeError extends Error {
   }
 }
 
-class Writer {
+/** The plan's encoding primitives; a section's module writes its bytes with one of these. */
+export class Writer {
   private buf = Buffer.alloc(4096);
   private off = 0;
 
@@ -116,8 +131,13 @@ class Writer {
     items.forEach((it, i) => each(it, `${where}[${i}]`));
   }
 
+  /** the bytes written so far */
+  bytes(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.off));
+  }
+
   finish(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.off));
+    const out = this.bytes();
     out.writeUInt32LE(out.length, 12);
     return out;
   }
@@ -216,5 +236,15 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.u64(r.hard, `${at}.hard`);
   });
   w.u32(p.preserveFds, 'process.preserveFds');
+  const sections: [number, Buffer][] = [];
+  for (const [tag, encode] of SECTION_ENCODERS) {
+    const sw = new Writer();
+    if (encode(plan, sw)) sections.push([tag, sw.bytes()]);
+  }
+  w.list(sections, 'sections', ([tag, bytes], at) => {
+    w.u32(tag, `${at}.tag`);
+    w.u32(bytes.length, `${at}.length`);
+    w.raw(bytes);
+  });
   return w.finish();
 }

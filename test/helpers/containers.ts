@@ -12,6 +12,15 @@ export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSy
 export const IS_ROOT = process.geteuid?.() === 0;
 export const TEST_USER = 'ocirt-test';
 
+/**
+ * Unique to this test process: container ids (and so their default cgroups) carry it, and the
+ * leak checks look only at cgroups that carry it, so suites running side by side (scripts/isolated.sh)
+ * do not see each other's.
+ */
+export const RUN_TOKEN = `${process.pid.toString(36)}${Math.floor(Math.random() * 0x10000).toString(36)}`;
+let idSeq = 0;
+export const newId = (prefix: string): string => `${prefix}-${RUN_TOKEN}-${++idSeq}`;
+
 export interface User {
   name: string;
   uid: number;
@@ -237,7 +246,7 @@ export function hostSnapshot(): HostSnapshot {
     .sort();
   const cgroups: string[] = [];
   for (const base of ['/sys/fs/cgroup/unified/ocirt', '/sys/fs/cgroup/ocirt']) {
-    if (existsSync(base)) for (const d of readdirSync(base)) cgroups.push(join(base, d));
+    if (existsSync(base)) for (const d of readdirSync(base)) if (d.includes(RUN_TOKEN)) cgroups.push(join(base, d));
   }
   return { mounts, cgroups, probes: probePids() };
 }

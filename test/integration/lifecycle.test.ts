@@ -9,6 +9,7 @@ import {
   IS_ROOT,
   PROBE,
   hostSnapshot,
+  newId,
   json,
   makeBundle,
   runner,
@@ -48,8 +49,6 @@ function mountLine(r: ProbeReport, point: string): string | undefined {
   return r.mountinfo.find((l) => l.split(' ')[4] === point);
 }
 
-let seq = 0;
-const newId = (p: string) => `${p}-${process.pid}-${++seq}`;
 
 for (const mode of ['root', 'rootless'] as const) {
   describe(`${mode} containers`, { skip }, () => {

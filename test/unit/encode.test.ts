@@ -146,6 +146,13 @@ function decode(b: Buffer) {
     caps: [u64(), u64(), u64(), u64(), u64()],
     rlimits: list(() => ({ resource: u32(), soft: u64(), hard: u64() })),
     preserveFds: u32(),
+    sections: list(() => {
+      const tag = u32();
+      const n = u32();
+      const bytes = b.subarray(o, o + n);
+      o += n;
+      return { tag, bytes };
+    }),
   };
   assert.equal(o, b.length, 'no trailing bytes');
   return d;

@@ -1,0 +1,80 @@
+/* The program: looked up before READY (so `create` fails on a missing binary), exec'd last. */
+#include "init.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const char *env_path(const struct plan *p) {
+  for (uint32_t i = 0; i < p->nenv; i++)
+    if (strncmp(p->env[i], "PATH=", 5) == 0) return p->env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/*
+ * PATH lookup like execvpe, as a check before READY: `create` can then fail on a missing binary.
+ * Returns 0 and the path in out, or an errno.
+ */
+int lookup(const struct plan *p, char *out, size_t outlen) {
+  const char *a0 = p->args[0];
+  if (strchr(a0, '/')) {
+    snprintf(out, outlen, "%s", a0);
+    return 0;
+  }
+  if (!*a0) return ENOENT;
+  int err = ENOENT;
+  const char *s = env_path(p);
+  for (;;) {
+    const char *e = strchr(s, ':');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0)
+      snprintf(out, outlen, "%s", a0); /* empty PATH entry means the cwd */
+    else
+      snprintf(out, outlen, "%.*s/%s", (int)n, s, a0);
+    struct stat st;
+    if (stat(out, &st) == 0) {
+      if (S_ISREG(st.st_mode)) return 0;
+      err = EACCES;
+    } else if (errno == EACCES) {
+      err = EACCES;
+    }
+    if (!e) break;
+    s = e + 1;
+  }
+  return err;
+}
+
+__attribute__((noreturn)) static void exec_failed(const struct plan *p, int err) {
+  /* after READY nobody may be reading the sync socket any more: stderr is the only sure channel */
+  dprintf(2, "ocirt: exec \"%s\": %s\n", p->args[0], strerror(err));
+  send_record(OCIRT_MSG_ERROR, OCIRT_STEP_EXEC, err, -1, 0, p->args[0]);
+  _exit(127);
+}
+
+
+/* The last step: umask, cwd, every fd not meant for the container closed on exec, execve. */
+void exec_process(const struct plan *p, char *exe, size_t exelen) {
+  if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
+  if (chdir(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
+  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+
+  execve(exe, p->args, p->env);
+  int err = errno;
+  if (!strchr(p->args[0], '/') && (err == ENOENT || err == ENOTDIR)) {
+    /* the binary moved between the lookup and now (a hook?): search again */
+    if (lookup(p, exe, exelen) == 0) {
+      execve(exe, p->args, p->env);
+      err = errno;
+    }
+  }
+  exec_failed(p, err);
+}

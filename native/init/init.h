@@ -1,0 +1,128 @@
+/*
+ * ocirt-init's shared declarations. The stub is one program split by stage, in the order the
+ * child carries them out (docs/architecture.md "The init stub, file by file"):
+ *
+ *   main.c        the order of operations: wait for "go", decode, then each stage below
+ *   report.c      failure records on the sync socket (step, errno, plan index, detail)
+ *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
+ *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
+ *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
+ *   rootfs.c      mounts, devices, /dev symlinks, pivot_root, masked and readonly paths
+ *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
+ *   console.c     the pty and the console socket
+ *   creds.c       groups, uid/gid, the capability sets, no_new_privs
+ *   exec.c        the program lookup and the final execve
+ *
+ * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
+ */
+#ifndef OCIRT_INIT_H
+#define OCIRT_INIT_H
+
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../plan_format.h"
+
+/* ---- report.c ------------------------------------------------------------------------------- */
+extern int sync_fd;
+/* set once READY is sent: from then on `create` has returned and nobody may read the sync socket */
+extern int ready_sent;
+void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
+__attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
+__attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+
+/* ---- plan.c --------------------------------------------------------------------------------- */
+struct rd {
+  const uint8_t *p, *end;
+};
+uint32_t rd_u32(struct rd *r);
+uint64_t rd_u64(struct rd *r);
+const char *rd_str(struct rd *r);
+/* a list length, checked against the bytes left before anything is allocated */
+uint32_t rd_count(struct rd *r);
+const char **rd_strlist(struct rd *r, uint32_t *n);
+void *xcalloc(size_t n, size_t sz);
+
+struct mount_step {
+  const char *source, *destination, *fstype, *data, *fallback;
+  uint32_t flags, remount_flags, create_file, nprop, attr_set, attr_clear;
+  uint32_t *prop;
+};
+struct device_step {
+  const char *path;
+  uint32_t mode, major, minor, uid, gid, bind_from_host;
+};
+struct rlimit_step {
+  uint32_t resource;
+  uint64_t soft, hard;
+};
+
+struct plan {
+  uint32_t clone_flags, unshare_flags, flags, root_prop, rootfs_prop;
+  const char *hostname, *domainname, *rootfs, *exec_fifo, *console_socket;
+  uint32_t njoins;
+  uint32_t *join_type;
+  const char **join_path;
+  uint32_t nmounts;
+  struct mount_step *mounts;
+  uint32_t ndevices;
+  struct device_step *devices;
+  uint32_t nsymlinks;
+  const char **link, **link_target;
+  uint32_t nmasked, nreadonly, nsysctls;
+  const char **masked, **readonly, **sysctl_path, **sysctl_value;
+  uint32_t nargs, nenv, ngids, nrlimits;
+  char **args, **env;
+  const char *cwd;
+  uint32_t uid, gid, umask;
+  int32_t oom;
+  gid_t *gids;
+  uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  struct rlimit_step *rlimits;
+  uint32_t preserve_fds;
+};
+
+void decode_plan(const uint8_t *buf, size_t len, struct plan *p);
+
+/* ---- fsutil.c ------------------------------------------------------------------------------- */
+/* "/proc/self/fd/N" in a static buffer: valid until the next call */
+const char *fdpath(int fd);
+long openat2_in_root(int root, const char *path, int flags);
+int open_create_in_root(int root, const char *path, int create_file, int mode_file);
+int open_parent_in_root(int root, const char *path, char *name, size_t namelen);
+int bind_remount(const char *path, unsigned long flags);
+int write_file_at(int dirfd, const char *path, const char *data);
+int move_fd_high(int fd, int min);
+
+/* ---- namespaces.c --------------------------------------------------------------------------- */
+void join_namespaces(const struct plan *p);
+void set_uts_names(const struct plan *p);
+
+/* ---- rootfs.c ------------------------------------------------------------------------------- */
+/* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
+void enter_rootfs(const struct plan *p, int min_fd);
+/* masked and readonly paths, the readonly root, the final propagation of "/" */
+void finish_rootfs(const struct plan *p);
+
+/* ---- process.c ------------------------------------------------------------------------------ */
+void write_sysctls(const struct plan *p);
+/* rlimits, oom_score_adj (through hostproc, the host's /proc), the session keyring */
+void set_process_attributes(const struct plan *p, int hostproc);
+
+/* ---- console.c ------------------------------------------------------------------------------ */
+int console_connect(const char *path);
+void setup_console(int sock);
+
+/* ---- creds.c -------------------------------------------------------------------------------- */
+void read_cap_last(void);
+void set_credentials(const struct plan *p);
+
+/* ---- exec.c --------------------------------------------------------------------------------- */
+/* PATH lookup like execvpe; 0 and the path in out, or an errno */
+int lookup(const struct plan *p, char *out, size_t outlen);
+/* umask, cwd, fds closed on exec, execve of exe (looked up again if it moved) */
+__attribute__((noreturn)) void exec_process(const struct plan *p, char *exe, size_t exelen);
+
+#endif

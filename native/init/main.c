@@ -1,0 +1,160 @@
+/*
+ * ocirt-init: the container's first process image. The addon clones a child of the (multi-threaded)
+ * Node process, which can only run raw syscalls, and that child immediately execs this static stub
+ * from a sealed memfd. Here we are single-threaded and own our memory, so ordinary libc is fine.
+ *
+ * argv: ocirt-init <sync fd> <plan fd> <exec fifo O_PATH fd, or -1> <wait-go|wait-go-reexec|went>
+ * "wait-go": the addon's child exec'd us at once (it shared the parent's memory), so the parent's
+ * "go" (cgroup joined) is awaited here, before anything the container could observe.
+ * The plan format and the sync records are described in ../plan_format.h. main() below is the
+ * order of operations (design.md "The child's order of operations"; init.h lists which file does
+ * what); each failure is reported as (step, errno, index, detail) on the sync socket and ends the
+ * process with exit status 1.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  /* Node ignores SIGPIPE and the ignore disposition survives execve: the container must not see it */
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    (void)sigaction(s, &sa, NULL); /* glibc-internal signals refuse with EINVAL: fine */
+  }
+  sigset_t all;
+  sigemptyset(&all);
+  if (sigprocmask(SIG_SETMASK, &all, NULL) < 0) fail(OCIRT_STEP_SIGNALS, -1, "sigprocmask");
+}
+
+/* Blocks until `start` opens the exec fifo for reading. */
+static void wait_for_start(const struct plan *p, int hostproc, int fifo, int min_fd) {
+  char path[64];
+  snprintf(path, sizeof path, "self/fd/%d", fifo);
+  int w;
+  do w = openat(hostproc, path, O_WRONLY | O_CLOEXEC);
+  while (w < 0 && errno == EINTR);
+  if (w < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
+  if (write(w, "0", 1) != 1) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
+  /*
+   * The write end stays open (CLOEXEC) until the execve: `start` reads on to end-of-file and so
+   * returns once the user's program runs (or this process died), as runc's start does. A kill
+   * right after start then reaches the program, not an init about to exec it.
+   */
+  (void)move_fd_high(w, min_fd);
+  close(fifo);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) return 126;
+  /*
+   * Before waiting for "go": nobody may ptrace or read us meanwhile. Not in a new user namespace:
+   * there the parent still has to write our /proc/<pid>/uid_map, which a non-dumpable process's
+   * /proc hands to root (the re-exec'd image sets it below, after the maps).
+   */
+  if (strcmp(argv[4], "wait-go") == 0) (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  sync_fd = atoi(argv[1]);
+  int plan_fd = atoi(argv[2]);
+  int fifo = atoi(argv[3]);
+  if (strcmp(argv[4], "wait-go") == 0 || strcmp(argv[4], "wait-go-reexec") == 0) {
+    char go[8];
+    ssize_t n;
+    do n = read(sync_fd, go, sizeof go);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || go[0] != OCIRT_SYNC_GO) _exit(127); /* the parent gave up */
+  }
+  if (strcmp(argv[4], "wait-go-reexec") == 0) {
+    /*
+     * We were exec'd in a new user namespace before its maps existed, which dropped our
+     * capabilities. Now our ids are its root: exec'ing ourselves again restores them. The fds
+     * have no CLOEXEC yet; /proc is still the host's.
+     */
+    char *again[] = {argv[0], argv[1], argv[2], argv[3], (char *)"went", NULL};
+    char *envp[] = {NULL};
+    execve("/proc/self/exe", again, envp);
+    fail(OCIRT_STEP_SPAWN_EXEC, -1, "/proc/self/exe");
+  }
+  if (fifo >= 0) (void)fcntl(fifo, F_SETFD, FD_CLOEXEC);
+  /* both came without CLOEXEC across our own exec; they must not reach the container */
+  (void)fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  if (fcntl(plan_fd, F_SETFD, FD_CLOEXEC) < 0) fail(OCIRT_STEP_PLAN_READ, -1, "plan fd");
+
+  /* exec through a memfd names us "memfd:ocirt-ini": give ps and tests a readable name */
+  (void)prctl(PR_SET_NAME, "ocirt-init", 0, 0, 0);
+  reset_signals();
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(OCIRT_STEP_DUMPABLE, -1, "PR_SET_DUMPABLE");
+
+  struct stat st;
+  if (fstat(plan_fd, &st) < 0) fail(OCIRT_STEP_PLAN_READ, -1, "fstat plan");
+  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, plan_fd, 0);
+  if (map == MAP_FAILED) fail(OCIRT_STEP_PLAN_READ, -1, "mmap plan");
+  close(plan_fd);
+  struct plan pl;
+  memset(&pl, 0, sizeof pl);
+  decode_plan(map, (size_t)st.st_size, &pl);
+  const struct plan *p = &pl;
+
+  /* keep the sync fd out of the way of the preserved fds and the stdio dup3s below */
+  sync_fd = move_fd_high(sync_fd, 3 + (int)p->preserve_fds);
+  if (sync_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "move sync fd");
+
+  /* 2. namespaces */
+  join_namespaces(p);
+  if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
+  /* 3. UTS */
+  set_uts_names(p);
+
+  read_cap_last();
+  int min_fd = 3 + (int)p->preserve_fds;
+  /* host /proc and the fifo must be reachable after pivot_root, which hides both paths */
+  int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
+  hostproc = move_fd_high(hostproc, min_fd);
+  if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
+    fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
+    if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
+  }
+  if (fifo >= 0) fifo = move_fd_high(fifo, min_fd);
+  int console = -1;
+  if ((p->flags & OCIRT_PF_TERMINAL) && (p->flags & OCIRT_PF_HAS_CONSOLE)) {
+    console = move_fd_high(console_connect(p->console_socket), min_fd);
+  }
+
+  /* 4. the root filesystem; sysctls between pivot_root and the readonly paths (process.c says why) */
+  enter_rootfs(p, min_fd);
+  write_sysctls(p);
+  finish_rootfs(p);
+
+  /* 5. per-process settings while privileged, and the terminal */
+  set_process_attributes(p, hostproc);
+  if (console >= 0) setup_console(console);
+
+  /* no args: a container without a process (config.json has none); start only releases it */
+  char exe[PATH_MAX];
+  int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
+  if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
+
+  send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
+  ready_sent = 1;
+
+  /* 6. create returns here */
+  if (fifo >= 0) wait_for_start(p, hostproc, fifo, min_fd);
+  close(hostproc);
+  if (p->nargs == 0) _exit(0);
+
+  /* 7. credentials and confinement, then the program */
+  set_credentials(p);
+  exec_process(p, exe, sizeof exe);
+}

@@ -1,0 +1,38 @@
+/* Per-process settings made while the init still holds its privileges. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/keyctl.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * Before masked/readonly paths (design.md lists them after): /proc/sys is normally among the
+ * readonly paths and writes through it would then fail with EROFS.
+ */
+void write_sysctls(const struct plan *p) {
+  for (uint32_t i = 0; i < p->nsysctls; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/sys/%s", p->sysctl_path[i]);
+    if (write_file_at(AT_FDCWD, path, p->sysctl_value[i]) < 0) fail(OCIRT_STEP_SYSCTL, (int)i, path);
+  }
+}
+
+void set_process_attributes(const struct plan *p, int hostproc) {
+  for (uint32_t i = 0; i < p->nrlimits; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (prlimit(0, p->rlimits[i].resource, &rl, NULL) < 0) fail(OCIRT_STEP_RLIMIT, (int)i, "prlimit");
+  }
+  if (p->flags & OCIRT_PF_HAS_OOM) {
+    char v[16];
+    snprintf(v, sizeof v, "%d", p->oom);
+    if (write_file_at(hostproc, "self/oom_score_adj", v) < 0) fail(OCIRT_STEP_OOM_SCORE_ADJ, -1, v);
+  }
+  if ((p->flags & OCIRT_PF_NEW_KEYRING) && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 &&
+      errno != ENOSYS)
+    fail(OCIRT_STEP_KEYRING, -1, "KEYCTL_JOIN_SESSION_KEYRING");
+}

@@ -1,0 +1,42 @@
+/* Failure and progress records to the parent, on the sync socket (struct ocirt_sync_record). */
+#include "init.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int sync_fd = -1;
+int ready_sent;
+
+void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail) {
+  if (sync_fd < 0) return;
+  struct ocirt_sync_record r;
+  memset(&r, 0, sizeof r);
+  r.magic = OCIRT_SYNC_MAGIC;
+  r.type = type;
+  r.step = step;
+  r.err = err;
+  r.index = index;
+  r.pid = pid;
+  if (detail) {
+    size_t n = strlen(detail);
+    if (n >= sizeof r.detail) n = sizeof r.detail - 1;
+    memcpy(r.detail, detail, n);
+  }
+  /* MSG_NOSIGNAL: the parent may be gone; dying of SIGPIPE would hide the real error. */
+  while (send(sync_fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+void fail_err(uint32_t step, int err, int index, const char *detail) {
+  send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
+  /* the container's stderr is then the only place a failure can still be seen */
+  if (ready_sent) dprintf(2, "ocirt: container init (step %u) %s: %s\n", step, detail ? detail : "", strerror(err));
+  _exit(1);
+}
+
+void fail(uint32_t step, int index, const char *detail) {
+  fail_err(step, errno, index, detail);
+}

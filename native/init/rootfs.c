@@ -1,0 +1,176 @@
+/*
+ * The container's root filesystem: the rootfs bound onto itself, the config's mounts in order with
+ * every target resolved inside the rootfs, devices and /dev symlinks, pivot_root (or MS_MOVE +
+ * chroot, or only chroot without a mount namespace), then masked and readonly paths.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static void do_mount_step(int root, const struct mount_step *m, int i) {
+  int is_bind = (m->flags & MS_BIND) != 0;
+  int create_file = m->create_file;
+  /* a bind of a non-directory needs a file to mount on, whatever the planner guessed */
+  if (is_bind) {
+    struct stat st;
+    if (stat(m->source, &st) == 0) create_file = !S_ISDIR(st.st_mode);
+  }
+  int fd = open_create_in_root(root, m->destination, create_file, 0644);
+  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+
+  const char *data = m->data[0] ? m->data : NULL;
+  const char *fstype = m->fstype[0] ? m->fstype : NULL;
+  /* the kernel ignores MS_RDONLY & co. on a plain bind: those go to the remount below */
+  int rc = mount(m->source, fdpath(fd), fstype, m->flags, data);
+  int bound_fallback = 0;
+  if (rc < 0 && m->fallback && (errno == EPERM || errno == EBUSY || errno == EINVAL)) {
+    rc = mount(m->fallback, fdpath(fd), NULL, MS_BIND | MS_REC, NULL);
+    bound_fallback = 1;
+  }
+  if (rc < 0) fail(OCIRT_STEP_MOUNT, i, m->destination);
+  close(fd);
+
+  /* the O_PATH fd names the directory under the new mount: reopen to get the mount's root */
+  fd = (int)openat2_in_root(root, m->destination, O_PATH);
+  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+
+  unsigned long remount = m->remount_flags;
+  if (bound_fallback && !remount) remount = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if ((is_bind || bound_fallback) && remount) {
+    if (bind_remount(fdpath(fd), remount) < 0) fail(OCIRT_STEP_MOUNT_REMOUNT, i, m->destination);
+  }
+  for (uint32_t j = 0; j < m->nprop; j++) {
+    if (mount(NULL, fdpath(fd), NULL, m->prop[j], NULL) < 0) fail(OCIRT_STEP_MOUNT_PROPAGATION, i, m->destination);
+  }
+  if (m->attr_set || m->attr_clear) {
+    struct mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = m->attr_set;
+    a.attr_clr = m->attr_clear;
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+      fail(OCIRT_STEP_MOUNT_SETATTR, i, m->destination);
+  }
+  close(fd);
+}
+
+static void do_device(int root, const struct device_step *d, int i) {
+  char name[NAME_MAX + 1];
+  if (d->bind_from_host) {
+    int fd = open_create_in_root(root, d->path, 1, 0644);
+    if (fd < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
+    if (mount(d->path, fdpath(fd), NULL, MS_BIND, NULL) < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
+    close(fd);
+    return;
+  }
+  int dir = open_parent_in_root(root, d->path, name, sizeof name);
+  if (dir < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
+  if (mknodat(dir, name, d->mode, makedev(d->major, d->minor)) < 0) {
+    struct stat st;
+    /* an identical node already there (e.g. from the image) is fine */
+    if (errno != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        (st.st_mode & S_IFMT) != (d->mode & S_IFMT) || st.st_rdev != makedev(d->major, d->minor)) {
+      if (errno == 0) errno = EEXIST;
+      fail(OCIRT_STEP_DEVICE, i, d->path);
+    }
+  }
+  if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
+  /* mknod applied the umask */
+  if (fchmodat(dir, name, d->mode & 07777, 0) < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
+  close(dir);
+}
+
+static void do_symlink(int root, const char *link, const char *target, int i) {
+  char name[NAME_MAX + 1];
+  int dir = open_parent_in_root(root, link, name, sizeof name);
+  if (dir < 0) fail(OCIRT_STEP_SYMLINK, i, link);
+  if (symlinkat(target, dir, name) < 0 && errno != EEXIST) fail(OCIRT_STEP_SYMLINK, i, link);
+  close(dir);
+}
+
+
+/*
+ * pivot_root refuses a shared new root or parent (EINVAL), and an unbindable rootfs cannot be
+ * bound onto itself: with those, the tree is private while it is built and gets the requested
+ * propagation once it is the container's root (finish_rootfs).
+ */
+static uint32_t late_propagation(const struct plan *p) {
+  return p->root_prop & (MS_SHARED | MS_UNBINDABLE);
+}
+
+void enter_rootfs(const struct plan *p, int min_fd) {
+  int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
+  uint32_t late_prop = late_propagation(p);
+  if (!no_mntns) {
+    uint32_t setup_prop = late_prop ? MS_PRIVATE : p->root_prop;
+    /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
+    if (setup_prop && mount(NULL, "/", NULL, setup_prop | MS_REC, NULL) < 0)
+      fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
+    if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
+    if (p->rootfs_prop && mount(NULL, p->rootfs, NULL, p->rootfs_prop, NULL) < 0)
+      fail(OCIRT_STEP_ROOTFS_PROPAGATION, -1, p->rootfs);
+  }
+  int root = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
+  root = move_fd_high(root, min_fd);
+
+  for (uint32_t i = 0; i < p->nmounts; i++) do_mount_step(root, &p->mounts[i], (int)i);
+  mode_t old_umask = umask(0);
+  for (uint32_t i = 0; i < p->ndevices; i++) do_device(root, &p->devices[i], (int)i);
+  umask(old_umask);
+  for (uint32_t i = 0; i < p->nsymlinks; i++) do_symlink(root, p->link[i], p->link_target[i], (int)i);
+
+  if (fchdir(root) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, p->rootfs);
+  if (no_mntns) {
+    /* the mounts are the host's: change nothing, only the process's root */
+    if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
+  } else if (p->flags & OCIRT_PF_NO_PIVOT) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "MS_MOVE");
+    if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
+  } else {
+    /* new and old root stacked on "."; the old one ends up on top and is detached */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "pivot_root");
+    /* an unmount must not propagate back to the host if "/" was shared */
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "make old root slave");
+    if (umount2(".", MNT_DETACH) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "umount old root");
+  }
+  if (chdir("/") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chdir /");
+  close(root);
+}
+
+void finish_rootfs(const struct plan *p) {
+  int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
+  uint32_t late_prop = late_propagation(p);
+  for (uint32_t i = 0; i < p->nmasked; i++) {
+    const char *m = p->masked[i];
+    struct stat ms;
+    if (stat(m, &ms) < 0) {
+      if (errno == ENOENT) continue;
+      fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
+    }
+    int rc = S_ISDIR(ms.st_mode) ? mount("tmpfs", m, "tmpfs", MS_RDONLY, NULL)
+                                 : mount("/dev/null", m, NULL, MS_BIND, NULL);
+    if (rc < 0) fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
+  }
+  for (uint32_t i = 0; i < p->nreadonly; i++) {
+    const char *r = p->readonly[i];
+    if (mount(r, r, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT) continue;
+      fail(OCIRT_STEP_READONLY_PATH, (int)i, r);
+    }
+    if (bind_remount(r, MS_RDONLY) < 0) fail(OCIRT_STEP_READONLY_PATH, (int)i, r);
+  }
+  if ((p->flags & OCIRT_PF_READONLY_ROOT) && bind_remount("/", MS_RDONLY) < 0)
+    fail(OCIRT_STEP_READONLY_ROOT, -1, "/");
+  /* last mount operation: an unbindable tree refuses the binds of masked and readonly paths */
+  if (!no_mntns && late_prop && mount(NULL, "/", NULL, late_prop | MS_REC, NULL) < 0)
+    fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/ (after pivot_root)");
+}
