@@ -17,11 +17,15 @@
 // Shared modules (errors.ts, native.ts, the state store...) are copied into each file that needs
 // them; main.ts matches errors by name, and native.ts keeps the embedded-addon loader in a global.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
-/** The command modules commands.ts's table loads (each exports run()). */
-const COMMANDS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'validate'];
+/** The command modules commands.ts's table loads (each exports run()): its `import('./<name>.js')`s. */
+const COMMANDS = [
+  ...readFileSync(fileURLToPath(new URL('../src/cli/commands.ts', import.meta.url)), 'utf8').matchAll(/import\('\.\/([a-z-]+)\.js'\)/g),
+].map((m) => m[1]);
 
 /**
  * Builtins that src/ imports at module level but uses only on some paths, and that cost start-up

@@ -199,7 +199,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'print the features this runtime supports as JSON (runtime-spec features.md)',
     flags: {},
     examples: [['$0 features', 'show supported namespaces, capabilities, mount options']],
-    load: notYet('features'),
+    load: () => import('./features.js'),
   },
   {
     name: 'spec',
