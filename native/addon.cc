@@ -28,6 +28,7 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "launch_ops.h"
 #include "sys.h"
 #include "util.h"
 #include "plan_format.h"
@@ -48,24 +49,6 @@ extern "C" const unsigned char ocirt_init_start[];
 extern "C" const unsigned char ocirt_init_end[];
 
 namespace {
-
-// Errors name the operation, the object and the errno, e.g. "memfd_create(ocirt-init): EMFILE ...".
-Napi::Error SysError(Napi::Env env, const char *op, int err, const std::string &what = "") {
-  std::string msg = op;
-  if (!what.empty()) msg += " " + what;
-  msg += ": " + ErrnoName(err) + " (" + strerror(err) + ")";
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("code", Napi::String::New(env, ErrnoName(err)));
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, op));
-  if (!what.empty()) e.Set("path", Napi::String::New(env, what));
-  return e;
-}
-
-Napi::Value Throw(Napi::Env env, const char *op, int err, const std::string &what = "") {
-  SysError(env, op, err, what).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
@@ -113,6 +96,10 @@ bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
 struct ChildArgs {
   int high[6];  // sync, plan, stdin, stdout, stderr, exec fifo (-1: none)
   int preserve;
+  // fds the runtime prepared for the init (mount sources), all >= 3 + preserve
+  static constexpr int kMaxKeep = 256;
+  int keep[kMaxKeep];
+  int nkeep = 0;
   bool userns;
   bool waitGo;
   int stub;
@@ -146,6 +133,8 @@ int ChildMain(void *arg) {
   for (int fd = 3; fd < 3 + c.preserve; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
   if (syscall(SYS_fcntl, c.high[0], F_SETFD, 0) < 0 || syscall(SYS_fcntl, c.high[1], F_SETFD, 0) < 0) goto fail;
   if (c.high[5] >= 0 && syscall(SYS_fcntl, c.high[5], F_SETFD, 0) < 0) goto fail;
+  for (int i = 0; i < c.nkeep; i++)
+    if (syscall(SYS_fcntl, c.keep[i], F_SETFD, 0) < 0) goto fail;
   if (c.waitGo) {
     do n = syscall(SYS_read, c.high[0], go, sizeof go);
     while (n < 0 && errno == EINTR);
@@ -173,8 +162,9 @@ fail:
   }
 }
 
-// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo? })
-//   -> { pid, pidfd, syncFd }
+// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo?,
+//              inheritFds? }) -> { pid, pidfd, syncFd }
+// inheritFds: fds of this process (>= 3 + preserveFds, named in the plan) that the init inherits.
 // execFifo is opened O_PATH here, by the caller's credentials: the init may run as an id that
 // cannot traverse the state root (a user namespace mapping root elsewhere), and only needs the fd.
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
@@ -210,6 +200,21 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   }
   const bool userns = (cloneFlags & CLONE_NEWUSER) != 0;
   const int minFd = 3 + static_cast<int>(preserveFds);
+  ChildArgs ca;
+  Napi::Value keepV = o.Get("inheritFds");
+  if (!keepV.IsUndefined() && !keepV.IsNull()) {
+    if (!keepV.IsArray()) return TypeErr(env, "spawnInit: inheritFds must be an array of fds");
+    Napi::Array a = keepV.As<Napi::Array>();
+    if (a.Length() > static_cast<uint32_t>(ChildArgs::kMaxKeep)) return TypeErr(env, "spawnInit: too many inheritFds");
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) return TypeErr(env, "spawnInit: inheritFds entries must be numbers");
+      int fd = v.As<Napi::Number>().Int32Value();
+      // below minFd the child's dup3s and the preserved range would overwrite it
+      if (fd < minFd) return TypeErr(env, "spawnInit: an inherited fd must be >= 3 + preserveFds");
+      ca.keep[ca.nkeep++] = fd;
+    }
+  }
 
   int err = 0;
   int stub = StubFd(&err);
@@ -267,7 +272,6 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     }
   }
 
-  ChildArgs ca;
   snprintf(ca.a1, sizeof ca.a1, "%d", high[0]);
   snprintf(ca.a2, sizeof ca.a2, "%d", high[1]);
   snprintf(ca.a3, sizeof ca.a3, "%d", high[5]);
@@ -618,6 +622,8 @@ Napi::Value Accept(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
+  RegisterLaunchOps(env, exports);
+  RegisterNetdevOps(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));

@@ -60,11 +60,50 @@
 #define OCIRT_PF_NO_NEW_PRIVS (1u << 12)
 /* neither a new nor a joined mount namespace: no mount is touched, the init only chroots */
 #define OCIRT_PF_NO_MOUNT_NS (1u << 13)
+/* bring the loopback interface of a new network namespace up, as runc does */
+#define OCIRT_PF_LOOPBACK_UP (1u << 14)
+/* create process.cwd inside the rootfs when it is missing (runc's MkdirAll) */
+#define OCIRT_PF_CREATE_CWD (1u << 15)
+/* process.env has no HOME: take it from the container's /etc/passwd for the uid, else "/" */
+#define OCIRT_PF_DEFAULT_HOME (1u << 16)
 
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
+  OCIRT_SECTION_MOUNT_EXTRAS = 1, /* mounts.c */
+  OCIRT_SECTION_SCHEDULING = 2,   /* sched.c */
+  OCIRT_SECTION_PERSONALITY = 3,  /* personality.c */
+  OCIRT_SECTION_MEMORY_POLICY = 4, /* mempolicy.c */
+  OCIRT_SECTION_TIME_NAMESPACE = 5, /* timens.c */
+  OCIRT_SECTION_NET_DEVICES = 6,  /* netdev.c */
+  OCIRT_SECTION_CONSOLE_SIZE = 7, /* console.c */
 };
+
+/*
+ * Section layouts (each written by the TypeScript module named in src/linux/encode.ts):
+ *   MOUNT_EXTRAS:   list { u32 mount index, u32 flags (OCIRT_MX_*), i32 source fd or -1 }
+ *   SCHEDULING:     u32 what (OCIRT_SCHED_*), u32 policy, u64 sched flags, i32 nice, u32 priority,
+ *                   u64 runtime, u64 deadline, u64 period, u32 ioprio, list<u64> final CPU mask
+ *   PERSONALITY:    u32 persona (personality(2) argument)
+ *   MEMORY_POLICY:  u32 mode (MPOL_* | MPOL_F_*), list<u64> node mask
+ *   TIME_NAMESPACE: u32 offsets present (bit 0 monotonic, bit 1 boottime),
+ *                   i64 monotonic secs, u32 monotonic nanosecs, i64 boottime secs, u32 boottime nanosecs
+ *   NET_DEVICES:    list { str name in the container, list { u32 family, u32 prefixlen, u32 ifa flags,
+ *                   u32 scope, 16 bytes address } }
+ *   CONSOLE_SIZE:   u32 rows, u32 columns
+ */
+
+/* OCIRT_SECTION_MOUNT_EXTRAS flags */
+#define OCIRT_MX_KEEP_MODE (1u << 0)    /* chmod the new mount's root to the mode of the directory it covers */
+#define OCIRT_MX_RDONLY_AFTER (1u << 1) /* mounted read-write, made read-only once prepared (mode, copy-up) */
+#define OCIRT_MX_COPYUP (1u << 2)       /* tmpcopyup: copy what the mount covers into it */
+#define OCIRT_MX_SOURCE_FD (1u << 3)    /* the runtime opened the source: attach that detached mount */
+#define OCIRT_MX_RDONLY_LAST (1u << 4)  /* mounted read-write, made read-only after devices and symlinks (/dev) */
+
+/* OCIRT_SECTION_SCHEDULING: what is set */
+#define OCIRT_SCHED_POLICY (1u << 0)
+#define OCIRT_SCHED_IOPRIO (1u << 1)
+#define OCIRT_SCHED_AFFINITY (1u << 2)
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'
@@ -124,6 +163,19 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
+  OCIRT_STEP_TIME_NAMESPACE = 47,
+  OCIRT_STEP_SCHEDULER = 48,
+  OCIRT_STEP_IOPRIO = 49,
+  OCIRT_STEP_CPU_AFFINITY = 50,
+  OCIRT_STEP_PERSONALITY = 51,
+  OCIRT_STEP_MEMORY_POLICY = 52,
+  OCIRT_STEP_NET_DEVICE = 53,
+  OCIRT_STEP_LOOPBACK = 54,
+  OCIRT_STEP_CAP_CHECK = 55,
+  OCIRT_STEP_MOUNT_COPYUP = 56,
+  OCIRT_STEP_MOUNT_ATTACH = 57,
+  OCIRT_STEP_CREATE_CWD = 58,
+  OCIRT_STEP_MOUNT_MODE = 59,
 };
 
 #define OCIRT_DETAIL_LEN 232

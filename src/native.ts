@@ -61,6 +61,21 @@ export interface SpawnInitOptions {
    * as an id that cannot traverse the state root (a user namespace mapping root elsewhere)
    */
   execFifo?: string;
+  /** fds of this process (each >= 3 + preserveFds, named in the plan) the init inherits */
+  inheritFds?: number[];
+}
+
+/** What a namespace file is: NS_GET_NSTYPE, its inode, and its owning user namespace's inode. */
+export interface NsFileInfo {
+  nstype: number;
+  ino: number;
+  dev: number;
+  userIno?: number;
+}
+
+export interface LinkAddresses {
+  index: number;
+  addresses: { family: number; prefixlen: number; flags: number; scope: number; address: Buffer }[];
 }
 
 export interface SpawnedInit {
@@ -125,6 +140,19 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
+  'TIME_NAMESPACE',
+  'SCHEDULER',
+  'IOPRIO',
+  'CPU_AFFINITY',
+  'PERSONALITY',
+  'MEMORY_POLICY',
+  'NET_DEVICE',
+  'LOOPBACK',
+  'CAP_CHECK',
+  'MOUNT_COPYUP',
+  'MOUNT_ATTACH',
+  'CREATE_CWD',
+  'MOUNT_MODE',
 ];
 
 export type StepName = (typeof STEP_NAMES)[number];
@@ -174,6 +202,12 @@ interface Addon {
   unixListen(path: string): number;
   accept(fd: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
+  openTree(path: string, recursive: boolean, usernsFd: number, idmapRecursive: boolean, minFd: number): number;
+  idmapUserns(uidMap: string, gidMap: string): number;
+  nsInfo(path: string): NsFileInfo;
+  setAffinity(pid: number, cpus: number[]): void;
+  linkAddresses(name: string): LinkAddresses;
+  linkMove(name: string, pid: number, newName: string): void;
   initStubSize: number;
 }
 
@@ -298,6 +332,40 @@ export function acceptFd(listenFd: number): number {
 /** Set the window size of a pty through its master (TIOCSWINSZ). */
 export function setWinsize(fd: number, rows: number, cols: number): void {
   native().setWinsize(fd, rows, cols);
+}
+
+/**
+ * A detached copy (open_tree OPEN_TREE_CLONE) of the mount at path, with its submounts if
+ * recursive; id-mapped through the user namespace usernsFd when >= 0 (every mount of the copy if
+ * idmapRecursive). The fd is >= minFd and O_CLOEXEC.
+ */
+export function openTree(path: string, recursive: boolean, usernsFd: number, idmapRecursive: boolean, minFd: number): number {
+  return native().openTree(path, recursive, usernsFd, idmapRecursive, minFd);
+}
+
+/** An fd of a new user namespace with these maps ("0 100000 65536\n" lines), for id-mapped mounts. */
+export function idmapUserns(uidMap: string, gidMap: string): number {
+  return native().idmapUserns(uidMap, gidMap);
+}
+
+/** What the namespace file at path is; throws (.code ENOENT, ENOTTY for a file that is not one...). */
+export function nsInfo(path: string): NsFileInfo {
+  return native().nsInfo(path);
+}
+
+/** sched_setaffinity(pid, cpus) */
+export function setAffinity(pid: number, cpus: number[]): void {
+  native().setAffinity(pid, cpus);
+}
+
+/** A host network device's index and its permanent global addresses. */
+export function linkAddresses(name: string): LinkAddresses {
+  return native().linkAddresses(name);
+}
+
+/** Move a host network device into the network namespace of pid, named newName there. */
+export function linkMove(name: string, pid: number, newName: string): void {
+  native().linkMove(name, pid, newName);
 }
 
 /** "ENOENT" for 2; works without loading the addon. */

@@ -14,6 +14,17 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
+/* process.consoleSize (section OCIRT_SECTION_CONSOLE_SIZE): the pty's size before the program runs */
+static int has_size;
+static struct winsize size;
+
+void decode_console_size(struct rd *r) {
+  has_size = 1;
+  memset(&size, 0, sizeof size);
+  size.ws_row = (unsigned short)rd_u32(r);
+  size.ws_col = (unsigned short)rd_u32(r);
+}
+
 int console_connect(const char *path) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) fail(OCIRT_STEP_CONSOLE_CONNECT, -1, path);
@@ -34,6 +45,7 @@ void setup_console(int sock) {
   if (master < 0) fail(OCIRT_STEP_CONSOLE, -1, "/dev/ptmx");
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(OCIRT_STEP_CONSOLE, -1, "unlockpt");
+  if (has_size && ioctl(master, TIOCSWINSZ, &size) < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCSWINSZ");
   /* TIOCGPTPEER opens the slave through the master: no lookup of /dev/pts/N by name */
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCGPTPEER");

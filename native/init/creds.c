@@ -41,6 +41,43 @@ static void current_caps(uint64_t *eff, uint64_t *prm, uint64_t *inh) {
   *inh = d[0].inheritable | ((uint64_t)d[1].inheritable << 32);
 }
 
+static int cap_name_index(uint64_t set) {
+  for (int c = 0; c < 64; c++)
+    if (set & (1ull << c)) return c;
+  return -1;
+}
+
+/*
+ * Before READY, so that `create` fails rather than the container after `start` (as runc and crun
+ * fail at create): would set_credentials() succeed? The kernel's capset rules, evaluated on what
+ * this process holds now (the runtime may lack some capabilities, e.g. CAP_SYS_RESOURCE on hosts
+ * that drop it). The failure names the capability (its number is the record's index).
+ */
+void check_credentials(const struct plan *p) {
+  uint64_t eff, prm, inh;
+  current_caps(&eff, &prm, &inh);
+  uint64_t bset = 0;
+  for (int c = 0; c <= cap_last && c < 64; c++)
+    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1) bset |= 1ull << c;
+  uint64_t setpcap = 1ull << CAP_SETPCAP;
+  uint64_t missing;
+  if ((missing = bset & ~p->cap_bounding) && !(eff & setpcap))
+    fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETPCAP, "bounding");
+  uint64_t new_bset = bset & p->cap_bounding;
+  if ((missing = p->cap_permitted & ~prm)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "permitted");
+  if ((missing = p->cap_effective & ~p->cap_permitted))
+    fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "effective");
+  /* capset(2): new inheritable within old inheritable | bounding, and | permitted without CAP_SETPCAP */
+  uint64_t inh_ok = inh | (new_bset & ((prm & setpcap) ? ~0ull : prm));
+  if ((missing = p->cap_inheritable & ~inh_ok))
+    fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "inheritable");
+  if ((missing = p->cap_ambient & ~(p->cap_permitted & p->cap_inheritable)))
+    fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "ambient");
+  /* the id changes need these while the init is still root of its namespace */
+  if (p->uid != 0 && !(prm & (1ull << CAP_SETUID))) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETUID, "uid");
+  if (!(prm & (1ull << CAP_SETGID)) && (p->gid != 0 || p->ngids)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETGID, "gid");
+}
+
 void set_credentials(const struct plan *p) {
   /* bounding first: dropping needs CAP_SETPCAP, which a non-root uid no longer has effective */
   for (int c = 0; c <= cap_last && c < 64; c++) {

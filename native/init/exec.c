@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,10 +61,61 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 }
 
 
-/* The last step: umask, cwd, every fd not meant for the container closed on exec, execve. */
-void exec_process(const struct plan *p, char *exe, size_t exelen) {
+/*
+ * process.env without HOME: runc sets it from the container's /etc/passwd entry for the uid, or
+ * "/" when there is none. Read after pivot_root, so it is the container's file.
+ */
+void set_default_home(struct plan *p) {
+  if (!(p->flags & OCIRT_PF_DEFAULT_HOME)) return;
+  static char home[PATH_MAX + 8];
+  snprintf(home, sizeof home, "HOME=/");
+  FILE *f = fopen("/etc/passwd", "re");
+  if (f) {
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+      /* name:passwd:uid:gid:gecos:dir:shell */
+      char *field[7];
+      int n = 0;
+      for (char *s = line; n < 7; n++) {
+        field[n] = s;
+        char *c = strchr(s, ':');
+        if (!c) {
+          n++;
+          break;
+        }
+        *c = 0;
+        s = c + 1;
+      }
+      if (n < 6 || field[2][0] == 0) continue;
+      char *end;
+      unsigned long uid = strtoul(field[2], &end, 10);
+      if (*end != 0 || uid != p->uid) continue;
+      field[5][strcspn(field[5], "\n")] = 0;
+      if (field[5][0]) snprintf(home, sizeof home, "HOME=%s", field[5]);
+      break;
+    }
+    fclose(f);
+  }
+  char **env = xcalloc(p->nenv + 2, sizeof *env);
+  for (uint32_t i = 0; i < p->nenv; i++) env[i] = p->env[i];
+  env[p->nenv++] = home;
+  p->env = env;
+}
+
+/*
+ * runc enters the cwd before dropping privileges (a 0700 /root is then no obstacle), and once
+ * more as the user if root was refused (a root-squashed network filesystem): 1 when done.
+ */
+int enter_cwd_privileged(const struct plan *p) {
+  if (chdir(p->cwd) == 0) return 1;
+  if (errno == EACCES || errno == EPERM) return 0;
+  fail(OCIRT_STEP_CWD, -1, p->cwd);
+}
+
+/* The last step: umask, cwd (unless entered already), fds not meant for the container, execve. */
+void exec_process(const struct plan *p, char *exe, size_t exelen, int in_cwd) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
-  if (chdir(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
+  if (!in_cwd && chdir(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
 

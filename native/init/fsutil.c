@@ -32,23 +32,12 @@ long openat2_in_root(int root, const char *path, int flags) {
 }
 
 /*
- * Open (O_PATH) `path` inside the rootfs, creating missing components: directories, and the last one
- * as a directory or an empty file. Each new component is created relative to an fd of its parent
- * that was itself resolved inside the root, so a symlink planted in the rootfs cannot redirect it.
+ * One pass of open_create_in_root over `buf`: returns the O_PATH fd, -1 with errno, or -2 after
+ * rewriting `buf` because a component was a dangling symlink (the caller starts again).
  */
-int open_create_in_root(int root, const char *path, int create_file, int mode_file) {
-  long fd = openat2_in_root(root, path, O_PATH);
-  if (fd >= 0 || errno != ENOENT) return (int)fd;
-
-  char buf[PATH_MAX];
-  size_t len = strlen(path);
-  if (len >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(buf, path, len + 1);
+static int create_path_in_root(int root, char *buf, size_t bufsz, int create_file, int mode_file) {
+  size_t len = strlen(buf);
   while (len > 1 && buf[len - 1] == '/') buf[--len] = 0;
-
   int parent = (int)openat2_in_root(root, "/", O_PATH | O_DIRECTORY);
   if (parent < 0) return -1;
   char *comp = buf;
@@ -58,18 +47,32 @@ int open_create_in_root(int root, const char *path, int create_file, int mode_fi
     char *slash = strchr(comp, '/');
     int last = slash == NULL;
     if (slash) *slash = 0;
-    int next;
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     /* a full re-resolution from the root keeps ".." and symlinks confined */
-    char sofar[PATH_MAX];
-    size_t plen = (size_t)(comp + strlen(comp) - buf);
-    memcpy(sofar, buf, plen);
-    sofar[plen] = 0;
-    next = (int)syscall(SYS_openat2, root, sofar, &how, sizeof how);
+    int next = (int)openat2_in_root(root, buf, O_PATH);
     if (next < 0 && errno == ENOENT) {
+      char target[PATH_MAX];
+      ssize_t tl = readlinkat(parent, comp, target, sizeof target - 1);
+      if (tl > 0) {
+        /* a dangling symlink: splice its target (inside the root) into the path */
+        target[tl] = 0;
+        char rest[PATH_MAX];
+        snprintf(rest, sizeof rest, "%s", last ? "" : slash + 1);
+        char out[PATH_MAX];
+        int n;
+        if (target[0] == '/') {
+          n = snprintf(out, sizeof out, "%s/%s", target, rest);
+        } else {
+          comp[0] = 0; /* buf is now the parent's path, with its trailing "/" */
+          n = snprintf(out, sizeof out, "%s%s/%s", buf, target, rest);
+        }
+        close(parent);
+        if (n < 0 || (size_t)n >= sizeof out || (size_t)n >= bufsz) {
+          errno = ENAMETOOLONG;
+          return -1;
+        }
+        memcpy(buf, out, (size_t)n + 1);
+        return -2;
+      }
       int r;
       if (last && create_file) {
         int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode_file);
@@ -78,18 +81,51 @@ int open_create_in_root(int root, const char *path, int create_file, int mode_fi
         r = mkdirat(parent, comp, 0755);
       }
       if (r < 0 && errno != EEXIST) {
+        int e = errno;
         close(parent);
+        errno = e;
         return -1;
       }
-      next = (int)syscall(SYS_openat2, root, sofar, &how, sizeof how);
+      next = (int)openat2_in_root(root, buf, O_PATH);
     }
+    int e = errno;
     close(parent);
-    if (next < 0) return -1;
+    if (next < 0) {
+      errno = e;
+      return -1;
+    }
     parent = next;
     if (last) return parent;
     *slash = '/';
     comp = slash + 1;
   }
+}
+
+/*
+ * Open (O_PATH) `path` inside the rootfs, creating missing components: directories, and the last one
+ * as a directory or an empty file. Each new component is created relative to an fd of its parent
+ * that was itself resolved inside the root, so a symlink planted in the rootfs cannot redirect it.
+ * A dangling symlink on the way is followed as runc follows it: its target, read as a path inside
+ * the root (absolute targets start at the root, ".." stops there), is created instead
+ * (/var/run -> /run with no /run yet creates /run).
+ */
+int open_create_in_root(int root, const char *path, int create_file, int mode_file) {
+  long fd = openat2_in_root(root, path, O_PATH);
+  if (fd >= 0 || errno != ENOENT) return (int)fd;
+
+  char buf[PATH_MAX];
+  if (strlen(path) >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  snprintf(buf, sizeof buf, "%s", path);
+  for (int links = 0; links <= 40; links++) {
+    int r = create_path_in_root(root, buf, sizeof buf, create_file, mode_file);
+    if (r != -2) return r;
+    /* buf now holds the path with the dangling link replaced by its target: start again */
+  }
+  errno = ELOOP;
+  return -1;
 }
 
 /* Split "/a/b/c" into an O_PATH fd of "/a/b" (created) inside the root and the name "c". */

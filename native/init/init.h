@@ -7,11 +7,17 @@
  *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
  *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
  *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
- *   rootfs.c      mounts, devices, /dev symlinks, pivot_root, masked and readonly paths
+ *   timens.c      a new time namespace with its clock offsets
+ *   netdev.c      the loopback device up; moved network devices' addresses back, and up
+ *   rootfs.c      the rootfs, devices, /dev symlinks, the cwd, pivot_root, masked and readonly paths
+ *   mounts.c      the config's mounts (targets opened inside the rootfs), with copyup.c (tmpcopyup)
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
- *   console.c     the pty and the console socket
- *   creds.c       groups, uid/gid, the capability sets, no_new_privs
- *   exec.c        the program lookup and the final execve
+ *   sched.c       scheduler, I/O priority, CPU affinity
+ *   personality.c the execution domain
+ *   mempolicy.c   the NUMA memory policy
+ *   console.c     the pty (with its size) and the console socket
+ *   creds.c       groups, uid/gid, the capability sets, no_new_privs; checked before READY
+ *   exec.c        the program lookup, HOME, the cwd, the final execve
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
  */
@@ -42,6 +48,7 @@ uint64_t rd_u64(struct rd *r);
 const char *rd_str(struct rd *r);
 /* a list length, checked against the bytes left before anything is allocated */
 uint32_t rd_count(struct rd *r);
+void rd_raw(struct rd *r, void *out, size_t n);
 const char **rd_strlist(struct rd *r, uint32_t *n);
 void *xcalloc(size_t n, size_t sz);
 
@@ -96,6 +103,38 @@ int bind_remount(const char *path, unsigned long flags);
 int write_file_at(int dirfd, const char *path, const char *data);
 int move_fd_high(int fd, int min);
 
+/* ---- copyup.c ------------------------------------------------------------------------------- */
+/* copies the tree under directory fd `from` into directory fd `to`; 0, or -1 with errno */
+int copy_tree(int from, int to, int depth);
+
+/* ---- mounts.c (section OCIRT_SECTION_MOUNT_EXTRAS) ------------------------------------------ */
+void decode_mount_extras(struct rd *r);
+/* mount i of the plan; setup_prop is the propagation "/" was given while the tree is built */
+void mount_one(int root, const struct mount_step *m, int i, uint32_t setup_prop);
+void close_mount_sources(void);
+/* the read-only remounts that had to wait for the devices */
+void finish_mounts(const struct plan *p);
+
+/* ---- timens.c (section OCIRT_SECTION_TIME_NAMESPACE) ---------------------------------------- */
+void decode_time_namespace(struct rd *r);
+void enter_time_namespace(int hostproc);
+
+/* ---- netdev.c (section OCIRT_SECTION_NET_DEVICES) ------------------------------------------- */
+void decode_net_devices(struct rd *r);
+void setup_network(const struct plan *p);
+
+/* ---- sched.c (section OCIRT_SECTION_SCHEDULING) --------------------------------------------- */
+void decode_scheduling(struct rd *r);
+void set_scheduling(void);
+
+/* ---- personality.c (section OCIRT_SECTION_PERSONALITY) -------------------------------------- */
+void decode_personality(struct rd *r);
+void set_personality(void);
+
+/* ---- mempolicy.c (section OCIRT_SECTION_MEMORY_POLICY) -------------------------------------- */
+void decode_memory_policy(struct rd *r);
+void set_memory_policy(void);
+
 /* ---- namespaces.c --------------------------------------------------------------------------- */
 void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
@@ -114,15 +153,21 @@ void set_process_attributes(const struct plan *p, int hostproc);
 /* ---- console.c ------------------------------------------------------------------------------ */
 int console_connect(const char *path);
 void setup_console(int sock);
+void decode_console_size(struct rd *r);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
+/* fails (before READY) if set_credentials would */
+void check_credentials(const struct plan *p);
 void set_credentials(const struct plan *p);
 
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */
 int lookup(const struct plan *p, char *out, size_t outlen);
-/* umask, cwd, fds closed on exec, execve of exe (looked up again if it moved) */
-__attribute__((noreturn)) void exec_process(const struct plan *p, char *exe, size_t exelen);
+void set_default_home(struct plan *p);
+/* chdir(cwd) while still privileged: 1 done, 0 refused (EACCES/EPERM: try again as the user) */
+int enter_cwd_privileged(const struct plan *p);
+/* umask, cwd unless in_cwd, fds closed on exec, execve of exe (looked up again if it moved) */
+__attribute__((noreturn)) void exec_process(const struct plan *p, char *exe, size_t exelen, int in_cwd);
 
 #endif

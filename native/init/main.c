@@ -110,18 +110,20 @@ int main(int argc, char **argv) {
   sync_fd = move_fd_high(sync_fd, 3 + (int)p->preserve_fds);
   if (sync_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "move sync fd");
 
-  /* 2. namespaces */
+  /* 2. namespaces; the host /proc stays reachable (pivot_root hides it) for the writes below */
   join_namespaces(p);
-  if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
-  /* 3. UTS */
-  set_uts_names(p);
-
-  read_cap_last();
   int min_fd = 3 + (int)p->preserve_fds;
-  /* host /proc and the fifo must be reachable after pivot_root, which hides both paths */
   int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
   hostproc = move_fd_high(hostproc, min_fd);
+  enter_time_namespace(hostproc);
+  if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
+  /* 3. UTS, and the network namespace from the inside */
+  set_uts_names(p);
+  setup_network(p);
+
+  read_cap_last();
+  /* the fifo must be reachable after pivot_root, which hides its path */
   if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
     fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
     if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
@@ -139,12 +141,20 @@ int main(int argc, char **argv) {
 
   /* 5. per-process settings while privileged, and the terminal */
   set_process_attributes(p, hostproc);
+  set_scheduling();
+  set_personality();
+  set_memory_policy();
   if (console >= 0) setup_console(console);
 
   /* no args: a container without a process (config.json has none); start only releases it */
   char exe[PATH_MAX];
   int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
+  if (p->nargs) {
+    /* what would fail after `start` fails `create` instead, as with runc */
+    check_credentials(p);
+    set_default_home(&pl);
+  }
 
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;
@@ -154,7 +164,8 @@ int main(int argc, char **argv) {
   close(hostproc);
   if (p->nargs == 0) _exit(0);
 
-  /* 7. credentials and confinement, then the program */
+  /* 7. the cwd while still privileged, credentials and confinement, then the program */
+  int in_cwd = enter_cwd_privileged(p);
   set_credentials(p);
-  exec_process(p, exe, sizeof exe);
+  exec_process(p, exe, sizeof exe, in_cwd);
 }

@@ -21,7 +21,13 @@ struct section_decoder {
   void (*decode)(struct rd *r);
 };
 static const struct section_decoder SECTIONS[] = {
-    {0, NULL},
+    {OCIRT_SECTION_MOUNT_EXTRAS, decode_mount_extras},
+    {OCIRT_SECTION_SCHEDULING, decode_scheduling},
+    {OCIRT_SECTION_PERSONALITY, decode_personality},
+    {OCIRT_SECTION_MEMORY_POLICY, decode_memory_policy},
+    {OCIRT_SECTION_TIME_NAMESPACE, decode_time_namespace},
+    {OCIRT_SECTION_NET_DEVICES, decode_net_devices},
+    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size},
 };
 
 static void decode_sections(struct rd *r) {
@@ -57,6 +63,11 @@ uint64_t rd_u64(struct rd *r) {
   memcpy(&v, r->p, 8);
   r->p += 8;
   return v;
+}
+void rd_raw(struct rd *r, void *out, size_t n) {
+  need(r, n);
+  memcpy(out, r->p, n);
+  r->p += n;
 }
 const char *rd_str(struct rd *r) {
   uint32_t n = rd_u32(r);

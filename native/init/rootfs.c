@@ -1,7 +1,7 @@
 /*
- * The container's root filesystem: the rootfs bound onto itself, the config's mounts in order with
- * every target resolved inside the rootfs, devices and /dev symlinks, pivot_root (or MS_MOVE +
- * chroot, or only chroot without a mount namespace), then masked and readonly paths.
+ * The container's root filesystem: the rootfs bound onto itself, the config's mounts in order
+ * (mounts.c), devices and /dev symlinks, the cwd, pivot_root (or MS_MOVE + chroot, or only chroot
+ * without a mount namespace), then masked and readonly paths.
  */
 #include "init.h"
 
@@ -15,52 +15,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-static void do_mount_step(int root, const struct mount_step *m, int i) {
-  int is_bind = (m->flags & MS_BIND) != 0;
-  int create_file = m->create_file;
-  /* a bind of a non-directory needs a file to mount on, whatever the planner guessed */
-  if (is_bind) {
-    struct stat st;
-    if (stat(m->source, &st) == 0) create_file = !S_ISDIR(st.st_mode);
-  }
-  int fd = open_create_in_root(root, m->destination, create_file, 0644);
-  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
-
-  const char *data = m->data[0] ? m->data : NULL;
-  const char *fstype = m->fstype[0] ? m->fstype : NULL;
-  /* the kernel ignores MS_RDONLY & co. on a plain bind: those go to the remount below */
-  int rc = mount(m->source, fdpath(fd), fstype, m->flags, data);
-  int bound_fallback = 0;
-  if (rc < 0 && m->fallback && (errno == EPERM || errno == EBUSY || errno == EINVAL)) {
-    rc = mount(m->fallback, fdpath(fd), NULL, MS_BIND | MS_REC, NULL);
-    bound_fallback = 1;
-  }
-  if (rc < 0) fail(OCIRT_STEP_MOUNT, i, m->destination);
-  close(fd);
-
-  /* the O_PATH fd names the directory under the new mount: reopen to get the mount's root */
-  fd = (int)openat2_in_root(root, m->destination, O_PATH);
-  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
-
-  unsigned long remount = m->remount_flags;
-  if (bound_fallback && !remount) remount = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  if ((is_bind || bound_fallback) && remount) {
-    if (bind_remount(fdpath(fd), remount) < 0) fail(OCIRT_STEP_MOUNT_REMOUNT, i, m->destination);
-  }
-  for (uint32_t j = 0; j < m->nprop; j++) {
-    if (mount(NULL, fdpath(fd), NULL, m->prop[j], NULL) < 0) fail(OCIRT_STEP_MOUNT_PROPAGATION, i, m->destination);
-  }
-  if (m->attr_set || m->attr_clear) {
-    struct mount_attr a;
-    memset(&a, 0, sizeof a);
-    a.attr_set = m->attr_set;
-    a.attr_clr = m->attr_clear;
-    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-      fail(OCIRT_STEP_MOUNT_SETATTR, i, m->destination);
-  }
-  close(fd);
-}
 
 static void do_device(int root, const struct device_step *d, int i) {
   char name[NAME_MAX + 1];
@@ -109,8 +63,9 @@ static uint32_t late_propagation(const struct plan *p) {
 void enter_rootfs(const struct plan *p, int min_fd) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   uint32_t late_prop = late_propagation(p);
+  /* what "/" gets while the tree is built; mounts the runtime opened are given the same */
+  uint32_t setup_prop = no_mntns ? 0 : late_prop ? MS_PRIVATE : p->root_prop;
   if (!no_mntns) {
-    uint32_t setup_prop = late_prop ? MS_PRIVATE : p->root_prop;
     /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
     if (setup_prop && mount(NULL, "/", NULL, setup_prop | MS_REC, NULL) < 0)
       fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
@@ -122,11 +77,19 @@ void enter_rootfs(const struct plan *p, int min_fd) {
   if (root < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
   root = move_fd_high(root, min_fd);
 
-  for (uint32_t i = 0; i < p->nmounts; i++) do_mount_step(root, &p->mounts[i], (int)i);
+  for (uint32_t i = 0; i < p->nmounts; i++) mount_one(root, &p->mounts[i], (int)i, setup_prop);
+  close_mount_sources();
   mode_t old_umask = umask(0);
   for (uint32_t i = 0; i < p->ndevices; i++) do_device(root, &p->devices[i], (int)i);
   umask(old_umask);
   for (uint32_t i = 0; i < p->nsymlinks; i++) do_symlink(root, p->link[i], p->link_target[i], (int)i);
+  /* runc creates a missing cwd (as root, before the root is made read-only) */
+  if (p->flags & OCIRT_PF_CREATE_CWD) {
+    int cwd = open_create_in_root(root, p->cwd, 0, 0);
+    if (cwd < 0) fail(OCIRT_STEP_CREATE_CWD, -1, p->cwd);
+    close(cwd);
+  }
+  finish_mounts(p);
 
   if (fchdir(root) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, p->rootfs);
   if (no_mntns) {

@@ -42,16 +42,14 @@ export interface FeatureHost {
   cgroupV2: boolean;
 }
 
-/** Mount option words that ocirt does not apply yet (recognised only to be refused). */
-const MOUNT_OPTIONS_NOT_APPLIED = new Set(['idmap', 'ridmap']);
-
 export function buildFeatures(host: FeatureHost): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_SPEC_VERSION,
     // hooks are not run yet (reported as not applied when a config has them)
     hooks: [],
-    mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => !MOUNT_OPTIONS_NOT_APPLIED.has(o)),
+    // every word the planner translates is applied (idmap/ridmap: id-mapped mounts, as root)
+    mountOptions: [...KNOWN_MOUNT_OPTIONS],
     annotations: {
       'org.opencontainers.runtime-spec.features.version': OCI_SPEC_VERSION,
     },
@@ -63,8 +61,10 @@ export function buildFeatures(host: FeatureHost): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      // open_tree + mount_setattr(MOUNT_ATTR_IDMAP) by the runtime (src/container/launch-prep.ts)
+      mountExtensions: { idmap: { enabled: true } },
+      // moved by the runtime before the container runs (src/container/launch-prep.ts)
+      netDevices: { enabled: true },
     },
   };
 }

@@ -1,5 +1,6 @@
 // Turns the init's fixed error record (step, errno, index into a plan list, detail) into a
 // message that names the config field the user has to change, the path and the errno.
+import { CAPABILITIES } from '../linux/constants.js';
 import type { LaunchPlan } from '../linux/plan.js';
 import type { InitErrorMessage } from '../native.js';
 
@@ -62,9 +63,53 @@ const STEPS: Record<string, StepInfo> = {
   EXEC: { what: 'execute', field: () => '/process/args/0' },
   SETSID: { what: 'create a session' },
   PREPARE: { what: 'prepare the init' },
+  TIME_NAMESPACE: {
+    what: 'create the time namespace',
+    field: () => '/linux/timeOffsets',
+    hint: 'EINVAL from unshare means a kernel without time namespaces (CONFIG_TIME_NS, Linux 5.6+)',
+  },
+  SCHEDULER: {
+    what: 'set the scheduling policy',
+    field: () => '/process/scheduler',
+    hint: 'real-time policies and a lower nice value need CAP_SYS_NICE in the host user namespace; SCHED_DEADLINE needs runtime <= deadline <= period and free bandwidth',
+  },
+  IOPRIO: { what: 'set the I/O priority', field: () => '/process/ioPriority', hint: 'IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE in the host user namespace' },
+  CPU_AFFINITY: { what: 'set the CPU affinity', field: () => '/process/execCPUAffinity/final', hint: 'are the CPUs online and in the container\'s cpuset?' },
+  PERSONALITY: { what: 'set the personality', field: () => '/linux/personality', hint: 'LINUX32 needs a kernel with 32-bit compatibility' },
+  MEMORY_POLICY: { what: 'set the memory policy', field: () => '/linux/memoryPolicy', hint: 'do the nodes exist (/sys/devices/system/node), and does this kernel know the mode and flags?' },
+  NET_DEVICE: { what: 'configure network device', field: at((p) => p.netDevices) },
+  LOOPBACK: { what: 'bring up the loopback device', field: () => '/linux/namespaces' },
+  CAP_CHECK: { what: 'check the capabilities' },
+  MOUNT_COPYUP: { what: 'copy the covered directory into the tmpfs (tmpcopyup)', field: at((p) => p.mounts) },
+  MOUNT_ATTACH: { what: 'attach the mount the runtime opened', field: at((p) => p.mounts) },
+  CREATE_CWD: { what: 'create the working directory', field: () => '/process/cwd' },
+  MOUNT_MODE: { what: 'give the mount the mode of the directory it covers', field: at((p) => p.mounts) },
 };
 
+/**
+ * The init reports which capability a set asks for that cannot be granted (its number is the
+ * record's index; the detail is the set).
+ */
+function describeCapCheck(msg: InitErrorMessage): string {
+  const cap = CAPABILITIES[msg.index] ?? `capability ${msg.index}`;
+  const set = msg.detail;
+  switch (set) {
+    case 'bounding':
+      return `config.json /process/capabilities/bounding: container init: cannot drop capabilities from the bounding set without CAP_SETPCAP: the runtime does not hold it`;
+    case 'uid':
+    case 'gid':
+      return `config.json /process/user/${set}: container init: changing the ${set} needs ${cap}, which the runtime does not hold`;
+    case 'effective':
+      return `config.json /process/capabilities/effective: container init: ${cap} is effective but not permitted`;
+    case 'ambient':
+      return `config.json /process/capabilities/ambient: container init: ${cap} cannot be ambient: it must also be permitted and inheritable`;
+    default:
+      return `config.json /process/capabilities/${set}: container init: ${cap} cannot be granted: the runtime itself does not hold it (its ${set === 'inheritable' ? 'bounding and permitted sets lack' : 'permitted set lacks'} it): remove it from the config or run ocirt with it`;
+  }
+}
+
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
+  if (msg.stepName === 'CAP_CHECK') return describeCapCheck(msg);
   const info: StepInfo = STEPS[msg.stepName] ?? { what: `step ${msg.stepName}` };
   const field = info.field?.(plan, msg.index);
   let out = field ? `config.json ${field}: ` : '';

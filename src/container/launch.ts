@@ -9,6 +9,7 @@ import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
 import { describeInitError } from './init-errors.js';
+import { beforeGo, prepareLaunch } from './launch-prep.js';
 
 export interface LaunchedInit {
   pid: number;
@@ -20,18 +21,27 @@ export interface LaunchHooks {
   beforeGo?: (pid: number) => void;
 }
 
-export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
-  const spawned = native.spawnInit({
-    plan: encodePlan(plan),
-    cloneFlags: plan.cloneFlags,
-    preserveFds: plan.process.preserveFds,
-    ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
-    ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
-  });
+export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
+  const prepared = prepareLaunch(launchPlan);
+  const plan = prepared.plan;
+  let spawned: native.SpawnedInit;
+  try {
+    spawned = native.spawnInit({
+      plan: encodePlan(plan),
+      cloneFlags: plan.cloneFlags,
+      preserveFds: plan.process.preserveFds,
+      ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
+      ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
+      ...(prepared.inheritFds.length ? { inheritFds: prepared.inheritFds } : {}),
+    });
+  } finally {
+    prepared.release();
+  }
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
+    beforeGo(plan, pid);
     hooks.beforeGo?.(pid);
     native.sendGo(spawned.syncFd);
     for (;;) {

@@ -54,6 +54,8 @@ export const MOUNT_ATTR = {
   NOSUID: 0x2,
   NODEV: 0x4,
   NOEXEC: 0x8,
+  /** MOUNT_ATTR__ATIME: the atime mode is this 3-bit field (relatime, noatime, strictatime) */
+  ATIME_MASK: 0x70,
   RELATIME: 0x0,
   NOATIME: 0x10,
   STRICTATIME: 0x20,
@@ -175,3 +177,61 @@ export const SIGNALS: Record<string, number> = {
 };
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;
+
+/** sched_setattr(2) policies (SCHED_ISO is reserved by the kernel and never accepted). */
+export const SCHED_POLICIES: Record<string, number> = {
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
+};
+
+/** sched_attr.sched_flags bits */
+export const SCHED_FLAGS: Record<string, bigint> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01n,
+  SCHED_FLAG_RECLAIM: 0x02n,
+  SCHED_FLAG_DL_OVERRUN: 0x04n,
+  SCHED_FLAG_KEEP_POLICY: 0x08n,
+  SCHED_FLAG_KEEP_PARAMS: 0x10n,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20n,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40n,
+};
+
+/** ioprio_set(2) classes; the value is class << IOPRIO_CLASS_SHIFT | priority */
+export const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+export const IOPRIO_CLASS_SHIFT = 13;
+
+/** personality(2) execution domains and flags (include/uapi/linux/personality.h) */
+export const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+export const PERSONALITY_FLAGS: Record<string, number> = {
+  UNAME26: 0x0020000,
+  ADDR_NO_RANDOMIZE: 0x0040000,
+  FDPIC_FUNCPTRS: 0x0080000,
+  MMAP_PAGE_ZERO: 0x0100000,
+  ADDR_COMPAT_LAYOUT: 0x0200000,
+  READ_IMPLIES_EXEC: 0x0400000,
+  ADDR_LIMIT_32BIT: 0x0800000,
+  SHORT_INODE: 0x1000000,
+  WHOLE_SECONDS: 0x2000000,
+  STICKY_TIMEOUTS: 0x4000000,
+  ADDR_LIMIT_3GB: 0x8000000,
+};
+
+/** set_mempolicy(2) modes and mode flags */
+export const MPOL_MODES: Record<string, number> = {
+  MPOL_DEFAULT: 0,
+  MPOL_PREFERRED: 1,
+  MPOL_BIND: 2,
+  MPOL_INTERLEAVE: 3,
+  MPOL_LOCAL: 4,
+  MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+export const MPOL_FLAGS: Record<string, number> = {
+  MPOL_F_STATIC_NODES: 1 << 15,
+  MPOL_F_RELATIVE_NODES: 1 << 14,
+  MPOL_F_NUMA_BALANCING: 1 << 13,
+};

@@ -31,18 +31,38 @@
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
+import { encodeMountExtras } from './mounts.js';
+import { encodeTimeNamespace } from './namespaces.js';
+import { encodeNetDevices } from './net-devices.js';
+import { encodeConsoleSize, encodeMemoryPolicy, encodePersonality, encodeScheduling } from './process-attrs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
 
 /** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
-export const SECTION = {} as const satisfies Record<string, number>;
+export const SECTION = {
+  MOUNT_EXTRAS: 1,
+  SCHEDULING: 2,
+  PERSONALITY: 3,
+  MEMORY_POLICY: 4,
+  TIME_NAMESPACE: 5,
+  NET_DEVICES: 6,
+  CONSOLE_SIZE: 7,
+} as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
 export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 
 /** In tag order; each feature adds its line. */
-const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [];
+const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
+  [SECTION.MOUNT_EXTRAS, encodeMountExtras],
+  [SECTION.SCHEDULING, encodeScheduling],
+  [SECTION.PERSONALITY, encodePersonality],
+  [SECTION.MEMORY_POLICY, encodeMemoryPolicy],
+  [SECTION.TIME_NAMESPACE, encodeTimeNamespace],
+  [SECTION.NET_DEVICES, encodeNetDevices],
+  [SECTION.CONSOLE_SIZE, encodeConsoleSize],
+];
 
 export const PF = {
   FORK_AFTER_JOIN: 1 << 0,
@@ -59,6 +79,9 @@ export const PF = {
   HAS_CONSOLE: 1 << 11,
   NO_NEW_PRIVS: 1 << 12,
   NO_MOUNT_NS: 1 << 13,
+  LOOPBACK_UP: 1 << 14,
+  CREATE_CWD: 1 << 15,
+  DEFAULT_HOME: 1 << 16,
 } as const;
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -108,6 +131,13 @@ export class Writer {
     this.off += 4;
   }
 
+  i64(v: bigint, where: string): void {
+    if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n) throw new PlanEncodeError(`not a 64-bit signed value: ${String(v)}`, where);
+    this.ensure(8);
+    this.buf.writeBigInt64LE(v, this.off);
+    this.off += 8;
+  }
+
   u64(v: bigint, where: string): void {
     if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new PlanEncodeError(`not a 64-bit unsigned value: ${String(v)}`, where);
     this.ensure(8);
@@ -132,6 +162,17 @@ export class Writer {
   }
 
   /** the bytes written so far */
+  /** a 64-bit mask with bit n set for each n (CPU or NUMA node numbers), as a list of u64 words */
+  bitmask(bits: readonly number[], where: string): void {
+    const words: bigint[] = [];
+    for (const b of bits) {
+      if (!Number.isInteger(b) || b < 0) throw new PlanEncodeError(`not a bit number: ${b}`, where);
+      while (words.length <= b >> 6) words.push(0n);
+      words[b >> 6] |= 1n << BigInt(b & 63);
+    }
+    this.list(words, where, (v, at) => this.u64(v, at));
+  }
+
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
   }
@@ -165,6 +206,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   if (plan.consoleSocket !== undefined) flags |= PF.HAS_CONSOLE;
   if (p.noNewPrivileges) flags |= PF.NO_NEW_PRIVS;
   if (plan.noMountNamespace) flags |= PF.NO_MOUNT_NS;
+  if (plan.loopbackUp) flags |= PF.LOOPBACK_UP;
+  if (p.createCwd) flags |= PF.CREATE_CWD;
+  if (p.defaultHome) flags |= PF.DEFAULT_HOME;
 
   w.u32(plan.cloneFlags, 'cloneFlags');
   w.u32(plan.unshareFlags, 'unshareFlags');

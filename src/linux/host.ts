@@ -1,5 +1,6 @@
 // Facts about the running host that the planner and the cgroup manager depend on.
 import { readFileSync, statSync } from 'node:fs';
+import { nsInfo } from '../native.js';
 import type { HostFacts } from './plan-builder.js';
 
 export function hostFacts(): HostFacts {
@@ -10,6 +11,14 @@ export function hostFacts(): HostFacts {
     isDirectory(p: string) {
       try {
         return statSync(p).isDirectory();
+      } catch {
+        return undefined;
+      }
+    },
+    namespaceInfo: (p: string) => nsInfo(p),
+    ownNetworkNamespace() {
+      try {
+        return statSync('/proc/self/ns/net').ino;
       } catch {
         return undefined;
       }

@@ -56,7 +56,19 @@ const PROPAGATION_WORDS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Recursive attributes (mount_setattr with AT_RECURSIVE): "rro" makes a whole rbind tree read-only. */
+/**
+ * Recursive attributes (mount_setattr with AT_RECURSIVE): "rro" makes a whole rbind tree read-only.
+ * The atime words choose one of the three atime modes (MOUNT_ATTR__ATIME): "ratime" and
+ * "rnostrictatime" mean the kernel's default, relatime; "rnorelatime" means strictatime.
+ */
+const RECURSIVE_ATIME: Record<string, number> = {
+  ratime: MOUNT_ATTR.RELATIME,
+  rrelatime: MOUNT_ATTR.RELATIME,
+  rnostrictatime: MOUNT_ATTR.RELATIME,
+  rnoatime: MOUNT_ATTR.NOATIME,
+  rstrictatime: MOUNT_ATTR.STRICTATIME,
+  rnorelatime: MOUNT_ATTR.STRICTATIME,
+};
 const RECURSIVE_WORDS: Record<string, { clear: boolean; attr: number }> = {
   rro: { clear: false, attr: MOUNT_ATTR.RDONLY },
   rrw: { clear: true, attr: MOUNT_ATTR.RDONLY },
@@ -68,21 +80,20 @@ const RECURSIVE_WORDS: Record<string, { clear: boolean; attr: number }> = {
   rexec: { clear: true, attr: MOUNT_ATTR.NOEXEC },
   rnodiratime: { clear: false, attr: MOUNT_ATTR.NODIRATIME },
   rdiratime: { clear: true, attr: MOUNT_ATTR.NODIRATIME },
-  rnoatime: { clear: false, attr: MOUNT_ATTR.NOATIME },
-  rstrictatime: { clear: false, attr: MOUNT_ATTR.STRICTATIME },
   rnosymfollow: { clear: false, attr: MOUNT_ATTR.NOSYMFOLLOW },
   rsymfollow: { clear: true, attr: MOUNT_ATTR.NOSYMFOLLOW },
 };
 
-/** Options that ask for id-mapped mounts; recognised so that they are refused clearly. */
-const IDMAP_WORDS = new Set(['idmap', 'ridmap']);
+/** Words that are not mount(2) flags but tell the runtime what to do (never passed to the kernel). */
+const RUNTIME_WORDS = ['idmap', 'ridmap', 'tmpcopyup'] as const;
 
 /** Every option word with a meaning of its own (anything else goes into the data string). */
 export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
   ...Object.keys(FLAG_WORDS),
   ...Object.keys(PROPAGATION_WORDS),
   ...Object.keys(RECURSIVE_WORDS),
-  ...IDMAP_WORDS,
+  ...Object.keys(RECURSIVE_ATIME),
+  ...RUNTIME_WORDS,
 ];
 
 export interface ParsedMountOptions {
@@ -91,11 +102,14 @@ export interface ParsedMountOptions {
   attrSet: number;
   attrClear: number;
   data: string[];
-  idmap: boolean;
+  /** "idmap" (the mount itself) or "ridmap" (the whole tree) */
+  idmap?: 'idmap' | 'ridmap';
+  /** tmpcopyup: copy what a tmpfs covers into it */
+  copyUp: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], attrSet: 0, attrClear: 0, data: [], idmap: false };
+  const out: ParsedMountOptions = { flags: 0, propagation: [], attrSet: 0, attrClear: 0, data: [], copyUp: false };
   for (const word of options ?? []) {
     const f = FLAG_WORDS[word];
     if (f) {
@@ -118,8 +132,18 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
       }
       continue;
     }
-    if (IDMAP_WORDS.has(word)) {
-      out.idmap = true;
+    const atime = RECURSIVE_ATIME[word];
+    if (atime !== undefined) {
+      out.attrClear |= MOUNT_ATTR.ATIME_MASK;
+      out.attrSet = (out.attrSet & ~MOUNT_ATTR.ATIME_MASK) | atime;
+      continue;
+    }
+    if (word === 'idmap' || word === 'ridmap') {
+      out.idmap = word;
+      continue;
+    }
+    if (word === 'tmpcopyup') {
+      out.copyUp = true;
       continue;
     }
     out.data.push(word);

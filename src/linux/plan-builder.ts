@@ -1,18 +1,23 @@
 // config.json (already validated) + CLI options -> LaunchPlan. Every policy decision about how a
 // container is set up lives here, as a pure function of its inputs: what the host looks like is
 // passed in (HostFacts), so the whole translation is unit-tested without root.
-import { posix as path } from 'node:path';
-import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js';
+import type { LinuxDevice, Spec } from '../spec/types.js';
+import { joinPointer } from '../spec/locate.js';
+import { sysctlNamespace } from '../spec/known.js';
 import { OcirtError } from '../errors.js';
-import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
+import { CAPABILITIES, MS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { planMount } from './mounts.js';
+import { checkJoins, planNamespaces, planTimeNamespace, type NamespaceFileInfo } from './namespaces.js';
+export { planNamespaces } from './namespaces.js';
+import { planNetDevices } from './net-devices.js';
+import { planCpuAffinity, planMemoryPolicy, planPersonality, planScheduling } from './process-attrs.js';
 import type {
   CapabilitySets,
   DeviceStep,
   IdMapping,
   LaunchPlan,
   MountStep,
-  NamespaceJoin,
   NamespaceType,
   ProcessPlan,
   Rlimit,
@@ -28,6 +33,10 @@ export interface HostFacts {
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
+  /** what the namespace file at a path is; throws with the errno (.code) when it cannot be read */
+  namespaceInfo(path: string): NamespaceFileInfo;
+  /** the runtime's own network namespace (inode): a sysctl written there would change the host */
+  ownNetworkNamespace(): number | undefined;
 }
 
 export interface PlanOptions {
@@ -60,19 +69,31 @@ const DEFAULT_SYMLINKS: SymlinkStep[] = [
 
 export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host: HostFacts): LaunchPlan {
   const linux = config.linux ?? {};
+  const list = linux.namespaces ?? [];
 
-  const ns = planNamespaces(linux.namespaces ?? []);
-  const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
-  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user');
+  const ns = planNamespaces(list);
+  const creatingUserns = list.some((n) => n.type === 'user' && !n.path);
+  const inUserns = list.some((n) => n.type === 'user');
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
+  if (ns.joins.length) checkJoins(ns.joins, creatingUserns, (p) => host.namespaceInfo(p));
 
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
-  const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
+  const hasNs = (t: NamespaceType) => list.some((n) => n.type === t);
+  const newNs = (t: NamespaceType) => list.some((n) => n.type === t && !n.path);
   const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
+    planMount(m, `/mounts/${i}`, {
+      bundle: opts.bundle,
+      inUserns,
+      ...(userns ? { userns: { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } } : {}),
+      privileged: host.euid === 0,
+      netns: hasNs('network'),
+      ipcns: hasNs('ipc'),
+      ...(host.cgroup2Mount ? { cgroup2Mount: host.cgroup2Mount } : {}),
+      isDirectory: (p) => host.isDirectory(p),
+    }),
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
@@ -86,6 +107,16 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     ? propagationFlag(linux.rootfsPropagation)
     : MS.SLAVE | MS.REC;
 
+  const sysctls = Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
+    field: joinPointer('/linux/sysctl', key),
+    path: key.replace(/\./g, '/'),
+    value,
+  }));
+  checkSysctlNamespaces(Object.keys(linux.sysctl ?? {}), list, host);
+
+  const timeNamespace = planTimeNamespace(linux);
+  const personality = planPersonality(linux);
+  const memoryPolicy = planMemoryPolicy(linux);
   return {
     cloneFlags: ns.cloneFlags,
     joins: ns.joins,
@@ -105,16 +136,42 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     symlinks: devBound || !mountNs ? [] : planSymlinks(mounts),
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
-    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
-      field: `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-      path: key.replace(/\./g, '/'),
-      value,
-    })),
-    process: planProcess(config, opts),
+    sysctls,
+    process: planProcess(config, opts, userns),
+    ...(timeNamespace ? { timeNamespace } : {}),
+    loopbackUp: newNs('network'),
+    netDevices: planNetDevices(linux),
+    ...(personality !== undefined ? { personality } : {}),
+    ...(memoryPolicy ? { memoryPolicy } : {}),
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
   };
+}
+
+/**
+ * runc's rule: a net.* sysctl needs a network namespace that is not the runtime's own (a joined
+ * path may name it, and the write would then change the host). The other namespace checks need
+ * only the config and are in spec/semantic.ts.
+ */
+function checkSysctlNamespaces(keys: string[], list: { type: string; path?: string }[], host: HostFacts): void {
+  const net = list.find((n) => n.type === 'network');
+  if (!net?.path) return;
+  const own = host.ownNetworkNamespace();
+  let joined: number | undefined;
+  try {
+    joined = host.namespaceInfo(net.path).ino;
+  } catch {
+    return; // checkJoins reports an unreadable path
+  }
+  if (own === undefined || joined !== own) return;
+  for (const key of keys) {
+    if (sysctlNamespace(key) === 'network') {
+      throw new OcirtError(
+        `config.json: ${joinPointer('/linux/sysctl', key)}: sysctl ${JSON.stringify(key)} is not allowed in the host's network namespace (${net.path} is the runtime's own): it would change the host`,
+      );
+    }
+  }
 }
 
 /**
@@ -133,48 +190,9 @@ export function notYetApplied(config: Spec): string[] {
   check('/process/apparmorProfile', p?.apparmorProfile);
   check('/process/selinuxLabel', p?.selinuxLabel);
   check('/linux/mountLabel', l?.mountLabel);
-  check('/process/scheduler', p?.scheduler);
-  check('/process/ioPriority', p?.ioPriority);
-  check('/process/execCPUAffinity', p?.execCPUAffinity);
-  check('/linux/personality', l?.personality);
-  check('/linux/intelRdt', l?.intelRdt);
-  check('/linux/timeOffsets', l?.timeOffsets);
-  check('/linux/netDevices', l?.netDevices);
-  check('/linux/memoryPolicy', l?.memoryPolicy);
   check('/linux/resources/devices', l?.resources?.devices);
   for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
   return out;
-}
-
-interface NamespacePlan {
-  cloneFlags: number;
-  unshareFlags: number;
-  joins: NamespaceJoin[];
-  forkAfterJoin: boolean;
-}
-
-/**
- * Namespaces without a path are created with the init (clone3 flags), which makes the init PID 1
- * of a new pid namespace without a double fork. When a user namespace is joined by path, the new
- * namespaces must be owned by that user namespace, so they are unshared after the join instead.
- */
-export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
-  let create = 0;
-  const joins: NamespaceJoin[] = [];
-  list.forEach((n, i) => {
-    const flag = NAMESPACE_FLAGS[n.type];
-    if (n.path) joins.push({ type: n.type, path: n.path, nstype: flag, field: `/linux/namespaces/${i}/path` });
-    else create |= flag;
-  });
-  // setns into the user namespace first: joining the others then happens with its privileges.
-  joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
-  const joinsUser = joins.some((j) => j.type === 'user');
-  return {
-    cloneFlags: joinsUser ? 0 : create,
-    unshareFlags: joinsUser ? create : 0,
-    joins,
-    forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
-  };
 }
 
 export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], host: HostFacts): UserNamespaceSetup {
@@ -227,63 +245,6 @@ function propagationFlag(word: string): number {
     throw new OcirtError(`config.json: /linux/rootfsPropagation: unknown propagation "${word}"`);
   }
   return p[0] | MS.REC;
-}
-
-interface MountContext {
-  inUserns: boolean;
-  netns: boolean;
-  ipcns: boolean;
-}
-
-export function planMount(m: Mount, field: string, bundle: string, host: HostFacts, ctx: MountContext): MountStep {
-  const o = parseMountOptions(m.options);
-  if (o.idmap) {
-    throw new OcirtError(`config.json: ${field}/options: id-mapped mounts (idmap, ridmap) are not supported yet`);
-  }
-  const isBind = (o.flags & MS.BIND) !== 0 || m.type === 'bind';
-  const data = o.data.join(',');
-  const base = {
-    field,
-    destination: m.destination,
-    propagation: o.propagation,
-    data,
-    recursiveAttrSet: o.attrSet,
-    recursiveAttrClear: o.attrClear,
-  };
-  if (isBind) {
-    const source = path.resolve(bundle, m.source ?? '');
-    const rest = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    return {
-      ...base,
-      source,
-      fstype: '',
-      flags: MS.BIND | (o.flags & MS.REC),
-      remountFlags: rest,
-      createAs: host.isDirectory(source) === false ? 'file' : 'dir',
-    };
-  }
-  let fstype = m.type ?? '';
-  let fallbackBindSource: string | undefined;
-  if (fstype === 'cgroup' || fstype === 'cgroup2') {
-    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
-    // config's word, and falls back to a bind of the host's where it may not mount one.
-    fstype = 'cgroup2';
-    fallbackBindSource = host.cgroup2Mount;
-  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
-    // sysfs can be mounted only by the owner of the network namespace.
-    fallbackBindSource = '/sys';
-  } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {
-    fallbackBindSource = '/dev/mqueue';
-  }
-  return {
-    ...base,
-    source: m.source ?? fstype,
-    fstype,
-    flags: o.flags,
-    remountFlags: fallbackBindSource ? o.flags & ~MS.REMOUNT : 0,
-    createAs: 'dir',
-    ...(fallbackBindSource ? { fallbackBindSource } : {}),
-  };
 }
 
 const DEVICE_TYPE: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BLK, p: S_IF.FIFO };
@@ -342,9 +303,11 @@ const NO_PROCESS: ProcessPlan = {
   rlimits: [],
   terminal: false,
   preserveFds: 0,
+  defaultHome: false,
+  createCwd: false,
 };
 
-function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
+function planProcess(config: Spec, opts: PlanOptions, userns: UserNamespaceSetup | undefined): ProcessPlan {
   const p = config.process;
   if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
   const caps = p.capabilities ?? {};
@@ -363,6 +326,12 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     opts.warn?.(`/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
     capabilities.ambient = raisable;
   }
+  // capset(2) refuses an effective capability that is not permitted: say which, before anything runs.
+  const notPermitted = capabilities.effective & ~capabilities.permitted;
+  if (notPermitted) {
+    const names = (CAPABILITIES as readonly string[]).filter((_, bit) => notPermitted & (1n << BigInt(bit)));
+    throw new OcirtError(`config.json: /process/capabilities/effective: ${names.join(', ')} not in /process/capabilities/permitted: an effective capability must also be permitted`);
+  }
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
     if (resource === undefined) throw new OcirtError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
@@ -376,9 +345,16 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     );
   }
   const user = p.user ?? {};
+  if (userns?.denySetgroups && (user.additionalGids ?? []).length) {
+    throw new OcirtError(
+      'config.json: /process/user/additionalGids: an unprivileged user namespace with a single mapped id cannot set additional groups (setgroups is denied in it): remove them, or map a range of ids with newgidmap',
+    );
+  }
+  const env = p.env ?? [];
+  const scheduling = planScheduling(p);
   return {
     args,
-    env: p.env ?? [],
+    env,
     cwd: p.cwd,
     uid: user.uid ?? 0,
     gid: user.gid ?? 0,
@@ -390,5 +366,15 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
     terminal: p.terminal === true,
     preserveFds: opts.preserveFds,
+    defaultHome: !env.some((e) => e.startsWith('HOME=')),
+    createCwd: true,
+    ...(scheduling ? { scheduling } : {}),
+    ...(p.terminal && p.consoleSize ? { consoleSize: { rows: p.consoleSize.height, columns: p.consoleSize.width } } : {}),
   };
 }
+
+/**
+ * process.execCPUAffinity belongs to processes exec'd into a running container (runtime-spec: "not
+ * applicable to the container's init process"); the exec plan takes it from here.
+ */
+export { planCpuAffinity };

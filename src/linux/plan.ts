@@ -65,6 +65,32 @@ export interface MountStep {
   /** MOUNT_ATTR_* flags to apply recursively with mount_setattr (e.g. "rro"); 0 for none */
   recursiveAttrSet: number;
   recursiveAttrClear: number;
+  /** what the init does beyond mount(2) (all optional, absent = no) */
+  extras?: MountExtras;
+}
+
+/** Mount behaviours beyond mount(2) (native/plan_format.h OCIRT_MX_*). */
+export interface MountExtras {
+  /** chmod the new mount's root to the mode of the directory it covers, if one existed (runc, tmpfs) */
+  keepCoveredMode?: boolean;
+  /** mount read-write, then read-only once keepCoveredMode/copyUp are done (a read-only tmpfs) */
+  readonlyAfter?: boolean;
+  /** mount read-write, then read-only after the devices and /dev symlinks exist (a read-only /dev) */
+  readonlyLast?: boolean;
+  /** tmpcopyup: copy what the new tmpfs covers into it */
+  copyUp?: boolean;
+  /**
+   * The runtime opens the bind source itself (open_tree) and the init attaches it: the source is
+   * resolved with the caller's credentials, before the container's user namespace exists.
+   */
+  openInRuntime?: {
+    /** the whole tree (rbind), not only the mount at the source */
+    recursive: boolean;
+    /** id-map it (mount_setattr MOUNT_ATTR_IDMAP); recursive: every mount of the tree (ridmap) */
+    idmap?: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean };
+  };
+  /** set by the launch (src/container/launch-prep.ts), not the planner: the fd openInRuntime made */
+  sourceFd?: number;
 }
 
 export interface DeviceStep {
@@ -103,6 +129,28 @@ export interface CapabilitySets {
   ambient: bigint;
 }
 
+export interface NetDevicePlan {
+  field: string;
+  /** the device's name on the host */
+  hostName: string;
+  /** its name in the container */
+  name: string;
+  /**
+   * its permanent global addresses, read by the launch just before the move (the move drops
+   * them; the init adds them back): not known to the planner
+   */
+  addresses?: NetAddress[];
+}
+
+export interface NetAddress {
+  family: number;
+  prefixlen: number;
+  flags: number;
+  scope: number;
+  /** the address bytes (4 for IPv4, 16 for IPv6) */
+  address: number[];
+}
+
 export interface Sysctl {
   field: string;
   /** path under /proc/sys, e.g. net/ipv4/ip_forward */
@@ -128,6 +176,32 @@ export interface ProcessPlan {
   terminal: boolean;
   /** fds 3..3+preserveFds-1 of the caller stay open in the container */
   preserveFds: number;
+  /** process.env has no HOME: the init takes it from the container's /etc/passwd (else "/") */
+  defaultHome: boolean;
+  /** create cwd inside the rootfs when it is missing (runc does) */
+  createCwd: boolean;
+  scheduling?: SchedulingPlan;
+  /** process.execCPUAffinity (exec'd processes only: runtime-spec says it is not for the init) */
+  cpuAffinity?: { initial?: number[]; final?: number[] };
+  /** process.consoleSize: the pty's rows and columns */
+  consoleSize?: { rows: number; columns: number };
+}
+
+/** process.scheduler and process.ioPriority, as sched_setattr and ioprio_set take them. */
+export interface SchedulingPlan {
+  policy?: {
+    /** SCHED_* number */
+    policy: number;
+    /** SCHED_FLAG_* bits */
+    flags: bigint;
+    nice: number;
+    priority: number;
+    runtime: bigint;
+    deadline: bigint;
+    period: bigint;
+  };
+  /** ioprio_set value: class << 13 | priority */
+  ioprio?: number;
 }
 
 export interface LaunchPlan {
@@ -165,6 +239,19 @@ export interface LaunchPlan {
   sysctls: Sysctl[];
 
   process: ProcessPlan;
+  /**
+   * a new time namespace, created by the init (not at clone: the clock offsets can only be written
+   * before anything enters it), with linux.timeOffsets as [seconds, nanoseconds]
+   */
+  timeNamespace?: { monotonic?: [bigint, number]; boottime?: [bigint, number] };
+  /** bring "lo" up in the new network namespace (runc does) */
+  loopbackUp: boolean;
+  /** linux.netDevices: host device -> name in the container; moved by the runtime before "go" */
+  netDevices: NetDevicePlan[];
+  /** linux.personality: the personality(2) argument */
+  personality?: number;
+  /** linux.memoryPolicy: set_mempolicy(mode | flags, nodes) */
+  memoryPolicy?: { mode: number; nodes: number[] };
   /** join a fresh session keyring (unless --no-new-keyring) */
   newSessionKeyring: boolean;
   /** host path of the exec fifo the init blocks on before execve; absent for `run` without create split */

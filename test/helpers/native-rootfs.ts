@@ -131,7 +131,11 @@ export function basePlan(rootfs: string, args: string[]): LaunchPlan {
       rlimits: [],
       terminal: false,
       preserveFds: 0,
+      defaultHome: false,
+      createCwd: false,
     },
+    loopbackUp: false,
+    netDevices: [],
     newSessionKeyring: true,
   };
 }

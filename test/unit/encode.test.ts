@@ -2,7 +2,7 @@
 // change on one side without the other fails here rather than in a container.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePlan, PF, PLAN_VERSION, PlanEncodeError } from '../../src/linux/encode.js';
+import { encodePlan, PF, PLAN_VERSION, PlanEncodeError, SECTION } from '../../src/linux/encode.js';
 import type { LaunchPlan } from '../../src/linux/plan.js';
 
 function samplePlan(): LaunchPlan {
@@ -66,7 +66,11 @@ function samplePlan(): LaunchPlan {
       oomScoreAdj: -500,
       terminal: true,
       preserveFds: 2,
+      defaultHome: false,
+      createCwd: true,
     },
+    loopbackUp: true,
+    netDevices: [],
     newSessionKeyring: true,
     execFifo: '/run/ocirt/x/exec.fifo',
     consoleSocket: '/tmp/console.sock',
@@ -167,8 +171,10 @@ test('encodePlan: every field lands where the format says', () => {
   assert.equal(d.cloneFlags, 0x20000 | 0x4000000 | 0x20000000);
   assert.equal(
     d.flags,
-    PF.READONLY_ROOT | PF.NEW_KEYRING | PF.TERMINAL | PF.HAS_UMASK | PF.HAS_OOM | PF.HAS_HOSTNAME | PF.HAS_EXEC_FIFO | PF.HAS_CONSOLE | PF.NO_NEW_PRIVS,
+    PF.READONLY_ROOT | PF.NEW_KEYRING | PF.TERMINAL | PF.HAS_UMASK | PF.HAS_OOM | PF.HAS_HOSTNAME | PF.HAS_EXEC_FIFO | PF.HAS_CONSOLE | PF.NO_NEW_PRIVS |
+      PF.LOOPBACK_UP | PF.CREATE_CWD,
   );
+  assert.deepEqual(d.sections, [], 'a plan without the optional features has no sections');
   assert.equal(d.hostname, 'box');
   assert.equal(d.domainname, '');
   assert.equal(d.rootfs, '/var/lib/x/rootfs');
@@ -215,6 +221,8 @@ test('encodePlan: absent optionals clear their flags', () => {
   p.process.terminal = false;
   p.newSessionKeyring = false;
   p.readonlyRoot = false;
+  p.loopbackUp = false;
+  p.process.createCwd = false;
   p.userns = { uidMappings: [], gidMappings: [], writer: 'direct', denySetgroups: true };
   const d = decode(encodePlan(p));
   assert.equal(d.flags, PF.USERNS);
@@ -251,4 +259,92 @@ test('encodePlan: grows past its initial buffer', () => {
   const d = decode(encodePlan(p));
   assert.equal(d.env.length, 2000);
   assert.equal(d.env[1999], `VAR_1999=${'x'.repeat(20)}`);
+});
+
+/** A reader over one section's bytes. */
+function reader(b: Buffer) {
+  let o = 0;
+  const r = {
+    u32: () => {
+      o += 4;
+      return b.readUInt32LE(o - 4);
+    },
+    i32: () => {
+      o += 4;
+      return b.readInt32LE(o - 4);
+    },
+    u64: () => {
+      o += 8;
+      return b.readBigUInt64LE(o - 8);
+    },
+    i64: () => {
+      o += 8;
+      return b.readBigInt64LE(o - 8);
+    },
+    str: () => {
+      const n = r.u32();
+      const s = b.subarray(o, o + n).toString('utf8');
+      o += n + 1;
+      return s;
+    },
+    bytes: (n: number) => {
+      o += n;
+      return [...b.subarray(o - n, o)];
+    },
+    list: <T>(f: () => T): T[] => Array.from({ length: r.u32() }, f),
+    done: () => assert.equal(o, b.length, 'the section has no trailing bytes'),
+  };
+  return r;
+}
+
+test('encodePlan: each optional feature travels in its section, as native/plan_format.h lays it out', () => {
+  const p = samplePlan();
+  p.mounts[0]!.extras = { keepCoveredMode: true, readonlyAfter: true, copyUp: true };
+  p.mounts[1]!.extras = { openInRuntime: { recursive: true }, sourceFd: 17, readonlyLast: true };
+  p.process.scheduling = {
+    policy: { policy: 6, flags: 0x1n, nice: -5, priority: 0, runtime: 10_000_000n, deadline: 30_000_000n, period: 40_000_000n },
+    ioprio: (3 << 13) | 7,
+  };
+  p.process.cpuAffinity = { initial: [0], final: [1, 65] };
+  p.process.consoleSize = { rows: 25, columns: 80 };
+  p.personality = 0x0008 | 0x0040000;
+  p.memoryPolicy = { mode: 2 | (1 << 15), nodes: [0, 3] };
+  p.timeNamespace = { monotonic: [-7n, 500] };
+  p.netDevices = [{ field: '/linux/netDevices/d0', hostName: 'd0', name: 'eth9', addresses: [{ family: 2, prefixlen: 24, flags: 0x80, scope: 0, address: [10, 1, 2, 3] }] }];
+  const d = decode(encodePlan(p));
+  const byTag = new Map(d.sections.map((s) => [s.tag, reader(s.bytes)]));
+  assert.deepEqual([...byTag.keys()], [SECTION.MOUNT_EXTRAS, SECTION.SCHEDULING, SECTION.PERSONALITY, SECTION.MEMORY_POLICY, SECTION.TIME_NAMESPACE, SECTION.NET_DEVICES, SECTION.CONSOLE_SIZE]);
+
+  const mx = byTag.get(SECTION.MOUNT_EXTRAS)!;
+  assert.deepEqual(mx.list(() => [mx.u32(), mx.u32(), mx.i32()]), [[0, 1 | 2 | 4, -1], [1, 8 | 16, 17]]);
+  mx.done();
+
+  const sc = byTag.get(SECTION.SCHEDULING)!;
+  assert.deepEqual([sc.u32(), sc.u32(), sc.u64(), sc.i32(), sc.u32(), sc.u64(), sc.u64(), sc.u64(), sc.u32()], [1 | 2 | 4, 6, 1n, -5, 0, 10_000_000n, 30_000_000n, 40_000_000n, (3 << 13) | 7]);
+  assert.deepEqual(sc.list(sc.u64), [1n << 1n, 1n << 1n], 'CPUs 1 and 65: bit 1 of words 0 and 1');
+  sc.done();
+
+  const pe = byTag.get(SECTION.PERSONALITY)!;
+  assert.equal(pe.u32(), 0x0040008);
+  pe.done();
+
+  const mp = byTag.get(SECTION.MEMORY_POLICY)!;
+  assert.equal(mp.u32(), 2 | (1 << 15));
+  assert.deepEqual(mp.list(mp.u64), [0b1001n]);
+  mp.done();
+
+  const tn = byTag.get(SECTION.TIME_NAMESPACE)!;
+  assert.deepEqual([tn.u32(), tn.i64(), tn.u32(), tn.i64(), tn.u32()], [1, -7n, 500, 0n, 0]);
+  tn.done();
+
+  const nd = byTag.get(SECTION.NET_DEVICES)!;
+  assert.deepEqual(
+    nd.list(() => ({ name: nd.str(), addrs: nd.list(() => [nd.u32(), nd.u32(), nd.u32(), nd.u32(), nd.bytes(16)]) })),
+    [{ name: 'eth9', addrs: [[2, 24, 0x80, 0, [10, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]] }],
+  );
+  nd.done();
+
+  const cs = byTag.get(SECTION.CONSOLE_SIZE)!;
+  assert.deepEqual([cs.u32(), cs.u32()], [25, 80]);
+  cs.done();
 });

@@ -47,14 +47,15 @@ test('features: the CLI prints what buildFeatures says for this host', () => {
   assert.deepEqual(f.mountOptions, buildFeatures({ cgroupV1: f.linux.cgroup.v1, cgroupV2: f.linux.cgroup.v2 }).mountOptions);
 });
 
-test('features: every listed mount option is one the planner applies, idmap is not claimed', () => {
+test('features: every listed mount option is one the planner applies, id-mapped mounts included', () => {
   const f = buildFeatures({ cgroupV1: true, cgroupV2: true });
   for (const o of f.mountOptions) {
     const p = parseMountOptions([o]);
-    assert.equal(p.idmap, false, o);
     assert.deepEqual(p.data, [], `${o} has a meaning of its own, not a data string`);
   }
-  assert.equal(f.linux.mountExtensions.idmap.enabled, false);
+  for (const o of ['idmap', 'ridmap', 'tmpcopyup', 'rro', 'ratime', 'rnorelatime', 'nosymfollow', 'rprivate']) assert.ok(f.mountOptions.includes(o), o);
+  assert.equal(f.linux.mountExtensions.idmap.enabled, true, 'id-mapped mounts are applied (test/integration/linux-mounts.test.ts)');
+  assert.equal(f.linux.netDevices.enabled, true, 'netDevices are moved (test/integration/linux-netdevices.test.ts)');
 });
 
 test('features: nothing is claimed that is not applied yet', () => {
@@ -63,5 +64,5 @@ test('features: nothing is claimed that is not applied yet', () => {
   assert.equal(f.linux.seccomp.enabled, false);
   assert.equal(f.linux.apparmor.enabled, false);
   assert.equal(f.linux.selinux.enabled, false);
-  assert.equal(f.linux.netDevices.enabled, false);
+  assert.equal(f.linux.intelRdt.enabled, false, 'this host has no resctrl');
 });

@@ -10,6 +10,13 @@ const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   egid: 0,
   cgroup2Mount: '/sys/fs/cgroup/unified',
   isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
+  namespaceInfo: (p) => {
+    const m = /\/ns\/(\w+)$/.exec(p);
+    const flags: Record<string, number> = { net: CLONE.NEWNET, pid: CLONE.NEWPID, user: CLONE.NEWUSER, mnt: CLONE.NEWNS, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME };
+    if (!m || !flags[m[1]]) throw Object.assign(new Error('not a namespace'), { code: 'ENOTTY' });
+    return { nstype: flags[m[1]], ino: 4026531000 + p.length, userIno: 4026531837 };
+  },
+  ownNetworkNamespace: () => 4026531840,
   ...over,
 });
 const opts: PlanOptions = { bundle: '/bundles/b1', noPivot: false, noNewKeyring: false, preserveFds: 0 };
@@ -76,6 +83,7 @@ test('mount options become flags, data and propagation', () => {
     createAs: 'dir',
     recursiveAttrSet: 0,
     recursiveAttrClear: 0,
+    extras: { keepCoveredMode: true },
   });
   assert.equal(byDest['/dev/pts'].data, 'newinstance,ptmxmode=0666');
   assert.equal(byDest['/sys'].flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
@@ -199,7 +207,16 @@ test('errors name the config field', () => {
   assert.throws(() => buildPlan(u, '/r', opts, host()), /uidMappings/);
   const i = config();
   i.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'idmap'] }];
-  assert.throws(() => buildPlan(i, '/r', opts, host()), /\/mounts\/0\/options: id-mapped/);
+  assert.throws(() => buildPlan(i, '/r', opts, host()), /\/mounts\/0\/options: "idmap" without uidMappings.*no user namespace/);
+  const ni = config();
+  ni.mounts = [{ destination: '/x', source: '/y', type: 'tmpfs', options: ['idmap'] }];
+  assert.throws(() => buildPlan(ni, '/r', opts, host()), /\/mounts\/0\/options: an id-mapped mount must be a bind mount/);
+  const rl = config();
+  rl.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }];
+  assert.throws(() => buildPlan(rl, '/r', opts, host({ euid: 1000 })), /\/mounts\/0: id-mapped mounts need a privileged runtime/);
+  const cu = config();
+  cu.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'tmpcopyup'] }];
+  assert.throws(() => buildPlan(cu, '/r', opts, host()), /\/mounts\/0\/options: tmpcopyup applies to a tmpfs/);
 });
 
 test('no uts namespace: the hostname is not set', () => {
