@@ -219,8 +219,18 @@ export const COMMANDS: CommandSpec[] = [
     name: 'validate',
     positionals: '',
     describe: 'check a bundle (config.json and rootfs) and report every problem at once',
-    flags: { bundle },
-    examples: [['$0 validate -b mybundle', 'list all problems with their JSON path and line:column']],
+    flags: {
+      bundle,
+      strict: {
+        type: 'boolean',
+        default: false,
+        describe: 'treat warnings (unknown or misspelt keys, values only other runtimes accept) as errors',
+      },
+    },
+    examples: [
+      ['$0 validate -b mybundle', 'list all problems with their JSON path and line:column'],
+      ['$0 validate --strict', 'also fail on unknown keys such as a misspelt "destnation"'],
+    ],
     load: () => import('./validate.js'),
   },
 ];

@@ -59,7 +59,8 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
+  const { config, rootfs, warnings } = loadBundle(bundleDir);
+  for (const w of warnings) o.warn?.(w);
   const host = hostFacts();
 
   const undo: (() => void)[] = [];

@@ -6,9 +6,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { OcirtError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
 import { JsonSyntaxError, locate, parseLocated, type Located } from './locate.js';
-import { locateProblems, sortProblems, validateLocated, type Problem } from './validate.js';
+import { hasErrors, locateProblems, sortProblems, validateLocated, type Problem } from './validate.js';
 
 export type { Problem } from './validate.js';
+export { hasErrors } from './validate.js';
 export { validateConfig } from './validate.js';
 
 export interface BundleCheck {
@@ -57,8 +58,8 @@ export function checkBundle(bundleDir: string): BundleCheck {
   let problems = validateLocated(value);
   const loc = problems.length > 0 ? getLocated() : undefined;
   if (loc) problems = locateProblems(problems, loc);
-  // Only a document without schema or semantic problems may be typed as Spec.
-  const configOk = problems.length === 0;
+  // Only a document without schema or semantic errors may be typed as Spec (warnings are allowed).
+  const configOk = !hasErrors(problems);
   const doc = value as Partial<Spec>;
   let rootfs: string | undefined;
   const rootPath = typeof doc.root?.path === 'string' ? doc.root.path : undefined;
@@ -95,20 +96,23 @@ function syntaxProblem(text: string): Problem {
   return { pointer: '', message: 'invalid JSON' };
 }
 
-export function loadBundle(bundleDir: string): { config: Spec; configPath: string; rootfs: string } {
+/** A valid bundle; `warnings` are what the user should know (one located line each). */
+export function loadBundle(bundleDir: string): { config: Spec; configPath: string; rootfs: string; warnings: string[] } {
   const r = checkBundle(bundleDir);
-  if (r.problems.length > 0 || !r.config || !r.rootfs) {
-    throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`);
+  if (hasErrors(r.problems) || !r.config || !r.rootfs) {
+    throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems.filter((p) => !p.warning))}`);
   }
-  return { config: r.config, configPath: r.configPath, rootfs: r.rootfs };
+  // they go to the log as warnings: no "warning: " of their own
+  const warnings = r.problems.map((p) => formatProblems(r.configPath, [{ ...p, warning: false }]));
+  return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, warnings };
 }
 
-/** One line per problem: `file:line:col: /pointer: message`. */
+/** One line per problem: `file:line:col: /pointer: [warning: ]message`. */
 export function formatProblems(configPath: string, problems: Problem[]): string {
   return problems
     .map((p) => {
       const where = p.line !== undefined ? `${configPath}:${p.line}:${p.column ?? 1}` : configPath;
-      return `${where}: ${p.pointer === '' ? '(root)' : p.pointer}: ${p.message}`;
+      return `${where}: ${p.pointer === '' ? '(root)' : p.pointer}: ${p.warning ? 'warning: ' : ''}${p.message}`;
     })
     .join('\n');
 }

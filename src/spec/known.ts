@@ -1,7 +1,7 @@
 // Names a valid Linux config may use where the schema only says "string": what each refers to is
 // fixed by the kernel (capabilities, rlimits, sysctls) or by mount(8) and runc's conventions (mount
 // option words), so configs written for runc mean the same here.
-import { CAPABILITIES, RLIMITS, SIGNALS } from '../linux/constants.js';
+import { CAPABILITIES, PERSONALITY_FLAGS as PERSONALITY_FLAG_BITS, RLIMITS, SIGNALS } from '../linux/constants.js';
 import { KNOWN_MOUNT_OPTIONS } from '../linux/mount-options.js';
 
 export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set(CAPABILITIES);
@@ -60,8 +60,19 @@ export function isSignalName(name: string): boolean {
   return rt !== null && (rt[3] === undefined || Number(rt[3]) <= 30);
 }
 
-/** Personality flags: runtime-spec 1.3.0 defines none yet. */
-export const PERSONALITY_FLAGS: readonly string[] = [];
+/**
+ * Personality flags: runtime-spec 1.3.0 lists none ("currently no flag values are supported"), and
+ * runc ignores them with a warning; ocirt applies personality(2)'s own flags by their names.
+ */
+export const PERSONALITY_FLAGS: readonly string[] = Object.keys(PERSONALITY_FLAG_BITS);
+
+/**
+ * What a device cgroup rule's access string grants: its r, w and m letters, once each, in that
+ * order. runc accepts other letters and ignores them; the cgroup code must apply the same subset.
+ */
+export function deviceAccessLetters(access: string): string {
+  return ['r', 'w', 'm'].filter((l) => access.includes(l)).join('');
+}
 
 /** The known name closest to a misspelt one, when it is close enough to be a likely typo. */
 export function closest(name: string, known: Iterable<string>): string | undefined {

@@ -10,6 +10,7 @@ import {
   MOUNT_FLAG_WORDS,
   PERSONALITY_FLAGS,
   closest,
+  deviceAccessLetters,
   sysctlNamespace,
 } from './known.js';
 import { CAPABILITY_SETS, HOOK_NAMES, NAMESPACE_TYPES } from './names.js';
@@ -17,6 +18,8 @@ import { CAPABILITY_SETS, HOOK_NAMES, NAMESPACE_TYPES } from './names.js';
 export interface SemanticProblem {
   pointer: string;
   message: string;
+  /** accepted (as runc accepts it), but the user is told */
+  warning?: boolean;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -61,6 +64,10 @@ class Checker {
 
   report(pointer: string, message: string): void {
     this.problems.push({ pointer, message });
+  }
+
+  warn(pointer: string, message: string): void {
+    this.problems.push({ pointer, message, warning: true });
   }
 
   /** A namespace the container gets: new, or joined by path. */
@@ -342,7 +349,8 @@ function checkDevices(c: Checker, linux: JsonObject): void {
     const p = `/linux/devices/${i}`;
     const path = stringAt(d, 'path');
     if (path !== undefined) {
-      if (!path.startsWith('/dev/') || hasDotDot(path)) c.report(`${p}/path`, `device path ${q(path)} is not under /dev: expected an absolute path such as "/dev/fuse"`);
+      // runtime-spec: "The path MAY be anywhere in the container filesystem, notably outside of /dev"
+      c.absolutePath(`${p}/path`, path, 'device path', ' (a path inside the container, such as "/dev/fuse")');
       const prev = paths.get(path);
       if (prev !== undefined) c.report(`${p}/path`, `duplicate device ${q(path)}: already given at /linux/devices/${prev}`);
       else paths.set(path, i);
@@ -364,7 +372,11 @@ function checkResources(c: Checker, linux: JsonObject): void {
     const type = stringAt(d, 'type');
     if (type !== undefined && !['a', 'b', 'c'].includes(type)) c.report(`${p}/type`, `device cgroup type ${q(type)} is unknown: expected "a" (all), "b" (block) or "c" (character)`);
     const access = stringAt(d, 'access');
-    if (access !== undefined && !/^[rwm]*$/.test(access)) c.report(`${p}/access`, `device cgroup access ${q(access)} is invalid: expected a combination of r, w and m`);
+    if (access === '') c.report(`${p}/access`, 'device cgroup access is empty: expected a combination of r (read), w (write) and m (mknod), e.g. "rwm"');
+    else if (access !== undefined && !/^[rwm]*$/.test(access)) {
+      // runc accepts such rules and ignores the other letters (crun refuses them): accepted, and said so
+      c.warn(`${p}/access`, `device cgroup access ${q(access)} has letters other than r, w and m: they are ignored (as runc ignores them), the rule grants ${q(deviceAccessLetters(access)) || 'nothing'}`);
+    }
   });
   const mem = objectAt(res, 'memory');
   const limit = numberAt(mem, 'limit');
@@ -392,8 +404,10 @@ function checkSysctl(c: Checker, linux: JsonObject): void {
   for (const key of Object.keys(sysctl ?? {})) {
     const p = joinPointer('/linux/sysctl', key);
     const ns = sysctlNamespace(key);
-    if (ns === undefined) {
-      c.report(p, `sysctl ${q(key)} is not namespaced: setting it from a container would change the host; only net.*, fs.mqueue.*, kernel.{msg*,sem,shm*}, kernel.hostname and kernel.domainname are allowed`);
+    if (key.replace(/\//g, '.') === 'kernel.hostname') {
+      c.report(p, 'sysctl "kernel.hostname" conflicts with the "hostname" field (as runc and crun refuse it): set "hostname" instead');
+    } else if (ns === undefined) {
+      c.report(p, `sysctl ${q(key)} is not namespaced: setting it from a container would change the host; only net.*, fs.mqueue.*, kernel.{msg*,sem,shm*} and kernel.domainname are allowed`);
     } else if (!c.hasNamespace(ns)) {
       c.report(p, `sysctl ${q(key)} needs a ${ns} namespace: add {"type": "${ns}"} to linux.namespaces, or remove it`);
     }
@@ -442,9 +456,11 @@ function checkPathLists(c: Checker, linux: JsonObject): void {
 }
 
 function checkPersonality(c: Checker, linux: JsonObject): void {
-  arrayAt(objectAt(linux, 'personality'), 'flags').forEach((f, i) => {
+  const pers = objectAt(linux, 'personality');
+  if (pers && field(pers, 'domain') === undefined) c.report('/linux/personality', 'missing "domain": personality needs an execution domain, "LINUX" or "LINUX32"');
+  arrayAt(pers, 'flags').forEach((f, i) => {
     if (typeof f === 'string' && !PERSONALITY_FLAGS.includes(f)) {
-      c.report(`/linux/personality/flags/${i}`, `unknown personality flag ${q(f)}: runtime-spec 1.3.0 defines no personality flags; remove it`);
+      c.report(`/linux/personality/flags/${i}`, `unknown personality flag ${q(f)}${didYouMean(f, PERSONALITY_FLAGS)}: expected one of personality(2)'s flags: ${PERSONALITY_FLAGS.join(', ')}`);
     }
   });
 }

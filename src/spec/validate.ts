@@ -5,13 +5,22 @@
 import validateSchema, { type SchemaError } from '../../build/gen/config-validator.mjs';
 import { JsonSyntaxError, locate, parseLocated, splitPointer, type Located } from './locate.js';
 import { checkSemantics } from './semantic.js';
+import { unknownKeys } from './unknown-keys.js';
 
 export interface Problem {
   pointer: string;
   line?: number;
   column?: number;
   message: string;
+  /**
+   * Not an error: the config is run, and the user is told (unknown keys, values other runtimes
+   * accept beyond runtime-spec). `validate --strict` treats warnings as errors.
+   */
+  warning?: boolean;
 }
+
+/** Is there a problem that is not a warning? */
+export const hasErrors = (problems: readonly Problem[]): boolean => problems.some((p) => !p.warning);
 
 /** Validate a config value; with its source text, problems carry line:column. */
 export function validateConfig(value: unknown, text?: string): Problem[] {
@@ -46,7 +55,11 @@ export function checkSchema(value: unknown): { pointer: string; message: string 
 }
 
 export function validateLocated(value: unknown, located?: Located): Problem[] {
-  const raw = [...checkSchema(value), ...checkSemantics(value)];
+  const raw: Problem[] = [
+    ...checkSchema(value).map((p) => tolerated(value, p) ?? p),
+    ...checkSemantics(value),
+    ...unknownKeys(value).map((u) => ({ ...u, warning: true })),
+  ];
 
   const seen = new Set<string>();
   const problems: Problem[] = [];
@@ -64,7 +77,7 @@ export function locateProblems(problems: Problem[], located: Located): Problem[]
   return sortProblems(
     problems.map((r) => {
       const pos = locate(located, r.pointer);
-      return pos ? { pointer: r.pointer, line: pos.line, column: pos.column, message: r.message } : r;
+      return pos ? { ...r, line: pos.line, column: pos.column } : r;
     }),
   );
 }
@@ -75,6 +88,25 @@ export function sortProblems(problems: Problem[]): Problem[] {
     .map((p, i) => ({ p, i }))
     .sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.column ?? 0) - (b.p.column ?? 0) || a.i - b.i)
     .map(({ p }) => p);
+}
+
+/**
+ * Values runtime-spec's schema rejects but runc and crun accept, and configs written for them use:
+ * accepted with a warning (an error with `validate --strict`), and applied as those runtimes apply
+ * them. The config is then typed as Spec although that one value is outside its enum: the code
+ * that reads it (named here) handles it.
+ */
+function tolerated(doc: unknown, p: { pointer: string; message: string }): Problem | undefined {
+  const v = valueAt(doc, p.pointer);
+  // src/linux/plan-builder.ts propagationFlag: the propagation is applied recursively either way
+  if (p.pointer === '/linux/rootfsPropagation' && typeof v === 'string' && ['rprivate', 'rshared', 'rslave', 'runbindable'].includes(v)) {
+    return {
+      pointer: p.pointer,
+      message: `rootfsPropagation ${JSON.stringify(v)} is not one of runtime-spec's values (private, shared, slave, unbindable); accepted as runc and crun accept it: the propagation is applied to the whole tree, as ${JSON.stringify(v.slice(1))} would be`,
+      warning: true,
+    };
+  }
+  return undefined;
 }
 
 // ---- ajv errors -> sentences ----------------------------------------------------------------

@@ -236,11 +236,24 @@ for (const mode of ['root', 'rootless'] as const) {
       const dup = r.run(['create', '-b', b.dir, id]);
       assert.equal(dup.status, 1);
       assert.match(dup.stderr, /already exists/);
-      const del = r.run(['delete', id]);
-      assert.equal(del.status, 1, 'a created container is not stopped: delete needs --force');
-      assert.equal(json(r.run(['state', id])).status, 'created', 'a refused delete changes nothing');
       assert.equal(r.run(['delete', '--force', id]).status, 0);
       assert.deepEqual(stateDirs(r), []);
+    });
+
+    // runc 1.1.5 and crun 1.8.1, same bundle: `create` then `delete` without --force exits 0 and
+    // the container is gone (state fails); a running one is refused without --force.
+    test('delete of a created container removes it without --force, as runc and crun do', () => {
+      const before = hostSnapshot();
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
+      const id = newId('delcreated');
+      assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
+      const del = r.run(['delete', id]);
+      assert.equal(del.status, 0, del.stderr);
+      assert.notEqual(r.run(['state', id]).status, 0, 'gone');
+      assert.deepEqual(stateDirs(r), []);
+      const after = hostSnapshot();
+      assert.deepEqual(after.probes, before.probes, 'its init was killed');
+      assert.deepEqual(after.cgroups, before.cgroups, 'its cgroup removed');
     });
 
     test('concurrent creates of one id: exactly one wins, the other is refused cleanly', async () => {

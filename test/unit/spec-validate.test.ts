@@ -8,6 +8,7 @@ import { checkBundle, formatProblems, loadBundle, validateConfig } from '../../s
 import { defaultSpec } from '../../src/spec/defaults.ts';
 import { parseLocated, parentPointer } from '../../src/spec/locate.ts';
 import type { Spec } from '../../src/spec/types.ts';
+import { validateText } from '../../src/spec/validate.ts';
 import { OcirtError } from '../../src/errors.ts';
 
 const base = (): Spec => defaultSpec({ rootless: false, uid: 0, gid: 0 });
@@ -58,7 +59,10 @@ test('semantic checks', () => {
     ['mappings without userns', (c) => (c.linux!.uidMappings = [{ containerID: 0, hostID: 1, size: 1 }]), '/linux/uidMappings'],
     ['userns without mappings', (c) => c.linux!.namespaces!.push({ type: 'user' }), '/linux'],
     ['timeOffsets without time ns', (c) => (c.linux!.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets'],
-    ['device outside /dev', (c) => (c.linux!.devices = [{ type: 'p', path: '/tmp/fifo' }]), '/linux/devices/0/path'],
+    ['relative device path', (c) => (c.linux!.devices = [{ type: 'p', path: 'tmp/fifo' }]), '/linux/devices/0/path'],
+    ['kernel.hostname sysctl (runc: conflicts with the hostname field)', (c) => (c.linux!.sysctl = { 'kernel.hostname': 'x' }), '/linux/sysctl/kernel.hostname'],
+    ['personality without domain', (c) => (c.linux!.personality = {}), '/linux/personality'],
+    ['empty device cgroup access (runc refuses it)', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: '' }] }), '/linux/resources/devices/0/access'],
     ['char device without numbers', (c) => (c.linux!.devices = [{ type: 'c', path: '/dev/x' }]), '/linux/devices/0'],
     ['global sysctl', (c) => (c.linux!.sysctl = { 'kernel.panic': '1' }), '/linux/sysctl/kernel.panic'],
     ['net sysctl without netns', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network'); c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, '/linux/sysctl/net.ipv4.ip_forward'],
@@ -76,6 +80,43 @@ test('semantic checks', () => {
   const joined = rootless();
   joined.linux!.namespaces = joined.linux!.namespaces!.map((n) => (n.type === 'user' ? { type: 'user', path: '/proc/1/ns/user' } : n));
   assert.ok(pointers(joined).includes('/linux/uidMappings'), 'mappings with a joined user namespace');
+});
+
+test('warnings: accepted (as runc accepts them), and told, with line:column and a guess', () => {
+  const c = base() as Spec & { linux: Record<string, unknown> };
+  c.linux.rootfsPropagation = 'rprivate';
+  c.linux!.devices = [{ type: 'p', path: '/run/fifo' }];
+  c.linux!.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: 'rwx' }] };
+  (c.mounts![0] as Record<string, unknown>).destnation = '/x';
+  (c.root as Record<string, unknown>).readOnly = true;
+  (c as unknown as Record<string, unknown>).hooks = { poststartt: [] };
+  c.linux!.personality = { domain: 'LINUX32', flags: ['ADDR_NO_RANDOMIZE'] };
+  const text = JSON.stringify(c, null, 2);
+  const r = validateText(text);
+  const byPointer = new Map(r.problems.map((p) => [p.pointer, p]));
+  assert.deepEqual(
+    r.problems.filter((p) => !p.warning).map((p) => p.message),
+    [],
+    'nothing here is an error: a device outside /dev and personality(2) flags are valid',
+  );
+  const expect = (pointer: string, re: RegExp) => {
+    const p = byPointer.get(pointer);
+    assert.ok(p?.warning, `${pointer}: a warning, got ${JSON.stringify(r.problems)}`);
+    assert.match(p.message, re);
+    assert.ok(p.line && p.column, `${pointer} is located`);
+  };
+  expect('/linux/rootfsPropagation', /"rprivate" is not one of runtime-spec's values.*accepted as runc and crun/);
+  expect('/linux/resources/devices/0/access', /letters other than r, w and m.*grants "rw"/);
+  expect('/mounts/0/destnation', /unknown property "destnation" \(did you mean "destination"\?\)/);
+  expect('/root/readOnly', /unknown property "readOnly" \(did you mean "readonly"\?\)/);
+  expect('/hooks/poststartt', /did you mean "poststart"/);
+  const line = text.split('\n').findIndex((l) => l.includes('"destnation"')) + 1;
+  assert.equal(byPointer.get('/mounts/0/destnation')!.line, line, 'the line of the key');
+  // maps with free keys are not checked: annotations, sysctl, netDevices names
+  const free = base();
+  free.annotations = { 'org.example.anything': 'x' };
+  free.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+  assert.deepEqual(validateConfig(free), []);
 });
 
 test('schema problems say what was expected and what was found', () => {
