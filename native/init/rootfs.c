@@ -99,8 +99,17 @@ void enter_rootfs(const struct plan *p, int min_fd) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "MS_MOVE");
     if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
   } else {
-    /* new and old root stacked on "."; the old one ends up on top and is detached */
+    /*
+     * New and old root stacked on "."; the old one ends up on top and is detached. The cwd stays
+     * the new root, and mount(2) on "." would not look past it (only umount2 does): the old root
+     * is reached through an fd of it, as runc does, or making it slave would change the
+     * container's own mounts (their shared propagation was lost that way).
+     */
+    int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "open old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "pivot_root");
+    if (fchdir(oldroot) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "fchdir old root");
+    close(oldroot);
     /* an unmount must not propagate back to the host if "/" was shared */
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "make old root slave");
     if (umount2(".", MNT_DETACH) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "umount old root");

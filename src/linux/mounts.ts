@@ -79,11 +79,14 @@ export function planMount(m: Mount, field: string, ctx: MountContext): MountStep
   const extras: MountExtras = {};
   const readonly = (o.flags & MS.RDONLY) !== 0;
   // runc: a tmpfs keeps the mode of the directory it covers, and a read-only /dev (or tmpfs) is
-  // mounted writable first, for what goes into it, then made read-only.
-  if (fstype === 'tmpfs') extras.keepCoveredMode = true;
-  if (o.copyUp) extras.copyUp = true;
-  if (readonly && path.normalize(m.destination) === '/dev') extras.readonlyLast = true;
-  else if (readonly && fstype === 'tmpfs') extras.readonlyAfter = true;
+  // mounted writable first, for what goes into it, then made read-only. A remount changes an
+  // existing mount and covers nothing.
+  if ((o.flags & MS.REMOUNT) === 0) {
+    if (fstype === 'tmpfs') extras.keepCoveredMode = true;
+    if (o.copyUp) extras.copyUp = true;
+    if (readonly && path.normalize(m.destination) === '/dev') extras.readonlyLast = true;
+    else if (readonly && fstype === 'tmpfs') extras.readonlyAfter = true;
+  }
   return {
     ...base,
     source: m.source ?? fstype,

@@ -11,7 +11,7 @@ import { planMount } from './mounts.js';
 import { checkJoins, planNamespaces, planTimeNamespace, type NamespaceFileInfo } from './namespaces.js';
 export { planNamespaces } from './namespaces.js';
 import { planNetDevices } from './net-devices.js';
-import { planCpuAffinity, planMemoryPolicy, planPersonality, planScheduling } from './process-attrs.js';
+import { jsonU64, planCpuAffinity, planMemoryPolicy, planPersonality, planScheduling } from './process-attrs.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -335,7 +335,7 @@ function planProcess(config: Spec, opts: PlanOptions, userns: UserNamespaceSetup
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
     if (resource === undefined) throw new OcirtError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
-    return { field: `/process/rlimits/${i}`, resource, soft: BigInt(r.soft), hard: BigInt(r.hard) };
+    return { field: `/process/rlimits/${i}`, resource, soft: jsonU64(r.soft), hard: jsonU64(r.hard) };
   });
   const args = p.args ?? [];
   if (args.length === 0) throw new OcirtError('config.json: /process/args: at least one argument is required');

@@ -19,6 +19,16 @@ import type { SchedulingPlan } from './plan.js';
 type Process = NonNullable<Spec['process']>;
 type Linux = NonNullable<Spec['linux']>;
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * A uint64 from JSON: 18446744073709551615 (RLIM_INFINITY, "unlimited") arrives as the double
+ * 2^64, one more than a uint64 holds; anything that large is that maximum.
+ */
+export function jsonU64(n: number): bigint {
+  return n >= 2 ** 64 ? U64_MAX : BigInt(n);
+}
+
 /** "0-3,7" -> [0, 1, 2, 3, 7]; the schema and semantic checks have vetted the syntax. */
 export function parseIdList(list: string, field: string): number[] {
   const out = new Set<number>();
@@ -52,9 +62,9 @@ export function planScheduling(p: Process): SchedulingPlan | undefined {
       flags,
       nice: s.nice ?? 0,
       priority: s.priority ?? 0,
-      runtime: BigInt(s.runtime ?? 0),
-      deadline: BigInt(s.deadline ?? 0),
-      period: BigInt(s.period ?? 0),
+      runtime: jsonU64(s.runtime ?? 0),
+      deadline: jsonU64(s.deadline ?? 0),
+      period: jsonU64(s.period ?? 0),
     };
   }
   if (io) out.ioprio = (IOPRIO_CLASSES[io.class] << IOPRIO_CLASS_SHIFT) | (io.priority ?? 0);

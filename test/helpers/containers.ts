@@ -269,3 +269,44 @@ function probePids(): number[] {
 export function stateDirs(r: Runner): string[] {
   return existsSync(r.root) ? readdirSync(r.root).filter((n) => !n.startsWith('.')) : [];
 }
+
+/** runc, for the tests that run a bundle with runc first and expect ocirt to agree. */
+export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc'].find((p) => existsSync(p));
+
+export interface RuntimeResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A command of another runtime (runc) or of ocirt at `runtime`, as root with `root` as its state
+ * dir, stdio to files (a created container keeps the stdio it inherited: pipes would stay open).
+ * `wrap` prefixes the command (e.g. setpriv to run it without a capability).
+ */
+export function runtimeCommand(runtime: string, root: string, args: string[], wrap: string[] = []): RuntimeResult {
+  const out = join(root, `.out-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const o = openSync(out, 'w');
+  const e = openSync(`${out}.err`, 'w');
+  try {
+    const argv = [...wrap, runtime, '--root', root, ...args];
+    const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', o, e], timeout: 60_000 });
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') };
+  } finally {
+    closeSync(o);
+    closeSync(e);
+    rmSync(out, { force: true });
+    rmSync(`${out}.err`, { force: true });
+  }
+}
+
+/** `run` of a bundle by another runtime, with a state dir of its own that is removed after. */
+export function runWith(runtime: string, bundleDir: string, id: string): RuntimeResult {
+  const root = mkdtempSync('/tmp/ocirt-other-root-');
+  try {
+    return runtimeCommand(runtime, root, ['run', '-b', bundleDir, id]);
+  } finally {
+    runtimeCommand(runtime, root, ['delete', '-f', id]);
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -83,8 +83,8 @@ test('semantic checks', () => {
 });
 
 test('warnings: accepted (as runc accepts them), and told, with line:column and a guess', () => {
-  const c = base() as Spec & { linux: Record<string, unknown> };
-  c.linux.rootfsPropagation = 'rprivate';
+  const c = base();
+  (c.linux as Record<string, unknown>).rootfsPropagation = 'rprivate';
   c.linux!.devices = [{ type: 'p', path: '/run/fifo' }];
   c.linux!.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: 'rwx' }] };
   (c.mounts![0] as Record<string, unknown>).destnation = '/x';
