@@ -6,13 +6,15 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
+import { findCgroupV1Mounts, findResctrl, hostFacts } from '../linux/host.js';
 import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
 import { OcirtError, sysError } from '../errors.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
+import { planIntelRdt } from '../linux/intel-rdt.js';
+import { applyRdt, removeRdt, requireResctrl } from './resctrl.js';
 import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
 
@@ -62,6 +64,8 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   const { config, rootfs, warnings } = loadBundle(bundleDir);
   for (const w of warnings) o.warn?.(w);
   const host = hostFacts();
+  const rdt = config.linux ? planIntelRdt(config.linux, id) : undefined;
+  const resctrlRoot = rdt ? requireResctrl(findResctrl()) : undefined;
 
   const undo: (() => void)[] = [];
   try {
@@ -122,7 +126,14 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     };
     store.write(creating);
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    let resctrlDirs: string[] = [];
+    undo.push(() => removeRdt(resctrlDirs));
+    const init = launchInit(plan, {
+      beforeGo: (pid) => {
+        addProcess(cgroups, pid);
+        if (rdt && resctrlRoot) resctrlDirs = applyRdt(rdt, resctrlRoot, pid, id);
+      },
+    });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -134,7 +145,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
 
     const startTime = readProcStat(init.pid)?.startTime;
     if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
-    const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
+    const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime, ...(resctrlDirs.length ? { resctrlDirs } : {}) };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
     return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };

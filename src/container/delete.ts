@@ -6,6 +6,7 @@ import { OcirtError } from '../errors.js';
 import { killCgroup, removeCgroups } from '../cgroups/manager.js';
 import * as native from '../native.js';
 import { openVerified } from './kill.js';
+import { removeRdt } from './resctrl.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
 import type { StateStore } from './state-store.js';
@@ -33,6 +34,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
       waitGone(state.pid, state.pidStartTime);
     }
     removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
+    removeRdt(state.resctrlDirs ?? []);
     store.remove(id);
   } finally {
     unlock();

@@ -40,6 +40,8 @@ export interface FeatureHost {
   cgroupV1: boolean;
   /** a cgroup2 hierarchy is mounted */
   cgroupV2: boolean;
+  /** a resctrl filesystem is mounted (linux.intelRdt is applied there; an error without it) */
+  resctrl?: boolean;
 }
 
 export function buildFeatures(host: FeatureHost): Features {
@@ -60,7 +62,7 @@ export function buildFeatures(host: FeatureHost): Features {
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      intelRdt: { enabled: host.resctrl === true },
       // open_tree + mount_setattr(MOUNT_ATTR_IDMAP) by the runtime (src/container/launch-prep.ts)
       mountExtensions: { idmap: { enabled: true } },
       // moved by the runtime before the container runs (src/container/launch-prep.ts)

@@ -39,6 +39,8 @@ export interface StoredState {
   cgroupV1Paths?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
+  /** resctrl group directories ocirt made for linux.intelRdt, removed by delete (in this order) */
+  resctrlDirs?: string[];
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;

@@ -40,6 +40,15 @@ export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): 
   return best;
 }
 
+/** Where a resctrl filesystem (Intel RDT) is mounted, if one is. */
+export function findResctrl(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep >= 0 && line.slice(sep + 3).startsWith('resctrl ')) return unescapeMountPath(line.slice(0, sep).split(' ')[4]);
+  }
+  return undefined;
+}
+
 /** cgroup v1 controller -> mount point (hybrid hosts), e.g. pids -> /sys/fs/cgroup/pids. */
 export function findCgroupV1Mounts(mountinfo = safeRead('/proc/self/mountinfo')): Record<string, string> {
   const out: Record<string, string> = {};

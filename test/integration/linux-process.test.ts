@@ -177,6 +177,10 @@ for (const mode of ['root', 'rootless'] as const) {
       fails((c) => (c.process.capabilities = { effective: ['CAP_KILL'], permitted: [] }), /\/process\/capabilities\/effective: CAP_KILL not in \/process\/capabilities\/permitted/);
     });
 
+    test('intelRdt on a host without resctrl: a clear error, nothing made', { skip: existsSync('/sys/fs/resctrl/tasks') && 'this host has resctrl' }, () => {
+      fails((c) => (c.linux.intelRdt = { closID: 'gold' }), /config\.json \/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/);
+    });
+
     test('HOME is set from the image when the config has none; the cwd is created', () => {
       const rep = report((c) => {
         c.process.env = ['PATH=/bin'];

@@ -64,5 +64,6 @@ test('features: nothing is claimed that is not applied yet', () => {
   assert.equal(f.linux.seccomp.enabled, false);
   assert.equal(f.linux.apparmor.enabled, false);
   assert.equal(f.linux.selinux.enabled, false);
-  assert.equal(f.linux.intelRdt.enabled, false, 'this host has no resctrl');
+  assert.equal(f.linux.intelRdt.enabled, false, 'no resctrl mounted: intelRdt is an error');
+  assert.equal(buildFeatures({ cgroupV1: true, cgroupV2: true, resctrl: true }).linux.intelRdt.enabled, true);
 });

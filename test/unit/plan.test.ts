@@ -1,7 +1,8 @@
 // LaunchPlan translation: what a config means for the executor, checked without root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPlan, planNamespaces, type HostFacts, type PlanOptions } from '../../src/linux/plan-builder.ts';
+import { buildPlan, notYetApplied, planNamespaces, type HostFacts, type PlanOptions } from '../../src/linux/plan-builder.ts';
+import { planCpuAffinity } from '../../src/linux/process-attrs.ts';
 import { CLONE, MS, S_IF } from '../../src/linux/constants.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
@@ -293,4 +294,131 @@ test('a user namespace must map the process ids', () => {
   assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/uid: uid 1000 is not mapped .*maps 0-0/);
   c.process!.user = { uid: 0, gid: 0, additionalGids: [5] };
   assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/additionalGids\/0: gid 5 is not mapped/);
+});
+
+/** A config with every Linux field of runtime-spec v1.3.0 set. */
+function everything(): Spec {
+  const c = config();
+  const p = c.process!;
+  p.terminal = true;
+  p.consoleSize = { height: 25, width: 80 };
+  p.apparmorProfile = 'acme';
+  p.selinuxLabel = 'system_u:system_r:container_t:s0';
+  p.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
+  p.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 4 };
+  p.execCPUAffinity = { initial: '0', final: '0-1' };
+  c.hostname = 'h';
+  c.domainname = 'd';
+  c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+  const l = c.linux!;
+  l.namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'cgroup' }, { type: 'time' }];
+  l.timeOffsets = { monotonic: { secs: 10 } };
+  l.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+  l.netDevices = { eth9: { name: 'eth0' } };
+  l.cgroupsPath = '/x';
+  l.resources = { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 10 } };
+  l.rootfsPropagation = 'slave';
+  l.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  l.sysctl = { 'net.ipv4.ip_forward': '1' };
+  l.maskedPaths = ['/proc/kcore'];
+  l.readonlyPaths = ['/proc/sys'];
+  l.mountLabel = 'system_u:object_r:container_file_t:s0';
+  l.intelRdt = { closID: 'gold' };
+  l.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+  l.personality = { domain: 'LINUX32' };
+  return c;
+}
+
+test('not applied yet: exactly what the open issues own (seccomp and LSM labels, device cgroup rules, hooks)', () => {
+  assert.deepEqual(notYetApplied(everything()), [
+    '/linux/seccomp',
+    '/process/apparmorProfile',
+    '/process/selinuxLabel',
+    '/linux/mountLabel',
+    '/linux/resources/devices',
+    '/hooks/createRuntime',
+  ]);
+});
+
+test('every other Linux field lands in the plan', () => {
+  const plan = buildPlan(everything(), '/r', { ...opts, consoleSocket: '/run/c.sock' }, host());
+  assert.deepEqual(plan.process.scheduling, { policy: { policy: 3, flags: 0n, nice: 5, priority: 0, runtime: 0n, deadline: 0n, period: 0n }, ioprio: (2 << 13) | 4 });
+  assert.deepEqual(plan.process.consoleSize, { rows: 25, columns: 80 });
+  assert.equal(plan.process.cpuAffinity, undefined, 'execCPUAffinity is not for the init (runtime-spec); exec plans take it');
+  assert.deepEqual(planCpuAffinity(everything().process!), { initial: [0], final: [0, 1] });
+  assert.deepEqual(plan.timeNamespace, { monotonic: [10n, 0] });
+  assert.equal(plan.cloneFlags & CLONE.NEWTIME, 0, 'the init makes the time namespace itself');
+  assert.equal(plan.cloneFlags & CLONE.NEWCGROUP, 0);
+  assert.equal(plan.unshareFlags, CLONE.NEWCGROUP, 'the cgroup namespace follows the cgroup placement');
+  assert.deepEqual(plan.netDevices, [{ field: '/linux/netDevices/eth9', hostName: 'eth9', name: 'eth0' }]);
+  assert.equal(plan.loopbackUp, true);
+  assert.equal(plan.personality, 0x0008);
+  assert.deepEqual(plan.memoryPolicy, { mode: 2, nodes: [0] });
+  assert.equal(plan.domainname, 'd');
+  assert.equal(plan.process.defaultHome, true, 'no HOME in env');
+  assert.equal(plan.process.createCwd, true);
+});
+
+test('mount extras: runc\'s tmpfs mode and read-only /dev, tmpcopyup, sources the runtime opens, id maps', () => {
+  const c = config();
+  c.mounts = [
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'mode=755'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] },
+    { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro'] },
+    { destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] },
+    { destination: '/ids', type: 'bind', source: '/srv', options: ['bind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] },
+  ];
+  const byDest = (p: ReturnType<typeof buildPlan>) => Object.fromEntries(p.mounts.map((m) => [m.destination, m]));
+  const root = byDest(buildPlan(c, '/r', opts, host()));
+  assert.deepEqual(root['/dev'].extras, { keepCoveredMode: true, readonlyLast: true });
+  assert.deepEqual(root['/tmp'].extras, { keepCoveredMode: true, copyUp: true, readonlyAfter: true });
+  assert.equal(root['/t'].extras, undefined, 'a remount covers nothing');
+  assert.equal(root['/data'].extras, undefined, 'no user namespace: the init reaches what the runtime reaches');
+  assert.deepEqual(root['/ids'].extras, { openInRuntime: { recursive: false, idmap: { uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }], recursive: true } } });
+  const u = structuredClone(c);
+  u.linux!.namespaces!.push({ type: 'user' });
+  u.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  u.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  u.process!.user = { uid: 0, gid: 0 };
+  u.mounts![4].options = ['bind', 'idmap'];
+  delete u.mounts![4].uidMappings;
+  delete u.mounts![4].gidMappings;
+  const userns = byDest(buildPlan(u, '/r', opts, host()));
+  assert.deepEqual(userns['/data'].extras, { openInRuntime: { recursive: true } }, 'opened by the runtime before the user namespace exists');
+  assert.deepEqual(userns['/ids'].extras!.openInRuntime!.idmap!.uidMappings, u.linux!.uidMappings, 'no mappings of its own: the container\'s');
+});
+
+test('joined namespaces are checked: missing, not a namespace, another type, another owner; sysctls in the host\'s', () => {
+  const join = (namespaces: NonNullable<Spec['linux']>['namespaces']) => {
+    const c = config();
+    c.linux!.namespaces = namespaces;
+    delete c.hostname;
+    return () => buildPlan(c, '/r', opts, host());
+  };
+  assert.throws(join([{ type: 'network', path: '/etc/hosts' }, { type: 'mount' }]), /\/linux\/namespaces\/0\/path: network namespace \/etc\/hosts is not a namespace file/);
+  assert.throws(join([{ type: 'network', path: '/proc/9/ns/uts' }]), /\/proc\/9\/ns\/uts is a uts namespace, not a network namespace/);
+  const missing = host({ namespaceInfo: () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } });
+  const c = config();
+  c.linux!.namespaces = [{ type: 'ipc', path: '/proc/1/ns/ipc' }];
+  assert.throws(() => buildPlan(c, '/r', opts, missing), /ipc namespace \/proc\/1\/ns\/ipc does not exist/);
+  // owned by another user namespace than the joined one
+  const owners = host({ namespaceInfo: (p) => (p.endsWith('/user') ? { nstype: CLONE.NEWUSER, ino: 77 } : { nstype: CLONE.NEWNET, ino: 5, userIno: 78 }) });
+  const o = config();
+  o.linux!.namespaces = [{ type: 'user', path: '/proc/9/ns/user' }, { type: 'network', path: '/proc/8/ns/net' }];
+  delete o.hostname;
+  assert.throws(() => buildPlan(o, '/r', opts, owners), /the network namespace \/proc\/8\/ns\/net is not owned by the user namespace \/proc\/9\/ns\/user/);
+  // net.* in the runtime's own network namespace
+  const s = config();
+  s.linux!.namespaces = [{ type: 'network', path: '/proc/1/ns/net' }, { type: 'mount' }];
+  delete s.hostname;
+  s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+  const same = host({ ownNetworkNamespace: () => 4026531000 + '/proc/1/ns/net'.length });
+  assert.throws(() => buildPlan(s, '/r', opts, same), /\/linux\/sysctl\/net\.ipv4\.ip_forward: .*not allowed in the host's network namespace/);
+  assert.doesNotThrow(() => buildPlan(s, '/r', opts, host()), 'another network namespace: allowed');
+});
+
+test('rlimits of 18446744073709551615 (JSON: 2^64) mean unlimited', () => {
+  const c = config();
+  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }];
+  assert.deepEqual(buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]), [[(1n << 64n) - 1n, (1n << 64n) - 1n]]);
 });
