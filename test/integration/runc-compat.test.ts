@@ -116,10 +116,12 @@ describe('bundles written for runc', { skip }, () => {
   });
 
   test('a bind source only the caller can reach is mounted in a user namespace (runc: mounted)', () => {
-    // a 0700 root directory: the container's root (host uid 100000) cannot look it up itself
-    const secret = mkdtempSync('/tmp/ocirt-secret-');
-    dirs.push(secret);
-    chmodSync(secret, 0o700);
+    // under a 0700 root directory: the container's root (host uid 100000) cannot look it up itself
+    const parent = mkdtempSync('/tmp/ocirt-secret-');
+    dirs.push(parent);
+    chmodSync(parent, 0o700);
+    const secret = join(parent, 'volume');
+    mkdirSync(secret);
     const { runc, ocirt } = both(
       (c) => {
         c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network').concat([{ type: 'user' }, { type: 'network' }]);
