@@ -137,7 +137,8 @@ int main(int argc, char **argv) {
   write_sysctls(p);
   finish_rootfs(p);
 
-  /* 5. per-process settings while privileged, and the terminal */
+  /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p, hostproc);
   if (console >= 0) setup_console(console);
 
@@ -146,15 +147,27 @@ int main(int argc, char **argv) {
   int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
 
+  /* with SCMP_ACT_NOTIFY the listener fd must reach the runtime, which reads only until READY */
+  install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;
 
   /* 6. create returns here */
   if (fifo >= 0) wait_for_start(p, hostproc, fifo, min_fd);
-  close(hostproc);
   if (p->nargs == 0) _exit(0);
 
-  /* 7. credentials and confinement, then the program */
-  set_credentials(p);
-  exec_process(p, exe, sizeof exe);
+  /*
+   * 7. confinement and credentials, then the program. The LSM label first (it takes effect at
+   * execve; AppArmor refuses some transitions once no_new_privs is set); seccomp last, so that
+   * only execve runs under the filter. Without no_new_privs installing it needs CAP_SYS_ADMIN:
+   * the planner then has us keep it until the filter is in (one capset follows the filter).
+   */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
+  close(hostproc);
+  uint64_t keep = seccomp_kept_caps();
+  set_credentials(p, keep);
+  prepare_exec(p);
+  install_seccomp(OCIRT_SECCOMP_LAST);
+  drop_kept_caps(p, keep);
+  exec_program(p, exe, sizeof exe);
 }

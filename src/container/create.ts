@@ -10,7 +10,8 @@ import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
 import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
@@ -30,6 +31,8 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
   /**
    * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
    * receives the pty master (on a socket in the state dir) and relays it, as runc does.
@@ -59,8 +62,8 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
-  const host = hostFacts();
+  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
+  const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
 
   const undo: (() => void)[] = [];
   try {
@@ -77,19 +80,23 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => native.closeFd(fd));
     }
 
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
-      },
-      host,
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(execFifo ? { execFifo } : {}),
+          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(o.warn ? { warn: o.warn } : {}),
+          ...(o.debug ? { debug: o.debug } : {}),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
     );
 
     const resources = planResources(config.linux?.resources);
@@ -121,7 +128,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     };
     store.write(creating);
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    const listener = plan.seccomp?.listener;
+    const init = launchInit(plan, {
+      beforeGo: (pid) => addProcess(cgroups, pid),
+      ...(listener
+        ? {
+            onSeccompListener: (fd: number, pid: number) =>
+              sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+          }
+        : {}),
+    });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -145,6 +161,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    throw err;
+  }
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
     throw err;
   }
 }

@@ -18,6 +18,11 @@ export interface LaunchedInit {
 export interface LaunchHooks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
+  /**
+   * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
+   * its listener, ours to hand to the agent and close; `pid` the process it filters.
+   */
+  onSeccompListener?: (fd: number, pid: number) => void;
 }
 
 export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
@@ -42,6 +47,14 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
         // the intermediate exits at once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        continue;
+      }
+      if (msg.type === 'seccomp-listener') {
+        if (!hooks.onSeccompListener) {
+          native.closeFd(msg.fd);
+          throw new OcirtError('container init sent a seccomp listener nobody takes');
+        }
+        hooks.onSeccompListener(msg.fd, pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
