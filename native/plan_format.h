@@ -34,7 +34,7 @@
  *
  *   SECCOMP (src/seccomp/section.ts -> native/init/seccomp.c):
  *            u32 flags (SECCOMP_FILTER_FLAG_*), u32 install (enum ocirt_seccomp_install),
- *            u64 keepCaps (held until the filter is in, then dropped), u32 byte length, the
+ *            u64 keepCaps (held until the execve, for the install), u32 byte length, the
  *            program (struct sock_filter[], as libseccomp exported it)
  *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
  *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),

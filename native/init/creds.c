@@ -78,8 +78,3 @@ void set_credentials(const struct plan *p, uint64_t keep) {
   if ((p->flags & OCIRT_PF_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     fail(OCIRT_STEP_NO_NEW_PRIVS, -1, "PR_SET_NO_NEW_PRIVS");
 }
-
-/* After the seccomp install that needed them: the plan's sets exactly. */
-void drop_kept_caps(const struct plan *p, uint64_t keep) {
-  if (keep & ~(p->cap_effective & p->cap_permitted)) capset3(p->cap_effective, p->cap_permitted, p->cap_inheritable);
-}

@@ -123,9 +123,8 @@ void setup_console(int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
-/* the plan's credentials; `keep` stays effective and permitted until drop_kept_caps */
+/* the plan's credentials, plus `keep` in the effective and permitted sets (execve drops it) */
 void set_credentials(const struct plan *p, uint64_t keep);
-void drop_kept_caps(const struct plan *p, uint64_t keep);
 
 /* ---- lsm.c ---------------------------------------------------------------------------------- */
 void decode_lsm(struct rd *r);
@@ -134,7 +133,7 @@ void write_lsm_labels(int hostproc, uint32_t when);
 
 /* ---- seccomp.c ------------------------------------------------------------------------------ */
 void decode_seccomp(struct rd *r);
-/* capabilities the install needs (CAP_SYS_ADMIN without no_new_privs): held until it is done */
+/* capabilities the install needs (CAP_SYS_ADMIN without no_new_privs), held until the execve */
 uint64_t seccomp_kept_caps(void);
 /* installs the filter if the plan puts it at `when` (enum ocirt_seccomp_install) */
 void install_seccomp(uint32_t when);

@@ -160,14 +160,14 @@ int main(int argc, char **argv) {
    * 7. confinement and credentials, then the program. The LSM label first (it takes effect at
    * execve; AppArmor refuses some transitions once no_new_privs is set); seccomp last, so that
    * only execve runs under the filter. Without no_new_privs installing it needs CAP_SYS_ADMIN:
-   * the planner then has us keep it until the filter is in (one capset follows the filter).
+   * the planner then has us keep it in the effective and permitted sets until then. It never
+   * reaches the program: execve computes the new sets afresh, from the bounding set for root
+   * and the ambient set for any other uid, and the plan's sets decide both.
    */
   write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
   close(hostproc);
-  uint64_t keep = seccomp_kept_caps();
-  set_credentials(p, keep);
+  set_credentials(p, seccomp_kept_caps());
   prepare_exec(p);
   install_seccomp(OCIRT_SECCOMP_LAST);
-  drop_kept_caps(p, keep);
   exec_program(p, exe, sizeof exe);
 }

@@ -6,8 +6,12 @@ export interface LsmHost {
   apparmor: boolean;
   /** the AppArmor exec attribute below /proc/thread-self: its own directory since Linux 5.8 */
   apparmorExecAttr: 'attr/apparmor/exec' | 'attr/exec';
+  /** whether a profile is loaded; undefined when the list cannot be read (unprivileged callers) */
+  apparmorProfileLoaded(name: string): boolean | undefined;
   selinux: boolean;
 }
+
+const APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles';
 
 export function detectLsm(): LsmHost {
   let apparmor = false;
@@ -19,6 +23,16 @@ export function detectLsm(): LsmHost {
   return {
     apparmor,
     apparmorExecAttr: existsSync('/proc/thread-self/attr/apparmor/exec') ? 'attr/apparmor/exec' : 'attr/exec',
+    apparmorProfileLoaded: (name) => {
+      let list: string;
+      try {
+        list = readFileSync(APPARMOR_PROFILES, 'utf8');
+      } catch {
+        return undefined;
+      }
+      // one profile a line: "name (mode)"
+      return list.split('\n').some((l) => l.slice(0, l.lastIndexOf(' (')) === name);
+    },
     selinux: existsSync('/sys/fs/selinux/enforce'),
   };
 }

@@ -41,6 +41,12 @@ export function planLabels(labels: ProcessLabels, host: () => LsmHost, o: LabelO
   if (profile !== '') {
     const h = host();
     if (h.apparmor) {
+      // The label is written right before execve, long after create returned: a profile that is
+      // not loaded fails create here instead, where the list can be read (as root). Stacked and
+      // namespaced names ("a//&b", ":ns:p") are left to the kernel.
+      if (profile !== 'unconfined' && /^[^:/&]+$/.test(profile) && h.apparmorProfileLoaded(profile) === false) {
+        throw new ConfigError(fields.apparmorProfile, `AppArmor profile ${JSON.stringify(profile)} is not loaded: load it (apparmor_parser -r <file>) or name a loaded one`);
+      }
       writes.push({ field: fields.apparmorProfile, when: 'before-exec', attr: h.apparmorExecAttr, value: `exec ${profile}` });
     } else if (profile !== 'unconfined') {
       throw new ConfigError(

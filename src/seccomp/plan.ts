@@ -26,8 +26,9 @@ export interface SeccompPlan {
    */
   install: 'last' | 'before-ready';
   /**
-   * Capabilities the init keeps until the filter is in, then drops: without no_new_privs only a
-   * holder of CAP_SYS_ADMIN may install a filter.
+   * Capabilities the init keeps (effective and permitted) until the filter is in: without
+   * no_new_privs only a holder of CAP_SYS_ADMIN may install one. The execve right after drops
+   * them: it computes the program's sets from the bounding set (root) or the ambient set.
    */
   keepCaps: bigint;
   /** where the listener fd and the container process state go (SCMP_ACT_NOTIFY) */

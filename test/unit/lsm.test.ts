@@ -11,7 +11,13 @@ import { encodePlan } from '../../src/linux/encode.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
-const lsm = (over: Partial<LsmHost> = {}) => (): LsmHost => ({ apparmor: false, apparmorExecAttr: 'attr/apparmor/exec', selinux: false, ...over });
+const lsm = (over: Partial<LsmHost> = {}) => (): LsmHost => ({
+  apparmor: false,
+  apparmorExecAttr: 'attr/apparmor/exec',
+  apparmorProfileLoaded: () => undefined,
+  selinux: false,
+  ...over,
+});
 const isConfigError = (pointer: string, re: RegExp) => (e: unknown) => e instanceof ConfigError && e.pointer === pointer && re.test(e.detail);
 
 test('AppArmor enforced: "exec <profile>" to its exec attribute, right before execve', () => {
@@ -23,6 +29,15 @@ test('AppArmor enforced: "exec <profile>" to its exec attribute, right before ex
   assert.equal(old?.writes[0].attr, 'attr/exec');
   // "unconfined" is a profile like any other where AppArmor runs
   assert.equal(planLabels({ apparmorProfile: 'unconfined' }, lsm({ apparmor: true }), { newKeyring: false })?.writes[0].value, 'exec unconfined');
+});
+
+test('AppArmor: a profile known not to be loaded fails at create; an unreadable list or a stacked name is left to the kernel', () => {
+  const loaded = (names: string[]) => lsm({ apparmor: true, apparmorProfileLoaded: (n) => names.includes(n) });
+  assert.throws(() => planLabels({ apparmorProfile: 'typo' }, loaded(['ocirt-test']), { newKeyring: true }), isConfigError('/process/apparmorProfile', /"typo" is not loaded/));
+  assert.equal(planLabels({ apparmorProfile: 'ocirt-test' }, loaded(['ocirt-test']), { newKeyring: true })?.writes.length, 1);
+  assert.equal(planLabels({ apparmorProfile: 'unconfined' }, loaded([]), { newKeyring: true })?.writes.length, 1);
+  assert.equal(planLabels({ apparmorProfile: 'a//&b' }, loaded([]), { newKeyring: true })?.writes.length, 1);
+  assert.equal(planLabels({ apparmorProfile: 'x' }, lsm({ apparmor: true }), { newKeyring: true })?.writes.length, 1, 'list unreadable');
 });
 
 test('AppArmor not enforced: empty or "unconfined" asks for nothing, any other profile is an error (as runc)', () => {

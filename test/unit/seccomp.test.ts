@@ -216,7 +216,7 @@ test('the compile request: magic, default action, arches, rules with 64-bit argu
   assert.equal(o, req.length);
 });
 
-const host = (): HostFacts => ({ euid: 0, egid: 0, isDirectory: () => true, seccomp: fakeHost(), lsm: () => ({ apparmor: false, apparmorExecAttr: 'attr/exec', selinux: false }) });
+const host = (): HostFacts => ({ euid: 0, egid: 0, isDirectory: () => true, seccomp: fakeHost(), lsm: () => ({ apparmor: false, apparmorExecAttr: 'attr/exec', apparmorProfileLoaded: () => undefined, selinux: false }) });
 const spec = (over: Partial<Spec> = {}): Spec =>
   ({
     ociVersion: '1.3.0',
