@@ -117,7 +117,7 @@ Napi::Error LibError(Napi::Env env) {
 
 // ---- the compile request (written by src/seccomp/compile.ts) ------------------------------------
 //   "OCSCMP1\0" u32 defaultAction  list<str> arches
-//   list rules: u32 action, list<str> names, list args: (u32 index, u32 op, u64 a, u64 b)
+//   list rules: u32 action, str names (comma-separated), list args: (u32 index, u32 op, u64 a, u64 b)
 // Strings as in the launch plan: u32 length, the bytes, a NUL.
 struct Rule {
   uint32_t action;
@@ -176,7 +176,13 @@ bool ParseRequest(const uint8_t *data, size_t len, Request *r) {
   for (uint32_t n = rd.U32(), i = 0; rd.ok() && i < n; i++) {
     Rule rule;
     rule.action = rd.U32();
-    for (uint32_t k = rd.U32(), j = 0; rd.ok() && j < k; j++) rule.names.push_back(rd.Str());
+    std::string names = rd.Str();
+    for (size_t at = 0; rd.ok() && at <= names.size();) {
+      size_t comma = names.find(',', at);
+      if (comma == std::string::npos) comma = names.size();
+      if (comma > at) rule.names.push_back(names.substr(at, comma - at));
+      at = comma + 1;
+    }
     for (uint32_t k = rd.U32(), j = 0; rd.ok() && j < k; j++) {
       ScmpArgCmp a;
       a.arg = rd.U32();

@@ -25,7 +25,9 @@ export function encodeRequest(p: SeccompProfile): Buffer {
   w.list(p.arches, 'arches', (a, at) => w.str(a, at));
   w.list(p.rules, 'rules', (r, at) => {
     w.u32(r.action, `${at}.action`);
-    w.list(r.names, `${at}.names`, (n, a) => w.str(n, a));
+    // one string per rule (names cannot hold a comma): engines put 300+ names in a rule, and a
+    // string each is a measurable part of a create
+    w.str(r.names.join(','), `${at}.names`);
     w.list(r.args, `${at}.args`, (a, where) => {
       w.u32(a.index, `${where}.index`);
       w.u32(a.op, `${where}.op`);
