@@ -32,9 +32,35 @@
  * decoded by its own file of the stub (native/init/plan.c has the table). A plan without the
  * feature has no such section.
  *
+ *   SECCOMP (src/seccomp/section.ts -> native/init/seccomp.c):
+ *            u32 flags (SECCOMP_FILTER_FLAG_*), u32 install (enum ocirt_seccomp_install),
+ *            u64 keepCaps (held until the execve, for the install), u32 byte length, the
+ *            program (struct sock_filter[], as libseccomp exported it)
+ *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
+ *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),
+ *            str value
+ *   MOUNT_EXTRAS   (src/linux/mounts.ts -> native/init/mounts.c):
+ *            list { u32 mount index, u32 flags (OCIRT_MX_*), i32 source fd or -1 }
+ *   SCHEDULING     (src/linux/process-attrs.ts -> native/init/sched.c):
+ *            u32 what (OCIRT_SCHED_*), u32 policy, u64 sched flags, i32 nice, u32 priority,
+ *            u64 runtime, u64 deadline, u64 period, u32 ioprio, list<u64> final CPU mask
+ *   PERSONALITY    (src/linux/process-attrs.ts -> native/init/personality.c):
+ *            u32 persona (personality(2) argument)
+ *   MEMORY_POLICY  (src/linux/process-attrs.ts -> native/init/mempolicy.c):
+ *            u32 mode (MPOL_* | MPOL_F_*), list<u64> node mask
+ *   TIME_NAMESPACE (src/linux/namespaces.ts -> native/init/timens.c):
+ *            u32 offsets present (bit 0 monotonic, bit 1 boottime), i64 monotonic secs,
+ *            u32 monotonic nanosecs, i64 boottime secs, u32 boottime nanosecs
+ *   NET_DEVICES    (src/linux/net-devices.ts -> native/init/netdev.c):
+ *            list { str name in the container, list { u32 family, u32 prefixlen, u32 ifa flags,
+ *            u32 scope, 16 bytes address } }
+ *   CONSOLE_SIZE   (src/linux/process-attrs.ts -> native/init/console.c):
+ *            u32 rows, u32 columns
+ *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
  * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
- * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
+ * child -> parent: struct ocirt_sync_record, always exactly 256 bytes; an OCIRT_MSG_SECCOMP_FD
+ * record carries one fd (SCM_RIGHTS).
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -70,28 +96,29 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
-  OCIRT_SECTION_MOUNT_EXTRAS = 1, /* mounts.c */
-  OCIRT_SECTION_SCHEDULING = 2,   /* sched.c */
-  OCIRT_SECTION_PERSONALITY = 3,  /* personality.c */
-  OCIRT_SECTION_MEMORY_POLICY = 4, /* mempolicy.c */
-  OCIRT_SECTION_TIME_NAMESPACE = 5, /* timens.c */
-  OCIRT_SECTION_NET_DEVICES = 6,  /* netdev.c */
-  OCIRT_SECTION_CONSOLE_SIZE = 7, /* console.c */
+  OCIRT_SECTION_SECCOMP = 1,
+  OCIRT_SECTION_LSM = 2,
+  OCIRT_SECTION_MOUNT_EXTRAS = 3,   /* mounts.c */
+  OCIRT_SECTION_SCHEDULING = 4,     /* sched.c */
+  OCIRT_SECTION_PERSONALITY = 5,    /* personality.c */
+  OCIRT_SECTION_MEMORY_POLICY = 6,  /* mempolicy.c */
+  OCIRT_SECTION_TIME_NAMESPACE = 7, /* timens.c */
+  OCIRT_SECTION_NET_DEVICES = 8,    /* netdev.c */
+  OCIRT_SECTION_CONSOLE_SIZE = 9,   /* console.c */
 };
 
-/*
- * Section layouts (each written by the TypeScript module named in src/linux/encode.ts):
- *   MOUNT_EXTRAS:   list { u32 mount index, u32 flags (OCIRT_MX_*), i32 source fd or -1 }
- *   SCHEDULING:     u32 what (OCIRT_SCHED_*), u32 policy, u64 sched flags, i32 nice, u32 priority,
- *                   u64 runtime, u64 deadline, u64 period, u32 ioprio, list<u64> final CPU mask
- *   PERSONALITY:    u32 persona (personality(2) argument)
- *   MEMORY_POLICY:  u32 mode (MPOL_* | MPOL_F_*), list<u64> node mask
- *   TIME_NAMESPACE: u32 offsets present (bit 0 monotonic, bit 1 boottime),
- *                   i64 monotonic secs, u32 monotonic nanosecs, i64 boottime secs, u32 boottime nanosecs
- *   NET_DEVICES:    list { str name in the container, list { u32 family, u32 prefixlen, u32 ifa flags,
- *                   u32 scope, 16 bytes address } }
- *   CONSOLE_SIZE:   u32 rows, u32 columns
- */
+/* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
+ * the runtime still reads the sync socket, which takes the listener fd. */
+enum ocirt_seccomp_install {
+  OCIRT_SECCOMP_LAST = 0,
+  OCIRT_SECCOMP_BEFORE_READY = 1,
+};
+
+/* When an LSM attribute is written: before the session keyring is made, or right before execve. */
+enum ocirt_lsm_when {
+  OCIRT_LSM_BEFORE_KEYRING = 0,
+  OCIRT_LSM_BEFORE_EXEC = 1,
+};
 
 /* OCIRT_SECTION_MOUNT_EXTRAS flags */
 #define OCIRT_MX_KEEP_MODE (1u << 0)    /* chmod the new mount's root to the mode of the directory it covers */
@@ -112,6 +139,8 @@ enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
   OCIRT_MSG_PID = 2,
   OCIRT_MSG_ERROR = 3,
+  /* carries the seccomp listener fd (SCM_RIGHTS): the runtime hands it to listenerPath */
+  OCIRT_MSG_SECCOMP_FD = 4,
 };
 
 /* Stable numbers: src/native.ts maps them to names. Append only. */
@@ -163,19 +192,21 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
-  OCIRT_STEP_TIME_NAMESPACE = 47,
-  OCIRT_STEP_SCHEDULER = 48,
-  OCIRT_STEP_IOPRIO = 49,
-  OCIRT_STEP_CPU_AFFINITY = 50,
-  OCIRT_STEP_PERSONALITY = 51,
-  OCIRT_STEP_MEMORY_POLICY = 52,
-  OCIRT_STEP_NET_DEVICE = 53,
-  OCIRT_STEP_LOOPBACK = 54,
-  OCIRT_STEP_CAP_CHECK = 55,
-  OCIRT_STEP_MOUNT_COPYUP = 56,
-  OCIRT_STEP_MOUNT_ATTACH = 57,
-  OCIRT_STEP_CREATE_CWD = 58,
-  OCIRT_STEP_MOUNT_MODE = 59,
+  OCIRT_STEP_SECCOMP = 47,
+  OCIRT_STEP_LSM_LABEL = 48,
+  OCIRT_STEP_TIME_NAMESPACE = 49,
+  OCIRT_STEP_SCHEDULER = 50,
+  OCIRT_STEP_IOPRIO = 51,
+  OCIRT_STEP_CPU_AFFINITY = 52,
+  OCIRT_STEP_PERSONALITY = 53,
+  OCIRT_STEP_MEMORY_POLICY = 54,
+  OCIRT_STEP_NET_DEVICE = 55,
+  OCIRT_STEP_LOOPBACK = 56,
+  OCIRT_STEP_CAP_CHECK = 57,
+  OCIRT_STEP_MOUNT_COPYUP = 58,
+  OCIRT_STEP_MOUNT_ATTACH = 59,
+  OCIRT_STEP_CREATE_CWD = 60,
+  OCIRT_STEP_MOUNT_MODE = 61,
 };
 
 #define OCIRT_DETAIL_LEN 232

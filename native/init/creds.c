@@ -51,9 +51,10 @@ static int cap_name_index(uint64_t set) {
  * Before READY, so that `create` fails rather than the container after `start` (as runc and crun
  * fail at create): would set_credentials() succeed? The kernel's capset rules, evaluated on what
  * this process holds now (the runtime may lack some capabilities, e.g. CAP_SYS_RESOURCE on hosts
- * that drop it). The failure names the capability (its number is the record's index).
+ * that drop it), with `keep` (what set_credentials is asked to keep) added to the permitted and
+ * effective sets. The failure names the capability (its number is the record's index).
  */
-void check_credentials(const struct plan *p) {
+void check_credentials(const struct plan *p, uint64_t keep) {
   uint64_t eff, prm, inh;
   current_caps(&eff, &prm, &inh);
   uint64_t bset = 0;
@@ -64,8 +65,9 @@ void check_credentials(const struct plan *p) {
   if ((missing = bset & ~p->cap_bounding) && !(eff & setpcap))
     fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETPCAP, "bounding");
   uint64_t new_bset = bset & p->cap_bounding;
-  if ((missing = p->cap_permitted & ~prm)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "permitted");
-  if ((missing = p->cap_effective & ~p->cap_permitted))
+  uint64_t want_prm = p->cap_permitted | keep;
+  if ((missing = want_prm & ~prm)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "permitted");
+  if ((missing = (p->cap_effective | keep) & ~want_prm))
     fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "effective");
   /* capset(2): new inheritable within old inheritable | bounding, and | permitted without CAP_SETPCAP */
   uint64_t inh_ok = inh | (new_bset & ((prm & setpcap) ? ~0ull : prm));
@@ -78,7 +80,7 @@ void check_credentials(const struct plan *p) {
   if (!(prm & (1ull << CAP_SETGID)) && (p->gid != 0 || p->ngids)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETGID, "gid");
 }
 
-void set_credentials(const struct plan *p) {
+void set_credentials(const struct plan *p, uint64_t keep) {
   /* bounding first: dropping needs CAP_SETPCAP, which a non-root uid no longer has effective */
   for (int c = 0; c <= cap_last && c < 64; c++) {
     if (p->cap_bounding & (1ull << c)) continue;
@@ -100,7 +102,7 @@ void set_credentials(const struct plan *p) {
   uint64_t eff, prm, inh;
   current_caps(&eff, &prm, &inh);
   capset3(prm, prm, inh);
-  capset3(p->cap_effective, p->cap_permitted, p->cap_inheritable);
+  capset3(p->cap_effective | keep, p->cap_permitted | keep, p->cap_inheritable);
 
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     fail(OCIRT_STEP_CAP_AMBIENT, -1, "clear ambient");
@@ -115,4 +117,3 @@ void set_credentials(const struct plan *p) {
   if ((p->flags & OCIRT_PF_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     fail(OCIRT_STEP_NO_NEW_PRIVS, -1, "PR_SET_NO_NEW_PRIVS");
 }
-

@@ -112,13 +112,17 @@ int enter_cwd_privileged(const struct plan *p) {
   fail(OCIRT_STEP_CWD, -1, p->cwd);
 }
 
-/* The last step: umask, cwd (unless entered already), fds not meant for the container, execve. */
-void exec_process(const struct plan *p, char *exe, size_t exelen, int in_cwd) {
+/* Before the program: umask, cwd (unless entered already), every fd not meant for the container
+ * closed on exec. */
+void prepare_exec(const struct plan *p, int in_cwd) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
   if (!in_cwd && chdir(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+}
 
+/* The last step, after the seccomp filter may be in: only execve, and a report if it fails. */
+void exec_program(const struct plan *p, char *exe, size_t exelen) {
   execve(exe, p->args, p->env);
   int err = errno;
   if (!strchr(p->args[0], '/') && (err == ENOENT || err == ENOTDIR)) {

@@ -139,7 +139,8 @@ int main(int argc, char **argv) {
   write_sysctls(p);
   finish_rootfs(p);
 
-  /* 5. per-process settings while privileged, and the terminal */
+  /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p, hostproc);
   set_scheduling();
   set_personality();
@@ -152,20 +153,33 @@ int main(int argc, char **argv) {
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
   if (p->nargs) {
     /* what would fail after `start` fails `create` instead, as with runc */
-    check_credentials(p);
+    check_credentials(p, seccomp_kept_caps());
     set_default_home(&pl);
   }
 
+  /* with SCMP_ACT_NOTIFY the listener fd must reach the runtime, which reads only until READY */
+  install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;
 
   /* 6. create returns here */
   if (fifo >= 0) wait_for_start(p, hostproc, fifo, min_fd);
-  close(hostproc);
   if (p->nargs == 0) _exit(0);
 
-  /* 7. the cwd while still privileged, credentials and confinement, then the program */
+  /*
+   * 7. confinement and credentials, then the program. The LSM label first (it takes effect at
+   * execve; AppArmor refuses some transitions once no_new_privs is set); seccomp last, so that
+   * only execve runs under the filter. Without no_new_privs installing it needs CAP_SYS_ADMIN:
+   * the planner then has us keep it in the effective and permitted sets until then. It never
+   * reaches the program: execve computes the new sets afresh, from the bounding set for root
+   * and the ambient set for any other uid, and the plan's sets decide both. The cwd is entered
+   * while still privileged (runc: a 0700 directory of root's works for another uid).
+   */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
+  close(hostproc);
   int in_cwd = enter_cwd_privileged(p);
-  set_credentials(p);
-  exec_process(p, exe, sizeof exe, in_cwd);
+  set_credentials(p, seccomp_kept_caps());
+  prepare_exec(p, in_cwd);
+  install_seccomp(OCIRT_SECCOMP_LAST);
+  exec_program(p, exe, sizeof exe);
 }

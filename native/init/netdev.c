@@ -43,7 +43,7 @@ void decode_net_devices(struct rd *r) {
       a->prefixlen = rd_u32(r);
       a->flags = rd_u32(r);
       a->scope = rd_u32(r);
-      rd_raw(r, a->addr, sizeof a->addr);
+      memcpy(a->addr, rd_bytes(r, sizeof a->addr), sizeof a->addr);
     }
   }
 }

@@ -21,6 +21,8 @@ struct section_decoder {
   void (*decode)(struct rd *r);
 };
 static const struct section_decoder SECTIONS[] = {
+    {OCIRT_SECTION_SECCOMP, decode_seccomp},
+    {OCIRT_SECTION_LSM, decode_lsm},
     {OCIRT_SECTION_MOUNT_EXTRAS, decode_mount_extras},
     {OCIRT_SECTION_SCHEDULING, decode_scheduling},
     {OCIRT_SECTION_PERSONALITY, decode_personality},
@@ -64,11 +66,6 @@ uint64_t rd_u64(struct rd *r) {
   r->p += 8;
   return v;
 }
-void rd_raw(struct rd *r, void *out, size_t n) {
-  need(r, n);
-  memcpy(out, r->p, n);
-  r->p += n;
-}
 const char *rd_str(struct rd *r) {
   uint32_t n = rd_u32(r);
   need(r, (size_t)n + 1);
@@ -76,6 +73,12 @@ const char *rd_str(struct rd *r) {
   if (s[n] != 0 || memchr(s, 0, n)) fail_err(OCIRT_STEP_PLAN_DECODE, EINVAL, -1, "bad string in plan");
   r->p += (size_t)n + 1;
   return s;
+}
+const void *rd_bytes(struct rd *r, size_t n) {
+  need(r, n);
+  const void *b = r->p;
+  r->p += n;
+  return b;
 }
 void *xcalloc(size_t n, size_t sz) {
   void *p = calloc(n ? n : 1, sz);

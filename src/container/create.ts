@@ -10,7 +10,8 @@ import { findCgroupV1Mounts, findResctrl, hostFacts } from '../linux/host.js';
 import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { planIntelRdt } from '../linux/intel-rdt.js';
@@ -32,6 +33,8 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
   /**
    * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
    * receives the pty master (on a socket in the state dir) and relays it, as runc does.
@@ -61,9 +64,9 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs, warnings } = loadBundle(bundleDir);
+  const { config, rootfs, exactIntegers, where, warnings } = loadBundle(bundleDir);
   for (const w of warnings) o.warn?.(w);
-  const host = hostFacts();
+  const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
   const rdt = config.linux ? planIntelRdt(config.linux, id) : undefined;
   const resctrlRoot = rdt ? requireResctrl(findResctrl()) : undefined;
 
@@ -82,19 +85,23 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => native.closeFd(fd));
     }
 
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
-      },
-      host,
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(execFifo ? { execFifo } : {}),
+          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(o.warn ? { warn: o.warn } : {}),
+          ...(o.debug ? { debug: o.debug } : {}),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
     );
 
     const resources = planResources(config.linux?.resources);
@@ -128,11 +135,18 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
 
     let resctrlDirs: string[] = [];
     undo.push(() => removeRdt(resctrlDirs));
+    const listener = plan.seccomp?.listener;
     const init = launchInit(plan, {
       beforeGo: (pid) => {
         addProcess(cgroups, pid);
         if (rdt && resctrlRoot) resctrlDirs = applyRdt(rdt, resctrlRoot, pid, id);
       },
+      ...(listener
+        ? {
+            onSeccompListener: (fd: number, pid: number) =>
+              sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+          }
+        : {}),
     });
     undo.push(() => {
       try {
@@ -157,6 +171,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    throw err;
+  }
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
     throw err;
   }
 }

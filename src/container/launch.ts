@@ -19,6 +19,11 @@ export interface LaunchedInit {
 export interface LaunchHooks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
+  /**
+   * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
+   * its listener, ours to hand to the agent and close; `pid` the process it filters.
+   */
+  onSeccompListener?: (fd: number, pid: number) => void;
 }
 
 export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
@@ -52,6 +57,14 @@ export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): Lau
         // the intermediate exits at once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        continue;
+      }
+      if (msg.type === 'seccomp-listener') {
+        if (!hooks.onSeccompListener) {
+          native.closeFd(msg.fd);
+          throw new OcirtError('container init sent a seccomp listener nobody takes');
+        }
+        hooks.onSeccompListener(msg.fd, pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));

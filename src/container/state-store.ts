@@ -72,6 +72,10 @@ export class StateStore {
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
   }
+  /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
+  }
 
   ensureRoot(): void {
     try {

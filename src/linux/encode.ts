@@ -31,6 +31,8 @@
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
+import { encodeSeccompSection } from '../seccomp/section.js';
+import { encodeLsmSection } from '../lsm/section.js';
 import { encodeMountExtras } from './mounts.js';
 import { encodeTimeNamespace } from './namespaces.js';
 import { encodeNetDevices } from './net-devices.js';
@@ -41,13 +43,15 @@ export const PLAN_VERSION = 2;
 
 /** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
 export const SECTION = {
-  MOUNT_EXTRAS: 1,
-  SCHEDULING: 2,
-  PERSONALITY: 3,
-  MEMORY_POLICY: 4,
-  TIME_NAMESPACE: 5,
-  NET_DEVICES: 6,
-  CONSOLE_SIZE: 7,
+  SECCOMP: 1,
+  LSM: 2,
+  MOUNT_EXTRAS: 3,
+  SCHEDULING: 4,
+  PERSONALITY: 5,
+  MEMORY_POLICY: 6,
+  TIME_NAMESPACE: 7,
+  NET_DEVICES: 8,
+  CONSOLE_SIZE: 9,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -55,6 +59,8 @@ export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 
 /** In tag order; each feature adds its line. */
 const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
+  [SECTION.SECCOMP, encodeSeccompSection],
+  [SECTION.LSM, encodeLsmSection],
   [SECTION.MOUNT_EXTRAS, encodeMountExtras],
   [SECTION.SCHEDULING, encodeScheduling],
   [SECTION.PERSONALITY, encodePersonality],

@@ -2,8 +2,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { nsInfo } from '../native.js';
 import type { HostFacts } from './plan-builder.js';
+import { detectLsm, type LsmHost } from '../lsm/host.js';
+import { seccompHost } from '../seccomp/host.js';
 
-export function hostFacts(): HostFacts {
+export interface HostOptions {
+  /** a private directory for compiled seccomp programs (none: compile every time) */
+  seccompCacheDir?: string;
+}
+
+export function hostFacts(o: HostOptions = {}): HostFacts {
+  let lsm: LsmHost | undefined;
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
@@ -15,6 +23,8 @@ export function hostFacts(): HostFacts {
         return undefined;
       }
     },
+    seccomp: seccompHost(o.seccompCacheDir),
+    lsm: () => (lsm ??= detectLsm()),
     namespaceInfo: (p: string) => nsInfo(p),
     ownNetworkNamespace() {
       try {

@@ -7,6 +7,7 @@ import type { Mount } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
 import { MS } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { withMountContext } from '../lsm/labels.js';
 import type { SectionEncoder } from './encode.js';
 import type { IdMapping, MountExtras, MountStep } from './plan.js';
 
@@ -24,6 +25,8 @@ export interface MountContext {
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
+  /** linux.mountLabel as a mount option (context="..."), for the mounts that take one */
+  context?: string;
 }
 
 export function planMount(m: Mount, field: string, ctx: MountContext): MountStep {
@@ -89,6 +92,7 @@ export function planMount(m: Mount, field: string, ctx: MountContext): MountStep
   }
   return {
     ...base,
+    data: withMountContext(data, fstype, ctx.context),
     source: m.source ?? fstype,
     fstype,
     flags: o.flags,

@@ -1,7 +1,7 @@
 // config.json (already validated) + CLI options -> LaunchPlan. Every policy decision about how a
 // container is set up lives here, as a pure function of its inputs: what the host looks like is
 // passed in (HostFacts), so the whole translation is unit-tested without root.
-import type { LinuxDevice, Spec } from '../spec/types.js';
+import type { LinuxDevice, LinuxSeccomp, Spec } from '../spec/types.js';
 import { joinPointer } from '../spec/locate.js';
 import { sysctlNamespace } from '../spec/known.js';
 import { OcirtError } from '../errors.js';
@@ -12,6 +12,10 @@ import { checkJoins, planNamespaces, planTimeNamespace, type NamespaceFileInfo }
 export { planNamespaces } from './namespaces.js';
 import { planNetDevices } from './net-devices.js';
 import { jsonU64, planCpuAffinity, planMemoryPolicy, planPersonality, planScheduling } from './process-attrs.js';
+import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
+import type { ExactIntegers } from '../seccomp/profile.js';
+import type { LsmHost } from '../lsm/host.js';
+import { mountContext, planLabels } from '../lsm/labels.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -33,10 +37,17 @@ export interface HostFacts {
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
-  /** what the namespace file at a path is; throws with the errno (.code) when it cannot be read */
-  namespaceInfo(path: string): NamespaceFileInfo;
+  /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
+  seccomp?: SeccompHost;
+  /** the LSMs the host enforces; asked only for a config with a label */
+  lsm?: () => LsmHost;
+  /**
+   * what the namespace file at a path is; throws with the errno (.code) when it cannot be read.
+   * src/linux/host.ts always gives it; without it (unit tests) joined paths are not checked.
+   */
+  namespaceInfo?(path: string): NamespaceFileInfo;
   /** the runtime's own network namespace (inode): a sysctl written there would change the host */
-  ownNetworkNamespace(): number | undefined;
+  ownNetworkNamespace?(): number | undefined;
 }
 
 export interface PlanOptions {
@@ -49,6 +60,10 @@ export interface PlanOptions {
   consoleSocket?: string;
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
+  /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
+  debug?: (msg: string) => void;
+  /** exact values of integers above 2^53 in config.json, by JSON pointer (seccomp arguments) */
+  exactIntegers?: ExactIntegers;
 }
 
 const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
@@ -77,12 +92,14 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
-  if (ns.joins.length) checkJoins(ns.joins, creatingUserns, (p) => host.namespaceInfo(p));
+  const nsInfo = host.namespaceInfo?.bind(host);
+  if (ns.joins.length && nsInfo) checkJoins(ns.joins, creatingUserns, nsInfo);
 
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
   const hasNs = (t: NamespaceType) => list.some((n) => n.type === t);
   const newNs = (t: NamespaceType) => list.some((n) => n.type === t && !n.path);
+  const context = mountContext(linux.mountLabel, lsmHost(host));
   const mounts = (config.mounts ?? []).map((m, i) =>
     planMount(m, `/mounts/${i}`, {
       bundle: opts.bundle,
@@ -93,6 +110,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
       ipcns: hasNs('ipc'),
       ...(host.cgroup2Mount ? { cgroup2Mount: host.cgroup2Mount } : {}),
       isDirectory: (p) => host.isDirectory(p),
+      ...(context ? { context } : {}),
     }),
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
@@ -106,6 +124,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
     : MS.SLAVE | MS.REC;
+  const proc = planProcess(config, opts, userns);
 
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
     field: joinPointer('/linux/sysctl', key),
@@ -137,7 +156,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls,
-    process: planProcess(config, opts, userns),
+    process: proc,
     ...(timeNamespace ? { timeNamespace } : {}),
     loopbackUp: newNs('network'),
     netDevices: planNetDevices(linux),
@@ -146,6 +165,31 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
+  };
+}
+
+/**
+ * The process's seccomp filter and LSM labels. Without a process the init runs nothing, so there
+ * is nothing to confine (and no filter to compile).
+ */
+function planConfinement(
+  p: NonNullable<Spec['process']>,
+  sc: LinuxSeccomp | undefined,
+  proc: ProcessPlan,
+  opts: PlanOptions,
+  host: HostFacts,
+): Pick<LaunchPlan, 'seccomp' | 'lsm'> {
+  if (sc && !host.seccomp) throw new OcirtError('config.json: /linux/seccomp: this host has no seccomp support');
+  const seccomp = sc && host.seccomp ? planSeccomp(sc, proc, host.seccomp, { exact: opts.exactIntegers, debug: opts.debug }) : undefined;
+  const lsm = planLabels(p, lsmHost(host), { newKeyring: !opts.noNewKeyring });
+  return { ...(seccomp ? { seccomp } : {}), ...(lsm ? { lsm } : {}) };
+}
+
+function lsmHost(host: HostFacts): () => LsmHost {
+  return () => {
+    if (!host.lsm) throw new OcirtError('config.json: the config has LSM labels, but this host\'s LSMs are unknown');
+    return host.lsm();
   };
 }
 
@@ -156,7 +200,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
  */
 function checkSysctlNamespaces(keys: string[], list: { type: string; path?: string }[], host: HostFacts): void {
   const net = list.find((n) => n.type === 'network');
-  if (!net?.path) return;
+  if (!net?.path || !host.namespaceInfo || !host.ownNetworkNamespace) return;
   const own = host.ownNetworkNamespace();
   let joined: number | undefined;
   try {
@@ -181,15 +225,10 @@ function checkSysctlNamespaces(keys: string[], list: { type: string; path?: stri
  */
 export function notYetApplied(config: Spec): string[] {
   const out: string[] = [];
-  const p = config.process;
   const l = config.linux;
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/seccomp', l?.seccomp);
-  check('/process/apparmorProfile', p?.apparmorProfile);
-  check('/process/selinuxLabel', p?.selinuxLabel);
-  check('/linux/mountLabel', l?.mountLabel);
   check('/linux/resources/devices', l?.resources?.devices);
   for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
   return out;
