@@ -33,8 +33,14 @@
  * feature has no such section.
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
- * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
+ * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on); then,
+ *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
+ *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
+ *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
+ *   section with OCIRT_EXEC_CHROOT).
+ * child -> parent: struct ocirt_sync_record, always exactly 256 bytes. A create-kind init sends
+ *   READY when set up; an exec-kind process sends none: the socket's end-of-file (its CLOEXEC end
+ *   closed by the execve) says the program runs.
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -64,10 +70,21 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
+  /* the exec process kind (native/init/join.c): u32 namespaces to join (CLONE_NEW*), u32 OCIRT_EXEC_* */
+  OCIRT_SECTION_EXEC = 1,
+  /* process.consoleSize (native/init/console.c): u32 height (rows), u32 width (columns) */
+  OCIRT_SECTION_CONSOLE_SIZE = 2,
 };
+
+/* flags of the exec section */
+/* the container has no mount namespace of its own: chroot into the init's root (an fd with "go") */
+#define OCIRT_EXEC_CHROOT (1u << 0)
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'
+#define OCIRT_SYNC_FDS 'F'
+/* most descriptors an 'F' message carries */
+#define OCIRT_SYNC_MAX_FDS 4
 
 enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
@@ -124,6 +141,7 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
+  OCIRT_STEP_RECV_FDS = 47,
 };
 
 #define OCIRT_DETAIL_LEN 232

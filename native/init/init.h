@@ -7,6 +7,7 @@
  *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
  *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
  *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
+ *   join.c        the exec kind: a process that joins a running container (exec section)
  *   rootfs.c      mounts, devices, /dev symlinks, pivot_root, masked and readonly paths
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
  *   console.c     the pty and the console socket
@@ -32,6 +33,8 @@ extern int ready_sent;
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+/* the runtime's descriptors after "go" (plan_format.h: the 'F' message) */
+void recv_fds(int *fds, int want);
 
 /* ---- plan.c --------------------------------------------------------------------------------- */
 struct rd {
@@ -99,6 +102,18 @@ int move_fd_high(int fd, int min);
 /* ---- namespaces.c --------------------------------------------------------------------------- */
 void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
+/* fork with CLONE_PARENT; the parent reports the child's pid (OCIRT_MSG_PID) and exits */
+void fork_into_pid_namespace(void);
+
+/* ---- join.c --------------------------------------------------------------------------------- */
+void decode_exec_section(struct rd *r);
+/* the plan is of the exec kind: join a running container instead of making one */
+int is_exec_kind(void);
+/* descriptors the exec kind takes from the runtime's 'F' message (pidfd, root) */
+int exec_fd_count(void);
+/* setns into the container through its init's pidfd (chroot when it has no mount namespace), a
+ * session of its own, then the fork into its pid namespace; both fds are consumed */
+void join_container(int pidfd, int rootfd);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
 /* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
@@ -112,8 +127,10 @@ void write_sysctls(const struct plan *p);
 void set_process_attributes(const struct plan *p, int hostproc);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
-int console_connect(const char *path);
-void setup_console(int sock);
+void decode_console_size_section(struct rd *r);
+/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by uid;
+ * its master goes over sock (a console socket the runtime connected), which is then closed */
+void setup_console(int sock, uid_t uid);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);

@@ -22,6 +22,8 @@ struct section_decoder {
 };
 static const struct section_decoder SECTIONS[] = {
     {0, NULL},
+    {OCIRT_SECTION_EXEC, decode_exec_section},
+    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size_section},
 };
 
 static void decode_sections(struct rd *r) {
