@@ -15,6 +15,8 @@ import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, type ConsoleSocket } from './terminal.js';
+import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
 
 export interface CreateOptions {
   id: string;
@@ -31,8 +33,8 @@ export interface CreateOptions {
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
   /**
-   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
-   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
+   * as runc does (and --console-socket is refused, as runc does).
    */
   relayTerminal?: boolean;
 }
@@ -41,8 +43,8 @@ export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
-  /** with relayTerminal: the listening socket the init sent the pty master to */
-  consoleListenFd?: number;
+  /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
+  consoleRelayFd?: number;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -61,6 +63,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   const bundleDir = resolveBundle(o.bundle);
   const { config, rootfs } = loadBundle(bundleDir);
   const host = hostFacts();
+  const terminal = config.process?.terminal === true;
+  checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
+  const listenFds = listenFdsFromEnv();
+  checkPreservedFds(listenFds + o.preserveFds);
 
   const undo: (() => void)[] = [];
   try {
@@ -68,13 +74,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => store.remove(id));
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
-    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
-    let consoleListenFd: number | undefined;
-    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
-      consoleSocket = `${store.dir(id)}/console.sock`;
-      const fd = native.unixListen(consoleSocket);
-      consoleListenFd = fd;
-      undo.push(() => native.closeFd(fd));
+    let console: ConsoleSocket | undefined;
+    if (terminal) {
+      const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
+      console = c;
+      undo.push(() => closeConsoleSocket(c));
     }
 
     const plan = buildPlan(
@@ -85,8 +89,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         noPivot: o.noPivot,
         noNewKeyring: o.noNewKeyring,
         preserveFds: o.preserveFds,
+        ...(listenFds ? { listenFds } : {}),
         ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
+        ...(console ? { consoleSocket: console.describe } : {}),
         ...(o.warn ? { warn: o.warn } : {}),
       },
       host,
@@ -120,8 +125,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
+    store.writeRecord(id, { config, noNewKeyring: o.noNewKeyring });
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid), fds: console ? [console.stubFd] : [] });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -136,7 +142,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    // the init has its own copy; the --console-socket peer keeps the connection
+    if (console) native.closeFd(console.stubFd);
+    return { state, pidfd: init.pidfd, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {

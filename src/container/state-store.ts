@@ -18,6 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
+import type { Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -39,6 +40,18 @@ export interface StoredState {
   cgroupV1Paths?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
+}
+
+/**
+ * What create decided that later commands build on (container.json beside state.json): the
+ * validated config as it was at create, so that `exec` does not depend on the bundle staying
+ * unchanged (runc keeps its own copy of the config in its state too), and the create options
+ * that concern every process of the container.
+ */
+export interface ContainerRecord {
+  config: Spec;
+  /** create's --no-new-keyring: an exec'd process does not get a session keyring of its own either */
+  noNewKeyring: boolean;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -69,6 +82,9 @@ export class StateStore {
   }
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
+  }
+  recordPath(id: string): string {
+    return join(this.root, id, 'container.json');
   }
 
   ensureRoot(): void {
@@ -113,6 +129,26 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  writeRecord(id: string, record: ContainerRecord): void {
+    writeAtomic(this.recordPath(id), JSON.stringify(record), 0o600);
+  }
+
+  /** The record create wrote, or undefined for a container made before records existed. */
+  readRecord(id: string): ContainerRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.recordPath(id), 'utf8');
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return undefined;
+      throw sysError('read', this.recordPath(id), err);
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (err) {
+      throw new OcirtError(`record of container "${id}" is corrupt (${this.recordPath(id)}): ${(err as Error).message}`);
+    }
   }
 
   remove(id: string): void {

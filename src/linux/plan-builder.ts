@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js'
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { namespaceFlags } from './exec-join.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -36,9 +37,26 @@ export interface PlanOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
+  /**
+   * fds handed to ocirt by systemd socket activation (LISTEN_FDS, for this process): they go to
+   * the container first, as fds 3.., with LISTEN_FDS and LISTEN_PID=1 in its environment (runc)
+   */
+  listenFds?: number;
   execFifo?: string;
   consoleSocket?: string;
   /** reports what the config asks for but the plan cannot honour */
+  warn?: (msg: string) => void;
+}
+
+/** What an exec plan needs beyond the container's config (whose process is the one to run). */
+export interface ExecPlanOptions {
+  /** the container's rootfs (host path), as recorded at create */
+  rootfs: string;
+  /** is the namespace file at this path (a config's namespace path) the runtime's own? */
+  isOwnNamespace: (path: string, type: NamespaceType) => boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  consoleSocket?: string;
   warn?: (msg: string) => void;
 }
 
@@ -77,6 +95,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
   for (const field of notYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
+  const ptmxLink = mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts');
   const mountNs = hasNs('mount');
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
@@ -101,8 +120,8 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     noMountNamespace: !mountNs,
     readonlyRoot: mountNs && config.root?.readonly === true,
     mounts: mountNs ? mounts : [],
-    devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns),
-    symlinks: devBound || !mountNs ? [] : planSymlinks(mounts),
+    devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns, ptmxLink),
+    symlinks: devBound || !mountNs ? [] : planSymlinks(ptmxLink),
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
@@ -110,10 +129,54 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
       path: key.replace(/\./g, '/'),
       value,
     })),
-    process: planProcess(config, opts),
+    process: planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0),
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+  };
+}
+
+/**
+ * A further process in a running container: the container's config (with the process to run in
+ * place of its own) -> a plan of the exec kind. It joins the init's namespaces, makes no mounts,
+ * and carries the process's own settings, decided exactly as for the container's first process.
+ * The namespaces joined are the config's (as runc), created or joined by path alike: the init is
+ * in each, and the pidfd names them; one joined by path that is the runtime's own is left alone
+ * (setns refuses to enter one's own user namespace, and the others would change nothing).
+ */
+export function buildExecPlan(config: Spec, opts: ExecPlanOptions): LaunchPlan {
+  const linux = config.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const joined = namespaces.filter((n) => !(n.path && opts.isOwnNamespace(n.path, n.type))).map((n) => n.type);
+  const createsUserns = namespaces.some((n) => n.type === 'user' && !n.path);
+  if (createsUserns && config.process) {
+    checkIdsMapped(config.process.user ?? {}, { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] });
+  }
+  for (const field of processNotYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
+  return {
+    cloneFlags: 0,
+    joins: [],
+    unshareFlags: 0,
+    forkAfterJoin: false,
+    rootfs: opts.rootfs,
+    rootPropagation: 0,
+    rootfsPropagation: 0,
+    noPivot: false,
+    noMountNamespace: false,
+    readonlyRoot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctls: [],
+    process: planProcess(config, opts, 0),
+    newSessionKeyring: !opts.noNewKeyring,
+    ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    exec: {
+      nsFlags: namespaceFlags(joined),
+      chroot: !namespaces.some((n) => n.type === 'mount'),
+    },
   };
 }
 
@@ -123,19 +186,12 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
  * the container does not get is never silent.
  */
 export function notYetApplied(config: Spec): string[] {
-  const out: string[] = [];
-  const p = config.process;
+  const out = processNotYetApplied(config);
   const l = config.linux;
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/seccomp', l?.seccomp);
-  check('/process/apparmorProfile', p?.apparmorProfile);
-  check('/process/selinuxLabel', p?.selinuxLabel);
   check('/linux/mountLabel', l?.mountLabel);
-  check('/process/scheduler', p?.scheduler);
-  check('/process/ioPriority', p?.ioPriority);
-  check('/process/execCPUAffinity', p?.execCPUAffinity);
   check('/linux/personality', l?.personality);
   check('/linux/intelRdt', l?.intelRdt);
   check('/linux/timeOffsets', l?.timeOffsets);
@@ -143,6 +199,22 @@ export function notYetApplied(config: Spec): string[] {
   check('/linux/memoryPolicy', l?.memoryPolicy);
   check('/linux/resources/devices', l?.resources?.devices);
   for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
+  return out;
+}
+
+/** The part of notYetApplied that concerns a process: what an exec'd process would not get either. */
+export function processNotYetApplied(config: Spec): string[] {
+  const out: string[] = [];
+  const p = config.process;
+  const check = (field: string, v: unknown) => {
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
+  };
+  check('/linux/seccomp', config.linux?.seccomp);
+  check('/process/apparmorProfile', p?.apparmorProfile);
+  check('/process/selinuxLabel', p?.selinuxLabel);
+  check('/process/scheduler', p?.scheduler);
+  check('/process/ioPriority', p?.ioPriority);
+  check('/process/execCPUAffinity', p?.execCPUAffinity);
   return out;
 }
 
@@ -206,7 +278,10 @@ export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], h
  * The process's ids must exist in the user namespace it runs in: setresuid to an unmapped id
  * fails only after `start`, long after `create` reported success.
  */
-function checkIdsMapped(user: { uid?: number; gid?: number; additionalGids?: number[] }, u: UserNamespaceSetup): void {
+function checkIdsMapped(
+  user: { uid?: number; gid?: number; additionalGids?: number[] },
+  u: Pick<UserNamespaceSetup, 'uidMappings' | 'gidMappings'>,
+): void {
   const mapped = (id: number, m: IdMapping[]) => m.some((e) => id >= e.containerID && id < e.containerID + e.size);
   const ranges = (m: IdMapping[]) => m.map((e) => `${e.containerID}-${e.containerID + e.size - 1}`).join(', ');
   const uid = user.uid ?? 0;
@@ -288,10 +363,16 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
 
 const DEVICE_TYPE: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BLK, p: S_IF.FIFO };
 
-export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceStep[] {
+/**
+ * ptmxLink: /dev/ptmx will be the symlink to the devpts instance's ptmx, so a /dev/ptmx listed in
+ * linux.devices is left out (runc does the same): a node of the host's multiplexer there would
+ * take the place of the container's own.
+ */
+export function planDevices(devices: LinuxDevice[], inUserns: boolean, ptmxLink = false): DeviceStep[] {
   const out = new Map<string, DeviceStep>();
   for (const d of DEFAULT_DEVICES) out.set(d.path, { ...d, bindFromHost: inUserns });
   devices.forEach((d, i) => {
+    if (ptmxLink && path.normalize(d.path) === '/dev/ptmx') return;
     out.set(d.path, {
       field: `/linux/devices/${i}`,
       path: d.path,
@@ -307,12 +388,10 @@ export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceSt
   return [...out.values()];
 }
 
-function planSymlinks(mounts: MountStep[]): SymlinkStep[] {
+function planSymlinks(ptmxLink: boolean): SymlinkStep[] {
   const links = [...DEFAULT_SYMLINKS];
   // /dev/ptmx must be the container's own devpts instance's, not the host's.
-  if (mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts')) {
-    links.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
-  }
+  if (ptmxLink) links.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
   return links;
 }
 
@@ -344,7 +423,7 @@ const NO_PROCESS: ProcessPlan = {
   preserveFds: 0,
 };
 
-function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
+function planProcess(config: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'warn'>, listenFds: number): ProcessPlan {
   const p = config.process;
   if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
   const caps = p.capabilities ?? {};
@@ -376,9 +455,12 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     );
   }
   const user = p.user ?? {};
+  const consoleSize = p.terminal && p.consoleSize ? planConsoleSize(p.consoleSize) : undefined;
+  // runc's socket activation: LISTEN_PID is the container's process, pid 1 of its namespace
+  const listenEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
   return {
     args,
-    env: p.env ?? [],
+    env: [...(p.env ?? []), ...listenEnv],
     cwd: p.cwd,
     uid: user.uid ?? 0,
     gid: user.gid ?? 0,
@@ -389,6 +471,14 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     rlimits,
     ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
     terminal: p.terminal === true,
+    ...(consoleSize ? { consoleSize } : {}),
     preserveFds: opts.preserveFds,
   };
+}
+
+function planConsoleSize(size: { height: number; width: number }): { height: number; width: number } {
+  for (const k of ['height', 'width'] as const) {
+    if (size[k] > 0xffff) throw new OcirtError(`config.json: /process/consoleSize/${k}: ${size[k]} is larger than a terminal can be (at most 65535)`);
+  }
+  return { height: size.height, width: size.width };
 }
