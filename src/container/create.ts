@@ -17,6 +17,7 @@ import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
 import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, type ConsoleSocket } from './terminal.js';
 import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
+import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
@@ -125,7 +126,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
-    store.writeRecord(id, { config, noNewKeyring: o.noNewKeyring });
+    const record = { config, noNewKeyring: o.noNewKeyring };
+    store.writeRecord(id, record);
+    writeExecTemplate(store, id, record, rootfs);
 
     const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid), fds: console ? [console.stubFd] : [] });
     undo.push(() => {

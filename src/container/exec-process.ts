@@ -1,12 +1,11 @@
 // The process `exec` runs, as runc decides it: -p FILE is a runtime-spec process JSON used as it
-// is; otherwise the container's own process (from the config recorded at create) with the
-// command's ARGS, the flags' overrides and additions, and no terminal unless -t. Either way the
-// result is checked by the same schema and semantic checks as config.json's process.
+// is, checked by the same schema and semantic checks as config.json's process; otherwise the
+// container's own process (from the config recorded at create, valid already) with the command's
+// ARGS, the flags' overrides and additions, and no terminal unless -t, each flag checked itself.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OcirtError, sysError } from '../errors.js';
-import { JsonSyntaxError, parseLocated } from '../spec/locate.js';
-import { locateProblems, validateLocated } from '../spec/validate.js';
+import { CAPABILITIES } from '../linux/constants.js';
 import type { Process, Spec } from '../spec/types.js';
 
 export interface ExecFlags {
@@ -26,29 +25,38 @@ export interface ExecFlags {
 
 export type ExecProcessSource = { file: string } | { flags: ExecFlags };
 
-/** The container's config with the exec'd process in place of its own, validated. */
-export function execConfig(config: Spec, source: ExecProcessSource): Spec {
-  if ('file' in source) return withProcessFile(config, resolve(source.file));
-  const proc = processFromFlags(config.process, source.flags);
-  const full: Spec = { ...config, process: proc };
-  const problems = validateLocated(full).filter((p) => p.pointer.startsWith('/process'));
-  if (problems.length) {
-    throw new OcirtError(`exec: the process (config.json's with the command and flags): ${problems.map((p) => `${p.pointer}: ${p.message}`).join('; ')}`);
-  }
-  return full;
+/** ARGS and no flag: the config's process with another command. */
+export function argsOnly(args: string[]): ExecFlags {
+  return { args, env: [], tty: false, additionalGids: [], caps: [], noNewPrivs: false };
 }
 
-/** runc's getProcess for ARGS and flags. */
+/** The container's config with the exec'd process in place of its own. */
+export async function execConfig(config: Spec, source: ExecProcessSource): Promise<Spec> {
+  return 'file' in source ? withProcessFile(config, resolve(source.file)) : withFlags(config, source.flags);
+}
+
+/** The config's process, changed by ARGS and the flags (runc's getProcess). */
+export function withFlags(config: Spec, f: ExecFlags): Spec {
+  return { ...config, process: processFromFlags(config.process, f) };
+}
+
 export function processFromFlags(base: Process | undefined, f: ExecFlags): Process {
   if (f.args.length === 0) throw new OcirtError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
+  if (f.args[0] === '') throw new OcirtError('exec: the command is empty: expected the program to run');
   const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
   p.args = [...f.args];
-  if (f.cwd) p.cwd = f.cwd;
+  if (f.cwd) {
+    if (!f.cwd.startsWith('/')) throw new OcirtError(`--cwd ${JSON.stringify(f.cwd)}: expected an absolute path in the container`);
+    p.cwd = f.cwd;
+  }
   if (f.apparmor) p.apparmorProfile = f.apparmor;
   if (f.processLabel) p.selinuxLabel = f.processLabel;
   if (f.caps.length) {
     const caps = (p.capabilities ??= {});
     for (const c of f.caps) {
+      if (!(CAPABILITIES as readonly string[]).includes(c)) {
+        throw new OcirtError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
+      }
       (caps.bounding ??= []).push(c);
       (caps.effective ??= []).push(c);
       (caps.permitted ??= []).push(c);
@@ -56,24 +64,32 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
       if (caps.inheritable !== undefined) (caps.ambient ??= []).push(c);
     }
   }
+  for (const e of f.env) {
+    if (!/^[^=]+=/.test(e)) throw new OcirtError(`--env ${JSON.stringify(e)}: expected NAME=VALUE`);
+  }
   p.env = [...(p.env ?? []), ...f.env];
   p.terminal = f.tty;
   if (f.noNewPrivs) p.noNewPrivileges = true;
   const user = (p.user ??= { uid: 0, gid: 0 });
   if (f.user !== undefined) {
     const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
-    if (!m) throw new OcirtError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
+    if (!m || Number(m[1]) > 0xffffffff || Number(m[2] ?? 0) > 0xffffffff) {
+      throw new OcirtError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
+    }
     user.uid = Number(m[1]);
     if (m[2] !== undefined) user.gid = Number(m[2]);
   }
   for (const g of f.additionalGids) {
-    if (!/^\d+$/.test(g)) throw new OcirtError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
+    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new OcirtError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
     (user.additionalGids ??= []).push(Number(g));
   }
   return p;
 }
 
-function withProcessFile(config: Spec, file: string): Spec {
+/** -p: the file's process, checked like config.json's (the checks are loaded only here). */
+async function withProcessFile(config: Spec, file: string): Promise<Spec> {
+  const { JsonSyntaxError, parseLocated } = await import('../spec/locate.js');
+  const { locateProblems, validateLocated } = await import('../spec/validate.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -9,12 +9,12 @@ import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
 import { OcirtError } from '../errors.js';
-import { loadBundle } from '../spec/bundle.js';
-import { buildExecPlan } from '../linux/plan-builder.js';
 import { findCgroupV1Mounts, isOwnNamespace } from '../linux/host.js';
 import { addProcess } from '../cgroups/manager.js';
 import { subCgroups } from '../cgroups/sub-cgroup.js';
+import type { Spec } from '../spec/types.js';
 import { execConfig, type ExecProcessSource } from './exec-process.js';
+import { planExec } from './exec-plan.js';
 import { checkPreservedFds } from './fds.js';
 import { awaitExit, SignalForwarder } from './foreground.js';
 import { launchInit } from './launch.js';
@@ -38,11 +38,16 @@ export interface ExecOptions {
 /** Runs the process; the exit code is the process's in the foreground, 0 once it runs when detached. */
 export async function execContainer(store: StateStore, o: ExecOptions): Promise<number> {
   const id = validateId(o.id);
+  // the record is create's and never changes: the process is decided before the lock is taken
+  const record = store.readRecord(id) ?? (await legacyRecord(store.read(id)));
+  const config = await execConfig(record.config, o.process);
+  checkConsoleFlags(config.process?.terminal === true, o.detach, o.consoleSocket, 'exec');
+  checkPreservedFds(o.preserveFds);
   // In the foreground, signals that arrive while the process starts are forwarded once it runs.
   const signals = o.detach ? undefined : new SignalForwarder();
   let pidfd: number | undefined;
   try {
-    const launched = launchLocked(store, id, o);
+    const launched = launchLocked(store, id, record, config, o);
     pidfd = launched.pidfd;
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(launched.pid));
     if (!signals) {
@@ -64,21 +69,18 @@ interface Launched {
 }
 
 /** Under the container's lock, so that it is not deleted (its cgroup removed) while the process joins it. */
-function launchLocked(store: StateStore, id: string, o: ExecOptions): Launched {
+function launchLocked(store: StateStore, id: string, record: ContainerRecord, config: Spec, o: ExecOptions): Launched {
   const unlock = store.lock(id);
   try {
     const state = store.read(id);
     checkStatus(state, deriveStatus(state, store.fifoPath(id)), o.ignorePaused);
-    const record = store.readRecord(id) ?? legacyRecord(state);
-    const config = execConfig(record.config, o.process);
-    checkConsoleFlags(config.process?.terminal === true, o.detach, o.consoleSocket, 'exec');
-    checkPreservedFds(o.preserveFds);
-    const plan = buildExecPlan(config, {
+    const plan = planExec({
+      record,
+      config,
       rootfs: state.rootfs,
-      isOwnNamespace,
-      noNewKeyring: record.noNewKeyring,
       preserveFds: o.preserveFds,
-      ...(config.process?.terminal ? { consoleSocket: o.consoleSocket ?? "ocirt's terminal relay" } : {}),
+      isOwnNamespace,
+      consoleSocket: o.consoleSocket ?? "ocirt's terminal relay",
       ...(o.warn ? { warn: o.warn } : {}),
     });
     const cgroups = subCgroups({ ...(state.cgroupPath ? { v2: state.cgroupPath } : {}), v1: state.cgroupV1Paths ?? [] }, findCgroupV1Mounts(), o.cgroups);
@@ -143,6 +145,7 @@ function initRoot(state: StoredState, pidfd: number, id: string): number {
 }
 
 /** A container created before ocirt recorded its config: the bundle's, as runc reads it. */
-function legacyRecord(state: StoredState): ContainerRecord {
+async function legacyRecord(state: StoredState): Promise<ContainerRecord> {
+  const { loadBundle } = await import('../spec/bundle.js');
   return { config: loadBundle(state.bundle).config, noNewKeyring: false };
 }

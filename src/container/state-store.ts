@@ -86,6 +86,9 @@ export class StateStore {
   recordPath(id: string): string {
     return join(this.root, id, 'container.json');
   }
+  templatePath(id: string): string {
+    return join(this.root, id, 'exec-template');
+  }
 
   ensureRoot(): void {
     try {
@@ -203,7 +206,7 @@ export class StateStore {
   }
 }
 
-export function writeAtomic(path: string, content: string, mode = 0o644): void {
+export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, content, { mode });

@@ -136,6 +136,11 @@ export class Writer {
     items.forEach((it, i) => each(it, `${where}[${i}]`));
   }
 
+  /** how many bytes are written so far */
+  get offset(): number {
+    return this.off;
+  }
+
   /** the bytes written so far */
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
@@ -149,6 +154,15 @@ export class Writer {
 }
 
 export function encodePlan(plan: LaunchPlan): Buffer {
+  return encodePlanWithArgsSpan(plan).bytes;
+}
+
+/**
+ * The encoded plan and where its process.args list lies in it ([start, end): the u32 count and
+ * the strings): the exec template (src/container/exec-template.ts) lets the native front end put
+ * other arguments there.
+ */
+export function encodePlanWithArgsSpan(plan: LaunchPlan): { bytes: Buffer; argsStart: number; argsEnd: number } {
   const w = new Writer();
   const p = plan.process;
   w.raw(Buffer.from(PLAN_MAGIC, 'latin1'));
@@ -221,7 +235,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.str(s.value, `${at}.value`);
   });
 
+  const argsStart = w.offset;
   w.list(p.args, 'process.args', (a, at) => w.str(a, at));
+  const argsEnd = w.offset;
   w.list(p.env, 'process.env', (e, at) => w.str(e, at));
   w.str(p.cwd, 'process.cwd');
   w.u32(p.uid, 'process.uid');
@@ -251,5 +267,5 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.u32(bytes.length, `${at}.length`);
     w.raw(bytes);
   });
-  return w.finish();
+  return { bytes: w.finish(), argsStart, argsEnd };
 }

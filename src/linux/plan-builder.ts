@@ -172,7 +172,7 @@ export function buildExecPlan(config: Spec, opts: ExecPlanOptions): LaunchPlan {
     sysctls: [],
     process: planProcess(config, opts, 0),
     newSessionKeyring: !opts.noNewKeyring,
-    ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(opts.consoleSocket && config.process?.terminal ? { consoleSocket: opts.consoleSocket } : {}),
     exec: {
       nsFlags: namespaceFlags(joined),
       chroot: !namespaces.some((n) => n.type === 'mount'),
