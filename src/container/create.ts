@@ -15,7 +15,7 @@ import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
-import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, type ConsoleSocket } from './terminal.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
 import { writeExecTemplate } from './exec-template.js';
 
@@ -93,6 +93,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         ...(listenFds ? { listenFds } : {}),
         ...(execFifo ? { execFifo } : {}),
         ...(console ? { consoleSocket: console.describe } : {}),
+        ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
         ...(o.warn ? { warn: o.warn } : {}),
       },
       host,

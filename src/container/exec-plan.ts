@@ -14,6 +14,8 @@ export interface ExecPlanInput {
   preserveFds: number;
   /** the console socket's description (used when the process has a terminal) */
   consoleSocket?: string;
+  /** the size of the terminal ocirt relays the pty to (PlanOptions.terminalSize) */
+  terminalSize?: { height: number; width: number };
   isOwnNamespace: (path: string, type: NamespaceType) => boolean;
   warn?: (msg: string) => void;
 }
@@ -25,6 +27,7 @@ export function planExec(i: ExecPlanInput): LaunchPlan {
     noNewKeyring: i.record.noNewKeyring,
     preserveFds: i.preserveFds,
     ...(i.consoleSocket !== undefined ? { consoleSocket: i.consoleSocket } : {}),
+    ...(i.terminalSize ? { terminalSize: i.terminalSize } : {}),
   };
   // create reported what its config asks for and no process gets: an exec says only what is new
   const reported = new Set<string>();

@@ -20,7 +20,7 @@ import { awaitExit, SignalForwarder } from './foreground.js';
 import { launchInit } from './launch.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { validateId, writeAtomic, type ContainerRecord, type StateStore, type StoredState } from './state-store.js';
-import { checkConsoleFlags, openConsoleSocket, type ConsoleSocket } from './terminal.js';
+import { checkConsoleFlags, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 
 export interface ExecOptions {
   id: string;
@@ -81,6 +81,8 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       preserveFds: o.preserveFds,
       isOwnNamespace,
       consoleSocket: o.consoleSocket ?? "ocirt's terminal relay",
+      // a relayed terminal: the pty has ocirt's terminal's size before the program runs
+      ...(config.process?.terminal && !o.consoleSocket ? { terminalSize: relayedTerminalSize() } : {}),
       ...(o.warn ? { warn: o.warn } : {}),
     });
     const cgroups = subCgroups({ ...(state.cgroupPath ? { v2: state.cgroupPath } : {}), v1: state.cgroupV1Paths ?? [] }, findCgroupV1Mounts(), o.cgroups);

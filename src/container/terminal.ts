@@ -44,6 +44,15 @@ export function openConsoleSocket(path: string | undefined): ConsoleSocket {
   return { stubFd: theirs, relayFd: ours, describe: "ocirt's terminal relay" };
 }
 
+/**
+ * The size of ocirt's own terminal, for a pty it relays: the plan gives it to the pty before the
+ * program runs. undefined when neither stdin nor stdout is a terminal.
+ */
+export function relayedTerminalSize(): { height: number; width: number } | undefined {
+  const size = native.getWinsize(0) ?? native.getWinsize(1);
+  return size && (size.rows || size.cols) ? { height: size.rows, width: size.cols } : undefined;
+}
+
 export function closeConsoleSocket(c: ConsoleSocket): void {
   native.closeFd(c.stubFd);
   if (c.relayFd !== undefined) native.closeFd(c.relayFd);

@@ -44,6 +44,11 @@ export interface PlanOptions {
   listenFds?: number;
   execFifo?: string;
   consoleSocket?: string;
+  /**
+   * the size of the terminal ocirt relays the pty to: it wins over process.consoleSize, and the
+   * pty has it before the program runs (a resize after it starts would race the program)
+   */
+  terminalSize?: { height: number; width: number };
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
 }
@@ -57,6 +62,8 @@ export interface ExecPlanOptions {
   noNewKeyring: boolean;
   preserveFds: number;
   consoleSocket?: string;
+  /** as PlanOptions.terminalSize */
+  terminalSize?: { height: number; width: number };
   warn?: (msg: string) => void;
 }
 
@@ -423,7 +430,11 @@ const NO_PROCESS: ProcessPlan = {
   preserveFds: 0,
 };
 
-function planProcess(config: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'warn'>, listenFds: number): ProcessPlan {
+function planProcess(
+  config: Spec,
+  opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'terminalSize' | 'warn'>,
+  listenFds: number,
+): ProcessPlan {
   const p = config.process;
   if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
   const caps = p.capabilities ?? {};
@@ -455,7 +466,8 @@ function planProcess(config: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'cons
     );
   }
   const user = p.user ?? {};
-  const consoleSize = p.terminal && p.consoleSize ? planConsoleSize(p.consoleSize) : undefined;
+  const size = opts.terminalSize ?? p.consoleSize;
+  const consoleSize = p.terminal && size ? planConsoleSize(size) : undefined;
   // runc's socket activation: LISTEN_PID is the container's process, pid 1 of its namespace
   const listenEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
   return {

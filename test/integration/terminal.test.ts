@@ -198,10 +198,10 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.equal(res.status, 0, res.stderr);
       });
 
-      test('exec -t relays a terminal of the container', () => {
-        const res = onPty(r, ['exec', '-t', id, 'sh', '-c', 'busybox tty; printf "x\\ny\\n"; exit 5'], ['--rows', '20', '--cols', '60']);
+      test('exec -t relays a terminal of the container, of ocirt\'s terminal\'s size from the start', () => {
+        const res = onPty(r, ['exec', '-t', id, 'sh', '-c', 'busybox stty size; busybox tty; printf "x\\ny\\n"; exit 5'], ['--rows', '20', '--cols', '60']);
         assert.equal(res.status, 5, res.output);
-        assert.match(res.output, /^\/dev\/pts\/\d+\r\nx\r\ny\r\n$/);
+        assert.match(res.output, /^20 60\r\n\/dev\/pts\/\d+\r\nx\r\ny\r\n$/);
       });
 
       test('exec -t -d --console-socket: the master is there when exec returns', () => {
