@@ -47,5 +47,6 @@ export function createFlags(args: CommandArgs, ctx: CommandContext): Omit<Create
     preserveFds: num(args, 'preserve-fds', 0),
     rootless: ctx.globals.rootless,
     warn: (m: string) => ctx.log.warn(m),
+    debug: (m: string) => ctx.log.debug(m),
   };
 }

@@ -31,5 +31,6 @@ export function run(args: CommandArgs, ctx: CommandContext): Promise<number> {
     cgroups: strings(args, 'cgroup'),
     ignorePaused: bool(args, 'ignore-paused'),
     warn: (m: string) => ctx.log.warn(m),
+    debug: (m: string) => ctx.log.debug(m),
   });
 }

@@ -10,11 +10,12 @@ import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
 import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
-import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
 import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
 import { writeExecTemplate } from './exec-template.js';
@@ -33,6 +34,8 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
   /**
    * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
    * as runc does (and --console-socket is refused, as runc does).
@@ -62,8 +65,8 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
-  const host = hostFacts();
+  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
+  const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
   const terminal = config.process?.terminal === true;
   checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
   const listenFds = listenFdsFromEnv();
@@ -82,21 +85,25 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => closeConsoleSocket(c));
     }
 
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(listenFds ? { listenFds } : {}),
-        ...(execFifo ? { execFifo } : {}),
-        ...(console ? { consoleSocket: console.describe } : {}),
-        ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
-      },
-      host,
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(listenFds ? { listenFds } : {}),
+          ...(execFifo ? { execFifo } : {}),
+          ...(console ? { consoleSocket: console.describe } : {}),
+          ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
+          ...(o.warn ? { warn: o.warn } : {}),
+          ...(o.debug ? { debug: o.debug } : {}),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
     );
 
     const resources = planResources(config.linux?.resources);
@@ -127,11 +134,21 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
-    const record = { config, noNewKeyring: o.noNewKeyring };
+    const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
     store.writeRecord(id, record);
-    writeExecTemplate(store, id, record, rootfs);
+    writeExecTemplate(store, id, record, rootfs, host);
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid), fds: console ? [console.stubFd] : [] });
+    const listener = plan.seccomp?.listener;
+    const init = launchInit(plan, {
+      beforeGo: (pid) => addProcess(cgroups, pid),
+      fds: console ? [console.stubFd] : [],
+      ...(listener
+        ? {
+            onSeccompListener: (fd: number, pid: number) =>
+              sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+          }
+        : {}),
+    });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -157,6 +174,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    throw err;
+  }
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
     throw err;
   }
 }

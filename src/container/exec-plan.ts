@@ -1,9 +1,9 @@
 // The plan of an exec'd process, decided in one place: `exec` (exec.ts) launches it, and create
 // derives the exec template (exec-template.ts) from it for the native front end.
-import { buildExecPlan } from '../linux/plan-builder.js';
+import { buildExecPlan, processWarnings, type HostFacts } from '../linux/plan-builder.js';
 import type { LaunchPlan, NamespaceType } from '../linux/plan.js';
 import type { Spec } from '../spec/types.js';
-import type { ContainerRecord } from './state-store.js';
+import { integersOf, type ContainerRecord } from './state-store.js';
 
 export interface ExecPlanInput {
   record: ContainerRecord;
@@ -17,10 +17,13 @@ export interface ExecPlanInput {
   /** the size of the terminal ocirt relays the pty to (PlanOptions.terminalSize) */
   terminalSize?: { height: number; width: number };
   isOwnNamespace: (path: string, type: NamespaceType) => boolean;
+  host: HostFacts;
   warn?: (msg: string) => void;
+  debug?: (msg: string) => void;
 }
 
 export function planExec(i: ExecPlanInput): LaunchPlan {
+  const exactIntegers = integersOf(i.record);
   const opts = {
     rootfs: i.rootfs,
     isOwnNamespace: i.isOwnNamespace,
@@ -28,13 +31,10 @@ export function planExec(i: ExecPlanInput): LaunchPlan {
     preserveFds: i.preserveFds,
     ...(i.consoleSocket !== undefined ? { consoleSocket: i.consoleSocket } : {}),
     ...(i.terminalSize ? { terminalSize: i.terminalSize } : {}),
+    ...(exactIntegers ? { exactIntegers } : {}),
+    ...(i.debug ? { debug: i.debug } : {}),
   };
   // create reported what its config asks for and no process gets: an exec says only what is new
-  const reported = new Set<string>();
-  try {
-    buildExecPlan(i.record.config, { ...opts, consoleSocket: opts.consoleSocket ?? '', warn: (m) => reported.add(m) });
-  } catch {
-    // the config's own process is not the one to run: only its warnings matter here
-  }
-  return buildExecPlan(i.config, { ...opts, warn: (m) => reported.has(m) || i.warn?.(m) });
+  const reported = new Set(processWarnings(i.record.config));
+  return buildExecPlan(i.config, { ...opts, warn: (m) => reported.has(m) || i.warn?.(m) }, i.host);
 }

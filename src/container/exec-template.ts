@@ -7,9 +7,11 @@
 //
 //   "OCIRTXT\0"  u32 version (1)  u32 argsStart  u32 argsEnd   then the plan (native/plan_format.h)
 //
-// Written only where the plan does not depend on the caller (no namespace joined by path) and
-// needs no descriptor beyond the init's pidfd (the container has a mount namespace of its own).
+// Written only where the plan does not depend on the caller (no namespace joined by path), needs
+// no descriptor beyond the init's pidfd (the container has a mount namespace of its own) and no
+// seccomp listener to hand on (SCMP_ACT_NOTIFY).
 import { encodePlanWithArgsSpan } from '../linux/encode.js';
+import type { HostFacts } from '../linux/plan-builder.js';
 import { argsOnly, withFlags } from './exec-process.js';
 import { planExec } from './exec-plan.js';
 import { writeAtomic, type ContainerRecord, type StateStore } from './state-store.js';
@@ -17,16 +19,17 @@ import { writeAtomic, type ContainerRecord, type StateStore } from './state-stor
 export const TEMPLATE_MAGIC = 'OCIRTXT\0';
 export const TEMPLATE_VERSION = 1;
 
-export function execTemplate(record: ContainerRecord, rootfs: string): Buffer | undefined {
+export function execTemplate(record: ContainerRecord, rootfs: string, host: HostFacts): Buffer | undefined {
   const ns = record.config.linux?.namespaces ?? [];
   if (!record.config.process || ns.some((n) => n.path) || !ns.some((n) => n.type === 'mount')) return undefined;
   let plan;
   try {
     const config = withFlags(record.config, argsOnly(['true']));
-    plan = planExec({ record, config, rootfs, preserveFds: 0, isOwnNamespace: () => false });
+    plan = planExec({ record, config, rootfs, preserveFds: 0, isOwnNamespace: () => false, host });
   } catch {
     return undefined; // exec in the core reports it
   }
+  if (plan.seccomp?.listener) return undefined;
   const { bytes, argsStart, argsEnd } = encodePlanWithArgsSpan(plan);
   const head = Buffer.alloc(20);
   head.write(TEMPLATE_MAGIC, 0, 'latin1');
@@ -36,7 +39,7 @@ export function execTemplate(record: ContainerRecord, rootfs: string): Buffer | 
   return Buffer.concat([head, bytes]);
 }
 
-export function writeExecTemplate(store: StateStore, id: string, record: ContainerRecord, rootfs: string): void {
-  const t = execTemplate(record, rootfs);
+export function writeExecTemplate(store: StateStore, id: string, record: ContainerRecord, rootfs: string, host: HostFacts): void {
+  const t = execTemplate(record, rootfs, host);
   if (t) writeAtomic(store.templatePath(id), t, 0o600);
 }

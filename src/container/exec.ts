@@ -9,7 +9,8 @@ import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
 import { OcirtError } from '../errors.js';
-import { findCgroupV1Mounts, isOwnNamespace } from '../linux/host.js';
+import { findCgroupV1Mounts, hostFacts, isOwnNamespace } from '../linux/host.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { addProcess } from '../cgroups/manager.js';
 import { subCgroups } from '../cgroups/sub-cgroup.js';
 import type { Spec } from '../spec/types.js';
@@ -33,6 +34,8 @@ export interface ExecOptions {
   cgroups: string[];
   ignorePaused: boolean;
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
 }
 
 /** Runs the process; the exit code is the process's in the foreground, 0 once it runs when detached. */
@@ -80,10 +83,12 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       rootfs: state.rootfs,
       preserveFds: o.preserveFds,
       isOwnNamespace,
+      host: hostFacts({ seccompCacheDir: store.seccompCacheDir() }),
       consoleSocket: o.consoleSocket ?? "ocirt's terminal relay",
       // a relayed terminal: the pty has ocirt's terminal's size before the program runs
       ...(config.process?.terminal && !o.consoleSocket ? { terminalSize: relayedTerminalSize() } : {}),
       ...(o.warn ? { warn: o.warn } : {}),
+      ...(o.debug ? { debug: o.debug } : {}),
     });
     const cgroups = subCgroups({ ...(state.cgroupPath ? { v2: state.cgroupPath } : {}), v1: state.cgroupV1Paths ?? [] }, findCgroupV1Mounts(), o.cgroups);
 
@@ -96,7 +101,23 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
         fds.push(console.stubFd);
       }
       if (plan.exec?.chroot) fds.push(initRoot(state, initPidfd, id));
-      const launched = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid), fds });
+      const listener = plan.seccomp?.listener;
+      const launched = launchInit(plan, {
+        beforeGo: (pid) => addProcess(cgroups, pid),
+        fds,
+        ...(listener
+          ? {
+              onSeccompListener: (fd: number, pid: number) =>
+                sendListenerFd(listener, fd, {
+                  id,
+                  status: 'running',
+                  pid,
+                  bundle: state.bundle,
+                  ...(state.annotations ? { annotations: state.annotations } : {}),
+                }),
+            }
+          : {}),
+      });
       return { ...launched, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
     } catch (err) {
       if (console?.relayFd !== undefined) native.closeFd(console.relayFd);

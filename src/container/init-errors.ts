@@ -67,6 +67,12 @@ const STEPS: Record<string, StepInfo> = {
   EXEC: { what: 'execute', field: () => '/process/args/0' },
   SETSID: { what: 'create a session' },
   PREPARE: { what: 'prepare the init' },
+  SECCOMP: { what: 'install the seccomp filter', field: () => '/linux/seccomp' },
+  LSM_LABEL: {
+    what: 'write the LSM attribute',
+    field: (p, i) => p.lsm?.writes[i]?.field,
+    hint: 'is the AppArmor profile loaded, or the SELinux label valid in the loaded policy?',
+  },
 };
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {

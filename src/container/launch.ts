@@ -23,6 +23,11 @@ export interface LaunchHooks {
    * container init's pidfd (exec kind), the connected console socket (process.terminal)
    */
   fds?: number[];
+  /**
+   * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
+   * its listener, ours to hand to the agent and close; `pid` the process it filters.
+   */
+  onSeccompListener?: (fd: number, pid: number) => void;
 }
 
 /**
@@ -53,6 +58,14 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
         // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        continue;
+      }
+      if (msg.type === 'seccomp-listener') {
+        if (!hooks.onSeccompListener) {
+          native.closeFd(msg.fd);
+          throw new OcirtError('container init sent a seccomp listener nobody takes');
+        }
+        hooks.onSeccompListener(msg.fd, pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));

@@ -52,6 +52,17 @@ export interface ContainerRecord {
   config: Spec;
   /** create's --no-new-keyring: an exec'd process does not get a session keyring of its own either */
   noNewKeyring: boolean;
+  /** exact values of config.json's integers above 2^53 (seccomp arguments), decimal, by JSON pointer */
+  exactIntegers?: Record<string, string>;
+}
+
+/** The record's form of loadBundle's exact integers (JSON has no bigint). */
+export function recordedIntegers(exact: ReadonlyMap<string, bigint>): Pick<ContainerRecord, 'exactIntegers'> {
+  return exact.size ? { exactIntegers: Object.fromEntries([...exact].map(([k, v]) => [k, v.toString()])) } : {};
+}
+
+export function integersOf(record: ContainerRecord): ReadonlyMap<string, bigint> | undefined {
+  return record.exactIntegers ? new Map(Object.entries(record.exactIntegers).map(([k, v]) => [k, BigInt(v)])) : undefined;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -88,6 +99,10 @@ export class StateStore {
   }
   templatePath(id: string): string {
     return join(this.root, id, 'exec-template');
+  }
+  /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
   }
 
   ensureRoot(): void {

@@ -31,6 +31,8 @@
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
+import { encodeSeccompSection } from '../seccomp/section.js';
+import { encodeLsmSection } from '../lsm/section.js';
 import { encodeExecSection } from './exec-join.js';
 import { encodeConsoleSizeSection } from './console-size.js';
 
@@ -38,13 +40,20 @@ export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
 
 /** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
-export const SECTION = { EXEC: 1, CONSOLE_SIZE: 2 } as const satisfies Record<string, number>;
+export const SECTION = {
+  SECCOMP: 1,
+  LSM: 2,
+  EXEC: 3,
+  CONSOLE_SIZE: 4,
+} as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
 export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 
 /** In tag order; each feature adds its line. */
 const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
+  [SECTION.SECCOMP, encodeSeccompSection],
+  [SECTION.LSM, encodeLsmSection],
   [SECTION.EXEC, encodeExecSection],
   [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
 ];

@@ -2,6 +2,8 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { HostFacts } from './plan-builder.js';
 import type { NamespaceType } from './plan.js';
+import { detectLsm, type LsmHost } from '../lsm/host.js';
+import { seccompHost } from '../seccomp/host.js';
 
 /** /proc/<pid>/ns/<file> of each runtime-spec namespace type */
 const NS_FILES: Record<NamespaceType, string> = {
@@ -29,7 +31,13 @@ function safeReadlink(p: string): string | undefined {
   }
 }
 
-export function hostFacts(): HostFacts {
+export interface HostOptions {
+  /** a private directory for compiled seccomp programs (none: compile every time) */
+  seccompCacheDir?: string;
+}
+
+export function hostFacts(o: HostOptions = {}): HostFacts {
+  let lsm: LsmHost | undefined;
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
@@ -41,6 +49,8 @@ export function hostFacts(): HostFacts {
         return undefined;
       }
     },
+    seccomp: seccompHost(o.seccompCacheDir),
+    lsm: () => (lsm ??= detectLsm()),
   };
 }
 

@@ -2,10 +2,14 @@
 // container is set up lives here, as a pure function of its inputs: what the host looks like is
 // passed in (HostFacts), so the whole translation is unit-tested without root.
 import { posix as path } from 'node:path';
-import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js';
+import type { LinuxDevice, LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
+import type { ExactIntegers } from '../seccomp/profile.js';
+import type { LsmHost } from '../lsm/host.js';
+import { mountContext, planLabels, withMountContext } from '../lsm/labels.js';
 import { namespaceFlags } from './exec-join.js';
 import type {
   CapabilitySets,
@@ -29,6 +33,10 @@ export interface HostFacts {
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
+  /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
+  seccomp?: SeccompHost;
+  /** the LSMs the host enforces; asked only for a config with a label */
+  lsm?: () => LsmHost;
 }
 
 export interface PlanOptions {
@@ -51,6 +59,10 @@ export interface PlanOptions {
   terminalSize?: { height: number; width: number };
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
+  /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
+  debug?: (msg: string) => void;
+  /** exact values of integers above 2^53 in config.json, by JSON pointer (seccomp arguments) */
+  exactIntegers?: ExactIntegers;
 }
 
 /** What an exec plan needs beyond the container's config (whose process is the one to run). */
@@ -65,6 +77,9 @@ export interface ExecPlanOptions {
   /** as PlanOptions.terminalSize */
   terminalSize?: { height: number; width: number };
   warn?: (msg: string) => void;
+  debug?: (msg: string) => void;
+  /** as PlanOptions.exactIntegers (the container's config's, kept by create) */
+  exactIntegers?: ExactIntegers;
 }
 
 const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
@@ -96,12 +111,13 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
+  const context = mountContext(linux.mountLabel, lsmHost(host));
   const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
+    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc'), context }),
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
-  for (const field of notYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
+  for (const field of notYetApplied(config)) opts.warn?.(notAppliedWarning(field));
   const ptmxLink = mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts');
   const mountNs = hasNs('mount');
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
@@ -111,6 +127,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
     : MS.SLAVE | MS.REC;
+  const proc = planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0);
 
   return {
     cloneFlags: ns.cloneFlags,
@@ -136,10 +153,35 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
       path: key.replace(/\./g, '/'),
       value,
     })),
-    process: planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0),
+    process: proc,
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
+  };
+}
+
+/**
+ * The process's seccomp filter and LSM labels. Without a process the init runs nothing, so there
+ * is nothing to confine (and no filter to compile).
+ */
+function planConfinement(
+  p: NonNullable<Spec['process']>,
+  sc: LinuxSeccomp | undefined,
+  proc: ProcessPlan,
+  opts: Pick<PlanOptions, 'exactIntegers' | 'debug' | 'noNewKeyring'>,
+  host: HostFacts,
+): Pick<LaunchPlan, 'seccomp' | 'lsm'> {
+  if (sc && !host.seccomp) throw new OcirtError('config.json: /linux/seccomp: this host has no seccomp support');
+  const seccomp = sc && host.seccomp ? planSeccomp(sc, proc, host.seccomp, { exact: opts.exactIntegers, debug: opts.debug }) : undefined;
+  const lsm = planLabels(p, lsmHost(host), { newKeyring: !opts.noNewKeyring });
+  return { ...(seccomp ? { seccomp } : {}), ...(lsm ? { lsm } : {}) };
+}
+
+function lsmHost(host: HostFacts): () => LsmHost {
+  return () => {
+    if (!host.lsm) throw new OcirtError('config.json: the config has LSM labels, but this host\'s LSMs are unknown');
+    return host.lsm();
   };
 }
 
@@ -151,7 +193,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
  * in each, and the pidfd names them; one joined by path that is the runtime's own is left alone
  * (setns refuses to enter one's own user namespace, and the others would change nothing).
  */
-export function buildExecPlan(config: Spec, opts: ExecPlanOptions): LaunchPlan {
+export function buildExecPlan(config: Spec, opts: ExecPlanOptions, host: HostFacts): LaunchPlan {
   const linux = config.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const joined = namespaces.filter((n) => !(n.path && opts.isOwnNamespace(n.path, n.type))).map((n) => n.type);
@@ -159,7 +201,8 @@ export function buildExecPlan(config: Spec, opts: ExecPlanOptions): LaunchPlan {
   if (createsUserns && config.process) {
     checkIdsMapped(config.process.user ?? {}, { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] });
   }
-  for (const field of processNotYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
+  for (const field of processNotYetApplied(config)) opts.warn?.(notAppliedWarning(field));
+  const proc = planProcess(config, opts, 0);
   return {
     cloneFlags: 0,
     joins: [],
@@ -177,9 +220,11 @@ export function buildExecPlan(config: Spec, opts: ExecPlanOptions): LaunchPlan {
     maskedPaths: [],
     readonlyPaths: [],
     sysctls: [],
-    process: planProcess(config, opts, 0),
+    process: proc,
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.consoleSocket && config.process?.terminal ? { consoleSocket: opts.consoleSocket } : {}),
+    // the container's seccomp filter and the process's labels, as for its first process
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
     exec: {
       nsFlags: namespaceFlags(joined),
       chroot: !namespaces.some((n) => n.type === 'mount'),
@@ -198,7 +243,6 @@ export function notYetApplied(config: Spec): string[] {
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/mountLabel', l?.mountLabel);
   check('/linux/personality', l?.personality);
   check('/linux/intelRdt', l?.intelRdt);
   check('/linux/timeOffsets', l?.timeOffsets);
@@ -216,9 +260,6 @@ export function processNotYetApplied(config: Spec): string[] {
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/seccomp', config.linux?.seccomp);
-  check('/process/apparmorProfile', p?.apparmorProfile);
-  check('/process/selinuxLabel', p?.selinuxLabel);
   check('/process/scheduler', p?.scheduler);
   check('/process/ioPriority', p?.ioPriority);
   check('/process/execCPUAffinity', p?.execCPUAffinity);
@@ -315,6 +356,8 @@ interface MountContext {
   inUserns: boolean;
   netns: boolean;
   ipcns: boolean;
+  /** linux.mountLabel as a mount option (context="..."), for the mounts that take one */
+  context?: string;
 }
 
 export function planMount(m: Mount, field: string, bundle: string, host: HostFacts, ctx: MountContext): MountStep {
@@ -359,6 +402,7 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
   }
   return {
     ...base,
+    data: withMountContext(data, fstype, ctx.context),
     source: m.source ?? fstype,
     fstype,
     flags: o.flags,
@@ -437,21 +481,13 @@ function planProcess(
 ): ProcessPlan {
   const p = config.process;
   if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
-  const caps = p.capabilities ?? {};
-  const capabilities: CapabilitySets = {
-    bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),
-    effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
-    permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
-    inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
-    ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
-  };
+  const capabilities = capabilitySets(p);
   // The kernel raises an ambient capability only if it is permitted and inheritable; runc's
   // default spec lists ambient caps without inheritable ones. Those are dropped, and said so.
-  const raisable = capabilities.ambient & capabilities.permitted & capabilities.inheritable;
-  if (raisable !== capabilities.ambient) {
-    const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (capabilities.ambient & ~raisable) & (1n << BigInt(bit)));
-    opts.warn?.(`/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
-    capabilities.ambient = raisable;
+  const notRaised = ambientNotRaised(capabilities);
+  if (notRaised) {
+    opts.warn?.(notRaised);
+    capabilities.ambient &= capabilities.permitted & capabilities.inheritable;
   }
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
@@ -487,6 +523,33 @@ function planProcess(
     preserveFds: opts.preserveFds,
   };
 }
+
+function capabilitySets(p: NonNullable<Spec['process']>): CapabilitySets {
+  const caps = p.capabilities ?? {};
+  return {
+    bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),
+    effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
+    permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
+    inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
+    ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
+  };
+}
+
+function ambientNotRaised(c: CapabilitySets): string | undefined {
+  const raisable = c.ambient & c.permitted & c.inheritable;
+  if (raisable === c.ambient) return undefined;
+  const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (c.ambient & ~raisable) & (1n << BigInt(bit)));
+  return `/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`;
+}
+
+/** What planning this config's process reports through `warn`, in the same words. */
+export function processWarnings(config: Spec): string[] {
+  const out = processNotYetApplied(config).map(notAppliedWarning);
+  const notRaised = config.process ? ambientNotRaised(capabilitySets(config.process)) : undefined;
+  return notRaised ? [...out, notRaised] : out;
+}
+
+const notAppliedWarning = (field: string) => `${field} is not supported yet and is ignored`;
 
 function planConsoleSize(size: { height: number; width: number }): { height: number; width: number } {
   for (const k of ['height', 'width'] as const) {

@@ -5,6 +5,8 @@
 //
 // Every item that can fail in the executor carries `field`: the JSON pointer of the config value it
 // came from ("" for runtime defaults), so a failure names what the user has to change.
+import type { LsmPlan } from '../lsm/labels.js';
+import type { SeccompPlan } from '../seccomp/plan.js';
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
@@ -189,4 +191,8 @@ export interface LaunchPlan {
   consoleSocket?: string;
   /** present for the exec kind: a process joining a running container (no setup of its own) */
   exec?: ExecJoin;
+  /** the compiled seccomp filter of the process (src/seccomp/plan.ts) */
+  seccomp?: SeccompPlan;
+  /** the process's LSM labels (src/lsm/labels.ts) */
+  lsm?: LsmPlan;
 }

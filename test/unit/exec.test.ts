@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { buildExecPlan, buildPlan, type ExecPlanOptions } from '../../src/linux/plan-builder.ts';
+import { buildExecPlan, buildPlan, type ExecPlanOptions, type HostFacts } from '../../src/linux/plan-builder.ts';
 import { CLONE } from '../../src/linux/constants.ts';
 import { encodePlan, encodePlanWithArgsSpan, PF, SECTION } from '../../src/linux/encode.ts';
 import { argsOnly, processFromFlags, withFlags, type ExecFlags } from '../../src/container/exec-process.ts';
@@ -37,6 +37,7 @@ function config(over: Partial<Spec> = {}): Spec {
 }
 
 const execOpts: ExecPlanOptions = { rootfs: '/b/rootfs', isOwnNamespace: () => false, noNewKeyring: false, preserveFds: 0 };
+const host: HostFacts = { euid: 0, egid: 0, cgroup2Mount: '/sys/fs/cgroup', isDirectory: () => true };
 
 test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
   const base = config().process!;
@@ -86,7 +87,7 @@ test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
 });
 
 test('exec plan: joins the config\'s namespaces through the pidfd, makes nothing, carries the process', () => {
-  const plan = buildExecPlan(withFlags(config(), argsOnly(['ls'])), execOpts);
+  const plan = buildExecPlan(withFlags(config(), argsOnly(['ls'])), execOpts, host);
   assert.deepEqual(plan.exec, { nsFlags: CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS, chroot: false });
   assert.equal(plan.cloneFlags, 0);
   assert.deepEqual([plan.joins, plan.mounts, plan.devices, plan.symlinks, plan.maskedPaths, plan.sysctls], [[], [], [], [], [], []]);
@@ -106,6 +107,7 @@ test('exec plan: joins the config\'s namespaces through the pidfd, makes nothing
   const own = buildExecPlan(
     withFlags(config({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/x' }] } }), argsOnly(['ls'])),
     { ...execOpts, isOwnNamespace: (p) => p === '/proc/1/ns/net', noNewKeyring: true },
+    host,
   );
   assert.deepEqual(own.exec, { nsFlags: CLONE.NEWPID | CLONE.NEWUSER, chroot: true });
   assert.equal(own.newSessionKeyring, false, 'create\'s --no-new-keyring holds for exec too');
@@ -119,38 +121,38 @@ test('exec plan: joins the config\'s namespaces through the pidfd, makes nothing
       gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
     },
   });
-  assert.throws(() => buildExecPlan(withFlags(userns, argsOnly(['ls'])), execOpts), /uid 1000 is not mapped/);
-  assert.equal(buildExecPlan(withFlags(userns, { ...argsOnly(['ls']), user: '0:0' }), execOpts).process.uid, 0);
+  assert.throws(() => buildExecPlan(withFlags(userns, argsOnly(['ls'])), execOpts, host), /uid 1000 is not mapped/);
+  assert.equal(buildExecPlan(withFlags(userns, { ...argsOnly(['ls']), user: '0:0' }), execOpts, host).process.uid, 0);
 });
 
 test('exec plan: a terminal gets the console socket and consoleSize', () => {
   const c = config();
   c.process!.consoleSize = { height: 40, width: 120 };
-  const plan = buildExecPlan(withFlags(c, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: '/run/s.sock' });
+  const plan = buildExecPlan(withFlags(c, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: '/run/s.sock' }, host);
   assert.equal(plan.consoleSocket, '/run/s.sock');
   assert.deepEqual(plan.process.consoleSize, { height: 40, width: 120 });
   const flags = encodePlan(plan).readUInt32LE(24);
   assert.equal(flags & (PF.TERMINAL | PF.HAS_CONSOLE), PF.TERMINAL | PF.HAS_CONSOLE);
   const big = config();
   big.process!.consoleSize = { height: 70000, width: 80 };
-  assert.throws(() => buildExecPlan(withFlags(big, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: 's' }), /consoleSize\/height: 70000/);
+  assert.throws(() => buildExecPlan(withFlags(big, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: 's' }, host), /consoleSize\/height: 70000/);
 });
 
 test('exec warns only about what create did not report already', () => {
   const c = config();
-  c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  c.process!.scheduler = { policy: 'SCHED_OTHER' };
   const record = { config: c, noNewKeyring: false };
   const warned: string[] = [];
-  const run = (process: Spec) => planExec({ record, config: process, rootfs: '/r', preserveFds: 0, isOwnNamespace: () => false, warn: (m) => warned.push(m) });
+  const run = (process: Spec) => planExec({ record, config: process, rootfs: '/r', preserveFds: 0, isOwnNamespace: () => false, host, warn: (m) => warned.push(m) });
   run(withFlags(c, argsOnly(['ls'])));
-  assert.deepEqual(warned, [], 'seccomp was reported by create');
-  run(withFlags(c, { ...argsOnly(['ls']), apparmor: 'p' }));
-  assert.deepEqual(warned, ['/process/apparmorProfile is not supported yet and is ignored']);
+  assert.deepEqual(warned, [], 'the scheduler was reported by create');
+  run({ ...c, process: { ...c.process!, terminal: false, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } } });
+  assert.deepEqual(warned, ['/process/ioPriority is not supported yet and is ignored']);
 });
 
 test('the exec template: the plan of the config\'s process, whose arguments the front end replaces', () => {
   const record = { config: config(), noNewKeyring: false };
-  const t = execTemplate(record, '/b/rootfs')!;
+  const t = execTemplate(record, '/b/rootfs', host)!;
   assert.equal(t.subarray(0, 8).toString('latin1'), 'OCIRTXT\0');
   const start = t.readUInt32LE(12);
   const end = t.readUInt32LE(16);
@@ -171,19 +173,19 @@ test('the exec template: the plan of the config\'s process, whose arguments the 
     fc.property(fc.array(fc.string({ minLength: 1 }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 5 }), (args) => {
       const spliced = Buffer.concat([plan.subarray(0, start), encodeArgs(args), plan.subarray(end)]);
       spliced.writeUInt32LE(spliced.length, 12);
-      const direct = planExec({ record, config: withFlags(record.config, argsOnly(args)), rootfs: '/b/rootfs', preserveFds: 0, isOwnNamespace: () => false });
+      const direct = planExec({ record, config: withFlags(record.config, argsOnly(args)), rootfs: '/b/rootfs', preserveFds: 0, isOwnNamespace: () => false, host });
       assert.deepEqual(spliced, encodePlan(direct));
     }),
     { numRuns: 50 },
   );
-  assert.deepEqual(encodePlanWithArgsSpan(buildExecPlan(withFlags(record.config, argsOnly(['true'])), execOpts)).bytes, plan);
+  assert.deepEqual(encodePlanWithArgsSpan(buildExecPlan(withFlags(record.config, argsOnly(['true'])), execOpts, host)).bytes, plan);
 
   // none where the plan would depend on the caller or need more than the init's pidfd
   const byPath = config({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/var/run/netns/x' }] } });
-  assert.equal(execTemplate({ config: byPath, noNewKeyring: false }, '/r'), undefined);
+  assert.equal(execTemplate({ config: byPath, noNewKeyring: false }, '/r', host), undefined);
   const noMountNs = config({ linux: { namespaces: [{ type: 'pid' }] } });
-  assert.equal(execTemplate({ config: noMountNs, noNewKeyring: false }, '/r'), undefined);
-  assert.equal(execTemplate({ config: config({ process: undefined }), noNewKeyring: false }, '/r'), undefined);
+  assert.equal(execTemplate({ config: noMountNs, noNewKeyring: false }, '/r', host), undefined);
+  assert.equal(execTemplate({ config: config({ process: undefined }), noNewKeyring: false }, '/r', host), undefined);
 });
 
 test('create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the devpts instance\'s', () => {
