@@ -329,6 +329,28 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(out, /got-term/);
     });
 
+    test('the container\'s seccomp filter holds for the exec\'d process too', () => {
+      const c = bundle((x) => {
+        x.process.args = ['/bin/probe', 'sleep', '600'];
+        x.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 77 }] };
+      });
+      const cid = newId('exec-seccomp');
+      assert.equal(r.run(['run', '-d', '-b', c.dir, cid]).status, 0);
+      try {
+        const res = exec([cid, '/bin/probe', 'sys', 'getppid']);
+        assert.equal(res.status, 0, res.stderr);
+        const sys = JSON.parse(res.stdout) as { ret: number; errno: number };
+        assert.deepEqual([sys.ret, sys.errno], [-1, 77]);
+        assert.equal((report([cid, '/bin/probe', 'report']) as unknown as { seccomp: string }).seccomp, '2', 'in filter mode');
+        // -p gets it as well: the filter is the container's, not the process's
+        const file = join(c.dir, 'p.json');
+        writeFileSync(file, JSON.stringify({ args: ['/bin/probe', 'sys', 'getppid'], cwd: '/', user: { uid: 0, gid: 0 } }));
+        assert.deepEqual(JSON.parse(exec(['-p', file, cid]).stdout).errno, 77);
+      } finally {
+        r.run(['delete', '-f', cid]);
+      }
+    });
+
     test('the container is still running and alone afterwards', () => {
       assert.equal(json(r.run(['state', id])).status, 'running');
       assert.equal(json(r.run(['state', id])).pid, initPid);
