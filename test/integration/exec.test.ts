@@ -306,6 +306,11 @@ for (const mode of ['root', 'rootless'] as const) {
           assert.equal(res.status, 1, `cwd /proc/self/fd/${fd}: ${res.stdout}`);
           assert.match(res.stderr, /change to the working directory/);
         }
+        // a directory fd passed on purpose (--preserve-fds) is the container's, but it is no way
+        // out either: a cwd through it lies outside the container's root
+        const passed = exec(['--preserve-fds', '1', '--cwd', '/proc/self/fd/3', id, '/bin/probe', 'report'], { extraFds: leaked });
+        assert.equal(passed.status, 1, `cwd through a preserved fd: ${passed.stdout}`);
+        assert.match(passed.stderr, /outside the container's root/);
         const file = join(b.dir, 'cve.json');
         writeFileSync(file, JSON.stringify({ args: ['/bin/probe', 'report'], cwd: '/proc/self/fd/4', user: { uid: 0, gid: 0 } }));
         const viaFile = exec(['-p', file, id], { extraFds: leaked });
