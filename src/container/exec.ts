@@ -8,7 +8,7 @@
 import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
-import { OcirtError } from '../errors.js';
+import { ConfigError, OcirtError } from '../errors.js';
 import { findCgroupV1Mounts, hostFacts, isOwnNamespace } from '../linux/host.js';
 import { sendListenerFd } from '../seccomp/notify.js';
 import { addProcess } from '../cgroups/manager.js';
@@ -19,7 +19,7 @@ import { planExec } from './exec-plan.js';
 import { checkPreservedFds } from './fds.js';
 import { awaitExit, SignalForwarder } from './foreground.js';
 import { launchInit } from './launch.js';
-import { deriveStatus, isSameProcess } from './status.js';
+import { deriveStatus, isSameProcess, type Status } from './status.js';
 import { validateId, writeAtomic, type ContainerRecord, type StateStore, type StoredState } from './state-store.js';
 import { checkConsoleFlags, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 
@@ -77,7 +77,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
   try {
     const state = store.read(id);
     checkStatus(state, deriveStatus(state, store.fifoPath(id)), o.ignorePaused);
-    const plan = planExec({
+    const plan = located(o.process, () => planExec({
       record,
       config,
       rootfs: state.rootfs,
@@ -89,7 +89,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       ...(config.process?.terminal && !o.consoleSocket ? { terminalSize: relayedTerminalSize() } : {}),
       ...(o.warn ? { warn: o.warn } : {}),
       ...(o.debug ? { debug: o.debug } : {}),
-    });
+    }));
     const cgroups = subCgroups({ ...(state.cgroupPath ? { v2: state.cgroupPath } : {}), v1: state.cgroupV1Paths ?? [] }, findCgroupV1Mounts(), o.cgroups);
 
     const initPidfd = openInit(state, id);
@@ -131,7 +131,26 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
   }
 }
 
-function checkStatus(state: StoredState, status: string, ignorePaused: boolean): void {
+/**
+ * A field that cannot be carried out here (the planner's ConfigError), named where the user set
+ * it: the -p file, the process config.json and the flags make, or config.json as create kept it.
+ */
+function located<T>(source: ExecProcessSource, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const inProcess = err.pointer === '/process' || err.pointer.startsWith('/process/');
+    const where = !inProcess
+      ? `config.json (as create recorded it): ${err.pointer}`
+      : 'file' in source
+        ? `${resolve(source.file)}: ${err.pointer.slice('/process'.length) || '/'}`
+        : `the process (config.json's, with the command and flags): ${err.pointer}`;
+    throw new OcirtError(`exec: ${where}: ${err.detail}`, { cause: err });
+  }
+}
+
+function checkStatus(state: StoredState, status: Status, ignorePaused: boolean): void {
   if (status === 'stopped') throw new OcirtError(`cannot exec in container "${state.id}": container not running (it is stopped)`);
   if (status === 'creating') throw new OcirtError(`cannot exec in container "${state.id}": it is still being created`);
   if (status === 'paused' && !ignorePaused) {

@@ -168,6 +168,14 @@ for (const mode of ['root', 'rootless'] as const) {
       const badCap = exec(['--cap', 'CAP_NOPE', id, '/bin/probe']);
       assert.equal(badCap.status, 1);
       assert.match(badCap.stderr, /unknown capability "CAP_NOPE"/);
+      // labels go the way of the first process's: "unconfined" asks for nothing, a profile this
+      // host cannot apply is refused (where AppArmor is enforced, lsm.test.ts's VM guest runs them)
+      if (!existsSync('/sys/kernel/security/apparmor')) {
+        assert.equal(exec(['--apparmor', 'unconfined', id, '/bin/probe', 'exit', '0']).status, 0);
+        const label = exec(['--apparmor', 'ocirt-no-such-profile', id, '/bin/probe']);
+        assert.equal(label.status, 1);
+        assert.match(label.stderr, /exec: the process \(config\.json's, with the command and flags\): \/process\/apparmorProfile: /);
+      }
       const badUser = exec(['-u', 'daemon', id, '/bin/probe']);
       assert.equal(badUser.status, 1);
       assert.match(badUser.stderr, /--user "daemon": expected UID\[:GID\]/);
