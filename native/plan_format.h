@@ -11,7 +11,8 @@
  *   "OCIRTPL\0"  u32 version(=1)  u32 total length of the buffer
  *   u32 cloneFlags  u32 unshareFlags  u32 flags (OCIRT_PF_*)
  *   u32 rootPropagation  u32 rootfsPropagation
- *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+ *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket (what the pty
+ *     master goes to, for messages: the socket itself arrives with "go", connected by the runtime)
  *   list joins:    u32 nstype, str path
  *   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
  *                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),

@@ -45,7 +45,7 @@ static int open_ptmx(void) {
   return master;
 }
 
-void setup_console(int sock, uid_t uid) {
+void setup_console(const struct plan *p, int sock) {
   int master = open_ptmx();
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(OCIRT_STEP_CONSOLE, -1, "unlockpt");
@@ -56,7 +56,7 @@ void setup_console(int sock, uid_t uid) {
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCGPTPEER");
   /* the process's own terminal: its user owns it; the group is the devpts mount's gid= */
-  if (fchown(slave, uid, (gid_t)-1) < 0) fail(OCIRT_STEP_CONSOLE, -1, "chown the pty");
+  if (fchown(slave, p->uid, (gid_t)-1) < 0) fail(OCIRT_STEP_CONSOLE, -1, "chown the pty");
   if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCSCTTY");
   for (int i = 0; i < 3; i++)
     if (dup3(slave, i, 0) < 0) fail(OCIRT_STEP_CONSOLE, -1, "dup3");
@@ -83,7 +83,7 @@ void setup_console(int sock, uid_t uid) {
   ssize_t n;
   do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) fail(OCIRT_STEP_CONSOLE, -1, "send the pty master over the console socket");
+  if (n < 0) fail(OCIRT_STEP_CONSOLE, -1, p->console_socket);
   close(master);
   close(sock);
 }

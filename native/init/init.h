@@ -134,9 +134,10 @@ void set_process_attributes(const struct plan *p, int hostproc);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
 void decode_console_size_section(struct rd *r);
-/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by uid;
- * its master goes over sock (a console socket the runtime connected), which is then closed */
-void setup_console(int sock, uid_t uid);
+/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by the
+ * process's uid; its master goes over sock (the console socket the runtime connected and
+ * p->console_socket names), which is then closed */
+void setup_console(const struct plan *p, int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);

@@ -88,7 +88,7 @@ static __attribute__((noreturn)) void create_kind(const struct plan *p, int fifo
   /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
   write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p, hostproc);
-  if (console >= 0) setup_console(console, p->uid);
+  if (console >= 0) setup_console(p, console);
 
   /* no args: a container without a process (config.json has none); start only releases it */
   char exe[PATH_MAX];
@@ -137,7 +137,7 @@ static __attribute__((noreturn)) void exec_kind(const struct plan *p, int pidfd,
   /* then stages 5 and 7 of the create kind, in the same order */
   write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p, hostproc);
-  if (console >= 0) setup_console(console, p->uid);
+  if (console >= 0) setup_console(p, console);
   char exe[PATH_MAX];
   int lerr = lookup(p, exe, sizeof exe);
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
