@@ -11,7 +11,8 @@
  *   "OCIRTPL\0"  u32 version(=1)  u32 total length of the buffer
  *   u32 cloneFlags  u32 unshareFlags  u32 flags (OCIRT_PF_*)
  *   u32 rootPropagation  u32 rootfsPropagation
- *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+ *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket (what the pty
+ *     master goes to, for messages: the socket itself arrives with "go", connected by the runtime)
  *   list joins:    u32 nstype, str path
  *   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
  *                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),
@@ -39,8 +40,12 @@
  *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
  *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),
  *            str value
+ *   EXEC     (src/linux/exec-join.ts -> native/init/join.c): the exec process kind:
+ *            u32 namespaces to join through the init's pidfd (CLONE_NEW*), u32 OCIRT_EXEC_*
+ *   CONSOLE_SIZE (src/linux/console-size.ts -> native/init/console.c): process.consoleSize:
+ *            u32 height (rows), u32 width (columns)
  *   MOUNT_EXTRAS   (src/linux/mounts.ts -> native/init/mounts.c):
- *            list { u32 mount index, u32 flags (OCIRT_MX_*), i32 source fd or -1 }
+ *            list { u32 mount index, u32 flags (OCIRT_MX_*) }
  *   SCHEDULING     (src/linux/process-attrs.ts -> native/init/sched.c):
  *            u32 what (OCIRT_SCHED_*), u32 policy, u64 sched flags, i32 nice, u32 priority,
  *            u64 runtime, u64 deadline, u64 period, u32 ioprio, list<u64> final CPU mask
@@ -54,13 +59,18 @@
  *   NET_DEVICES    (src/linux/net-devices.ts -> native/init/netdev.c):
  *            list { str name in the container, list { u32 family, u32 prefixlen, u32 ifa flags,
  *            u32 scope, 16 bytes address } }
- *   CONSOLE_SIZE   (src/linux/process-attrs.ts -> native/init/console.c):
- *            u32 rows, u32 columns
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
+ * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on); then,
+ *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
+ *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
+ *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
+ *   section with OCIRT_EXEC_CHROOT), the mount sources the runtime opened (the MOUNT_EXTRAS
+ *   entries with OCIRT_MX_SOURCE_FD, in their order).
  * child -> parent: struct ocirt_sync_record, always exactly 256 bytes; an OCIRT_MSG_SECCOMP_FD
- * record carries one fd (SCM_RIGHTS).
+ *   record carries one fd (SCM_RIGHTS). A create-kind init sends READY when set up; an exec-kind
+ *   process sends none: the socket's end-of-file (its CLOEXEC end closed by the execve) says the
+ *   program runs.
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -98,13 +108,14 @@ enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
   OCIRT_SECTION_SECCOMP = 1,
   OCIRT_SECTION_LSM = 2,
-  OCIRT_SECTION_MOUNT_EXTRAS = 3,   /* mounts.c */
-  OCIRT_SECTION_SCHEDULING = 4,     /* sched.c */
-  OCIRT_SECTION_PERSONALITY = 5,    /* personality.c */
-  OCIRT_SECTION_MEMORY_POLICY = 6,  /* mempolicy.c */
-  OCIRT_SECTION_TIME_NAMESPACE = 7, /* timens.c */
-  OCIRT_SECTION_NET_DEVICES = 8,    /* netdev.c */
-  OCIRT_SECTION_CONSOLE_SIZE = 9,   /* console.c */
+  OCIRT_SECTION_EXEC = 3,
+  OCIRT_SECTION_CONSOLE_SIZE = 4,
+  OCIRT_SECTION_MOUNT_EXTRAS = 5,    /* mounts.c */
+  OCIRT_SECTION_SCHEDULING = 6,      /* sched.c */
+  OCIRT_SECTION_PERSONALITY = 7,     /* personality.c */
+  OCIRT_SECTION_MEMORY_POLICY = 8,   /* mempolicy.c */
+  OCIRT_SECTION_TIME_NAMESPACE = 9,  /* timens.c */
+  OCIRT_SECTION_NET_DEVICES = 10,    /* netdev.c */
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
@@ -120,11 +131,15 @@ enum ocirt_lsm_when {
   OCIRT_LSM_BEFORE_EXEC = 1,
 };
 
+/* flags of the exec section */
+/* the container has no mount namespace of its own: chroot into the init's root (an fd with "go") */
+#define OCIRT_EXEC_CHROOT (1u << 0)
+
 /* OCIRT_SECTION_MOUNT_EXTRAS flags */
 #define OCIRT_MX_KEEP_MODE (1u << 0)    /* chmod the new mount's root to the mode of the directory it covers */
 #define OCIRT_MX_RDONLY_AFTER (1u << 1) /* mounted read-write, made read-only once prepared (mode, copy-up) */
 #define OCIRT_MX_COPYUP (1u << 2)       /* tmpcopyup: copy what the mount covers into it */
-#define OCIRT_MX_SOURCE_FD (1u << 3)    /* the runtime opened the source: attach that detached mount */
+#define OCIRT_MX_SOURCE_FD (1u << 3)    /* the runtime opened the source (a detached mount, sent with "go"): attach it */
 #define OCIRT_MX_RDONLY_LAST (1u << 4)  /* mounted read-write, made read-only after devices and symlinks (/dev) */
 
 /* OCIRT_SECTION_SCHEDULING: what is set */
@@ -134,6 +149,9 @@ enum ocirt_lsm_when {
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'
+#define OCIRT_SYNC_FDS 'F'
+/* most descriptors an 'F' message carries (the kernel's SCM_MAX_FD) */
+#define OCIRT_SYNC_MAX_FDS 253
 
 enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
@@ -194,19 +212,20 @@ enum ocirt_step {
   OCIRT_STEP_PREPARE = 46,
   OCIRT_STEP_SECCOMP = 47,
   OCIRT_STEP_LSM_LABEL = 48,
-  OCIRT_STEP_TIME_NAMESPACE = 49,
-  OCIRT_STEP_SCHEDULER = 50,
-  OCIRT_STEP_IOPRIO = 51,
-  OCIRT_STEP_CPU_AFFINITY = 52,
-  OCIRT_STEP_PERSONALITY = 53,
-  OCIRT_STEP_MEMORY_POLICY = 54,
-  OCIRT_STEP_NET_DEVICE = 55,
-  OCIRT_STEP_LOOPBACK = 56,
-  OCIRT_STEP_CAP_CHECK = 57,
-  OCIRT_STEP_MOUNT_COPYUP = 58,
-  OCIRT_STEP_MOUNT_ATTACH = 59,
-  OCIRT_STEP_CREATE_CWD = 60,
-  OCIRT_STEP_MOUNT_MODE = 61,
+  OCIRT_STEP_RECV_FDS = 49,
+  OCIRT_STEP_TIME_NAMESPACE = 50,
+  OCIRT_STEP_SCHEDULER = 51,
+  OCIRT_STEP_IOPRIO = 52,
+  OCIRT_STEP_CPU_AFFINITY = 53,
+  OCIRT_STEP_PERSONALITY = 54,
+  OCIRT_STEP_MEMORY_POLICY = 55,
+  OCIRT_STEP_NET_DEVICE = 56,
+  OCIRT_STEP_LOOPBACK = 57,
+  OCIRT_STEP_CAP_CHECK = 58,
+  OCIRT_STEP_MOUNT_COPYUP = 59,
+  OCIRT_STEP_MOUNT_ATTACH = 60,
+  OCIRT_STEP_CREATE_CWD = 61,
+  OCIRT_STEP_MOUNT_MODE = 62,
 };
 
 #define OCIRT_DETAIL_LEN 232

@@ -7,6 +7,7 @@
  *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
  *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
  *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
+ *   join.c        the exec kind: a process that joins a running container (exec section)
  *   timens.c      a new time namespace with its clock offsets
  *   netdev.c      the loopback device up; moved network devices' addresses back, and up
  *   rootfs.c      the rootfs, devices, /dev symlinks, the cwd, pivot_root, masked and readonly paths
@@ -42,6 +43,8 @@ void send_record(uint32_t type, uint32_t step, int err, int index, int pid, cons
 int send_record_fd(uint32_t type, int fd);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+/* the runtime's descriptors after "go" (plan_format.h: the 'F' message) */
+void recv_fds(int *fds, int want);
 
 /* ---- plan.c --------------------------------------------------------------------------------- */
 struct rd {
@@ -114,6 +117,9 @@ int copy_tree(int from, int to, int depth);
 
 /* ---- mounts.c (section OCIRT_SECTION_MOUNT_EXTRAS) ------------------------------------------ */
 void decode_mount_extras(struct rd *r);
+/* how many mount sources the runtime sends with "go", and those fds, in the section's order */
+int mount_source_count(void);
+void set_mount_sources(const int *fds, int n);
 /* mount i of the plan; setup_prop is the propagation "/" was given while the tree is built */
 void mount_one(int root, const struct mount_step *m, int i, uint32_t setup_prop);
 void close_mount_sources(void);
@@ -143,6 +149,18 @@ void set_memory_policy(void);
 /* ---- namespaces.c --------------------------------------------------------------------------- */
 void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
+/* fork with CLONE_PARENT; the parent reports the child's pid (OCIRT_MSG_PID) and exits */
+void fork_into_pid_namespace(void);
+
+/* ---- join.c --------------------------------------------------------------------------------- */
+void decode_exec_section(struct rd *r);
+/* the plan is of the exec kind: join a running container instead of making one */
+int is_exec_kind(void);
+/* descriptors the exec kind takes from the runtime's 'F' message (pidfd, root) */
+int exec_fd_count(void);
+/* setns into the container through its init's pidfd (chroot when it has no mount namespace), a
+ * session of its own, then the fork into its pid namespace; both fds are consumed */
+void join_container(int pidfd, int rootfd);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
 /* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
@@ -156,9 +174,11 @@ void write_sysctls(const struct plan *p);
 void set_process_attributes(const struct plan *p, int hostproc);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
-int console_connect(const char *path);
-void setup_console(int sock);
-void decode_console_size(struct rd *r);
+void decode_console_size_section(struct rd *r);
+/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by the
+ * process's uid; its master goes over sock (the console socket the runtime connected and
+ * p->console_socket names), which is then closed */
+void setup_console(const struct plan *p, int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);

@@ -26,7 +26,7 @@
 
 struct mount_extra {
   uint32_t index, flags;
-  int32_t fd;
+  int fd; /* OCIRT_MX_SOURCE_FD: the detached mount the runtime sent with "go" */
 };
 static struct mount_extra *extras;
 static uint32_t nextras;
@@ -41,8 +41,20 @@ void decode_mount_extras(struct rd *r) {
   for (uint32_t i = 0; i < nextras; i++) {
     extras[i].index = rd_u32(r);
     extras[i].flags = rd_u32(r);
-    extras[i].fd = (int32_t)rd_u32(r);
+    extras[i].fd = -1;
   }
+}
+
+int mount_source_count(void) {
+  int n = 0;
+  for (uint32_t i = 0; i < nextras; i++) n += (extras[i].flags & OCIRT_MX_SOURCE_FD) != 0;
+  return n;
+}
+
+void set_mount_sources(const int *fds, int n) {
+  int k = 0;
+  for (uint32_t i = 0; i < nextras && k < n; i++)
+    if (extras[i].flags & OCIRT_MX_SOURCE_FD) extras[i].fd = fds[k++];
 }
 
 /* The runtime's fds must not outlive the setup, whatever happens to their mounts. */

@@ -23,13 +23,14 @@ struct section_decoder {
 static const struct section_decoder SECTIONS[] = {
     {OCIRT_SECTION_SECCOMP, decode_seccomp},
     {OCIRT_SECTION_LSM, decode_lsm},
+    {OCIRT_SECTION_EXEC, decode_exec_section},
+    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size_section},
     {OCIRT_SECTION_MOUNT_EXTRAS, decode_mount_extras},
     {OCIRT_SECTION_SCHEDULING, decode_scheduling},
     {OCIRT_SECTION_PERSONALITY, decode_personality},
     {OCIRT_SECTION_MEMORY_POLICY, decode_memory_policy},
     {OCIRT_SECTION_TIME_NAMESPACE, decode_time_namespace},
     {OCIRT_SECTION_NET_DEVICES, decode_net_devices},
-    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size},
 };
 
 static void decode_sections(struct rd *r) {

@@ -17,7 +17,10 @@ import { launchInit } from './launch.js';
 import { planIntelRdt } from '../linux/intel-rdt.js';
 import { applyRdt, removeRdt, requireResctrl } from './resctrl.js';
 import { readProcStat } from './status.js';
-import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
+import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
+import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
@@ -36,8 +39,8 @@ export interface CreateOptions {
   /** --debug details */
   debug?: (msg: string) => void;
   /**
-   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
-   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
+   * as runc does (and --console-socket is refused, as runc does).
    */
   relayTerminal?: boolean;
 }
@@ -46,8 +49,8 @@ export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
-  /** with relayTerminal: the listening socket the init sent the pty master to */
-  consoleListenFd?: number;
+  /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
+  consoleRelayFd?: number;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -67,6 +70,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   const { config, rootfs, exactIntegers, where, warnings } = loadBundle(bundleDir);
   for (const w of warnings) o.warn?.(w);
   const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
+  const terminal = config.process?.terminal === true;
+  checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
+  const listenFds = listenFdsFromEnv();
+  checkPreservedFds(listenFds + o.preserveFds);
   const rdt = config.linux ? planIntelRdt(config.linux, id) : undefined;
   const resctrlRoot = rdt ? requireResctrl(findResctrl()) : undefined;
 
@@ -76,13 +83,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => store.remove(id));
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
-    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
-    let consoleListenFd: number | undefined;
-    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
-      consoleSocket = `${store.dir(id)}/console.sock`;
-      const fd = native.unixListen(consoleSocket);
-      consoleListenFd = fd;
-      undo.push(() => native.closeFd(fd));
+    let console: ConsoleSocket | undefined;
+    if (terminal) {
+      const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
+      console = c;
+      undo.push(() => closeConsoleSocket(c));
     }
 
     const plan = located(where, () =>
@@ -94,8 +99,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           noPivot: o.noPivot,
           noNewKeyring: o.noNewKeyring,
           preserveFds: o.preserveFds,
+          ...(listenFds ? { listenFds } : {}),
           ...(execFifo ? { execFifo } : {}),
-          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(console ? { consoleSocket: console.describe } : {}),
+          ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
           ...(o.warn ? { warn: o.warn } : {}),
           ...(o.debug ? { debug: o.debug } : {}),
           ...(exactIntegers.size ? { exactIntegers } : {}),
@@ -132,6 +139,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
+    const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
+    store.writeRecord(id, record);
+    writeExecTemplate(store, id, record, rootfs, host);
 
     let resctrlDirs: string[] = [];
     undo.push(() => removeRdt(resctrlDirs));
@@ -141,6 +151,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         addProcess(cgroups, pid);
         if (rdt && resctrlRoot) resctrlDirs = applyRdt(rdt, resctrlRoot, pid, id);
       },
+      fds: console ? [console.stubFd] : [],
       ...(listener
         ? {
             onSeccompListener: (fd: number, pid: number) =>
@@ -162,7 +173,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime, ...(resctrlDirs.length ? { resctrlDirs } : {}) };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    // the init has its own copy; the --console-socket peer keeps the connection
+    if (console) native.closeFd(console.stubFd);
+    return { state, pidfd: init.pidfd, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {

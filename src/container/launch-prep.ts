@@ -7,11 +7,11 @@ import { OcirtError } from '../errors.js';
 import type { IdMapping, LaunchPlan, MountStep, NetDevicePlan } from '../linux/plan.js';
 
 export interface PreparedLaunch {
-  /** the plan with what the launch found: source fds, device addresses */
+  /** the plan with what the launch found: which mounts get a source, device addresses */
   plan: LaunchPlan;
-  /** fds the init inherits */
-  inheritFds: number[];
-  /** closes what prepare opened; the init has its own copies once spawned */
+  /** the mount sources, sent to the init with "go" in the plan's MOUNT_EXTRAS order */
+  goFds: number[];
+  /** closes what prepare opened; the init has its own copies once they are sent */
   release(): void;
 }
 
@@ -36,8 +36,8 @@ export function prepareLaunch(plan: LaunchPlan): PreparedLaunch {
   try {
     const mounts = plan.mounts.some((m) => m.extras?.openInRuntime) ? openSources(plan, opened) : plan.mounts;
     const netDevices = plan.netDevices.length ? plan.netDevices.map(readAddresses) : plan.netDevices;
-    const inheritFds = mounts.flatMap((m) => (m.extras?.sourceFd !== undefined ? [m.extras.sourceFd] : []));
-    return { plan: { ...plan, mounts, netDevices }, inheritFds, release };
+    const goFds = mounts.flatMap((m) => (m.extras?.sourceFd !== undefined ? [m.extras.sourceFd] : []));
+    return { plan: { ...plan, mounts, netDevices }, goFds, release };
   } catch (err) {
     release();
     throw err;
@@ -46,6 +46,7 @@ export function prepareLaunch(plan: LaunchPlan): PreparedLaunch {
 
 /** Each openInRuntime mount as a detached copy; one user namespace per distinct id mapping. */
 function openSources(plan: LaunchPlan, opened: number[]): MountStep[] {
+  // out of the way of the fds the container gets (the addon's spawn places its own above these)
   const minFd = 3 + plan.process.preserveFds;
   const usernsFds = new Map<string, number>();
   const usernsFor = (m: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }, field: string): number => {

@@ -20,41 +20,55 @@ export interface LaunchHooks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
   /**
+   * descriptors the init stub takes with "go", in the order of native/plan_format.h: the
+   * container init's pidfd (exec kind), the connected console socket (process.terminal)
+   */
+  fds?: number[];
+  /**
    * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
    * its listener, ours to hand to the agent and close; `pid` the process it filters.
    */
   onSeccompListener?: (fd: number, pid: number) => void;
 }
 
+/**
+ * Launches the plan's process and returns once it is set up: a create-kind init after READY (it
+ * then waits on the exec fifo, or goes on to its program), an exec-kind process once its program
+ * runs (the sync socket's end-of-file) or with the error that stopped it. What the runtime opens
+ * for it (src/container/launch-prep.ts) goes with "go" and is closed here.
+ */
 export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
   const prepared = prepareLaunch(launchPlan);
-  const plan = prepared.plan;
-  let spawned: native.SpawnedInit;
   try {
-    spawned = native.spawnInit({
-      plan: encodePlan(plan),
-      cloneFlags: plan.cloneFlags,
-      preserveFds: plan.process.preserveFds,
-      ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
-      ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
-      ...(prepared.inheritFds.length ? { inheritFds: prepared.inheritFds } : {}),
-    });
+    return launchPrepared(prepared.plan, prepared.goFds, hooks);
   } finally {
     prepared.release();
   }
+}
+
+function launchPrepared(plan: LaunchPlan, goFds: number[], hooks: LaunchHooks): LaunchedInit {
+  const spawned = native.spawnInit({
+    plan: encodePlan(plan),
+    cloneFlags: plan.cloneFlags,
+    preserveFds: plan.process.preserveFds,
+    ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
+    ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
+  });
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
     beforeGo(plan, pid);
     hooks.beforeGo?.(pid);
-    native.sendGo(spawned.syncFd);
+    // in the order of native/plan_format.h: the caller's (pidfd, console, root), the mount sources
+    native.sendGo(spawned.syncFd, [...(hooks.fds ?? []), ...goFds]);
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
-      if (msg.type === 'ready') break;
+      if (msg.type === 'ready' && !plan.exec) break;
       if (msg.type === 'pid') {
-        // The init forked into a joined pid namespace: the container's process is the child;
-        // the intermediate exits at once and is reaped below.
+        // The init forked into a joined pid namespace: the container's process is the child (ours,
+        // by CLONE_PARENT, so its pidfd cannot name a recycled pid); the intermediate exits at
+        // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
         continue;
@@ -68,7 +82,9 @@ export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): Lau
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
-      throw new OcirtError('container init exited before it was ready (no error was reported)');
+      // exec kind: its execve closed the last end of the sync socket
+      if (msg.type === 'eof' && plan.exec) break;
+      throw new OcirtError(`${plan.exec ? 'exec' : 'container init'}: the process exited before it was ready (no error was reported)`);
     }
   } catch (err) {
     abort(spawned.pidfd, pidfd);

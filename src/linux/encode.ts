@@ -33,10 +33,12 @@
 import type { LaunchPlan } from './plan.js';
 import { encodeSeccompSection } from '../seccomp/section.js';
 import { encodeLsmSection } from '../lsm/section.js';
+import { encodeExecSection } from './exec-join.js';
+import { encodeConsoleSizeSection } from './console-size.js';
 import { encodeMountExtras } from './mounts.js';
 import { encodeTimeNamespace } from './namespaces.js';
 import { encodeNetDevices } from './net-devices.js';
-import { encodeConsoleSize, encodeMemoryPolicy, encodePersonality, encodeScheduling } from './process-attrs.js';
+import { encodeMemoryPolicy, encodePersonality, encodeScheduling } from './process-attrs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
@@ -45,13 +47,14 @@ export const PLAN_VERSION = 2;
 export const SECTION = {
   SECCOMP: 1,
   LSM: 2,
-  MOUNT_EXTRAS: 3,
-  SCHEDULING: 4,
-  PERSONALITY: 5,
-  MEMORY_POLICY: 6,
-  TIME_NAMESPACE: 7,
-  NET_DEVICES: 8,
-  CONSOLE_SIZE: 9,
+  EXEC: 3,
+  CONSOLE_SIZE: 4,
+  MOUNT_EXTRAS: 5,
+  SCHEDULING: 6,
+  PERSONALITY: 7,
+  MEMORY_POLICY: 8,
+  TIME_NAMESPACE: 9,
+  NET_DEVICES: 10,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -61,13 +64,14 @@ export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.SECCOMP, encodeSeccompSection],
   [SECTION.LSM, encodeLsmSection],
+  [SECTION.EXEC, encodeExecSection],
+  [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
   [SECTION.MOUNT_EXTRAS, encodeMountExtras],
   [SECTION.SCHEDULING, encodeScheduling],
   [SECTION.PERSONALITY, encodePersonality],
   [SECTION.MEMORY_POLICY, encodeMemoryPolicy],
   [SECTION.TIME_NAMESPACE, encodeTimeNamespace],
   [SECTION.NET_DEVICES, encodeNetDevices],
-  [SECTION.CONSOLE_SIZE, encodeConsoleSize],
 ];
 
 export const PF = {
@@ -167,6 +171,11 @@ export class Writer {
     items.forEach((it, i) => each(it, `${where}[${i}]`));
   }
 
+  /** how many bytes are written so far */
+  get offset(): number {
+    return this.off;
+  }
+
   /** the bytes written so far */
   /** a 64-bit mask with bit n set for each n (CPU or NUMA node numbers), as a list of u64 words */
   bitmask(bits: readonly number[], where: string): void {
@@ -191,6 +200,15 @@ export class Writer {
 }
 
 export function encodePlan(plan: LaunchPlan): Buffer {
+  return encodePlanWithArgsSpan(plan).bytes;
+}
+
+/**
+ * The encoded plan and where its process.args list lies in it ([start, end): the u32 count and
+ * the strings): the exec template (src/container/exec-template.ts) lets the native front end put
+ * other arguments there.
+ */
+export function encodePlanWithArgsSpan(plan: LaunchPlan): { bytes: Buffer; argsStart: number; argsEnd: number } {
   const w = new Writer();
   const p = plan.process;
   w.raw(Buffer.from(PLAN_MAGIC, 'latin1'));
@@ -266,7 +284,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.str(s.value, `${at}.value`);
   });
 
+  const argsStart = w.offset;
   w.list(p.args, 'process.args', (a, at) => w.str(a, at));
+  const argsEnd = w.offset;
   w.list(p.env, 'process.env', (e, at) => w.str(e, at));
   w.str(p.cwd, 'process.cwd');
   w.u32(p.uid, 'process.uid');
@@ -296,5 +316,5 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.u32(bytes.length, `${at}.length`);
     w.raw(bytes);
   });
-  return w.finish();
+  return { bytes: w.finish(), argsStart, argsEnd };
 }

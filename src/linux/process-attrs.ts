@@ -146,12 +146,3 @@ export const encodeMemoryPolicy: SectionEncoder = (plan, w) => {
   w.bitmask(m.nodes, 'memoryPolicy.nodes');
   return true;
 };
-
-/** Section CONSOLE_SIZE: u32 rows, u32 columns. */
-export const encodeConsoleSize: SectionEncoder = (plan, w) => {
-  const c = plan.process.consoleSize;
-  if (!c) return false;
-  w.u32(c.rows, 'consoleSize.rows');
-  w.u32(c.columns, 'consoleSize.columns');
-  return true;
-};

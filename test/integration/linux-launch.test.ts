@@ -60,7 +60,7 @@ test('consoleSize: the pty the container gets has the configured size', rootOnly
     });
     plan.symlinks.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
     plan.process.terminal = true;
-    plan.process.consoleSize = { rows: 33, columns: 111 };
+    plan.process.consoleSize = { height: 33, width: 111 };
     plan.consoleSocket = sockPath;
     let master = -1;
     const res = await runPlan(plan, {

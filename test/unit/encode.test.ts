@@ -306,14 +306,13 @@ test('encodePlan: each optional feature travels in its section, as native/plan_f
     ioprio: (3 << 13) | 7,
   };
   p.process.cpuAffinity = { initial: [0], final: [1, 65] };
-  p.process.consoleSize = { rows: 25, columns: 80 };
   p.personality = 0x0008 | 0x0040000;
   p.memoryPolicy = { mode: 2 | (1 << 15), nodes: [0, 3] };
   p.timeNamespace = { monotonic: [-7n, 500] };
   p.netDevices = [{ field: '/linux/netDevices/d0', hostName: 'd0', name: 'eth9', addresses: [{ family: 2, prefixlen: 24, flags: 0x80, scope: 0, address: [10, 1, 2, 3] }] }];
   const d = decode(encodePlan(p));
   const byTag = new Map(d.sections.map((s) => [s.tag, reader(s.bytes)]));
-  assert.deepEqual([...byTag.keys()], [SECTION.MOUNT_EXTRAS, SECTION.SCHEDULING, SECTION.PERSONALITY, SECTION.MEMORY_POLICY, SECTION.TIME_NAMESPACE, SECTION.NET_DEVICES, SECTION.CONSOLE_SIZE]);
+  assert.deepEqual([...byTag.keys()], [SECTION.MOUNT_EXTRAS, SECTION.SCHEDULING, SECTION.PERSONALITY, SECTION.MEMORY_POLICY, SECTION.TIME_NAMESPACE, SECTION.NET_DEVICES]);
 
   const mx = byTag.get(SECTION.MOUNT_EXTRAS)!;
   assert.deepEqual(mx.list(() => [mx.u32(), mx.u32(), mx.i32()]), [[0, 1 | 2 | 4, -1], [1, 8 | 16, 17]]);
@@ -344,7 +343,4 @@ test('encodePlan: each optional feature travels in its section, as native/plan_f
   );
   nd.done();
 
-  const cs = byTag.get(SECTION.CONSOLE_SIZE)!;
-  assert.deepEqual([cs.u32(), cs.u32()], [25, 80]);
-  cs.done();
 });

@@ -336,7 +336,7 @@ test('every other Linux field lands in the plan', () => {
   delete c.process!.selinuxLabel;
   const plan = buildPlan(c, '/r', { ...opts, consoleSocket: '/run/c.sock' }, host());
   assert.deepEqual(plan.process.scheduling, { policy: { policy: 3, flags: 0n, nice: 5, priority: 0, runtime: 0n, deadline: 0n, period: 0n }, ioprio: (2 << 13) | 4 });
-  assert.deepEqual(plan.process.consoleSize, { rows: 25, columns: 80 });
+  assert.deepEqual(plan.process.consoleSize, { height: 25, width: 80 });
   assert.equal(plan.process.cpuAffinity, undefined, 'execCPUAffinity is not for the init (runtime-spec); exec plans take it');
   assert.deepEqual(planCpuAffinity(everything().process!), { initial: [0], final: [0, 1] });
   assert.deepEqual(plan.timeNamespace, { monotonic: [10n, 0] });
