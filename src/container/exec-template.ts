@@ -8,8 +8,9 @@
 //   "OCIRTXT\0"  u32 version (1)  u32 argsStart  u32 argsEnd   then the plan (native/plan_format.h)
 //
 // Written only where the plan does not depend on the caller (no namespace joined by path), needs
-// no descriptor beyond the init's pidfd (the container has a mount namespace of its own) and no
-// seccomp listener to hand on (SCMP_ACT_NOTIFY).
+// no descriptor beyond the init's pidfd (the container has a mount namespace of its own), no
+// seccomp listener to hand on (SCMP_ACT_NOTIFY) and nothing done to the process from outside
+// before "go" (execCPUAffinity.initial: launch-prep.ts).
 import { encodePlanWithArgsSpan } from '../linux/encode.js';
 import type { HostFacts } from '../linux/plan-builder.js';
 import { argsOnly, withFlags } from './exec-process.js';
@@ -29,7 +30,7 @@ export function execTemplate(record: ContainerRecord, rootfs: string, host: Host
   } catch {
     return undefined; // exec in the core reports it
   }
-  if (plan.seccomp?.listener) return undefined;
+  if (plan.seccomp?.listener || plan.process.cpuAffinity?.initial) return undefined;
   const { bytes, argsStart, argsEnd } = encodePlanWithArgsSpan(plan);
   const head = Buffer.alloc(20);
   head.write(TEMPLATE_MAGIC, 0, 'latin1');

@@ -129,9 +129,12 @@ function idmapFor(m: Mount, word: 'idmap' | 'ridmap' | undefined, field: string,
 /** native/plan_format.h OCIRT_MX_* */
 const MX = { KEEP_MODE: 1, RDONLY_AFTER: 2, COPYUP: 4, SOURCE_FD: 8, RDONLY_LAST: 16 } as const;
 
-/** Section MOUNT_EXTRAS: list { u32 mount index, u32 OCIRT_MX_* flags, i32 source fd or -1 }. */
+/**
+ * Section MOUNT_EXTRAS: list { u32 mount index, u32 OCIRT_MX_* flags }. A mount with a source fd
+ * (the launch made one: MountExtras.sourceFd) is marked SOURCE_FD; the fd itself travels with "go".
+ */
 export const encodeMountExtras: SectionEncoder = (plan, w) => {
-  const items: [number, number, number][] = [];
+  const items: [number, number][] = [];
   plan.mounts.forEach((m, i) => {
     const x = m.extras;
     if (!x) return;
@@ -141,13 +144,12 @@ export const encodeMountExtras: SectionEncoder = (plan, w) => {
     if (x.readonlyLast) f |= MX.RDONLY_LAST;
     if (x.copyUp) f |= MX.COPYUP;
     if (x.sourceFd !== undefined) f |= MX.SOURCE_FD;
-    if (f) items.push([i, f, x.sourceFd ?? -1]);
+    if (f) items.push([i, f]);
   });
   if (!items.length) return false;
-  w.list(items, 'mountExtras', ([i, f, fd], at) => {
+  w.list(items, 'mountExtras', ([i, f], at) => {
     w.u32(i, `${at}.index`);
     w.u32(f, `${at}.flags`);
-    w.i32(fd, `${at}.sourceFd`);
   });
   return true;
 };

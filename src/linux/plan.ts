@@ -91,7 +91,7 @@ export interface MountExtras {
     /** id-map it (mount_setattr MOUNT_ATTR_IDMAP); recursive: every mount of the tree (ridmap) */
     idmap?: { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean };
   };
-  /** set by the launch (src/container/launch-prep.ts), not the planner: the fd openInRuntime made */
+  /** set by the launch (src/container/launch-prep.ts), not the planner: the fd openInRuntime made, sent with "go" */
   sourceFd?: number;
 }
 

@@ -185,7 +185,8 @@ for (const mode of ['root', 'rootless'] as const) {
       const file = join(b.dir, 'process.json');
       writeFileSync(file, JSON.stringify({ args: ['/bin/probe', 'report'], cwd: '/dev', env: ['ONLY=this'], user: { uid: 0, gid: 0 } }));
       const rep = report(['-p', file, id]);
-      assert.deepEqual(rep.env, ['ONLY=this']);
+      // HOME as runc exec sets it when the process has none: the image's /etc/passwd (none here: "/")
+      assert.deepEqual(rep.env, ['ONLY=this', 'HOME=/']);
       assert.equal(rep.cwd, '/dev');
       assert.equal(BigInt('0x' + rep.caps.effective), 0n, 'no capabilities unless the file gives them');
       assert.equal(rep.no_new_privs, 0);

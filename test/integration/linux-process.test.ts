@@ -3,7 +3,8 @@
 // the cwd. Root and rootless, as far as the kernel allows each without privileges on the host.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { IS_ROOT, PROBE, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
 
 const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
@@ -179,6 +180,29 @@ for (const mode of ['root', 'rootless'] as const) {
 
     test('intelRdt on a host without resctrl: a clear error, nothing made', { skip: existsSync('/sys/fs/resctrl/tasks') && 'this host has resctrl' }, () => {
       fails((c) => (c.linux.intelRdt = { closID: 'gold' }), /config\.json \/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/);
+    });
+
+    test('exec: execCPUAffinity (initial, then final), scheduler, I/O priority and HOME of an exec\'d process', { skip: availableParallelism() < 2 && 'needs two CPUs' }, () => {
+      const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '600']));
+      const id = newId('execattrs');
+      assert.equal(r.run(['run', '-d', '-b', b.dir, id]).status, 0);
+      try {
+        const proc = (extra: Record<string, unknown>) => {
+          const file = `${b.dir}/process-${Object.keys(extra).join('-')}-${Math.random().toString(36).slice(2)}.json`;
+          writeFileSync(file, JSON.stringify({ args: ['/bin/probe', 'report'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, ...extra }));
+          if (user) chownSync(file, user.uid, user.gid);
+          const res = r.run(['exec', '-p', file, id]);
+          assert.equal(res.status, 0, res.stderr);
+          return JSON.parse(res.stdout) as Report & { cpus: string };
+        };
+        assert.equal(proc({ execCPUAffinity: { initial: '1' } }).cpus, '1', 'no final: the initial affinity stays');
+        assert.equal(proc({ execCPUAffinity: { initial: '1', final: '0' } }).cpus, '0');
+        const sched = proc({ scheduler: { policy: 'SCHED_BATCH', nice: 3 }, ioPriority: { class: 'IOPRIO_CLASS_IDLE', priority: 0 } });
+        assert.deepEqual([sched.sched?.policy, sched.sched?.nice, sched.ioprio], [3, 3, 3 << 13]);
+        assert.ok(sched.env.includes('HOME=/'), 'HOME from the image (none here: "/"), as runc exec sets it');
+      } finally {
+        r.run(['delete', '-f', id]);
+      }
     });
 
     test('HOME is set from the image when the config has none; the cwd is created', () => {
