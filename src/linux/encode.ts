@@ -176,7 +176,6 @@ export class Writer {
     return this.off;
   }
 
-  /** the bytes written so far */
   /** a 64-bit mask with bit n set for each n (CPU or NUMA node numbers), as a list of u64 words */
   bitmask(bits: readonly number[], where: string): void {
     const words: bigint[] = [];
@@ -188,6 +187,7 @@ export class Writer {
     this.list(words, where, (v, at) => this.u64(v, at));
   }
 
+  /** the bytes written so far */
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
   }
