@@ -128,7 +128,7 @@ export function beforeGo(plan: LaunchPlan, pid: number): void {
       const code = (err as { code?: string }).code;
       const hint =
         code === 'EEXIST'
-          ? `: the container already has a device named ${d.name} (end the name with %d to let the kernel number it)`
+          ? `: the container already has a device named ${d.name}: give it another name (/name)`
           : code === 'EPERM'
             ? ': moving a network device needs CAP_NET_ADMIN in the host network namespace (root)'
             : '';

@@ -502,6 +502,11 @@ function checkNetDevices(c: Checker, linux: JsonObject): void {
     if (!validName(key)) c.report(p, `network device name ${q(key)} is invalid: expected 1-15 characters without "/", ":" or spaces`);
     const name = stringAt(dev, 'name');
     if (name !== undefined && !validName(name)) c.report(`${p}/name`, `network interface name ${q(name)} is invalid: expected 1-15 characters without "/", ":" or spaces`);
+    // the kernel would take "%d" as a pattern to number: the device is then known by another name
+    const inContainer = name || key;
+    if (inContainer.includes('%')) {
+      c.report(name ? `${p}/name` : p, `network interface name ${q(inContainer)} contains "%", which the kernel would replace by a number: give the exact name the device gets in the container`);
+    }
   }
 }
 

@@ -71,6 +71,11 @@ test('semantic checks', () => {
     ['personality flag', (c) => (c.linux!.personality = { domain: 'LINUX', flags: ['X'] }), '/linux/personality/flags/0'],
     ['ioPriority out of range', (c) => (c.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 9 }), '/process/ioPriority/priority'],
     ['masked path relative', (c) => c.linux!.maskedPaths!.push('proc/x'), '/linux/maskedPaths/10'],
+    ['netDevice name with "/"', (c) => (c.linux!.netDevices = { eth9: { name: 'a/b' } }), '/linux/netDevices/eth9/name'],
+    ['netDevice name of 16 characters', (c) => (c.linux!.netDevices = { eth9: { name: 'abcdefghijklmnop' } }), '/linux/netDevices/eth9/name'],
+    ['netDevice name the kernel would number', (c) => (c.linux!.netDevices = { eth9: { name: 'eth%d' } }), '/linux/netDevices/eth9/name'],
+    ['netDevice key the kernel would number (no name)', (c) => (c.linux!.netDevices = { 'eth%d': {} }), '/linux/netDevices/eth%d'],
+    ['netDevices without a new network namespace', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network'); c.linux!.netDevices = { eth9: {} }; }, '/linux/netDevices'],
   ];
   for (const [name, mutate, pointer] of cases) {
     const c = base();
