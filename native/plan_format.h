@@ -124,6 +124,8 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
+  /* the cloned child joining a cgroup v1 hierarchy through an inherited tasks fd (index: which) */
+  OCIRT_STEP_SPAWN_CGROUP = 47,
 };
 
 #define OCIRT_DETAIL_LEN 232
