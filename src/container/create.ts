@@ -6,9 +6,10 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
-import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
-import { planResources } from '../cgroups/resources.js';
+import { hostFacts, runsRootless } from '../linux/host.js';
+import { readCgroupHost } from '../cgroups/host.js';
+import { cgroupMountFacts, openPlacement, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { toStateFields } from '../cgroups/record.js';
 import * as native from '../native.js';
 import { OcirtError, sysError } from '../errors.js';
 import { OCI_SPEC_VERSION } from '../version.js';
@@ -60,7 +61,8 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
   const { config, rootfs } = loadBundle(bundleDir);
-  const host = hostFacts();
+  const cgroupHost = readCgroupHost();
+  const warn = o.warn ?? (() => {});
 
   const undo: (() => void)[] = [];
   try {
@@ -77,6 +79,18 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => native.closeFd(fd));
     }
 
+    // Limits and device rules are in place before the init exists; the plan's cgroup mounts
+    // show the directories made here.
+    const cgroups = setupCgroups(cgroupHost, {
+      id,
+      cgroupsPath: config.linux?.cgroupsPath,
+      resources: config.linux?.resources,
+      rootless: runsRootless(o.rootless),
+      warn,
+    });
+    undo.push(() => removeCgroups(cgroups));
+    if (config.linux?.resources) writeAtomic(store.resourcesPath(id), JSON.stringify(config.linux.resources));
+
     const plan = buildPlan(
       config,
       rootfs,
@@ -87,20 +101,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         preserveFds: o.preserveFds,
         ...(execFifo ? { execFifo } : {}),
         ...(consoleSocket ? { consoleSocket } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
+        warn,
       },
-      host,
+      hostFacts(cgroupMountFacts(cgroupHost, cgroups)),
     );
-
-    const resources = planResources(config.linux?.resources);
-    const cgroups = setupCgroups(
-      { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() },
-      cgroupRelPath(config.linux?.cgroupsPath, id),
-      resources,
-      host.euid !== 0 && o.rootless !== 'false',
-    );
-    undo.push(() => removeCgroups(cgroups));
-    for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
 
     // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
     // something `delete --force` can find and remove: the state dir and the cgroups, which hold
@@ -115,13 +119,19 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       ...(config.annotations ? { annotations: config.annotations } : {}),
       created: new Date().toISOString(),
       owner: ownerName(),
-      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
-      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
+      ...toStateFields(cgroups),
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    const placement = openPlacement(cgroups);
+    const init = (() => {
+      try {
+        return launchInit(plan, { placement });
+      } finally {
+        placement.close();
+      }
+    })();
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);

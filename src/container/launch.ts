@@ -1,5 +1,5 @@
 // Starting a container's init: the parent's half of the protocol with ocirt-init (see
-// src/native.ts). spawn -> write the id maps -> place it in its cgroup -> "go" -> wait for READY.
+// src/native.ts). spawn (into its cgroups) -> write the id maps -> "go" -> wait for READY.
 // On any failure the half-made init is killed and reaped before the error is thrown, so the
 // caller only has to remove what it made itself (state dir, cgroup).
 import { writeFileSync } from 'node:fs';
@@ -16,15 +16,20 @@ export interface LaunchedInit {
 }
 
 export interface LaunchHooks {
-  /** called after the id maps are written and before the init continues: cgroup placement */
+  /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
+  placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
+  /** called after the id maps are written and before the init continues */
   beforeGo?: (pid: number) => void;
 }
 
 export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
+  const p = hooks.placement;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(p?.cgroupFd !== undefined ? { cgroupFd: p.cgroupFd } : {}),
+    ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
@@ -43,6 +48,9 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
         continue;
+      }
+      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') {
+        throw new OcirtError(`container init: join cgroup ${p?.joinDirs[msg.index] ?? ''}: ${msg.errnoName} (${msg.errnoText})`);
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
       throw new OcirtError('container init exited before it was ready (no error was reported)');

@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js'
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { isCgroupMount, planCgroupMount, type CgroupMountFacts } from './cgroup-mounts.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -24,8 +25,8 @@ import type {
 export interface HostFacts {
   euid: number;
   egid: number;
-  /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
-  cgroup2Mount?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups: cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
 }
@@ -71,9 +72,13 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
-  const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
-  );
+  const cgroupLinks: SymlinkStep[] = [];
+  const mounts = (config.mounts ?? []).flatMap((m, i) => {
+    if (!isCgroupMount(m)) return [planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') })];
+    const c = planCgroupMount(m, `/mounts/${i}`, host.cgroups ?? { mode: 'none', v1: [] }, hasNs('cgroup'));
+    cgroupLinks.push(...c.symlinks);
+    return c.mounts;
+  });
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
   for (const field of notYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
@@ -102,7 +107,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     readonlyRoot: mountNs && config.root?.readonly === true,
     mounts: mountNs ? mounts : [],
     devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns),
-    symlinks: devBound || !mountNs ? [] : planSymlinks(mounts),
+    symlinks: !mountNs ? [] : [...(devBound ? [] : planSymlinks(mounts)), ...cgroupLinks],
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
@@ -141,7 +146,6 @@ export function notYetApplied(config: Spec): string[] {
   check('/linux/timeOffsets', l?.timeOffsets);
   check('/linux/netDevices', l?.netDevices);
   check('/linux/memoryPolicy', l?.memoryPolicy);
-  check('/linux/resources/devices', l?.resources?.devices);
   for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
   return out;
 }
@@ -169,9 +173,12 @@ export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
   // setns into the user namespace first: joining the others then happens with its privileges.
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const joinsUser = joins.some((j) => j.type === 'user');
+  // A new cgroup namespace is rooted where its creator is: the init unshares it once it is in
+  // its cgroups (all v1 hierarchies joined), not at the clone.
+  const later = joinsUser ? create : create & CLONE.NEWCGROUP;
   return {
-    cloneFlags: joinsUser ? 0 : create,
-    unshareFlags: joinsUser ? create : 0,
+    cloneFlags: create & ~later,
+    unshareFlags: later,
     joins,
     forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
   };
@@ -262,14 +269,9 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
       createAs: host.isDirectory(source) === false ? 'file' : 'dir',
     };
   }
-  let fstype = m.type ?? '';
+  const fstype = m.type ?? '';
   let fallbackBindSource: string | undefined;
-  if (fstype === 'cgroup' || fstype === 'cgroup2') {
-    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
-    // config's word, and falls back to a bind of the host's where it may not mount one.
-    fstype = 'cgroup2';
-    fallbackBindSource = host.cgroup2Mount;
-  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
+  if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
     // sysfs can be mounted only by the owner of the network namespace.
     fallbackBindSource = '/sys';
   } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {
