@@ -10,6 +10,7 @@ import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions 
 import { fastParse, GLOBAL_OPTIONS, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
+import { splitTrailing, type Split } from './trailing.js';
 import { OcirtError } from '../errors.js';
 import { embeddedAddon } from '../sys/embedded-addon.js';
 import { versionText } from '../version.js';
@@ -33,13 +34,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText());
     return 0;
   }
-  const fast = fastParse(argv);
-  if (fast) return runCommand(fast.spec, fast.args);
+  const split = splitTrailing(argv);
+  const fast = fastParse(split.head);
+  if (fast) return runCommand(fast.spec, withRest(fast.args, split));
 
   const { buildParser, UsageError } = await import('./yargs-cli.js');
   let exitCode = 0;
-  const parser = buildParser(argv, async (spec, args) => {
-    exitCode = await runCommand(spec, args as CommandArgs);
+  const parser = buildParser(split.head, async (spec, args) => {
+    exitCode = await runCommand(spec, withRest(args as CommandArgs, split));
   });
   let parsed: Record<string, unknown>;
   try {
@@ -61,6 +63,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   return exitCode;
+}
+
+/** The words splitTrailing kept from the parsers, under the variadic positional's name. */
+function withRest(args: CommandArgs, split: Split): CommandArgs {
+  if (!split.rest) return args;
+  const camel = split.rest.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return { ...args, [split.rest.name]: split.rest.words, [camel]: split.rest.words };
 }
 
 async function runCommand(spec: CommandSpec, args: CommandArgs): Promise<number> {
