@@ -334,16 +334,18 @@ export function paused(c: ContainerCgroups): boolean {
  * SIGKILLed processes run to die.
  */
 export function signalAll(c: ContainerCgroups, signal: number): void {
+  const f = freezerOf(c);
+  const wasFrozen = isFrozen(f);
   if (signal === 9 && c.v2) {
     try {
       writeExisting(`${c.v2}/cgroup.kill`, '1');
+      // a task frozen by the v1 freezer (a paused container on a hybrid host) dies only once thawed
+      if (wasFrozen && f?.kind === 'v1') setFrozen(f, false);
       return;
     } catch {
       // no cgroup.kill before Linux 5.14: signal them one by one
     }
   }
-  const f = freezerOf(c);
-  const wasFrozen = isFrozen(f);
   if (f && !wasFrozen) setFrozen(f, true);
   try {
     for (const pid of containerPids(c)) {
