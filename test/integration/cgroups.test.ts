@@ -12,6 +12,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync,
 import { join } from 'node:path';
 import { BUSYBOX, IS_ROOT, PROBE, RUN_TOKEN, hostSnapshot, json, makeBundle, newId, runner, testUser, tokenCgroups, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
 import { readCgroupHost } from '../../src/cgroups/host.ts';
+import { DEVICE_PROGRAM_NAME } from '../../src/cgroups/device-bpf.ts';
+import { deviceProgramCount } from '../../src/native.ts';
 
 const skip = !IS_ROOT ? 'integration tests need root' : !existsSync(PROBE) ? 'probe not built' : !BUSYBOX ? 'busybox-static not installed' : false;
 const host = skip ? undefined : readCgroupHost();
@@ -46,6 +48,9 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       };
       c.process.noNewPrivileges = false;
       c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+      // on v2 a cgroup mount shows the container's own cgroup only from inside a cgroup namespace
+      // (without one, the whole hierarchy, as runc mounts it): engines always give one there
+      if (V2) c.linux.namespaces.push({ type: 'cgroup' });
       mutate(c);
     }, owner);
     for (const a of APPLETS) symlinkSync('busybox', join(b.rootfs, 'bin', a));
@@ -271,6 +276,7 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       writeFileSync(rf, JSON.stringify({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] }));
       assert.equal(r.run(['update', '-r', rf, id]).status, 0);
       await waitFor(() => read('fuse') === 'ok', 'the container to open /dev/fuse after the update');
+      if (V2) assert.equal(deviceProgramCount(s.cgroupPath!, DEVICE_PROGRAM_NAME), 1, 'the device program was replaced, not added to');
       // the limits set before are untouched by a devices-only update
       assert.equal(read('pids'), '20');
       // bad input: a clear error, nothing changed
@@ -385,7 +391,7 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
 
   test('the container\'s /sys/fs/cgroup and cgroup namespace are rooted at its own cgroup', () => {
     const b = bundle((c) => {
-      c.linux.namespaces.push({ type: 'cgroup' });
+      if (!c.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup')) c.linux.namespaces.push({ type: 'cgroup' });
       sh('cat /proc/self/cgroup; ls /sys/fs/cgroup; grep " /sys/fs/cgroup" /proc/self/mountinfo')(c);
     });
     const res = runOut(b);
@@ -407,7 +413,8 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const cases: [string, (c: Config) => void, RegExp][] = V2
       ? [
           ['realtime on v2', (c) => (c.linux.resources = { cpu: { realtimeRuntime: 1000 } }), /realtimeRuntime: cgroup v2 has no realtime CPU budget/],
-          ['bad unified key', (c) => (c.linux.resources = { unified: { 'memory/../x': '1' } }), /not a cgroup file name/],
+          ['bad unified key', (c) => (c.linux.resources = { unified: { 'memory/../x': '1' } }), /unified key "memory\/\.\.\/x" is not a cgroup v2 file name/],
+          ['unknown unified file', (c) => (c.linux.resources = { unified: { 'memory.nonexistent': '1' } }), /cannot apply \/linux\/resources\/unified\/memory\.nonexistent: this kernel has no memory\.nonexistent in/],
         ]
       : [
           ['unified on a v1 host', (c) => (c.linux.resources = { unified: { 'memory.high': '1' } }), /unified: cgroup v2 files cannot be set on a host whose controllers are cgroup v1/],
