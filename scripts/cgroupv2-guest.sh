@@ -5,4 +5,5 @@ set -eu
 grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || { echo "cgroupv2-guest: /sys/fs/cgroup is not a cgroup2 mount" >&2; exit 1; }
 modprobe loop 2>/dev/null || echo "cgroupv2-guest: no loop driver: the io.max test will fail" >&2
 echo "guest: $(uname -r), controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-OCIRT_BIN=dist/ocirt-exe exec node --test --test-concurrency=1 build/test/integration/cgroups.test.mjs
+# OCIRT_TEST_PATTERN (from the caller's environment): only the tests whose names match
+OCIRT_BIN=dist/ocirt-exe exec node --test --test-concurrency=1 ${OCIRT_TEST_PATTERN:+--test-name-pattern="$OCIRT_TEST_PATTERN"} build/test/integration/cgroups.test.mjs

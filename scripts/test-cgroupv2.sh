@@ -3,7 +3,8 @@
 # QEMU guest whose only cgroup hierarchy is a pure cgroup v2 one with every controller enabled
 # (../shared/vmtest/vmrun; see its README). The guest runs under software emulation here (TCG),
 # so only that one test file runs there, driving the shipped executable (dist/ocirt-exe).
-# Must run as root (vmrun needs it). VMRUN=/path/to/vmrun overrides the location.
+# Must run as root (vmrun needs it). VMRUN=/path/to/vmrun overrides the location;
+# OCIRT_TEST_PATTERN=regex runs only the tests whose names match.
 set -eu
 cd "$(dirname "$0")/.."
 VMRUN=${VMRUN:-$(pwd)/../shared/vmtest/vmrun}

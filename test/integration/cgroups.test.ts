@@ -113,6 +113,7 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
           ['cpu', 'cpu.weight', '20'],
           ['cpu', 'cpu.max', '50000 100000'],
           ['cpuset', 'cpuset.cpus', '0'],
+          ...(existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB') ? [['hugetlb', 'hugetlb.2MB.max', '4194304'] as [string, string, string]] : []),
         ]
       : [
           ['memory', 'memory.limit_in_bytes', '67108864'],
@@ -133,12 +134,20 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
         memory: { limit: 67108864, reservation: 33554432, ...(V2 ? {} : { swap: 134217728, swappiness: 30, kernelTCP: 16777216 }) },
         pids: { limit: 64 },
         cpu: { shares: 512, quota: 50000, period: 100000, ...(V2 ? {} : { burst: 1000 }), cpus: '0', mems: '0' },
+        ...(V2 ? {} : { blockIO: { weight: 500 } }),
+        ...(files.some(([c]) => c === 'hugetlb') ? { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] } : {}),
       };
-      sh(files.map(([ctrl, f]) => `echo "${f}=$(cat ${inside(ctrl, f)})"`).join('; '))(c);
+      if (!V2) c.linux.resources.memory.disableOOMKiller = true;
+      const extra = V2 ? '' : `; grep oom_kill_disable ${inside('memory', 'memory.oom_control')}; echo "weight=$(cat ${inside('blkio', 'blkio.weight')} ${inside('blkio', 'blkio.bfq.weight')} 2>/dev/null)"`;
+      sh(files.map(([ctrl, f]) => `echo "${f}=$(cat ${inside(ctrl, f)})"`).join('; ') + extra)(c);
     });
     const res = runOut(b);
     assert.equal(res.status, 0, res.stderr);
     for (const [, f, v] of files) assert.match(res.stdout, new RegExp(`^${f.replace(/\./g, '\\.')}=${v}$`, 'm'), `${f} in:\n${res.stdout}`);
+    if (!V2) {
+      assert.match(res.stdout, /^oom_kill_disable 1$/m, 'disableOOMKiller');
+      assert.match(res.stdout, /^weight=500$/m, 'blkio weight (blkio.weight, or blkio.bfq.weight under BFQ)');
+    }
   });
 
   test('a memory hog is OOM-killed under its memory limit, and events reports the oom; 4 MB still runs /bin/true', async () => {
@@ -279,6 +288,12 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       if (V2) assert.equal(deviceProgramCount(s.cgroupPath!, DEVICE_PROGRAM_NAME), 1, 'the device program was replaced, not added to');
       // the limits set before are untouched by a devices-only update
       assert.equal(read('pids'), '20');
+      // checkBeforeUpdate: a limit below what the container uses now is refused, the container lives on
+      writeFileSync(rf, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
+      const below = r.run(['update', '-r', rf, id]);
+      assert.equal(below.status, 1);
+      assert.match(below.stderr, /cannot set \/linux\/resources\/memory\/limit to 4096: the container uses \d+ bytes now \(checkBeforeUpdate\)/);
+      assert.equal((json(r.run(['state', id])) as { status: string }).status, 'running');
       // bad input: a clear error, nothing changed
       writeFileSync(rf, '{"pids": {"limit": "many"}}');
       const bad = r.run(['update', '-r', rf, id]);
