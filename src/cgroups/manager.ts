@@ -151,6 +151,30 @@ function inheritCpuset(h: Hierarchy, dir: string): void {
   }
 }
 
+function writable(path: string): boolean {
+  try {
+    closeSync(openSync(path, FS.O_WRONLY));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether an unprivileged caller can start a process in this directory: on cgroup2 it needs
+ * write access to cgroup.procs there and in the closest cgroup that holds both its own cgroup and
+ * the target (the kernel's delegation rule, which CLONE_INTO_CGROUP follows too); on v1 only to
+ * the target's tasks file.
+ */
+function canPlace(h: Hierarchy, dir: string): boolean {
+  if (h.key !== '') return writable(`${dir}/tasks`);
+  const own = ownDir(h).split('/');
+  const target = dir.split('/');
+  let i = 0;
+  while (i < own.length && i < target.length && own[i] === target[i]) i++;
+  return writable(`${own.slice(0, i).join('/')}/cgroup.procs`) && writable(`${dir}/cgroup.procs`);
+}
+
 function denied(dir: string, rootless: boolean): string {
   return `create cgroup ${dir}: permission denied${rootless ? ' (a rootless container needs a cgroup delegated to its user for this)' : ''}`;
 }
@@ -162,7 +186,13 @@ export function setupCgroups(host: CgroupHost, o: SetupOptions): ContainerCgroup
   try {
     const warned = { procs: false };
     for (const { h, dir } of plannedDirs(host, o.cgroupsPath, o.id)) {
-      const r = makeDir(dir, made);
+      const mark = made.length;
+      let r = makeDir(dir, made);
+      if (r !== 'denied' && o.rootless && !canPlace(h, dir)) {
+        // made, but not delegated far enough to start the init in it: take back what was made
+        for (const d of made.splice(mark).reverse()) rmdirSync(d);
+        r = 'denied';
+      }
       if (r === 'denied') {
         // runc: rootless without an explicit path runs without the cgroups it may not create
         if (o.rootless && o.cgroupsPath === undefined) {

@@ -7,10 +7,10 @@
 // namespace, the errors, rootless, and that nothing is left behind.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX, IS_ROOT, PROBE, RUN_TOKEN, hostSnapshot, json, makeBundle, newId, runner, testUser, tokenCgroups, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import { BUSYBOX, IS_ROOT, OCIRT, PROBE, RUN_TOKEN, hostSnapshot, json, makeBundle, newId, runner, testUser, tokenCgroups, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
 import { readCgroupHost } from '../../src/cgroups/host.ts';
 import { DEVICE_PROGRAM_NAME } from '../../src/cgroups/device-bpf.ts';
 import { deviceProgramCount } from '../../src/native.ts';
@@ -520,6 +520,58 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
     const path = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.cgroupsPath = `/ocirt-test-${RUN_TOKEN}/rl`; }).dir, newId('rl')]);
     assert.equal(path.status, 1);
     assert.match(path.stderr, /create cgroup \S+: permission denied/);
+    assert.deepEqual(tokenCgroups(), []);
+  });
+
+  test('with a delegated cgroup (as systemd\'s Delegate= gives one) the limits apply', () => {
+    // root delegates a subtree in every hierarchy to the user and starts ocirt inside it
+    const deleg = `/ocirt-test-${RUN_TOKEN}-deleg`;
+    const dirs = [...(host!.unified ? [host!.unified] : []), ...host!.v1].map((h) => ({ h, dir: h.mountPoint + deleg }));
+    for (const { h, dir } of dirs) {
+      mkdirSync(dir);
+      if (h.controllers.includes('cpuset')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, f), readFileSync(join(h.mountPoint, f), 'utf8').trim());
+      }
+      if (h.key === '') writeFileSync(join(dir, 'cgroup.subtree_control'), readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean).map((c) => `+${c}`).join(' '));
+      for (const f of ['', 'cgroup.procs', ...(h.key === '' ? ['cgroup.subtree_control', 'cgroup.threads'] : ['tasks'])]) {
+        const p = f ? join(dir, f) : dir;
+        if (existsSync(p)) execFileSync('chown', [`${user.uid}:${user.gid}`, p]);
+      }
+    }
+    const id = newId('deleg');
+    const b = bundle((c) => {
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+      c.linux.resources = { pids: { limit: 4 } };
+      c.process.args = ['sh', '-c', `sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 30 & done' 2>/dev/null; read cur < ${V2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids'}/pids.current; echo "current=$cur"; cat /proc/self/cgroup`];
+    });
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: `/home/${user.name}` };
+      delete env.XDG_RUNTIME_DIR;
+      const procs = dirs.map((d) => join(d.dir, 'cgroup.procs')).join(' ');
+      const res = spawnSync(
+        'sh',
+        ['-c', `for f in ${procs}; do echo $$ > $f; done; exec "$@"`, 'sh', 'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT, '--root', r.root, 'run', '-b', b.dir, id],
+        { encoding: 'utf8', env, timeout: 60_000 },
+      );
+      assert.equal(res.status, 0, res.stderr);
+      assert.doesNotMatch(res.stderr, /no permission/, 'every cgroup of the container could be made');
+      assert.ok(Number(/current=(\d+)/.exec(res.stdout)?.[1]) <= 4, `pids.current within the delegated limit:\n${res.stdout}`);
+      for (const l of res.stdout.split('\n').filter((x) => /^\d+:/.test(x))) assert.ok(l.includes(`${deleg}/${id}`), `in its own cgroup under the delegated one: ${l}`);
+      // from outside the delegated subtree the caller may make a directory there but not move a
+      // process in (cgroup2 wants the common ancestor's cgroup.procs writable): refused up front
+      const outside = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.cgroupsPath = `${deleg}/outside`; }).dir, newId('deleg')]);
+      assert.equal(outside.status, 1);
+      assert.match(outside.stderr, /create cgroup \S+: permission denied/);
+    } finally {
+      r.run(['delete', '-f', id]);
+      for (const { dir } of dirs.reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // reported by the leak check
+        }
+      }
+    }
     assert.deepEqual(tokenCgroups(), []);
   });
 
