@@ -361,11 +361,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   // The child execs the stub at once when it can, sharing our memory (CLONE_VM|CLONE_VFORK, as
   // posix_spawn) instead of copying the page tables of a runtime with a large heap, whose every
   // later write would be a copy-on-write fault until the exec; the stub then waits for "go" (id
-  // maps written, cgroup joined). In a new user namespace the stub's exec happens before the maps
-  // exist and drops its capabilities; if our ids become root there (callerIsNsRoot), the stub gets
-  // them back by exec'ing itself again after "go" ("wait-go-reexec"). Otherwise the child must
-  // setresuid(0) and exec after "go" itself, as a copy. A time namespace cannot be created
-  // together with CLONE_VM: that case copies too.
+  // maps written; the cgroups were joined before the exec). In a new user namespace the stub's
+  // exec happens before the maps exist and drops its capabilities; if our ids become root there
+  // (callerIsNsRoot), the stub gets them back by exec'ing itself again after "go"
+  // ("wait-go-reexec"). Otherwise the child must setresuid(0) and exec after "go" itself, as a
+  // copy. A time namespace cannot be created together with CLONE_VM: that case copies too, and so
+  // does a cgroupFd where there is no clone3 trampoline (clone(2) has no CLONE_INTO_CGROUP).
 #ifdef OCIRT_HAVE_CLONE3_ON_STACK
   const bool canShareIntoCgroup = true;
 #else

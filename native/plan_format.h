@@ -33,7 +33,8 @@
  * feature has no such section.
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
+ * parent -> child: one message whose first byte is 'G' (id maps written: go on; the cgroups were
+ * joined by the cloned child itself, before it exec'd the stub).
  * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
  */
 #ifndef OCIRT_PLAN_FORMAT_H
