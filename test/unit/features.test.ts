@@ -65,3 +65,13 @@ test('features: nothing is claimed that is not applied yet', () => {
   assert.equal(f.linux.selinux.enabled, false);
   assert.equal(f.linux.netDevices.enabled, false);
 });
+
+test('features: cgroup support is what this host has (v1 controllers, a cgroup2 mount, the rdma controller)', () => {
+  const f = buildFeatures({ cgroupV1: false, cgroupV2: true, cgroupRdma: true });
+  assert.deepEqual(f.linux.cgroup, { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true });
+  assert.equal(buildFeatures({ cgroupV1: true, cgroupV2: true }).linux.cgroup.rdma, false);
+  const cli = cliFeatures();
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.equal(cli.linux.cgroup.v2, / - cgroup2 /.test(mounts), 'v2 claimed where a cgroup2 mount is');
+  assert.equal(cli.linux.cgroup.systemd, false, 'no systemd cgroup driver');
+});
