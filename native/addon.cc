@@ -29,7 +29,9 @@
 #include <sys/ioctl.h>
 
 #include "bpf.h"
+#include "seccomp.h"
 #include "sys.h"
+#include "terminal.h"
 #include "util.h"
 #include "plan_format.h"
 
@@ -593,20 +595,38 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   }
   struct ocirt_sync_record rec;
   memset(&rec, 0, sizeof rec);
+  // a record may carry one fd (OCIRT_MSG_SECCOMP_FD: the seccomp listener)
+  struct iovec iov = {&rec, sizeof rec};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recv(fd, &rec, sizeof rec, 0);
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == ECONNRESET) n = 0;
     else return Throw(env, "recv", errno, "sync socket");
   }
+  int passed = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(c), sizeof passed);
   Napi::Object r = Napi::Object::New(env);
   if (n == 0) {
     r.Set("type", Napi::Number::New(env, 0));
     return r;
   }
-  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC)
+  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC) {
+    if (passed >= 0) close(passed);
     return Throw(env, "recv", EPROTO, "sync socket: malformed record of " + std::to_string(n) + " bytes");
+  }
+  if (passed >= 0) r.Set("fd", Napi::Number::New(env, passed));
   rec.detail[sizeof rec.detail - 1] = 0;
   r.Set("type", Napi::Number::New(env, rec.type));
   r.Set("step", Napi::Number::New(env, rec.step));
@@ -619,15 +639,51 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// sendGo(syncFd, fds = []): "go", then the descriptors the plan needs in one 'F' message
+// (SCM_RIGHTS; the order is the plan format's, plan_format.h).
 Napi::Value SendGo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "sendGo: fd expected");
   int fd = info[0].As<Napi::Number>().Int32Value();
+  int fds[OCIRT_SYNC_MAX_FDS];
+  uint32_t nfds = 0;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsArray()) return TypeErr(env, "sendGo: fds must be an array");
+    Napi::Array a = info[1].As<Napi::Array>();
+    if (a.Length() > OCIRT_SYNC_MAX_FDS) return TypeErr(env, "sendGo: too many fds");
+    for (nfds = 0; nfds < a.Length(); nfds++) {
+      Napi::Value v = a.Get(nfds);
+      if (!v.IsNumber()) return TypeErr(env, "sendGo: fds must be numbers");
+      fds[nfds] = v.As<Napi::Number>().Int32Value();
+    }
+  }
   char go = OCIRT_SYNC_GO;
   ssize_t n;
   do n = send(fd, &go, 1, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return Throw(env, "send", errno, "sync socket");
+  if (nfds == 0) return env.Undefined();
+  char tag = OCIRT_SYNC_FDS;
+  struct iovec iov = {&tag, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Throw(env, "sendmsg", errno, "sync socket (descriptors)");
   return env.Undefined();
 }
 
@@ -648,90 +704,77 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// setWinsize(fd, rows, cols): the size of a pty whose master ocirt holds (`run` with a terminal)
-Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
-    return TypeErr(env, "setWinsize: fd, rows, cols expected");
-  struct winsize ws;
-  memset(&ws, 0, sizeof ws);
-  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
-  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return Throw(env, "ioctl(TIOCSWINSZ)", errno);
-  return env.Undefined();
-}
-
 Napi::Value ErrnoNameJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "errnoName: number expected");
   return Napi::String::New(env, ErrnoName(info[0].As<Napi::Number>().Int32Value()));
 }
 
-// recvFd(socketFd) -> { fd, data }: receives one SCM_RIGHTS fd (the console socket's pty master).
-Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+// unixSendFd(path, data, fd): connect to the AF_UNIX stream socket at path, send data with fd
+// attached (SCM_RIGHTS) in one sendmsg, close the connection. The seccomp listener's hand-over.
+Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "recvFd: fd expected");
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  char data[4096];
-  struct iovec iov = {data, sizeof data};
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber())
+    return TypeErr(env, "unixSendFd: (path, data, fd) expected");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string data = info[1].As<Napi::String>().Utf8Value();
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return Throw(env, "connect", ENAMETOOLONG, path);
+  memcpy(a.sun_path, path.c_str(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Throw(env, "socket", errno);
+  int rc;
+  do rc = connect(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int e = errno;
+    close(s);
+    return Throw(env, "connect", e, path);
+  }
+  struct iovec iov = {&data[0], data.size()};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } u;
+  memset(&u, 0, sizeof u);
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = u.buf;
   msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return Throw(env, "recvmsg", errno, "fd " + std::to_string(sock));
-  int fd = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  if (fd < 0) return Throw(env, "recvmsg", EBADMSG, "no fd in message");
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("fd", Napi::Number::New(env, fd));
-  r.Set("data", Napi::String::New(env, std::string(data, static_cast<size_t>(n))));
-  return r;
-}
-
-// socketFd(): a SOCK_STREAM unix socket, for tests and the console-socket receiver
-Napi::Value UnixListen(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "unixListen: path expected");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) return Throw(env, "bind", ENAMETOOLONG, path);
-  memcpy(a.sun_path, path.c_str(), path.size());
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Throw(env, "socket", errno);
-  if (bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a) < 0 || listen(s, 4) < 0) {
-    int e = errno;
-    close(s);
-    return Throw(env, "bind", e, path);
+  int e = n < 0 ? errno : 0;
+  // the rest of a long message without the fd (the spec allows several sendmsg calls)
+  for (size_t off = n < 0 ? data.size() : static_cast<size_t>(n); off < data.size();) {
+    ssize_t m = send(s, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (m < 0 && errno == EINTR) continue;
+    if (m < 0) {
+      e = errno;
+      break;
+    }
+    off += static_cast<size_t>(m);
   }
-  return Napi::Number::New(env, s);
-}
-
-Napi::Value Accept(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "accept: fd expected");
-  int s = info[0].As<Napi::Number>().Int32Value();
-  int c;
-  do c = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
-  while (c < 0 && errno == EINTR);
-  if (c < 0) return Throw(env, "accept4", errno);
-  return Napi::Number::New(env, c);
+  close(s);
+  if (e) return Throw(env, "sendmsg", e, path);
+  return env.Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
   RegisterBpf(env, exports);
+  RegisterSeccomp(env, exports);
+  RegisterTerminal(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
@@ -743,10 +786,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
-  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
-  exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
-  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
-  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
+  exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
   exports.Set("initStubSize",
               Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
   return exports;

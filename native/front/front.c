@@ -1,8 +1,8 @@
 // ocirt's native front end, installed as dist/ocirt-exe. Engines run the runtime once per
 // lifecycle step; the TypeScript executable (dist/ocirt-core, compiled by Bun) needs ~17 ms just
 // to start, crun's whole `state` ~9 ms. This static program does the common successful case of
-// `state`, `start`, `kill` and `delete` itself and exec's the core, argv and environment
-// unchanged, for everything else.
+// `state`, `start`, `kill`, `delete` and `exec ID ARGS...` (exec.c) itself and exec's the core,
+// argv and environment unchanged, for everything else.
 //
 // The rules (docs/architecture.md "Native fast path for the short commands"):
 //  - The TypeScript code is the single source of truth. This program only repeats its successful
@@ -35,8 +35,6 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-enum outcome { DONE, FAILED, FALLBACK };
-
 static char **g_argv;
 
 // ---- the core ----
@@ -68,13 +66,6 @@ static _Noreturn void fallback(void) {
 }
 
 // ---- paths ----
-
-struct paths {
-  char *dir;   // <root>/<id>
-  char *state; // <root>/<id>/state.json
-  char *fifo;  // <root>/<id>/exec.fifo
-  char *lock;  // <root>/.lock-<id>
-};
 
 // main.ts resolveGlobals + context.ts defaultRoot. NULL: no root (the core explains).
 static char *state_root(const struct cli *c) {
@@ -110,7 +101,7 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
 
 // O_EXCL file holding our pid. Taken or not: an existing lock (a live holder to wait for, or a
 // dead one to take over) is the core's business.
-static int lock_take(const char *lock) {
+int lock_take(const char *lock) {
   int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   char pid[24];
@@ -121,7 +112,7 @@ static int lock_take(const char *lock) {
   return rc;
 }
 
-static void lock_release(const char *lock) { unlink(lock); }
+void lock_release(const char *lock) { unlink(lock); }
 
 // ---- state ----
 
@@ -317,13 +308,15 @@ int main(int argc, char **argv) {
   struct paths p;
   if (!root || make_paths(root, cli.id, &p) < 0) fallback();
   enum outcome result = FALLBACK;
+  int exit_code = 0;
   switch (cli.cmd) {
   case CMD_STATE: result = cmd_state(&p); break;
   case CMD_START: result = cmd_start(&p); break;
   case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
   case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
+  case CMD_EXEC: result = cmd_exec(&p, &cli, &exit_code); break;
   case CMD_NONE: break;
   }
   if (result == FALLBACK) fallback();
-  return result == DONE ? 0 : 1;
+  return result == DONE ? exit_code : 1;
 }

@@ -7,10 +7,9 @@
 // errors and anything that parser does not fully understand.
 import type { CommandSpec } from './commands.js';
 import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
-import { fastParse, GLOBAL_OPTIONS, unknownFlags } from './fastpath.js';
+import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
-import { splitTrailing, type Split } from './trailing.js';
 import { OcirtError } from '../errors.js';
 import { embeddedAddon } from '../sys/embedded-addon.js';
 import { versionText } from '../version.js';
@@ -34,14 +33,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText());
     return 0;
   }
-  const split = splitTrailing(argv);
-  const fast = fastParse(split.head);
-  if (fast) return runCommand(fast.spec, withRest(fast.args, split));
+  // exec's command (ps's options), verbatim, beside what the parsers read
+  const split = splitCommand(argv);
+  const withCommand = (args: CommandArgs): CommandArgs =>
+    split.command && split.name ? { ...args, [split.name]: split.command, [camelCase(split.name)]: split.command } : args;
+  const fast = fastParse(split.argv);
+  if (fast) return runCommand(fast.spec, withCommand(fast.args));
 
   const { buildParser, UsageError } = await import('./yargs-cli.js');
   let exitCode = 0;
-  const parser = buildParser(split.head, async (spec, args) => {
-    exitCode = await runCommand(spec, withRest(args as CommandArgs, split));
+  const parser = buildParser(split.argv, async (spec, args) => {
+    exitCode = await runCommand(spec, withCommand(args as CommandArgs));
   });
   let parsed: Record<string, unknown>;
   try {
@@ -63,13 +65,6 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   return exitCode;
-}
-
-/** The words splitTrailing kept from the parsers, under the variadic positional's name. */
-function withRest(args: CommandArgs, split: Split): CommandArgs {
-  if (!split.rest) return args;
-  const camel = split.rest.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  return { ...args, [split.rest.name]: split.rest.words, [camel]: split.rest.words };
 }
 
 async function runCommand(spec: CommandSpec, args: CommandArgs): Promise<number> {

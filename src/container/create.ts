@@ -11,11 +11,15 @@ import { readCgroupHost } from '../cgroups/host.js';
 import { cgroupMountFacts, openPlacement, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { toStateFields } from '../cgroups/record.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
-import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
+import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
+import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
@@ -31,9 +35,11 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
   /**
-   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
-   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
+   * as runc does (and --console-socket is refused, as runc does).
    */
   relayTerminal?: boolean;
 }
@@ -42,8 +48,8 @@ export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
-  /** with relayTerminal: the listening socket the init sent the pty master to */
-  consoleListenFd?: number;
+  /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
+  consoleRelayFd?: number;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -60,9 +66,13 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
+  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
   const cgroupHost = readCgroupHost();
   const warn = o.warn ?? (() => {});
+  const terminal = config.process?.terminal === true;
+  checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
+  const listenFds = listenFdsFromEnv();
+  checkPreservedFds(listenFds + o.preserveFds);
 
   const undo: (() => void)[] = [];
   try {
@@ -70,13 +80,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => store.remove(id));
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
-    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
-    let consoleListenFd: number | undefined;
-    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
-      consoleSocket = `${store.dir(id)}/console.sock`;
-      const fd = native.unixListen(consoleSocket);
-      consoleListenFd = fd;
-      undo.push(() => native.closeFd(fd));
+    let console: ConsoleSocket | undefined;
+    if (terminal) {
+      const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
+      console = c;
+      undo.push(() => closeConsoleSocket(c));
     }
 
     // Limits and device rules are in place before the init exists; the plan's cgroup mounts
@@ -89,21 +97,27 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       warn,
     });
     undo.push(() => removeCgroups(cgroups));
-    if (config.linux?.resources) writeAtomic(store.resourcesPath(id), JSON.stringify(config.linux.resources));
 
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
-        warn,
-      },
-      hostFacts(cgroupMountFacts(cgroupHost, cgroups)),
+    const host = hostFacts({ seccompCacheDir: store.seccompCacheDir(), cgroups: cgroupMountFacts(cgroupHost, cgroups) });
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(listenFds ? { listenFds } : {}),
+          ...(execFifo ? { execFifo } : {}),
+          ...(console ? { consoleSocket: console.describe } : {}),
+          ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
+          warn,
+          ...(o.debug ? { debug: o.debug } : {}),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
     );
 
     // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
@@ -123,11 +137,24 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       rootless: plan.userns !== undefined,
     };
     store.write(creating);
+    const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
+    store.writeRecord(id, record);
+    writeExecTemplate(store, id, record, rootfs, host);
 
+    const listener = plan.seccomp?.listener;
     const placement = openPlacement(cgroups);
     const init = (() => {
       try {
-        return launchInit(plan, { placement });
+        return launchInit(plan, {
+          placement,
+          fds: console ? [console.stubFd] : [],
+          ...(listener
+            ? {
+                onSeccompListener: (fd: number, pid: number) =>
+                  sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+              }
+            : {}),
+        });
       } finally {
         placement.close();
       }
@@ -146,7 +173,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    // the init has its own copy; the --console-socket peer keeps the connection
+    if (console) native.closeFd(console.stubFd);
+    return { state, pidfd: init.pidfd, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {
@@ -155,6 +184,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    throw err;
+  }
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
     throw err;
   }
 }

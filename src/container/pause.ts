@@ -23,12 +23,12 @@ export function resumeContainer(store: StateStore, id: string): void {
   });
 }
 
+/**
+ * Without the container's lock, as `kill`: they only write its freezer, and an `exec
+ * --ignore-paused` into a paused container holds the lock while its process waits, frozen, for
+ * the resume.
+ */
 function withStatus(store: StateStore, id: string, f: (status: Status, state: StoredState) => void): void {
-  const unlock = store.lock(id);
-  try {
-    const state = store.read(id);
-    f(deriveStatus(state, store.fifoPath(id)), state);
-  } finally {
-    unlock();
-  }
+  const state = store.read(id);
+  f(deriveStatus(state, store.fifoPath(id)), state);
 }

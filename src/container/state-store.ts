@@ -18,6 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
+import type { Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -41,6 +42,29 @@ export interface StoredState {
   cgroupV1Controllers?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
+}
+
+/**
+ * What create decided that later commands build on (container.json beside state.json): the
+ * validated config as it was at create, so that `exec` does not depend on the bundle staying
+ * unchanged (runc keeps its own copy of the config in its state too), and the create options
+ * that concern every process of the container.
+ */
+export interface ContainerRecord {
+  config: Spec;
+  /** create's --no-new-keyring: an exec'd process does not get a session keyring of its own either */
+  noNewKeyring: boolean;
+  /** exact values of config.json's integers above 2^53 (seccomp arguments), decimal, by JSON pointer */
+  exactIntegers?: Record<string, string>;
+}
+
+/** The record's form of loadBundle's exact integers (JSON has no bigint). */
+export function recordedIntegers(exact: ReadonlyMap<string, bigint>): Pick<ContainerRecord, 'exactIntegers'> {
+  return exact.size ? { exactIntegers: Object.fromEntries([...exact].map(([k, v]) => [k, v.toString()])) } : {};
+}
+
+export function integersOf(record: ContainerRecord): ReadonlyMap<string, bigint> | undefined {
+  return record.exactIntegers ? new Map(Object.entries(record.exactIntegers).map(([k, v]) => [k, BigInt(v)])) : undefined;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -72,7 +96,17 @@ export class StateStore {
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
   }
-  /** linux.resources as last applied (create, then update): what `update` merges its flags into */
+  recordPath(id: string): string {
+    return join(this.root, id, 'container.json');
+  }
+  templatePath(id: string): string {
+    return join(this.root, id, 'exec-template');
+  }
+  /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
+  }
+  /** linux.resources as last applied by `update` (before one: the record's config has them) */
   resourcesPath(id: string): string {
     return join(this.root, id, 'resources.json');
   }
@@ -119,6 +153,26 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  writeRecord(id: string, record: ContainerRecord): void {
+    writeAtomic(this.recordPath(id), JSON.stringify(record), 0o600);
+  }
+
+  /** The record create wrote, or undefined for a container made before records existed. */
+  readRecord(id: string): ContainerRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.recordPath(id), 'utf8');
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return undefined;
+      throw sysError('read', this.recordPath(id), err);
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (err) {
+      throw new OcirtError(`record of container "${id}" is corrupt (${this.recordPath(id)}): ${(err as Error).message}`);
+    }
   }
 
   remove(id: string): void {
@@ -173,7 +227,7 @@ export class StateStore {
   }
 }
 
-export function writeAtomic(path: string, content: string, mode = 0o644): void {
+export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, content, { mode });

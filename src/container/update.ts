@@ -1,8 +1,9 @@
 // `update`: new limits for a created, running or paused container. Only the fields given are
-// written (0 and absent mean "leave as is", as in runc), with two completions from what was
-// applied before (resources.json in the state dir): a CPU quota or period given alone keeps the
-// other, and a swap limit is converted against the memory limit in force. Device rules change
-// only when the request has them (and then replace the old ones without a window).
+// written (0 and absent mean "leave as is", as in runc), with two completions from what is in
+// force (resources.json in the state dir after an update, else create's config in the record):
+// a CPU quota or period given alone keeps the other, and a swap limit is converted against the
+// memory limit in force. Device rules change only when the request has them (and then replace
+// the old ones without a window).
 import { existsSync, readFileSync } from 'node:fs';
 import { OcirtError } from '../errors.js';
 import { updateCgroups } from '../cgroups/manager.js';
@@ -51,7 +52,9 @@ export function updateContainer(store: StateStore, id: string, req: LinuxResourc
       throw new OcirtError(`cannot update container "${id}": container not running (it is ${status})`);
     }
     const path = store.resourcesPath(id);
-    const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as LinuxResources) : {};
+    const current: LinuxResources = existsSync(path)
+      ? (JSON.parse(readFileSync(path, 'utf8')) as LinuxResources)
+      : (store.readRecord(id)?.config.linux?.resources ?? {});
     updateCgroups(fromStateFields(state), resourcesToApply(current, req), o);
     writeAtomic(path, JSON.stringify(mergeResources(current, req)));
   } finally {

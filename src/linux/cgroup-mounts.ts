@@ -11,6 +11,7 @@ import type { Mount } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
 import { MS } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { withMountContext } from '../lsm/labels.js';
 import type { MountStep, SymlinkStep } from './plan.js';
 
 export interface CgroupMountFacts {
@@ -35,6 +36,8 @@ export function planCgroupMount(
   field: string,
   facts: CgroupMountFacts,
   cgroupns: boolean,
+  /** linux.mountLabel as a mount option (the tmpfs takes it; cgroup file systems label themselves) */
+  context?: string,
 ): { mounts: MountStep[]; symlinks: SymlinkStep[] } {
   const o = parseMountOptions(m.options);
   const base = {
@@ -67,7 +70,7 @@ export function planCgroupMount(
     };
   }
   const mounts: MountStep[] = [
-    { ...base, destination: m.destination, source: 'tmpfs', fstype: 'tmpfs', flags: DEFAULT_FLAGS, remountFlags: 0, data: 'mode=755' },
+    { ...base, destination: m.destination, source: 'tmpfs', fstype: 'tmpfs', flags: DEFAULT_FLAGS, remountFlags: 0, data: withMountContext('mode=755', 'tmpfs', context) },
   ];
   const symlinks: SymlinkStep[] = [];
   for (const h of facts.v1) {

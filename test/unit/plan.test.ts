@@ -238,16 +238,10 @@ test('a config without a process plans an init that runs nothing', () => {
 
 test('fields accepted but not applied yet are reported, not silently dropped', () => {
   const c = config();
-  c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
   c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] };
-  c.process!.apparmorProfile = 'x';
   const warnings: string[] = [];
   buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
-  assert.deepEqual(warnings, [
-    '/linux/seccomp is not supported yet and is ignored',
-    '/process/apparmorProfile is not supported yet and is ignored',
-    '/hooks/prestart is not supported yet and is ignored',
-  ]);
+  assert.deepEqual(warnings, ['/hooks/prestart is not supported yet and is ignored']);
 });
 
 test('ambient capabilities that are not also permitted and inheritable are dropped with a warning', () => {
