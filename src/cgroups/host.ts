@@ -98,7 +98,8 @@ export function parseCgroupHost(inputs: HostInputs): CgroupHost {
     if (!m) continue;
     v1.push({ key, controllers: parts.filter((p) => !p.startsWith('name=')), mountPoint: m.mountPoint, mountRoot: m.root, own: path });
   }
-  v1.sort((a, b) => a.mountPoint.localeCompare(b.mountPoint));
+  // a plain comparison: localeCompare loads ICU's collator (about 1.5 ms under Bun)
+  v1.sort((a, b) => (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
 
   const v1Controllers = v1.some((h) => h.controllers.length > 0);
   if (v1Controllers) return { mode: unified ? 'hybrid' : 'v1', ...(unified ? { unified } : {}), v1 };

@@ -131,21 +131,25 @@ function enableControllers(h: Hierarchy, dir: string): void {
   }
 }
 
-/** cgroup v1 cpuset: a new cpuset has no CPUs and no memory nodes and refuses tasks until given some. */
-function inheritCpuset(h: Hierarchy, dir: string): void {
+/**
+ * cgroup v1 cpuset: a new cpuset has no CPUs and no memory nodes and refuses tasks until given
+ * some. The directories made just now (`made`) get those of the closest existing ancestor.
+ */
+function inheritCpuset(h: Hierarchy, dir: string, made: readonly string[]): void {
   const root = h.mountPoint.replace(/\/+$/, '');
   let parent = root;
+  let values: string[] | undefined;
   for (const part of dir.slice(root.length).split('/').filter(Boolean)) {
     const cur = `${parent}/${part}`;
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      if ((readCg(`${cur}/${f}`) ?? '').trim() === '') {
-        const v = (readCg(`${parent}/${f}`) ?? '').trim();
+    if (made.includes(cur)) {
+      values ??= ['cpuset.cpus', 'cpuset.mems'].map((f) => (readCg(`${parent}/${f}`) ?? '').trim());
+      ['cpuset.cpus', 'cpuset.mems'].forEach((f, i) => {
         try {
-          writeExisting(`${cur}/${f}`, v);
+          writeExisting(`${cur}/${f}`, values![i]);
         } catch (err) {
-          throw sysError(`set ${f} (copied from the parent, "${v}") of cgroup`, cur, err);
+          throw sysError(`set ${f} (copied from the parent, "${values![i]}") of cgroup`, cur, err);
         }
-      }
+      });
     }
     parent = cur;
   }
@@ -211,7 +215,7 @@ export function setupCgroups(host: CgroupHost, o: SetupOptions): ContainerCgroup
     if (host.mode === 'v2' && c.v2) enableControllers(host.unified!, c.v2);
     const cpuset = host.v1.find((h) => h.controllers.includes('cpuset'));
     const cpusetDir = c.v1.find((x) => x.key === cpuset?.key)?.dir;
-    if (cpuset && cpusetDir) inheritCpuset(cpuset, cpusetDir);
+    if (cpuset && cpusetDir) inheritCpuset(cpuset, cpusetDir, made);
 
     const limitsV1 = host.mode === 'v1' || host.mode === 'hybrid';
     const driver = limitsV1 ? v1Driver : v2Driver;
