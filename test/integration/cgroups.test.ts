@@ -158,12 +158,16 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       sh('sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?"; sleep 1')(c);
     });
     assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
-    const events = r.runAsync(['events', '--interval', '300ms', id]);
-    // let events read the counters before anything happens
-    await new Promise((res) => setTimeout(res, 500));
+    // events has read the counters once it prints its first stats line (a fixed delay is not
+    // enough under a loaded emulated guest: an oom before that read would count as old)
+    const child = r.spawnRun(['events', '--interval', '300ms', id]);
+    let stdout = '';
+    const firstStats = new Promise<void>((res) => child.stdout!.on('data', (d: Buffer) => ((stdout += d), stdout.includes('"stats"') && res())));
+    const exited = new Promise<number | null>((res) => child.on('close', res)); // close: stdout drained too
+    await Promise.race([firstStats, exited]);
     assert.equal(r.run(['start', id]).status, 0);
-    const ev = await events;
-    assert.equal(ev.status, 0, ev.stderr);
+    const ev = { status: await exited, stdout };
+    assert.equal(ev.status, 0, 'events exits 0 when the container stops');
     const lines = ev.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string });
     assert.ok(lines.some((l) => l.type === 'oom' && l.id === id), `an oom event in:\n${ev.stdout.slice(0, 2000)}`);
     assert.ok(lines.some((l) => l.type === 'stats'), 'stats every interval meanwhile');
