@@ -62,7 +62,7 @@ export const DEFAULT_ALLOWED: readonly DeviceRule[] = [
   rule('c', 5, 2, 'rwm'),
 ];
 
-export function parseAccess(s: string): number {
+function parseAccess(s: string): number {
   let a = 0;
   for (const ch of s) {
     if (ch === 'r') a |= ACC.READ;
@@ -73,7 +73,7 @@ export function parseAccess(s: string): number {
   return a;
 }
 
-export function accessString(a: number): string {
+function accessString(a: number): string {
   return `${a & ACC.READ ? 'r' : ''}${a & ACC.WRITE ? 'w' : ''}${a & ACC.MKNOD ? 'm' : ''}`;
 }
 
@@ -102,7 +102,7 @@ function sameDevice(a: { type: string; major: number; minor: number }, b: { type
 }
 
 /** The kernel's devices controller applied to one rule (security/device_cgroup.c, devcgroup_update_access). */
-export function applyRule(state: DeviceState, r: DeviceRule): DeviceState {
+function applyRule(state: DeviceState, r: DeviceRule): DeviceState {
   if (r.type === 'a') return { defaultAllow: r.allow, exceptions: [] };
   const exceptions = state.exceptions.map((e) => ({ ...e }));
   const ex: DeviceException = { type: r.type, major: r.major, minor: r.minor, access: r.access };

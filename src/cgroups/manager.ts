@@ -5,7 +5,6 @@
 //                   and device rules, all before the init exists
 //   openPlacement   what spawnInit needs to start a process inside them: a cgroup2 directory fd
 //                   (CLONE_INTO_CGROUP) and the v1 `tasks` fds the child joins itself through
-//   addProcess      place an already running process (slower: see openPlacement)
 //   updateCgroups   new limits for a running container
 //   freeze / pids / signalAll / removeCgroups / oomKills
 //
@@ -39,12 +38,12 @@ export interface SetupOptions {
   warn(msg: string): void;
 }
 
-export function driverFor(c: ContainerCgroups): CgroupDriver {
+function driverFor(c: ContainerCgroups): CgroupDriver {
   return limitsOnV1(c) ? v1Driver : v2Driver;
 }
 
 /** The directories a container gets on this host: where setupCgroups makes them. */
-export function plannedDirs(host: CgroupHost, cgroupsPath: string | undefined, id: string): { h: Hierarchy; dir: string }[] {
+function plannedDirs(host: CgroupHost, cgroupsPath: string | undefined, id: string): { h: Hierarchy; dir: string }[] {
   return [...(host.unified ? [host.unified] : []), ...host.v1].map((h) => ({ h, dir: containerDir(h, cgroupsPath, id) }));
 }
 
@@ -290,17 +289,6 @@ export function openPlacement(c: ContainerCgroups): Placement {
   } catch (err) {
     close();
     throw sysError('open the container cgroup for placement', c.v2 ?? c.v1[0]?.dir ?? '', err);
-  }
-}
-
-/** Moves a running process into every cgroup of the container (cgroup.procs, as root would). */
-export function addProcess(c: ContainerCgroups, pid: number): void {
-  for (const dir of [...(c.v2 ? [c.v2] : []), ...c.v1.map((h) => h.dir)]) {
-    try {
-      writeExisting(`${dir}/cgroup.procs`, String(pid));
-    } catch (err) {
-      throw sysError(`move process ${pid} into cgroup`, dir, err);
-    }
   }
 }
 

@@ -27,7 +27,7 @@ function read(p: string): string | undefined {
   }
 }
 
-export function statsEvent(id: string, c: ContainerCgroups): string {
+function statsEvent(id: string, c: ContainerCgroups): string {
   return statsJson({ type: 'stats', id, data: readStats(c, read, hugepageSizes()) });
 }
 

@@ -30,6 +30,7 @@ import { applyWrites } from '../../src/cgroups/files.ts';
 import { readStats, statsJson, parseList } from '../../src/cgroups/stats.ts';
 import { freezerOf, fromStateFields, limitsOnV1, toStateFields } from '../../src/cgroups/record.ts';
 import { runsRootless } from '../../src/linux/host.ts';
+import { mergeResources, resourcesToApply } from '../../src/container/update.ts';
 
 // ---- host discovery -----------------------------------------------------------------------
 
@@ -513,4 +514,29 @@ test('stats: the v2 document (usage in nanoseconds, memory+swap as v1 reports it
     ioServicedRecursive: [{ major: 8, op: 'Read', value: 1 }, { major: 8, op: 'Write', value: 2 }],
   });
   assert.deepEqual(parseList('0-2,5'), [0n, 1n, 2n, 5n]);
+});
+
+test('update: a quota or period alone keeps the other in force, a swap limit is taken against the memory limit in force', () => {
+  const current = { cpu: { quota: 20000, period: 50000, shares: 512 }, memory: { limit: 1000, swap: 2000 }, pids: { limit: 5 } };
+  assert.deepEqual(resourcesToApply(current, { cpu: { quota: 30000 } }), { cpu: { quota: 30000, period: 50000 } });
+  assert.deepEqual(resourcesToApply(current, { cpu: { period: 100000 } }), { cpu: { quota: 20000, period: 100000 } });
+  // both given, or nothing in force: as asked
+  assert.deepEqual(resourcesToApply(current, { cpu: { quota: 1, period: 2 } }), { cpu: { quota: 1, period: 2 } });
+  assert.deepEqual(resourcesToApply({}, { cpu: { quota: 30000 } }), { cpu: { quota: 30000 } });
+  assert.deepEqual(resourcesToApply(current, { memory: { swap: 3000 } }), { memory: { swap: 3000, limit: 1000 } });
+  assert.deepEqual(resourcesToApply(current, { memory: { limit: 1500, swap: 3000 } }), { memory: { limit: 1500, swap: 3000 } });
+  // the request is not changed in place
+  const req = { cpu: { quota: 30000 } };
+  resourcesToApply(current, req);
+  assert.deepEqual(req, { cpu: { quota: 30000 } });
+});
+
+test('update: what is in force afterwards is the request over the old resources, field by field', () => {
+  const current = { cpu: { quota: 20000, period: 50000 }, memory: { limit: 1000 }, devices: [{ allow: false, access: 'rwm' }] };
+  assert.deepEqual(mergeResources(current, { cpu: { quota: 30000 }, pids: { limit: 9 }, devices: [{ allow: true, access: 'r' }] }), {
+    cpu: { quota: 30000, period: 50000 },
+    memory: { limit: 1000 },
+    devices: [{ allow: true, access: 'r' }],
+    pids: { limit: 9 },
+  });
 });
