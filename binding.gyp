@@ -11,6 +11,7 @@
       "native/init/process.c",
       "native/init/console.c",
       "native/init/creds.c",
+      "native/init/hooks.c",
       "native/init/exec.c"
     ]
   },

@@ -64,6 +64,7 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
+  OCIRT_SECTION_HOOKS = 1, /* native/init/hooks.c <- src/linux/hooks.ts */
 };
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
@@ -73,7 +74,20 @@ enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
   OCIRT_MSG_PID = 2,
   OCIRT_MSG_ERROR = 3,
+  /* after the mounts, before pivot_root: the parent runs the prestart and createRuntime hooks and
+     answers with OCIRT_SYNC_GO (only when the plan's HOOKS section asks for it) */
+  OCIRT_MSG_HOOKS = 4,
 };
+
+/*
+ * exec.fifo after `start` opened it: the init writes OCIRT_FIFO_READY, then keeps its end open
+ * until its execve (CLOEXEC), so `start` reads to end-of-file. An init that fails in between
+ * (a startContainer hook, a credential step, the execve itself) first writes one of the other
+ * bytes followed by a one-line message: `start` reports it.
+ */
+#define OCIRT_FIFO_READY '0'
+#define OCIRT_FIFO_HOOK_FAILED 'H' /* "<index>\t<path>: <why>" of a startContainer hook */
+#define OCIRT_FIFO_FAILED 'E'      /* the whole message: the execve, or a step after `start` */
 
 /* Stable numbers: src/native.ts maps them to names. Append only. */
 enum ocirt_step {
@@ -124,6 +138,9 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
+  OCIRT_STEP_HOOK_WAIT = 47,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 48,
+  OCIRT_STEP_START_CONTAINER_HOOK = 49,
 };
 
 #define OCIRT_DETAIL_LEN 232

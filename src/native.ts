@@ -17,6 +17,8 @@
 //   loop: const m = readSyncMessage(syncFd, timeoutMs?)
 //     'pid'   -> forkAfterJoin: the real init is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
+//     'hooks' -> (plan.hooks.pauseForRuntimeHooks) the mounts are made, pivot_root not yet: run
+//                the prestart and createRuntime hooks, then sendGo(syncFd) again.
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
 //                until `start` opens it for reading; then it sets credentials and execs.
 //                Without execFifo it goes straight on to execve.
@@ -125,6 +127,9 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
+  'HOOK_WAIT',
+  'CREATE_CONTAINER_HOOK',
+  'START_CONTAINER_HOOK',
 ];
 
 export type StepName = (typeof STEP_NAMES)[number];
@@ -146,7 +151,8 @@ export interface InitErrorMessage {
   detail: string;
 }
 
-export type SyncMessage = { type: 'ready' } | { type: 'pid'; pid: number } | InitErrorMessage | { type: 'eof' };
+/** 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; answer with sendGo */
+export type SyncMessage = { type: 'ready' } | { type: 'pid'; pid: number } | { type: 'hooks' } | InitErrorMessage | { type: 'eof' };
 
 interface RawSyncRecord {
   type: number;
@@ -267,6 +273,8 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
         detail: r.detail ?? '',
       };
     }
+    case 4:
+      return { type: 'hooks' };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
   }

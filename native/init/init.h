@@ -11,6 +11,7 @@
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
  *   console.c     the pty and the console socket
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
+ *   hooks.c       createContainer and startContainer hooks (plan section HOOKS)
  *   exec.c        the program lookup and the final execve
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
@@ -29,9 +30,15 @@
 extern int sync_fd;
 /* set once READY is sent: from then on `create` has returned and nobody may read the sync socket */
 extern int ready_sent;
+/* exec.fifo's write end once `start` opened it: `start` reads what goes wrong before the execve */
+extern int start_report_fd;
+/* one failure record for `start` on the exec fifo: an OCIRT_FIFO_* byte and a one-line message */
+void report_to_start(char kind, const char *msg);
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+/* strerror in lower case, as Go words it ("no such file or directory"): engines match those */
+const char *errno_words(int err);
 
 /* ---- plan.c --------------------------------------------------------------------------------- */
 struct rd {
@@ -101,8 +108,10 @@ void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
-/* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
-void enter_rootfs(const struct plan *p, int min_fd);
+/* the rootfs bind, the mounts, devices and symlinks; returns an fd of the rootfs */
+int prepare_rootfs(const struct plan *p, int min_fd);
+/* pivot_root (or MS_MOVE + chroot, or only chroot) into that rootfs; the cwd is the new "/" after */
+void pivot_into_rootfs(const struct plan *p, int root);
 /* masked and readonly paths, the readonly root, the final propagation of "/" */
 void finish_rootfs(const struct plan *p);
 
@@ -110,6 +119,9 @@ void finish_rootfs(const struct plan *p);
 void write_sysctls(const struct plan *p);
 /* rlimits, oom_score_adj (through hostproc, the host's /proc), the session keyring */
 void set_process_attributes(const struct plan *p, int hostproc);
+/* stdio that is /dev/null (containerd's null io passes one read-only /dev/null for all three)
+   becomes the container's own /dev/null, opened read-write, as runc does */
+void reopen_dev_null_stdio(void);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
 int console_connect(const char *path);
@@ -118,6 +130,13 @@ void setup_console(int sock);
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
 void set_credentials(const struct plan *p);
+
+/* ---- hooks.c ------------------------------------------------------------------------------- */
+void decode_hooks_section(struct rd *r);
+/* waits for the runtime's prestart/createRuntime hooks if asked, then runs createContainer hooks */
+void run_create_hooks(int hostproc);
+/* startContainer hooks; a failure is reported to `start` and ends the init */
+void run_start_hooks(void);
 
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */

@@ -2,6 +2,7 @@
 // into yargs commands; the implementation module is imported only when the command runs, so
 // `ocirt state` never loads the validator or the addon.
 import type { CommandModule } from './context.js';
+import { OcirtError } from '../errors.js';
 
 export interface FlagSpec {
   type: 'string' | 'boolean' | 'number' | 'array';
@@ -45,10 +46,10 @@ const createFlags: Record<string, FlagSpec> = {
   'preserve-fds': preserveFds,
 };
 
+// Thrown, not printed: main.ts reports it, on stderr and in --log, where engines read errors.
 const notYet = (name: string) => async (): Promise<CommandModule> => ({
   run: () => {
-    process.stderr.write(`ocirt: ${name}: not implemented yet\n`);
-    return 1;
+    throw new OcirtError(`${name}: not implemented yet`);
   },
 });
 

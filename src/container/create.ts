@@ -11,8 +11,14 @@ import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgrou
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
 import { OcirtError, sysError } from '../errors.js';
+import { SILENT, type Logger } from '../logger.js';
+import type { Hooks } from '../spec/types.js';
+import type { HookStateTemplate } from '../linux/hooks.js';
 import { OCI_SPEC_VERSION } from '../version.js';
+import { runHooks, runHooksWarning, type HookRun } from './hooks.js';
 import { launchInit } from './launch.js';
+import { rootlessCgroups } from './rootless.js';
+import { toRuntimeState } from './runtime-state.js';
 import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
 
@@ -24,12 +30,12 @@ export interface CreateOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
-  /** false for a foreground `run`: the init goes straight on to execve after setup */
+  /** false for a foreground `run`: the init goes straight on to execve after setup (unless hooks) */
   waitForStart: boolean;
   /** --rootless: 'auto' tolerates a cgroup the caller may not create */
   rootless: 'auto' | 'true' | 'false';
-  /** where to report what was accepted but ignored (the --log file) */
-  warn?: (msg: string) => void;
+  /** the --log file: what was accepted but ignored, hook output, --debug lines */
+  log?: Logger;
   /**
    * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
    * receives the pty master (on a socket in the state dir) and relays it, as runc does.
@@ -43,6 +49,11 @@ export interface Created {
   pidfd: number;
   /** with relayTerminal: the listening socket the init sent the pty master to */
   consoleListenFd?: number;
+  /**
+   * The init waits on exec.fifo for `start`: asked for, or (a foreground run) because the config
+   * has hooks, which run as part of start (startContainer, poststart).
+   */
+  waitsForStart: boolean;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -58,15 +69,36 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
+  const log = o.log ?? SILENT;
   const bundleDir = resolveBundle(o.bundle);
   const { config, rootfs } = loadBundle(bundleDir);
+  log.debug(`create ${id}: bundle ${bundleDir} loaded and valid`);
   const host = hostFacts();
+  const hooks = config.hooks;
+  const hookRun: HookRun = { scratchDir: store.root, log };
+
+  // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
+  // something `delete --force` can find and remove: the state dir and the cgroups, which hold
+  // the half-made init.
+  const creating: StoredState = {
+    ociVersion: OCI_SPEC_VERSION,
+    id,
+    pid: 0,
+    pidStartTime: 0,
+    bundle: bundleDir,
+    rootfs,
+    ...(config.annotations ? { annotations: config.annotations } : {}),
+    created: new Date().toISOString(),
+    owner: ownerName(),
+    rootless: false,
+  };
 
   const undo: (() => void)[] = [];
+  let launched = false;
   try {
     store.createDir(id);
     undo.push(() => store.remove(id));
-    const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
+    const execFifo = o.waitForStart || hasHooks(hooks) ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
     let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
     let consoleListenFd: number | undefined;
@@ -87,41 +119,41 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         preserveFds: o.preserveFds,
         ...(execFifo ? { execFifo } : {}),
         ...(consoleSocket ? { consoleSocket } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
+        ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
+        warn: (m) => log.warn(m),
       },
       host,
     );
+    log.debug(`create ${id}: plan built (clone flags 0x${plan.cloneFlags.toString(16)}, ${plan.mounts.length} mounts)`);
 
     const resources = planResources(config.linux?.resources);
     const cgroups = setupCgroups(
       { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() },
       cgroupRelPath(config.linux?.cgroupsPath, id),
       resources,
-      host.euid !== 0 && o.rootless !== 'false',
+      rootlessCgroups(o.rootless),
     );
     undo.push(() => removeCgroups(cgroups));
-    for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
+    for (const field of resources.unsupported) log.warn(`${field} is not supported yet and was ignored`);
+    log.debug(`create ${id}: cgroups ${[cgroups.v2, ...cgroups.v1].filter(Boolean).join(' ') || '(none: rootless without a delegated hierarchy)'}`);
 
-    // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
-    // something `delete --force` can find and remove: the state dir and the cgroups, which hold
-    // the half-made init.
-    const creating: StoredState = {
-      ociVersion: OCI_SPEC_VERSION,
-      id,
-      pid: 0,
-      pidStartTime: 0,
-      bundle: bundleDir,
-      rootfs,
-      ...(config.annotations ? { annotations: config.annotations } : {}),
-      created: new Date().toISOString(),
-      owner: ownerName(),
-      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
-      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
-      rootless: plan.userns !== undefined,
-    };
+    creating.rootless = plan.userns !== undefined;
+    if (cgroups.v2) creating.cgroupPath = cgroups.v2;
+    if (cgroups.v1.length) creating.cgroupV1Paths = cgroups.v1;
     store.write(creating);
+    if (hasHooks(hooks)) store.writeHooks(id, { poststart: hooks?.poststart, poststop: hooks?.poststop });
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    launched = true;
+    const init = launchInit(plan, {
+      beforeGo: (pid) => addProcess(cgroups, pid),
+      atRuntimeHooks: (pid) => {
+        // runtime.md "Lifecycle" steps 3 and 4; status as crun (and runtime-tools) report it
+        const state = toRuntimeState({ ...creating, pid }, 'created');
+        runHooks('prestart', hooks?.prestart, state, hookRun);
+        runHooks('createRuntime', hooks?.createRuntime, state, hookRun);
+      },
+    });
+    log.debug(`create ${id}: init pid ${init.pid} ready`);
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -136,7 +168,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    return { state, pidfd: init.pidfd, waitsForStart: execFifo !== undefined, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {
@@ -145,8 +177,28 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    // runtime.md: a create-time hook that fails stops the container "and continue[s] the lifecycle
+    // at step 12": destroyed (above), then the poststop hooks. As runc, once the init existed.
+    if (launched) {
+      runHooksWarning('poststop', hooks?.poststop, toRuntimeState(creating, 'stopped'), hookRun);
+    }
     throw err;
   }
+}
+
+function hasHooks(hooks: Hooks | undefined): boolean {
+  return Object.values(hooks ?? {}).some((list) => Array.isArray(list) && list.length > 0);
+}
+
+/**
+ * The state JSON the init's hooks (createContainer, startContainer) read, cut where the init
+ * writes its own pid: it alone knows it when it forked into a joined pid namespace.
+ */
+function hookStateTemplate(creating: StoredState): HookStateTemplate {
+  const json = JSON.stringify(toRuntimeState(creating, 'created'));
+  const at = json.indexOf('"pid":0,');
+  if (at < 0) throw new OcirtError('internal: no pid in the hooks\' state');
+  return { prefix: json.slice(0, at + '"pid":'.length), suffix: json.slice(at + '"pid":0'.length) };
 }
 
 function resolveBundle(bundle: string): string {

@@ -62,6 +62,9 @@ const STEPS: Record<string, StepInfo> = {
   EXEC: { what: 'execute', field: () => '/process/args/0' },
   SETSID: { what: 'create a session' },
   PREPARE: { what: 'prepare the init' },
+  HOOK_WAIT: { what: 'wait for the prestart and createRuntime hooks' },
+  CREATE_CONTAINER_HOOK: { what: 'run createContainer hook', field: (p, i) => p.hooks?.createContainer[i]?.field },
+  START_CONTAINER_HOOK: { what: 'run startContainer hook', field: (p, i) => p.hooks?.startContainer[i]?.field },
 };
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
@@ -70,8 +73,10 @@ export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): stri
   let out = field ? `config.json ${field}: ` : '';
   out += `container init: ${info.what}`;
   if (msg.detail) out += ` ${msg.detail}`;
-  out += `: ${msg.errnoName || 'error'}`;
-  if (msg.errnoText) out += ` (${msg.errnoText})`;
+  // errno 0: the detail says why (a hook's exit status)
+  if (msg.errno !== 0) out += `: ${msg.errnoName || 'error'}`;
+  // Go's lower-case words ("no such file or directory"): engines match them for exit 127/126
+  if (msg.errnoText) out += ` (${msg.errnoText.charAt(0).toLowerCase()}${msg.errnoText.slice(1)})`;
   if (info.hint) out += `: ${info.hint}`;
   return out;
 }

@@ -9,7 +9,11 @@ import type { StateStore } from './state-store.js';
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const state = store.read(id);
   const status = deriveStatus(state, store.fifoPath(id));
-  if (status === 'stopped') throw new OcirtError(`cannot kill container "${id}": container not running`);
+  if (status === 'stopped') {
+    // runc: --all of a stopped container is no error (containerd's shim sends it at every stop)
+    if (all) return;
+    throw new OcirtError(`cannot kill container "${id}": container not running`);
+  }
   if (all && state.cgroupPath) {
     if (signal === 9 && killCgroup(state.cgroupPath)) return;
     for (const pid of cgroupPids(state.cgroupPath)) {

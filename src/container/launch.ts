@@ -15,12 +15,18 @@ export interface LaunchedInit {
   pidfd: number;
 }
 
-export interface LaunchHooks {
+export interface LaunchCallbacks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
+  /**
+   * plan.hooks.pauseForRuntimeHooks: called when the init has made its mounts and waits before
+   * pivot_root, with the container's pid: run the prestart and createRuntime hooks (a throw aborts
+   * the launch)
+   */
+  atRuntimeHooks?: (pid: number) => void;
 }
 
-export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
+export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): LaunchedInit {
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
@@ -32,11 +38,16 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   let pidfd = spawned.pidfd;
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
-    hooks.beforeGo?.(pid);
+    callbacks.beforeGo?.(pid);
     native.sendGo(spawned.syncFd);
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready') break;
+      if (msg.type === 'hooks') {
+        callbacks.atRuntimeHooks?.(pid);
+        native.sendGo(spawned.syncFd);
+        continue;
+      }
       if (msg.type === 'pid') {
         // The init forked into a joined pid namespace: the container's process is the child;
         // the intermediate exits at once and is reaped below.

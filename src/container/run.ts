@@ -4,6 +4,7 @@
 import * as native from '../native.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
+import { startContainer } from './start.js';
 import { startRelay, type Relay } from './terminal-relay.js';
 import type { StateStore } from './state-store.js';
 
@@ -34,12 +35,14 @@ export async function runForeground(store: StateStore, o: Omit<CreateOptions, 'w
     pidfd = created.pidfd;
     pending.splice(0).forEach(send);
     if (created.consoleListenFd !== undefined) relay = startRelay(created.consoleListenFd);
+    // hooks run as part of start (startContainer, poststart): the create/start split, in one command
+    if (created.waitsForStart) startContainer(store, id, o.log);
     status = await native.waitExit(pidfd);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
     if (pidfd !== undefined) native.closeFd(pidfd);
     await relay?.finish();
   }
-  if (!keep) deleteContainer(store, id, true);
+  if (!keep) deleteContainer(store, id, true, o.log);
   return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
 }

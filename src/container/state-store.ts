@@ -18,6 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
+import type { Hook } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -39,6 +40,17 @@ export interface StoredState {
   cgroupV1Paths?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
+}
+
+/**
+ * The hooks `start` and `delete` run, as the config had them at create (runtime-spec: later
+ * changes to config.json must not affect the container). A file of its own, present only when the
+ * config has hooks: the native front end (native/front/) leaves start and delete to the
+ * TypeScript code whenever it exists.
+ */
+export interface StoredHooks {
+  poststart?: Hook[];
+  poststop?: Hook[];
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -69,6 +81,9 @@ export class StateStore {
   }
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
+  }
+  hooksPath(id: string): string {
+    return join(this.root, id, 'hooks.json');
   }
 
   ensureRoot(): void {
@@ -113,6 +128,26 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  writeHooks(id: string, hooks: StoredHooks): void {
+    writeAtomic(this.hooksPath(id), JSON.stringify(hooks), 0o600);
+  }
+
+  /** The container's poststart and poststop hooks; undefined when it has none. */
+  readHooks(id: string): StoredHooks | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.hooksPath(id), 'utf8');
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return undefined;
+      throw sysError('read hooks', this.hooksPath(id), err);
+    }
+    try {
+      return JSON.parse(text) as StoredHooks;
+    } catch (err) {
+      throw new OcirtError(`hooks of container "${id}" are corrupt (${this.hooksPath(id)}): ${(err as Error).message}`);
+    }
   }
 
   remove(id: string): void {

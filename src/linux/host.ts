@@ -1,11 +1,13 @@
 // Facts about the running host that the planner and the cgroup manager depend on.
 import { readFileSync, statSync } from 'node:fs';
 import type { HostFacts } from './plan-builder.js';
+import { runningInUserNamespace } from '../container/rootless.js';
 
 export function hostFacts(): HostFacts {
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
+    inUserNamespace: runningInUserNamespace(),
     cgroup2Mount: findCgroup2Mount(),
     isDirectory(p: string) {
       try {

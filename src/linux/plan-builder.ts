@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js'
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { planInitHooks, type HookStateTemplate } from './hooks.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -24,6 +25,12 @@ import type {
 export interface HostFacts {
   euid: number;
   egid: number;
+  /**
+   * ocirt itself runs in a user namespace (rootless podman runs it as uid 0 of its own): what a
+   * config's user namespace forbids (mknod, mounting sysfs without the network namespace) is
+   * forbidden here as well
+   */
+  inUserNamespace: boolean;
   /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
@@ -38,6 +45,8 @@ export interface PlanOptions {
   preserveFds: number;
   execFifo?: string;
   consoleSocket?: string;
+  /** the state JSON the init's hooks get (create knows the id, bundle and annotations) */
+  hookState?: HookStateTemplate;
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
 }
@@ -63,7 +72,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const ns = planNamespaces(linux.namespaces ?? []);
   const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
-  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user');
+  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user') || host.inUserNamespace;
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
@@ -81,6 +90,8 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
   }
+
+  const hooks = planInitHooks(config.hooks, opts.hookState ?? { prefix: '{"pid":', suffix: '}' });
 
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
@@ -114,6 +125,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(hooks ? { hooks } : {}),
   };
 }
 
@@ -142,7 +154,6 @@ export function notYetApplied(config: Spec): string[] {
   check('/linux/netDevices', l?.netDevices);
   check('/linux/memoryPolicy', l?.memoryPolicy);
   check('/linux/resources/devices', l?.resources?.devices);
-  for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
   return out;
 }
 
@@ -295,7 +306,8 @@ export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceSt
     out.set(d.path, {
       field: `/linux/devices/${i}`,
       path: d.path,
-      mode: DEVICE_TYPE[d.type] | (d.fileMode ?? 0o666),
+      // engines may send the file type bits too (podman: 8630 = S_IFCHR|0666): the type is d.type's
+      mode: DEVICE_TYPE[d.type] | ((d.fileMode ?? 0o666) & 0o7777),
       major: d.major ?? 0,
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,

@@ -130,6 +130,34 @@ export interface ProcessPlan {
   preserveFds: number;
 }
 
+/** One hook the init runs itself (createContainer, startContainer): runtime-spec config.md "POSIX-platform Hooks". */
+export interface HookStep {
+  /** JSON pointer of the hook, e.g. /hooks/createContainer/0 */
+  field: string;
+  path: string;
+  /** argv, argv[0] included; [path] when the config gives none */
+  args: string[];
+  env: string[];
+  /** seconds before the hook is killed; 0 for no timeout */
+  timeout: number;
+}
+
+/** The hooks the init takes part in; absent when the config has none of them. */
+export interface InitHooks {
+  /**
+   * The init stops after its mounts, before pivot_root, until the runtime has run the prestart and
+   * createRuntime hooks in its own namespaces (the config has some).
+   */
+  pauseForRuntimeHooks: boolean;
+  /** the state JSON on the hooks' stdin, cut where the init writes its pid as the runtime sees it */
+  statePrefix: string;
+  stateSuffix: string;
+  /** in the container's namespaces, after the mounts, before pivot_root */
+  createContainer: HookStep[];
+  /** in the container, after `start`, before the credentials and execve */
+  startContainer: HookStep[];
+}
+
 export interface LaunchPlan {
   /** CLONE_NEW* flags given to clone3: the namespaces created with the init process */
   cloneFlags: number;
@@ -171,4 +199,6 @@ export interface LaunchPlan {
   execFifo?: string;
   /** host path of the unix socket that receives the pty master (process.terminal) */
   consoleSocket?: string;
+  /** hooks run by (or waited for in) the init */
+  hooks?: InitHooks;
 }

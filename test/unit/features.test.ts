@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import Ajv04 from 'ajv-draft-04';
 import { buildFeatures, type Features } from '../../src/container/features.ts';
 import { parseMountOptions } from '../../src/linux/mount-options.ts';
+import { notYetApplied } from '../../src/linux/plan-builder.ts';
+import { HOOK_NAMES } from '../../src/spec/names.ts';
+import type { Spec } from '../../src/spec/types.ts';
 
 const SPEC = resolve(process.cwd(), '..', 'shared', 'oci-runtime-spec');
 const skip = existsSync(join(SPEC, 'features-schema.json')) ? false : `official schemas not found at ${SPEC}`;
@@ -59,9 +62,33 @@ test('features: every listed mount option is one the planner applies, idmap is n
 
 test('features: nothing is claimed that is not applied yet', () => {
   const f = buildFeatures({ cgroupV1: true, cgroupV2: true });
-  assert.deepEqual(f.hooks, []);
   assert.equal(f.linux.seccomp.enabled, false);
   assert.equal(f.linux.apparmor.enabled, false);
   assert.equal(f.linux.selinux.enabled, false);
   assert.equal(f.linux.netDevices.enabled, false);
+});
+
+/**
+ * A claim and the planner's "accepted but not applied" warning (notYetApplied) must never agree:
+ * whoever makes a field work removes its warning and must then claim it here, and the other way
+ * round. Each case is a config that uses the feature.
+ */
+test('features: every claim is something the planner applies, every unclaimed feature is warned about', () => {
+  const f = buildFeatures({ cgroupV1: true, cgroupV2: true });
+  const config = (over: Partial<Spec>): Spec => ({ ociVersion: '1.3.0', root: { path: 'rootfs' }, ...over });
+  const warned = (c: Spec) => notYetApplied(c).length > 0;
+  for (const name of HOOK_NAMES) {
+    assert.equal(f.hooks.includes(name), !warned(config({ hooks: { [name]: [{ path: '/bin/true' }] } })), `hooks: ${name}`);
+  }
+  assert.deepEqual([...f.hooks].sort(), [...HOOK_NAMES].sort(), 'every hook kind runs (test/integration/hooks.test.ts)');
+  const linux = (l: Spec['linux']) => config({ linux: l });
+  const process = (p: Partial<NonNullable<Spec['process']>>) => config({ process: { cwd: '/', args: ['sh'], ...p } });
+  const cases: [string, boolean, Spec][] = [
+    ['seccomp', f.linux.seccomp.enabled, linux({ seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } })],
+    ['apparmor', f.linux.apparmor.enabled, process({ apparmorProfile: 'p' })],
+    ['selinux', f.linux.selinux.enabled, process({ selinuxLabel: 'system_u:system_r:container_t:s0' })],
+    ['intelRdt', f.linux.intelRdt.enabled, linux({ intelRdt: { closID: 'x' } })],
+    ['netDevices', f.linux.netDevices.enabled, linux({ netDevices: { eth0: {} } })],
+  ];
+  for (const [what, claimed, c] of cases) assert.equal(claimed, !warned(c), `linux.${what}: claimed ${claimed}, warned ${warned(c)}`);
 });

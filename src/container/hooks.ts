@@ -1,0 +1,115 @@
+// OCI hooks that run in the runtime's namespaces: prestart and createRuntime (during create, while
+// the init waits after its mounts), poststart (at the end of start) and poststop (after delete).
+// createContainer and startContainer run inside the container; the init stub carries them out
+// (native/init/hooks.c, planned by src/linux/hooks.ts).
+//
+// Each hook gets the container's state JSON on stdin, its own args and env (nothing inherited), the
+// bundle as its working directory, and is SIGKILLed when it outlives its timeout. Its output
+// (stdout and stderr) goes to an unnamed file rather than a pipe, so a daemon the hook leaves
+// behind cannot hold the runtime up; it reaches the log: in the error when the hook fails, as an
+// info line when it succeeds.
+//
+// runtime-spec v1.3.0 (runtime.md "Lifecycle"): a failing prestart, createRuntime, createContainer,
+// startContainer or poststart hook is an error that stops the container and destroys it, then
+// the poststop hooks run; a failing poststop hook is only a warning.
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { OcirtError, errnoName } from '../errors.js';
+import { SILENT, type Logger } from '../logger.js';
+import type { Hook, Hooks } from '../spec/types.js';
+import type { RuntimeState } from './runtime-state.js';
+
+export type HookKind = keyof Hooks;
+
+/** How much of a failed hook's output goes into the one-line error. */
+const OUTPUT_IN_ERROR = 600;
+
+export interface HookRun {
+  /** a directory ocirt may create a file in (the state root): the hook's output goes there, unlinked */
+  scratchDir: string;
+  log?: Logger;
+}
+
+/**
+ * Runs the hooks of one kind in order and stops at the first failure, which it throws as a
+ * one-line OcirtError naming the config field, the program and why (exit status, signal, timeout,
+ * exec errno) with the tail of its output.
+ */
+export function runHooks(kind: HookKind, hooks: Hook[] | undefined, state: RuntimeState, run: HookRun): void {
+  (hooks ?? []).forEach((hook, i) => {
+    const failure = runOne(kind, hook, i, state, run);
+    if (failure) throw new OcirtError(failure);
+  });
+}
+
+/** poststop: every hook runs; a failure is a warning on the log (runtime-spec: "log a warning"). */
+export function runHooksWarning(kind: HookKind, hooks: Hook[] | undefined, state: RuntimeState, run: HookRun): void {
+  (hooks ?? []).forEach((hook, i) => {
+    const failure = runOne(kind, hook, i, state, run);
+    if (failure) (run.log ?? SILENT).warn(failure);
+  });
+}
+
+/** The failure message, or undefined when the hook succeeded. */
+function runOne(kind: HookKind, hook: Hook, index: number, state: RuntimeState, run: HookRun): string | undefined {
+  const log = run.log ?? SILENT;
+  const what = `config.json /hooks/${kind}/${index}: ${kind} hook ${hook.path}`;
+  const outPath = join(run.scratchDir, `.hook-${process.pid}-${kind}-${index}`);
+  let out: number;
+  try {
+    out = openSync(outPath, 'wx', 0o600);
+    unlinkSync(outPath);
+  } catch (err) {
+    return `${what}: cannot create a file for its output in ${run.scratchDir}: ${errnoName(err) ?? String(err)}`;
+  }
+  try {
+    log.debug(`running ${kind} hook ${index}: ${hook.path}${hook.timeout ? ` (timeout ${hook.timeout}s)` : ''}`);
+    const args = hook.args ?? [];
+    const r = spawnSync(hook.path, args.slice(1), {
+      argv0: args[0] ?? hook.path,
+      env: envObject(hook.env ?? []),
+      cwd: existsSync(state.bundle) ? state.bundle : '/',
+      input: JSON.stringify(state),
+      stdio: ['pipe', out, out],
+      ...(hook.timeout ? { timeout: hook.timeout * 1000, killSignal: 'SIGKILL' as const } : {}),
+    });
+    const output = readOutput(out);
+    if (r.error && errnoName(r.error) === 'ETIMEDOUT') {
+      return `${what}: timed out after ${hook.timeout}s and was killed${tail(output)}`;
+    }
+    if (r.error) return `${what}: cannot run it: ${errnoName(r.error) ?? r.error.message}`;
+    if (r.signal) return `${what}: killed by ${r.signal}${tail(output)}`;
+    if (r.status !== 0) return `${what}: exited with status ${r.status}${tail(output)}`;
+    if (output.trim()) log.info(`${kind} hook ${hook.path}: ${output.trim()}`);
+    return undefined;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** runtime-spec env entries are NAME=VALUE (semantic.ts checks it); a later entry wins, as in execve's environ. */
+function envObject(env: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const eq = e.indexOf('=');
+    if (eq > 0) out[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return out;
+}
+
+function readOutput(fd: number): string {
+  try {
+    // a fresh open of the same file reads it from the start
+    return readFileSync(`/proc/self/fd/${fd}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The end of a failed hook's output, on the error's one line. */
+function tail(output: string): string {
+  const text = output.trim().replace(/\s*\n\s*/g, ' | ');
+  if (!text) return '';
+  return `: ${text.length > OUTPUT_IN_ERROR ? '...' + text.slice(-OUTPUT_IN_ERROR) : text}`;
+}
