@@ -4,15 +4,15 @@
 // (native/init/hooks.c, planned by src/linux/hooks.ts).
 //
 // Each hook gets the container's state JSON on stdin, its own args and env (nothing inherited), the
-// bundle as its working directory, and is SIGKILLed when it outlives its timeout. Its output
-// (stdout and stderr) goes to an unnamed file rather than a pipe, so a daemon the hook leaves
-// behind cannot hold the runtime up; it reaches the log: in the error when the hook fails, as an
-// info line when it succeeds.
+// bundle as its working directory, and is SIGKILLed when it outlives its timeout. Its stdin and
+// its output (stdout and stderr) are unnamed files rather than pipes: a hook that never reads its
+// stdin cannot fail the write, a daemon it leaves behind cannot hold the runtime up. The output
+// reaches the log: in the error when the hook fails, as an info line when it succeeds.
 //
 // runtime-spec v1.3.0 (runtime.md "Lifecycle"): a failing prestart, createRuntime, createContainer,
 // startContainer or poststart hook is an error that stops the container and destroys it, then
 // the poststop hooks run; a failing poststop hook is only a warning.
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { OcirtError, errnoName } from '../errors.js';
@@ -55,23 +55,29 @@ export function runHooksWarning(kind: HookKind, hooks: Hook[] | undefined, state
 function runOne(kind: HookKind, hook: Hook, index: number, state: RuntimeState, run: HookRun): string | undefined {
   const log = run.log ?? SILENT;
   const what = `config.json /hooks/${kind}/${index}: ${kind} hook ${hook.path}`;
-  const outPath = join(run.scratchDir, `.hook-${process.pid}-${kind}-${index}`);
-  let out: number;
+  const fds: number[] = [];
   try {
-    out = openSync(outPath, 'wx', 0o600);
-    unlinkSync(outPath);
-  } catch (err) {
-    return `${what}: cannot create a file for its output in ${run.scratchDir}: ${errnoName(err) ?? String(err)}`;
-  }
-  try {
+    let stdin: number;
+    let out: number;
+    try {
+      const stateFile = unnamedFile(run.scratchDir, `${kind}-${index}-state`);
+      fds.push(stateFile);
+      writeSync(stateFile, JSON.stringify(state));
+      // a second open of the same file reads it from the start
+      stdin = openSync(`/proc/self/fd/${stateFile}`, 'r');
+      fds.push(stdin);
+      out = unnamedFile(run.scratchDir, `${kind}-${index}-output`);
+      fds.push(out);
+    } catch (err) {
+      return `${what}: cannot create its stdin and output files in ${run.scratchDir}: ${errnoName(err) ?? String(err)}`;
+    }
     log.debug(`running ${kind} hook ${index}: ${hook.path}${hook.timeout ? ` (timeout ${hook.timeout}s)` : ''}`);
     const args = hook.args ?? [];
     const r = spawnSync(hook.path, args.slice(1), {
       argv0: args[0] ?? hook.path,
       env: envObject(hook.env ?? []),
       cwd: existsSync(state.bundle) ? state.bundle : '/',
-      input: JSON.stringify(state),
-      stdio: ['pipe', out, out],
+      stdio: [stdin, out, out],
       ...(hook.timeout ? { timeout: hook.timeout * 1000, killSignal: 'SIGKILL' as const } : {}),
     });
     const output = readOutput(out);
@@ -84,8 +90,16 @@ function runOne(kind: HookKind, hook: Hook, index: number, state: RuntimeState, 
     if (output.trim()) log.info(`${kind} hook ${hook.path}: ${output.trim()}`);
     return undefined;
   } finally {
-    closeSync(out);
+    for (const fd of fds) closeSync(fd);
   }
+}
+
+/** A file only this process holds (created, then unlinked at once). */
+function unnamedFile(dir: string, what: string): number {
+  const path = join(dir, `.hook-${process.pid}-${what}`);
+  const fd = openSync(path, 'wx', 0o600);
+  unlinkSync(path);
+  return fd;
 }
 
 /** runtime-spec env entries are NAME=VALUE (semantic.ts checks it); a later entry wins, as in execve's environ. */
