@@ -191,6 +191,15 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(bad.stderr, /\/linux\/devices\/0\/fileMode: .*do not match type "c"/);
     });
 
+    test('rootless podman --privileged: rootfsPropagation "rslave", as runc takes it', () => {
+      const b = bundle((c) => {
+        c.linux.rootfsPropagation = 'rslave';
+        c.process.args = ['/bin/probe', 'exit', '0'];
+      });
+      const res = r.run(['run', '-b', b.dir, newId('rslave')]);
+      assert.equal(res.status, 0, res.stderr);
+    });
+
     test('containerd null io: one read-only /dev/null as stdin, stdout and stderr; the container can write', () => {
       const out = mkdtempSync('/tmp/ocirt-nullio-');
       if (user) chownSync(out, user.uid, user.gid);

@@ -126,6 +126,14 @@ test('ocirt inside a user namespace (rootless podman, uid 0 there): devices are 
   assert.equal(plan.mounts.find((m) => m.destination === '/sys')!.fallbackBindSource, '/sys');
 });
 
+test('rootfsPropagation: runc\'s recursive words too (rootless podman --privileged sends "rslave")', () => {
+  for (const [word, flag] of [['rslave', MS.SLAVE], ['slave', MS.SLAVE], ['rprivate', MS.PRIVATE], ['rshared', MS.SHARED]] as const) {
+    const c = config();
+    c.linux!.rootfsPropagation = word;
+    assert.equal(buildPlan(c, '/r', opts, host()).rootPropagation, flag | MS.REC, word);
+  }
+});
+
 test('a bind-mounted /dev gets no device nodes or symlinks', () => {
   const c = config();
   c.mounts = [{ destination: '/dev', source: '/dev', options: ['rbind'] }];

@@ -58,6 +58,16 @@ test('device fileMode: file type bits as runc takes them (matching the type), re
   assert.deepEqual(pointers(c), ['/linux/devices/0/fileMode']);
 });
 
+test('rootfsPropagation takes runc\'s recursive words (engines send them), nothing else', () => {
+  const c = base();
+  for (const word of ['rslave', 'rprivate', 'rshared', 'runbindable', 'slave']) {
+    c.linux!.rootfsPropagation = word as never;
+    assert.deepEqual(validateConfig(c), [], word);
+  }
+  c.linux!.rootfsPropagation = 'rsomething' as never;
+  assert.deepEqual(pointers(c), ['/linux/rootfsPropagation']);
+});
+
 test('semantic checks', () => {
   const cases: [string, (c: Spec) => void, string][] = [
     ['ociVersion 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion'],
