@@ -14,6 +14,7 @@
 //   BENCH_ROOTLESS   0 to skip the rootless rows (default 1)
 //   BENCH_NETNS      0 to leave the network namespace out of the config (default 1)
 //   BENCH_PRIVATE_NS 0 to run in the host mount namespace (crun then refuses on a hybrid host)
+//   BENCH_SECCOMP    0 to skip the seccomp rows (the ~400-name profile of test/fixtures)
 //   BUN              path to a bun binary for the floor row (else node_modules/.bin/bun, the devDependency's, PATH)
 //
 // How it runs (see bench/README.md for the reasoning):
@@ -57,6 +58,9 @@ const RSS_N = intEnv('BENCH_RSS_N', 5);
 const ROOTLESS = process.env.BENCH_ROOTLESS !== '0';
 const NETNS = process.env.BENCH_NETNS !== '0';
 const PRIVATE_NS = process.env.BENCH_PRIVATE_NS !== '0';
+const SECCOMP = process.env.BENCH_SECCOMP !== '0';
+// The same profile for every runtime: default deny (EPERM), ~400 syscall names, some argument rules.
+const SECCOMP_PROFILE = path.join(REPO, 'test', 'fixtures', 'seccomp-profile-400.json');
 const BENCH_USER = 'ocirt-bench';
 
 // ---------------------------------------------------------------------------------------------
@@ -794,6 +798,45 @@ async function phaseSeq100(rts) {
   }
 }
 
+const SC_ROW = 'run /bin/true, ~400-name seccomp profile';
+const SC_COLD_ROW = 'run /bin/true, ~400-name seccomp profile, ocirt compile cache emptied first';
+const SC_PLAIN_ROW = 'run /bin/true, no profile (paired with the seccomp rows)';
+
+/**
+ * The profile's cost: the same `run /bin/true` with the profile and without it, in the same
+ * iteration, paired across runtimes (each checked once to really run under the profile: Seccomp 2
+ * in /proc/self/status), and for ocirt once more with its cache of compiled programs removed
+ * before the run (untimed), i.e. with libseccomp compiling the profile.
+ */
+async function phaseSeccomp(rts) {
+  const usable = [];
+  for (const rt of rts) {
+    const id = newId(rt);
+    tracked.get(rt.label).add(id);
+    const argv = rt.cmd(['run', '--bundle', B.seccompCheck, id]);
+    const r = await rtRun(rt, argv);
+    if (ok(r) && /^Seccomp:\s+2$/m.test(r.stdout)) {
+      tracked.get(rt.label).delete(id);
+      usable.push(rt);
+    } else {
+      fail(SC_ROW, rt.label, ok(r) ? `not filtered: ${firstLine(r.stdout) || '(no Seccomp line)'}` : why(argv, r));
+      await forceDelete(rt, id);
+    }
+  }
+  await alternate(usable, N, async (rt) => {
+    const rows = [[SC_PLAIN_ROW, B.true, false], [SC_ROW, B.seccomp, false]];
+    if (rt.kind === 'ocirt') rows.push([SC_COLD_ROW, B.seccomp, true]);
+    for (const [row, bundle, cold] of rows) {
+      if (cold) fs.rmSync(path.join(rt.root, '.seccomp-cache'), { recursive: true, force: true });
+      const id = newId(rt);
+      tracked.get(rt.label).add(id);
+      const r = await timedRun(row, rt, rt.cmd(['run', '--bundle', bundle, id]));
+      if (ok(r)) tracked.get(rt.label).delete(id);
+      else await forceDelete(rt, id);
+    }
+  });
+}
+
 const TIME = '/usr/bin/time';
 async function withRss(key, rt, argv, env = BASE_ENV) {
   const f = path.join(tmp, 'rss');
@@ -965,6 +1008,19 @@ function report(ctx) {
   }
   out.push(table(['row', 'runtime', 'median', 'min', 'max', 'n', '/runc', '/crun'], rows));
 
+  if (timings.has(SC_ROW)) {
+    out.push('\n## What the ~400-name seccomp profile costs `run` (ms; median with the profile - median without it, same iterations)');
+    const crows = [];
+    for (const label of labels) {
+      const plain = medOf(timings, SC_PLAIN_ROW, label);
+      for (const row of [SC_ROW, SC_COLD_ROW]) {
+        const m = medOf(timings, row, label);
+        if (Number.isFinite(m)) crows.push([row === SC_ROW ? 'profile' : 'profile, compile cache emptied', label, fmt(m, 2), fmt(plain, 2), fmt(m - plain, 2)]);
+      }
+    }
+    out.push(table(['run', 'runtime', 'with profile', 'without', 'profile cost'], crows));
+  }
+
   out.push(`\n## ${SEQ} sequential \`run /bin/true\` (one block per runtime per round, ${SEQ_ROUNDS} rounds, rotated order)`);
   const srows = [];
   const seqMed = {};
@@ -1043,9 +1099,10 @@ function report(ctx) {
       chk('run', 'run /bin/true', ref, lim);
       chk('create+start+state+delete', SEQ_ROW, ref, lim);
     }
+    chk('run with the ~400-name seccomp profile', SC_ROW, 'crun', 1.0);
     if (Number.isFinite(initPriv[rt.label])) goals.push(`- ${rt.label} waiting init private memory: ${initPriv[rt.label]} kB (goal <= 4096 kB) ${initPriv[rt.label] <= 4096 ? 'MET' : 'NOT MET'}`);
   }
-  if (goals.length) out.push('\n## Goals (issue): ocirt <= 1.0x runc and <= 1.5x crun; waiting init <= 4 MB private\n' + goals.join('\n'));
+  if (goals.length) out.push('\n## Goals (issues): ocirt <= 1.0x runc and <= 1.5x crun; waiting init <= 4 MB private; run with the seccomp profile <= 1.0x crun with it\n' + goals.join('\n'));
   return out.join('\n');
 }
 
@@ -1064,7 +1121,7 @@ async function innerMain() {
   const meta = {
     date: started.toISOString(),
     host: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    params: { N, SEQ, SEQ_ROUNDS, RSS_N, ROOTLESS, NETNS, PRIVATE_NS },
+    params: { N, SEQ, SEQ_ROUNDS, RSS_N, ROOTLESS, NETNS, PRIVATE_NS, SECCOMP },
     loadavgStart: os.loadavg(),
     notes: [],
   };
@@ -1091,6 +1148,16 @@ async function innerMain() {
       sleep: writeBundle(path.join(tmp, 'bundle-sleep'), makeConfig({ rootfs, args: sleepArgs })),
     };
     if (USER) B.rlTrue = writeBundle(path.join(tmp, 'bundle-rootless-true'), makeConfig({ rootfs, args: ['/bin/true'], rootless: true, ...USER }));
+    if (SECCOMP) {
+      const { seccomp } = JSON.parse(fs.readFileSync(SECCOMP_PROFILE, 'utf8'));
+      const withProfile = (args) => {
+        const c = makeConfig({ rootfs, args });
+        c.linux.seccomp = seccomp;
+        return c;
+      };
+      B.seccomp = writeBundle(path.join(tmp, 'bundle-seccomp'), withProfile(['/bin/true']));
+      B.seccompCheck = writeBundle(path.join(tmp, 'bundle-seccomp-check'), withProfile(['/bin/grep', '^Seccomp:', '/proc/self/status']));
+    }
     meta.bundle = {
       rootfs: `busybox-static (${bb.busybox}) + ${bb.applets} applet symlinks`,
       config: 'fixed: runc spec 1.1.5 defaults, terminal false, no linux.resources, no cgroupsPath; ' +
@@ -1148,6 +1215,10 @@ async function innerMain() {
           t('rootless run');
           await phaseRootless(rl);
         }
+      }
+      if (SECCOMP) {
+        t('run with the seccomp profile');
+        await phaseSeccomp(active);
       }
       t(`${SEQ} sequential runs x ${SEQ_ROUNDS}`);
       await phaseSeq100(active);

@@ -28,6 +28,7 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "seccomp.h"
 #include "sys.h"
 #include "util.h"
 #include "plan_format.h"
@@ -480,20 +481,38 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   }
   struct ocirt_sync_record rec;
   memset(&rec, 0, sizeof rec);
+  // a record may carry one fd (OCIRT_MSG_SECCOMP_FD: the seccomp listener)
+  struct iovec iov = {&rec, sizeof rec};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recv(fd, &rec, sizeof rec, 0);
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == ECONNRESET) n = 0;
     else return Throw(env, "recv", errno, "sync socket");
   }
+  int passed = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(c), sizeof passed);
   Napi::Object r = Napi::Object::New(env);
   if (n == 0) {
     r.Set("type", Napi::Number::New(env, 0));
     return r;
   }
-  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC)
+  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC) {
+    if (passed >= 0) close(passed);
     return Throw(env, "recv", EPROTO, "sync socket: malformed record of " + std::to_string(n) + " bytes");
+  }
+  if (passed >= 0) r.Set("fd", Napi::Number::New(env, passed));
   rec.detail[sizeof rec.detail - 1] = 0;
   r.Set("type", Napi::Number::New(env, rec.type));
   r.Set("step", Napi::Number::New(env, rec.step));
@@ -585,6 +604,66 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// unixSendFd(path, data, fd): connect to the AF_UNIX stream socket at path, send data with fd
+// attached (SCM_RIGHTS) in one sendmsg, close the connection. The seccomp listener's hand-over.
+Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber())
+    return TypeErr(env, "unixSendFd: (path, data, fd) expected");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string data = info[1].As<Napi::String>().Utf8Value();
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return Throw(env, "connect", ENAMETOOLONG, path);
+  memcpy(a.sun_path, path.c_str(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Throw(env, "socket", errno);
+  int rc;
+  do rc = connect(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int e = errno;
+    close(s);
+    return Throw(env, "connect", e, path);
+  }
+  struct iovec iov = {&data[0], data.size()};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  int e = n < 0 ? errno : 0;
+  // the rest of a long message without the fd (the spec allows several sendmsg calls)
+  for (size_t off = n < 0 ? data.size() : static_cast<size_t>(n); off < data.size();) {
+    ssize_t m = send(s, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (m < 0 && errno == EINTR) continue;
+    if (m < 0) {
+      e = errno;
+      break;
+    }
+    off += static_cast<size_t>(m);
+  }
+  close(s);
+  if (e) return Throw(env, "sendmsg", e, path);
+  return env.Undefined();
+}
+
 // socketFd(): a SOCK_STREAM unix socket, for tests and the console-socket receiver
 Napi::Value UnixListen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -618,6 +697,7 @@ Napi::Value Accept(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
+  RegisterSeccomp(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
@@ -631,6 +711,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
+  exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
   exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("initStubSize",

@@ -32,9 +32,18 @@
  * decoded by its own file of the stub (native/init/plan.c has the table). A plan without the
  * feature has no such section.
  *
+ *   SECCOMP (src/seccomp/section.ts -> native/init/seccomp.c):
+ *            u32 flags (SECCOMP_FILTER_FLAG_*), u32 install (enum ocirt_seccomp_install),
+ *            u64 keepCaps (held until the execve, for the install), u32 byte length, the
+ *            program (struct sock_filter[], as libseccomp exported it)
+ *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
+ *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),
+ *            str value
+ *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
  * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
- * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
+ * child -> parent: struct ocirt_sync_record, always exactly 256 bytes; an OCIRT_MSG_SECCOMP_FD
+ * record carries one fd (SCM_RIGHTS).
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -64,7 +73,22 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
-  OCIRT_SECTION_HOOKS = 1, /* native/init/hooks.c <- src/linux/hooks.ts */
+  OCIRT_SECTION_SECCOMP = 1,
+  OCIRT_SECTION_LSM = 2,
+  OCIRT_SECTION_HOOKS = 3, /* native/init/hooks.c <- src/linux/hooks.ts */
+};
+
+/* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
+ * the runtime still reads the sync socket, which takes the listener fd. */
+enum ocirt_seccomp_install {
+  OCIRT_SECCOMP_LAST = 0,
+  OCIRT_SECCOMP_BEFORE_READY = 1,
+};
+
+/* When an LSM attribute is written: before the session keyring is made, or right before execve. */
+enum ocirt_lsm_when {
+  OCIRT_LSM_BEFORE_KEYRING = 0,
+  OCIRT_LSM_BEFORE_EXEC = 1,
 };
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
@@ -74,9 +98,11 @@ enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
   OCIRT_MSG_PID = 2,
   OCIRT_MSG_ERROR = 3,
+  /* carries the seccomp listener fd (SCM_RIGHTS): the runtime hands it to listenerPath */
+  OCIRT_MSG_SECCOMP_FD = 4,
   /* after the mounts, before pivot_root: the parent runs the prestart and createRuntime hooks and
      answers with OCIRT_SYNC_GO (only when the plan's HOOKS section asks for it) */
-  OCIRT_MSG_HOOKS = 4,
+  OCIRT_MSG_HOOKS = 5,
 };
 
 /*
@@ -138,9 +164,11 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
-  OCIRT_STEP_HOOK_WAIT = 47,
-  OCIRT_STEP_CREATE_CONTAINER_HOOK = 48,
-  OCIRT_STEP_START_CONTAINER_HOOK = 49,
+  OCIRT_STEP_SECCOMP = 47,
+  OCIRT_STEP_LSM_LABEL = 48,
+  OCIRT_STEP_HOOK_WAIT = 49,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 50,
+  OCIRT_STEP_START_CONTAINER_HOOK = 51,
 };
 
 #define OCIRT_DETAIL_LEN 232

@@ -22,6 +22,8 @@
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
 //                until `start` opens it for reading; then it sets credentials and execs.
 //                Without execFifo it goes straight on to execve.
+//     'seccomp-listener' -> the init installed a filter with SCMP_ACT_NOTIFY rules before READY:
+//                m.fd (ours now) is its listener, for the seccomp agent (src/seccomp/notify.ts).
 //     'error' -> setup failed at m.step (m.index = item in that plan list, e.g. mounts[m.index]);
 //                the child exits with status 1 (127 for failures before the stub ran).
 //     'eof'   -> the child died without a record (killed, or parent gave up); check waitExit.
@@ -127,6 +129,8 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
+  'SECCOMP',
+  'LSM_LABEL',
   'HOOK_WAIT',
   'CREATE_CONTAINER_HOOK',
   'START_CONTAINER_HOOK',
@@ -152,10 +156,18 @@ export interface InitErrorMessage {
 }
 
 /** 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; answer with sendGo */
-export type SyncMessage = { type: 'ready' } | { type: 'pid'; pid: number } | { type: 'hooks' } | InitErrorMessage | { type: 'eof' };
+export type SyncMessage =
+  | { type: 'ready' }
+  | { type: 'pid'; pid: number }
+  | { type: 'seccomp-listener'; fd: number }
+  | { type: 'hooks' }
+  | InitErrorMessage
+  | { type: 'eof' };
 
 interface RawSyncRecord {
   type: number;
+  /** an fd that came with the record (SCM_RIGHTS), now ours */
+  fd?: number;
   step?: number;
   errno?: number;
   errnoName?: string;
@@ -180,8 +192,22 @@ interface Addon {
   unixListen(path: string): number;
   accept(fd: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
+  unixSendFd(path: string, data: string, fd: number): void;
+  seccompCompile(request: Buffer, cacheDir?: string): SeccompCompiled;
+  seccompFlagsSupported(): number;
+  seccompInfo(archNames: string[]): SeccompLibInfo;
   initStubSize: number;
 }
+
+export interface SeccompCompiled {
+  program: Buffer;
+  skipped: string[];
+  cached: boolean;
+  version: string;
+}
+
+/** libseccomp as loaded here, or why it could not be */
+export type SeccompLibInfo = { version: string; apiLevel: number; archs: string[] } | { error: string };
 
 const ADDON_REL = join('build', 'Release', 'ocirt.node');
 
@@ -252,6 +278,7 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
 /** Blocks until one record arrives (or timeoutMs passes: throws with code ETIMEDOUT). */
 export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
   const r = native().readSyncMessage(syncFd, timeoutMs);
+  if (r.fd !== undefined && r.type !== 4) closeFd(r.fd); // only the listener record carries one
   switch (r.type) {
     case 0:
       return { type: 'eof' };
@@ -274,6 +301,9 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
       };
     }
     case 4:
+      if (r.fd === undefined) throw new Error(`readSyncMessage: seccomp listener record without an fd on fd ${syncFd}`);
+      return { type: 'seccomp-listener', fd: r.fd };
+    case 5:
       return { type: 'hooks' };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
@@ -301,6 +331,29 @@ export function unixListen(path: string): number {
 /** Blocking accept4(SOCK_CLOEXEC) on a listening socket fd. */
 export function acceptFd(listenFd: number): number {
   return native().accept(listenFd);
+}
+
+/** Connects to the unix stream socket at path, sends data with fd attached (SCM_RIGHTS), closes. */
+export function unixSendFd(path: string, data: string, fd: number): void {
+  native().unixSendFd(path, data, fd);
+}
+
+/**
+ * libseccomp compiles a request (src/seccomp/compile.ts) into a BPF program; with cacheDir, a
+ * program compiled before for the same request and libseccomp is read from there instead.
+ */
+export function seccompCompile(request: Buffer, cacheDir?: string): SeccompCompiled {
+  return native().seccompCompile(request, cacheDir);
+}
+
+/** The SECCOMP_FILTER_FLAG_* bits this kernel accepts (probed, nothing installed). */
+export function seccompFlagsSupported(): number {
+  return native().seccompFlagsSupported();
+}
+
+/** libseccomp's version and which of archNames (libseccomp's names) it knows. */
+export function seccompInfo(archNames: string[]): SeccompLibInfo {
+  return native().seccompInfo(archNames);
 }
 
 /** Set the window size of a pty through its master (TIOCSWINSZ). */

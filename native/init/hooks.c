@@ -62,7 +62,7 @@ static struct hook *decode_list(struct rd *r, uint32_t *n) {
   return v;
 }
 
-void decode_hooks_section(struct rd *r) {
+void decode_hooks(struct rd *r) {
   H.present = 1;
   H.pause = rd_u32(r);
   H.state_prefix = rd_str(r);

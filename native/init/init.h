@@ -11,6 +11,8 @@
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
  *   console.c     the pty and the console socket
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
+ *   lsm.c         LSM attribute writes (AppArmor profile, SELinux labels) through the host's /proc
+ *   seccomp.c     installs the seccomp program the runtime compiled
  *   hooks.c       createContainer and startContainer hooks (plan section HOOKS)
  *   exec.c        the program lookup and the final execve
  *
@@ -35,6 +37,8 @@ extern int start_report_fd;
 /* one failure record for `start` on the exec fifo: an OCIRT_FIFO_* byte and a one-line message */
 void report_to_start(char kind, const char *msg);
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
+/* a record of `type` that carries `fd` (SCM_RIGHTS); 0, or -1 and errno */
+int send_record_fd(uint32_t type, int fd);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
 /* strerror in lower case, as Go words it ("no such file or directory"): engines match those */
@@ -47,6 +51,8 @@ struct rd {
 uint32_t rd_u32(struct rd *r);
 uint64_t rd_u64(struct rd *r);
 const char *rd_str(struct rd *r);
+/* n raw bytes, in place */
+const void *rd_bytes(struct rd *r, size_t n);
 /* a list length, checked against the bytes left before anything is allocated */
 uint32_t rd_count(struct rd *r);
 const char **rd_strlist(struct rd *r, uint32_t *n);
@@ -129,10 +135,23 @@ void setup_console(int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
-void set_credentials(const struct plan *p);
+/* the plan's credentials, plus `keep` in the effective and permitted sets (execve drops it) */
+void set_credentials(const struct plan *p, uint64_t keep);
+
+/* ---- lsm.c ---------------------------------------------------------------------------------- */
+void decode_lsm(struct rd *r);
+/* the attribute writes planned for `when` (enum ocirt_lsm_when), through hostproc */
+void write_lsm_labels(int hostproc, uint32_t when);
+
+/* ---- seccomp.c ------------------------------------------------------------------------------ */
+void decode_seccomp(struct rd *r);
+/* capabilities the install needs (CAP_SYS_ADMIN without no_new_privs), held until the execve */
+uint64_t seccomp_kept_caps(void);
+/* installs the filter if the plan puts it at `when` (enum ocirt_seccomp_install) */
+void install_seccomp(uint32_t when);
 
 /* ---- hooks.c ------------------------------------------------------------------------------- */
-void decode_hooks_section(struct rd *r);
+void decode_hooks(struct rd *r);
 /* waits for the runtime's prestart/createRuntime hooks if asked, then runs createContainer hooks */
 void run_create_hooks(int hostproc);
 /* startContainer hooks; a failure is reported to `start` and ends the init */
@@ -141,7 +160,9 @@ void run_start_hooks(void);
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */
 int lookup(const struct plan *p, char *out, size_t outlen);
-/* umask, cwd, fds closed on exec, execve of exe (looked up again if it moved) */
-__attribute__((noreturn)) void exec_process(const struct plan *p, char *exe, size_t exelen);
+/* umask, cwd, fds not meant for the container marked close-on-exec */
+void prepare_exec(const struct plan *p);
+/* execve of exe (looked up again if it moved) */
+__attribute__((noreturn)) void exec_program(const struct plan *p, char *exe, size_t exelen);
 
 #endif

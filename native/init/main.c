@@ -141,7 +141,8 @@ int main(int argc, char **argv) {
   write_sysctls(p);
   finish_rootfs(p);
 
-  /* 5. per-process settings while privileged, and the terminal */
+  /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p, hostproc);
   if (console >= 0) setup_console(console);
   reopen_dev_null_stdio();
@@ -151,16 +152,28 @@ int main(int argc, char **argv) {
   int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
 
+  /* with SCMP_ACT_NOTIFY the listener fd must reach the runtime, which reads only until READY */
+  install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;
 
   /* 6. create returns here; startContainer hooks once `start` released us */
   if (fifo >= 0) start_report_fd = wait_for_start(p, hostproc, fifo, min_fd);
-  close(hostproc);
   run_start_hooks();
   if (p->nargs == 0) _exit(0);
 
-  /* 7. credentials and confinement, then the program */
-  set_credentials(p);
-  exec_process(p, exe, sizeof exe);
+  /*
+   * 7. confinement and credentials, then the program. The LSM label first (it takes effect at
+   * execve; AppArmor refuses some transitions once no_new_privs is set); seccomp last, so that
+   * only execve runs under the filter. Without no_new_privs installing it needs CAP_SYS_ADMIN:
+   * the planner then has us keep it in the effective and permitted sets until then. It never
+   * reaches the program: execve computes the new sets afresh, from the bounding set for root
+   * and the ambient set for any other uid, and the plan's sets decide both.
+   */
+  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
+  close(hostproc);
+  set_credentials(p, seccomp_kept_caps());
+  prepare_exec(p);
+  install_seccomp(OCIRT_SECCOMP_LAST);
+  exec_program(p, exe, sizeof exe);
 }

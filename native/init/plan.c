@@ -21,7 +21,9 @@ struct section_decoder {
   void (*decode)(struct rd *r);
 };
 static const struct section_decoder SECTIONS[] = {
-    {OCIRT_SECTION_HOOKS, decode_hooks_section},
+    {OCIRT_SECTION_SECCOMP, decode_seccomp},
+    {OCIRT_SECTION_LSM, decode_lsm},
+    {OCIRT_SECTION_HOOKS, decode_hooks},
 };
 
 static void decode_sections(struct rd *r) {
@@ -65,6 +67,12 @@ const char *rd_str(struct rd *r) {
   if (s[n] != 0 || memchr(s, 0, n)) fail_err(OCIRT_STEP_PLAN_DECODE, EINVAL, -1, "bad string in plan");
   r->p += (size_t)n + 1;
   return s;
+}
+const void *rd_bytes(struct rd *r, size_t n) {
+  need(r, n);
+  const void *b = r->p;
+  r->p += n;
+  return b;
 }
 void *xcalloc(size_t n, size_t sz) {
   void *p = calloc(n ? n : 1, sz);

@@ -31,6 +31,35 @@ void send_record(uint32_t type, uint32_t step, int err, int index, int pid, cons
   }
 }
 
+int send_record_fd(uint32_t type, int fd) {
+  struct ocirt_sync_record r;
+  memset(&r, 0, sizeof r);
+  r.magic = OCIRT_SYNC_MAGIC;
+  r.type = type;
+  r.index = -1;
+  struct iovec iov = {&r, sizeof r};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(sync_fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t)sizeof r ? 0 : -1;
+}
+
 void fail_err(uint32_t step, int err, int index, const char *detail) {
   send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
   if (ready_sent) {

@@ -10,8 +10,9 @@ import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
 import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
 import { SILENT, type Logger } from '../logger.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import type { Hooks } from '../spec/types.js';
 import type { HookStateTemplate } from '../linux/hooks.js';
 import { OCI_SPEC_VERSION } from '../version.js';
@@ -71,9 +72,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const log = o.log ?? SILENT;
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
+  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
   log.debug(`create ${id}: bundle ${bundleDir} loaded and valid`);
-  const host = hostFacts();
+  const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
   const hooks = config.hooks;
   const hookRun: HookRun = { scratchDir: store.root, log };
 
@@ -109,20 +110,24 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => native.closeFd(fd));
     }
 
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
-        ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
-        warn: (m) => log.warn(m),
-      },
-      host,
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(execFifo ? { execFifo } : {}),
+          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
+          warn: (m) => log.warn(m),
+          debug: (m) => log.debug(m),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
     );
     log.debug(`create ${id}: plan built (clone flags 0x${plan.cloneFlags.toString(16)}, ${plan.mounts.length} mounts)`);
 
@@ -144,8 +149,15 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     if (hasHooks(hooks)) store.writeHooks(id, { poststart: hooks?.poststart, poststop: hooks?.poststop });
 
     launched = true;
+    const listener = plan.seccomp?.listener;
     const init = launchInit(plan, {
       beforeGo: (pid) => addProcess(cgroups, pid),
+      ...(listener
+        ? {
+            onSeccompListener: (fd: number, pid: number) =>
+              sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+          }
+        : {}),
       atRuntimeHooks: (pid) => {
         // runtime.md "Lifecycle" steps 3 and 4; status as crun (and runtime-tools) report it
         const state = toRuntimeState({ ...creating, pid }, 'created');
@@ -182,6 +194,16 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     if (launched) {
       runHooksWarning('poststop', hooks?.poststop, toRuntimeState(creating, 'stopped'), hookRun);
     }
+    throw err;
+  }
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
     throw err;
   }
 }

@@ -62,6 +62,12 @@ const STEPS: Record<string, StepInfo> = {
   EXEC: { what: 'execute', field: () => '/process/args/0' },
   SETSID: { what: 'create a session' },
   PREPARE: { what: 'prepare the init' },
+  SECCOMP: { what: 'install the seccomp filter', field: () => '/linux/seccomp' },
+  LSM_LABEL: {
+    what: 'write the LSM attribute',
+    field: (p, i) => p.lsm?.writes[i]?.field,
+    hint: 'is the AppArmor profile loaded, or the SELinux label valid in the loaded policy?',
+  },
   HOOK_WAIT: { what: 'wait for the prestart and createRuntime hooks' },
   CREATE_CONTAINER_HOOK: { what: 'run createContainer hook', field: (p, i) => p.hooks?.createContainer[i]?.field },
   START_CONTAINER_HOOK: { what: 'run startContainer hook', field: (p, i) => p.hooks?.startContainer[i]?.field },

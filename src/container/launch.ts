@@ -19,6 +19,11 @@ export interface LaunchCallbacks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
   /**
+   * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
+   * its listener, ours to hand to the agent and close; `pid` the process it filters.
+   */
+  onSeccompListener?: (fd: number, pid: number) => void;
+  /**
    * plan.hooks.pauseForRuntimeHooks: called when the init has made its mounts and waits before
    * pivot_root, with the container's pid: run the prestart and createRuntime hooks (a throw aborts
    * the launch)
@@ -53,6 +58,14 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
         // the intermediate exits at once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        continue;
+      }
+      if (msg.type === 'seccomp-listener') {
+        if (!callbacks.onSeccompListener) {
+          native.closeFd(msg.fd);
+          throw new OcirtError('container init sent a seccomp listener nobody takes');
+        }
+        callbacks.onSeccompListener(msg.fd, pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));

@@ -85,6 +85,10 @@ export class StateStore {
   hooksPath(id: string): string {
     return join(this.root, id, 'hooks.json');
   }
+  /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
+  }
 
   ensureRoot(): void {
     try {

@@ -1,9 +1,17 @@
 // Facts about the running host that the planner and the cgroup manager depend on.
 import { readFileSync, statSync } from 'node:fs';
 import type { HostFacts } from './plan-builder.js';
+import { detectLsm, type LsmHost } from '../lsm/host.js';
+import { seccompHost } from '../seccomp/host.js';
 import { runningInUserNamespace } from '../container/rootless.js';
 
-export function hostFacts(): HostFacts {
+export interface HostOptions {
+  /** a private directory for compiled seccomp programs (none: compile every time) */
+  seccompCacheDir?: string;
+}
+
+export function hostFacts(o: HostOptions = {}): HostFacts {
+  let lsm: LsmHost | undefined;
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
@@ -16,6 +24,8 @@ export function hostFacts(): HostFacts {
         return undefined;
       }
     },
+    seccomp: seccompHost(o.seccompCacheDir),
+    lsm: () => (lsm ??= detectLsm()),
   };
 }
 

@@ -2,10 +2,14 @@
 // container is set up lives here, as a pure function of its inputs: what the host looks like is
 // passed in (HostFacts), so the whole translation is unit-tested without root.
 import { posix as path } from 'node:path';
-import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js';
+import type { LinuxDevice, LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
+import type { ExactIntegers } from '../seccomp/profile.js';
+import type { LsmHost } from '../lsm/host.js';
+import { mountContext, planLabels, withMountContext } from '../lsm/labels.js';
 import { planInitHooks, type HookStateTemplate } from './hooks.js';
 import type {
   CapabilitySets,
@@ -30,11 +34,15 @@ export interface HostFacts {
    * config's user namespace forbids (mknod, mounting sysfs without the network namespace) is
    * forbidden here as well
    */
-  inUserNamespace: boolean;
+  inUserNamespace?: boolean;
   /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
   cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
+  /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
+  seccomp?: SeccompHost;
+  /** the LSMs the host enforces; asked only for a config with a label */
+  lsm?: () => LsmHost;
 }
 
 export interface PlanOptions {
@@ -49,6 +57,10 @@ export interface PlanOptions {
   hookState?: HookStateTemplate;
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
+  /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
+  debug?: (msg: string) => void;
+  /** exact values of integers above 2^53 in config.json, by JSON pointer (seccomp arguments) */
+  exactIntegers?: ExactIntegers;
 }
 
 const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
@@ -72,7 +84,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const ns = planNamespaces(linux.namespaces ?? []);
   const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
-  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user') || host.inUserNamespace;
+  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user') || host.inUserNamespace === true;
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
@@ -80,8 +92,9 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
+  const context = mountContext(linux.mountLabel, lsmHost(host));
   const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
+    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc'), context }),
   );
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
@@ -96,6 +109,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
     : MS.SLAVE | MS.REC;
+  const proc = planProcess(config, opts);
 
   return {
     cloneFlags: ns.cloneFlags,
@@ -121,11 +135,36 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
       path: key.replace(/\./g, '/'),
       value,
     })),
-    process: planProcess(config, opts),
+    process: proc,
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(hooks ? { hooks } : {}),
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
+  };
+}
+
+/**
+ * The process's seccomp filter and LSM labels. Without a process the init runs nothing, so there
+ * is nothing to confine (and no filter to compile).
+ */
+function planConfinement(
+  p: NonNullable<Spec['process']>,
+  sc: LinuxSeccomp | undefined,
+  proc: ProcessPlan,
+  opts: PlanOptions,
+  host: HostFacts,
+): Pick<LaunchPlan, 'seccomp' | 'lsm'> {
+  if (sc && !host.seccomp) throw new OcirtError('config.json: /linux/seccomp: this host has no seccomp support');
+  const seccomp = sc && host.seccomp ? planSeccomp(sc, proc, host.seccomp, { exact: opts.exactIntegers, debug: opts.debug }) : undefined;
+  const lsm = planLabels(p, lsmHost(host), { newKeyring: !opts.noNewKeyring });
+  return { ...(seccomp ? { seccomp } : {}), ...(lsm ? { lsm } : {}) };
+}
+
+function lsmHost(host: HostFacts): () => LsmHost {
+  return () => {
+    if (!host.lsm) throw new OcirtError('config.json: the config has LSM labels, but this host\'s LSMs are unknown');
+    return host.lsm();
   };
 }
 
@@ -141,10 +180,6 @@ export function notYetApplied(config: Spec): string[] {
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/seccomp', l?.seccomp);
-  check('/process/apparmorProfile', p?.apparmorProfile);
-  check('/process/selinuxLabel', p?.selinuxLabel);
-  check('/linux/mountLabel', l?.mountLabel);
   check('/process/scheduler', p?.scheduler);
   check('/process/ioPriority', p?.ioPriority);
   check('/process/execCPUAffinity', p?.execCPUAffinity);
@@ -244,6 +279,8 @@ interface MountContext {
   inUserns: boolean;
   netns: boolean;
   ipcns: boolean;
+  /** linux.mountLabel as a mount option (context="..."), for the mounts that take one */
+  context?: string;
 }
 
 export function planMount(m: Mount, field: string, bundle: string, host: HostFacts, ctx: MountContext): MountStep {
@@ -288,6 +325,7 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
   }
   return {
     ...base,
+    data: withMountContext(data, fstype, ctx.context),
     source: m.source ?? fstype,
     fstype,
     flags: o.flags,

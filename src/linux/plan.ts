@@ -5,6 +5,8 @@
 //
 // Every item that can fail in the executor carries `field`: the JSON pointer of the config value it
 // came from ("" for runtime defaults), so a failure names what the user has to change.
+import type { LsmPlan } from '../lsm/labels.js';
+import type { SeccompPlan } from '../seccomp/plan.js';
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
@@ -199,6 +201,10 @@ export interface LaunchPlan {
   execFifo?: string;
   /** host path of the unix socket that receives the pty master (process.terminal) */
   consoleSocket?: string;
+  /** the compiled seccomp filter of the process (src/seccomp/plan.ts) */
+  seccomp?: SeccompPlan;
+  /** the process's LSM labels (src/lsm/labels.ts) */
+  lsm?: LsmPlan;
   /** hooks run by (or waited for in) the init */
   hooks?: InitHooks;
 }
