@@ -113,7 +113,10 @@ export interface LoadedBundle {
 export function loadBundle(bundleDir: string): LoadedBundle {
   const r = checkBundle(bundleDir);
   if (r.problems.length > 0 || !r.config || !r.rootfs) {
-    throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`);
+    // The first line says what and why: engines show the runtime's last error line to their user.
+    const [first, ...rest] = formatProblems(r.configPath, r.problems).split('\n');
+    const more = rest.length ? `\n${rest.join('\n')}` : '';
+    throw new OcirtError(`invalid bundle ${bundleDir}: ${first}${more}`);
   }
   return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, exactIntegers: r.exactIntegers, where: r.where };
 }

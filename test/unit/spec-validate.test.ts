@@ -126,7 +126,11 @@ test('bundle checks: the rootfs, every problem at once; the program is left to t
     writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, '\t'));
     let r = checkBundle(dir);
     assert.deepEqual(r.problems.map((p) => p.pointer), ['/root/path']);
-    assert.throws(() => loadBundle(dir), (e: unknown) => e instanceof OcirtError && /config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist: expected a directory/.test(e.message));
+    assert.throws(
+      () => loadBundle(dir),
+      (e: unknown) => e instanceof OcirtError && /^invalid bundle \S+: \S+config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist: expected a directory/.test(e.message),
+      'one line: what failed and why',
+    );
 
     mkdirSync(join(dir, 'rootfs'), { recursive: true });
     const ok = loadBundle(dir);
