@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   IS_ROOT,
@@ -147,6 +147,23 @@ for (const mode of ['root', 'rootless'] as const) {
       }
       assert.deepEqual(stateDirs(r), []);
       assert.deepEqual(hostSnapshot(), before);
+    });
+
+    test('a program that passes the lookup but cannot be exec\'d: start fails with the errno\'s words, in the log too', () => {
+      const b = bundle((c) => (c.process.args = ['/bin/badinterp']));
+      // an executable script whose interpreter does not exist: execve says ENOENT only at start
+      writeFileSync(join(b.rootfs, 'bin', 'badinterp'), '#!/no/such/interpreter\n');
+      chmodSync(join(b.rootfs, 'bin', 'badinterp'), 0o755);
+      if (user) chownSync(join(b.rootfs, 'bin', 'badinterp'), user.uid, user.gid);
+      const id = newId('badexec');
+      const log = logFile(id);
+      assert.equal(r.run(['create', '--bundle', b.dir, id]).status, 0);
+      const res = r.run(['--log', log, '--log-format', 'json', 'start', id]);
+      assert.equal(res.status, 1);
+      assert.equal(res.stderr, 'ocirt: exec "/bin/badinterp": no such file or directory\n');
+      assert.equal(lastError(log), 'exec "/bin/badinterp": no such file or directory');
+      assert.equal(json<{ status: string }>(r.run(['state', id])).status, 'stopped');
+      assert.equal(r.run(['delete', id]).status, 0);
     });
 
     test('podman --init: the program comes from a bind mount, found after the mounts', () => {
