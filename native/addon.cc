@@ -30,6 +30,7 @@
 
 #include "seccomp.h"
 #include "sys.h"
+#include "terminal.h"
 #include "util.h"
 #include "plan_format.h"
 
@@ -525,15 +526,51 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// sendGo(syncFd, fds = []): "go", then the descriptors the plan needs in one 'F' message
+// (SCM_RIGHTS; the order is the plan format's, plan_format.h).
 Napi::Value SendGo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "sendGo: fd expected");
   int fd = info[0].As<Napi::Number>().Int32Value();
+  int fds[OCIRT_SYNC_MAX_FDS];
+  uint32_t nfds = 0;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsArray()) return TypeErr(env, "sendGo: fds must be an array");
+    Napi::Array a = info[1].As<Napi::Array>();
+    if (a.Length() > OCIRT_SYNC_MAX_FDS) return TypeErr(env, "sendGo: too many fds");
+    for (nfds = 0; nfds < a.Length(); nfds++) {
+      Napi::Value v = a.Get(nfds);
+      if (!v.IsNumber()) return TypeErr(env, "sendGo: fds must be numbers");
+      fds[nfds] = v.As<Napi::Number>().Int32Value();
+    }
+  }
   char go = OCIRT_SYNC_GO;
   ssize_t n;
   do n = send(fd, &go, 1, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return Throw(env, "send", errno, "sync socket");
+  if (nfds == 0) return env.Undefined();
+  char tag = OCIRT_SYNC_FDS;
+  struct iovec iov = {&tag, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Throw(env, "sendmsg", errno, "sync socket (descriptors)");
   return env.Undefined();
 }
 
@@ -554,54 +591,10 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// setWinsize(fd, rows, cols): the size of a pty whose master ocirt holds (`run` with a terminal)
-Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
-    return TypeErr(env, "setWinsize: fd, rows, cols expected");
-  struct winsize ws;
-  memset(&ws, 0, sizeof ws);
-  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
-  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return Throw(env, "ioctl(TIOCSWINSZ)", errno);
-  return env.Undefined();
-}
-
 Napi::Value ErrnoNameJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "errnoName: number expected");
   return Napi::String::New(env, ErrnoName(info[0].As<Napi::Number>().Int32Value()));
-}
-
-// recvFd(socketFd) -> { fd, data }: receives one SCM_RIGHTS fd (the console socket's pty master).
-Napi::Value RecvFd(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "recvFd: fd expected");
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  char data[4096];
-  struct iovec iov = {data, sizeof data};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return Throw(env, "recvmsg", errno, "fd " + std::to_string(sock));
-  int fd = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  if (fd < 0) return Throw(env, "recvmsg", EBADMSG, "no fd in message");
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("fd", Napi::Number::New(env, fd));
-  r.Set("data", Napi::String::New(env, std::string(data, static_cast<size_t>(n))));
-  return r;
 }
 
 // unixSendFd(path, data, fd): connect to the AF_UNIX stream socket at path, send data with fd
@@ -664,40 +657,10 @@ Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// socketFd(): a SOCK_STREAM unix socket, for tests and the console-socket receiver
-Napi::Value UnixListen(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "unixListen: path expected");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) return Throw(env, "bind", ENAMETOOLONG, path);
-  memcpy(a.sun_path, path.c_str(), path.size());
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Throw(env, "socket", errno);
-  if (bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a) < 0 || listen(s, 4) < 0) {
-    int e = errno;
-    close(s);
-    return Throw(env, "bind", e, path);
-  }
-  return Napi::Number::New(env, s);
-}
-
-Napi::Value Accept(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "accept: fd expected");
-  int s = info[0].As<Napi::Number>().Int32Value();
-  int c;
-  do c = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
-  while (c < 0 && errno == EINTR);
-  if (c < 0) return Throw(env, "accept4", errno);
-  return Napi::Number::New(env, c);
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
   RegisterSeccomp(env, exports);
+  RegisterTerminal(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
@@ -709,11 +672,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
-  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
-  exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
   exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
-  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
-  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("initStubSize",
               Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
   return exports;

@@ -11,7 +11,8 @@
  *   "OCIRTPL\0"  u32 version(=1)  u32 total length of the buffer
  *   u32 cloneFlags  u32 unshareFlags  u32 flags (OCIRT_PF_*)
  *   u32 rootPropagation  u32 rootfsPropagation
- *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+ *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket (what the pty
+ *     master goes to, for messages: the socket itself arrives with "go", connected by the runtime)
  *   list joins:    u32 nstype, str path
  *   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
  *                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),
@@ -39,11 +40,21 @@
  *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
  *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),
  *            str value
+ *   EXEC     (src/linux/exec-join.ts -> native/init/join.c): the exec process kind:
+ *            u32 namespaces to join through the init's pidfd (CLONE_NEW*), u32 OCIRT_EXEC_*
+ *   CONSOLE_SIZE (src/linux/console-size.ts -> native/init/console.c): process.consoleSize:
+ *            u32 height (rows), u32 width (columns)
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
+ * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on); then,
+ *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
+ *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
+ *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
+ *   section with OCIRT_EXEC_CHROOT).
  * child -> parent: struct ocirt_sync_record, always exactly 256 bytes; an OCIRT_MSG_SECCOMP_FD
- * record carries one fd (SCM_RIGHTS).
+ *   record carries one fd (SCM_RIGHTS). A create-kind init sends READY when set up; an exec-kind
+ *   process sends none: the socket's end-of-file (its CLOEXEC end closed by the execve) says the
+ *   program runs.
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -75,7 +86,9 @@ enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
   OCIRT_SECTION_SECCOMP = 1,
   OCIRT_SECTION_LSM = 2,
-  OCIRT_SECTION_HOOKS = 3, /* native/init/hooks.c <- src/linux/hooks.ts */
+  OCIRT_SECTION_EXEC = 3,
+  OCIRT_SECTION_CONSOLE_SIZE = 4,
+  OCIRT_SECTION_HOOKS = 5, /* native/init/hooks.c <- src/linux/hooks.ts */
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
@@ -91,8 +104,15 @@ enum ocirt_lsm_when {
   OCIRT_LSM_BEFORE_EXEC = 1,
 };
 
+/* flags of the exec section */
+/* the container has no mount namespace of its own: chroot into the init's root (an fd with "go") */
+#define OCIRT_EXEC_CHROOT (1u << 0)
+
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'
+#define OCIRT_SYNC_FDS 'F'
+/* most descriptors an 'F' message carries */
+#define OCIRT_SYNC_MAX_FDS 4
 
 enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
@@ -166,9 +186,10 @@ enum ocirt_step {
   OCIRT_STEP_PREPARE = 46,
   OCIRT_STEP_SECCOMP = 47,
   OCIRT_STEP_LSM_LABEL = 48,
-  OCIRT_STEP_HOOK_WAIT = 49,
-  OCIRT_STEP_CREATE_CONTAINER_HOOK = 50,
-  OCIRT_STEP_START_CONTAINER_HOOK = 51,
+  OCIRT_STEP_RECV_FDS = 49,
+  OCIRT_STEP_HOOK_WAIT = 50,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 51,
+  OCIRT_STEP_START_CONTAINER_HOOK = 52,
 };
 
 #define OCIRT_DETAIL_LEN 232

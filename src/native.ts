@@ -13,9 +13,13 @@
 //     write /proc/<pid>/uid_map, then gid_map  ('direct'), or run newuidmap/newgidmap ('helpers')
 //   }
 //   optionally place pid in its cgroup (unless cgroupFd was given: CLONE_INTO_CGROUP did it)
-//   sendGo(syncFd);                    // child: setresuid/gid(0) in the userns, exec ocirt-init
+//   sendGo(syncFd, fds?);              // child: setresuid/gid(0) in the userns, exec ocirt-init;
+//                                      // fds: what the plan takes from the runtime, in the order
+//                                      // of native/plan_format.h (exec: the init's pidfd; a
+//                                      // terminal: the connected console socket)
 //   loop: const m = readSyncMessage(syncFd, timeoutMs?)
-//     'pid'   -> forkAfterJoin: the real init is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
+//     'pid'   -> the process forked into a joined pid namespace (with CLONE_PARENT: it is our
+//                child): the real process is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
 //     'hooks' -> (plan.hooks.pauseForRuntimeHooks) the mounts are made, pivot_root not yet: run
 //                the prestart and createRuntime hooks, then sendGo(syncFd) again.
@@ -27,6 +31,8 @@
 //     'error' -> setup failed at m.step (m.index = item in that plan list, e.g. mounts[m.index]);
 //                the child exits with status 1 (127 for failures before the stub ran).
 //     'eof'   -> the child died without a record (killed, or parent gave up); check waitExit.
+//   An exec-kind plan (plan.exec) sends no 'ready': 'eof' means its program runs, 'error' that it
+//   failed.
 //   After 'ready' the sync socket closes at the container's execve (it is CLOEXEC in the init), so
 //   a later read returns 'eof' on success or an 'error' with step 'exec' if execve failed; the
 //   exec failure is also printed to the container's stderr as `ocirt: exec "<arg0>": <strerror>`
@@ -129,6 +135,7 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
+  'RECV_FDS',
   'SECCOMP',
   'LSM_LABEL',
   'HOOK_WAIT',
@@ -185,13 +192,22 @@ interface Addon {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   readSyncMessage(fd: number, timeoutMs: number): RawSyncRecord;
-  sendGo(fd: number): void;
+  sendGo(fd: number, fds?: number[]): void;
   closeFd(fd: number): void;
   errnoName(n: number): string;
-  recvFd(fd: number): { fd: number; data: string };
+  connectUnix(path: string): number;
+  socketPair(): [number, number];
+  recvFd(fd: number, dontWait?: boolean): { fd: number; data: string };
   unixListen(path: string): number;
   accept(fd: number): number;
+  isatty(fd: number): boolean;
+  setRawMode(fd: number, full: boolean): Buffer;
+  restoreTermios(fd: number, saved: Buffer): void;
+  getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  eventFd(): number;
+  signalEventFd(fd: number): void;
+  relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void>;
   unixSendFd(path: string, data: string, fd: number): void;
   seccompCompile(request: Buffer, cacheDir?: string): SeccompCompiled;
   seccompFlagsSupported(): number;
@@ -310,17 +326,31 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
   }
 }
 
-export function sendGo(syncFd: number): void {
-  native().sendGo(syncFd);
+/** "go", then (when given) the descriptors the plan takes from the runtime, in one message. */
+export function sendGo(syncFd: number, fds: number[] = []): void {
+  native().sendGo(syncFd, fds);
 }
 
 export function closeFd(fd: number): void {
   native().closeFd(fd);
 }
 
-/** Receives one fd passed with SCM_RIGHTS (e.g. the pty master on a console socket). */
-export function recvFd(socketFd: number): { fd: number; data: string } {
-  return native().recvFd(socketFd);
+/** A connection to the listening unix socket at path (--console-socket), made by the runtime. */
+export function connectUnix(path: string): number {
+  return native().connectUnix(path);
+}
+
+/** A connected AF_UNIX stream pair (the console socket of a terminal ocirt relays itself). */
+export function socketPair(): [number, number] {
+  return native().socketPair();
+}
+
+/**
+ * Receives one fd passed with SCM_RIGHTS (e.g. the pty master on a console socket); dontWait:
+ * fail with EAGAIN instead of blocking when none is there.
+ */
+export function recvFd(socketFd: number, dontWait = false): { fd: number; data: string } {
+  return native().recvFd(socketFd, dontWait);
 }
 
 /** A listening AF_UNIX stream socket fd bound at path (the receiving end of a console socket). */
@@ -331,6 +361,27 @@ export function unixListen(path: string): number {
 /** Blocking accept4(SOCK_CLOEXEC) on a listening socket fd. */
 export function acceptFd(listenFd: number): number {
   return native().accept(listenFd);
+}
+
+export function isatty(fd: number): boolean {
+  return native().isatty(fd);
+}
+
+/**
+ * Puts the terminal on fd in raw mode (full: cfmakeraw; otherwise output processing off only) and
+ * returns the settings to restore.
+ */
+export function setRawMode(fd: number, full: boolean): Buffer {
+  return native().setRawMode(fd, full);
+}
+
+export function restoreTermios(fd: number, saved: Buffer): void {
+  native().restoreTermios(fd, saved);
+}
+
+/** The window size of the terminal on fd, or null if fd is not a terminal. */
+export function getWinsize(fd: number): { rows: number; cols: number } | null {
+  return native().getWinsize(fd);
 }
 
 /** Connects to the unix stream socket at path, sends data with fd attached (SCM_RIGHTS), closes. */
@@ -359,6 +410,24 @@ export function seccompInfo(archNames: string[]): SeccompLibInfo {
 /** Set the window size of a pty through its master (TIOCSWINSZ). */
 export function setWinsize(fd: number, rows: number, cols: number): void {
   native().setWinsize(fd, rows, cols);
+}
+
+/** An eventfd (CLOEXEC, non-blocking): the stop signal of relayTerminal. */
+export function eventFd(): number {
+  return native().eventFd();
+}
+
+export function signalEventFd(fd: number): void {
+  native().signalEventFd(fd);
+}
+
+/**
+ * Copies inFd (-1: none) to the pty master and the master to outFd on a worker thread, byte for
+ * byte, until no slave of the pty is open any more, or, once stopFd is signalled, until the
+ * master has been quiet for a moment. The fds stay open; the caller closes them afterwards.
+ */
+export function relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void> {
+  return native().relayTerminal(master, inFd, outFd, stopFd);
 }
 
 /** "ENOENT" for 2; works without loading the addon. */

@@ -1,8 +1,8 @@
 // ocirt's native front end, installed as dist/ocirt-exe. Engines run the runtime once per
 // lifecycle step; the TypeScript executable (dist/ocirt-core, compiled by Bun) needs ~17 ms just
 // to start, crun's whole `state` ~9 ms. This static program does the common successful case of
-// `state`, `start`, `kill` and `delete` itself and exec's the core, argv and environment
-// unchanged, for everything else.
+// `state`, `start`, `kill`, `delete` and `exec ID ARGS...` (exec.c) itself and exec's the core,
+// argv and environment unchanged, for everything else.
 //
 // The rules (docs/architecture.md "Native fast path for the short commands"):
 //  - The TypeScript code is the single source of truth. This program only repeats its successful
@@ -34,8 +34,6 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
-
-enum outcome { DONE, FAILED, FALLBACK };
 
 static char **g_argv;
 
@@ -69,20 +67,30 @@ static _Noreturn void fallback(void) {
 
 // ---- paths ----
 
-struct paths {
-  char *dir;   // <root>/<id>
-  char *state; // <root>/<id>/state.json
-  char *fifo;  // <root>/<id>/exec.fifo
-  char *hooks; // <root>/<id>/hooks.json: the container has hooks, start and delete are the core's
-  char *lock;  // <root>/.lock-<id>
-};
+// src/container/rootless.ts runningInUserNamespace: uid_map is not the identity map (uid 0 of
+// rootless podman's user namespace is not the host's root).
+static bool in_user_namespace(void) {
+  size_t len;
+  char *map = read_file("/proc/self/uid_map", 4096, &len);
+  if (!map) return false; // no /proc: nothing says we are confined (rootless.ts does the same)
+  unsigned long inside = 1, outside = 1, count = 0;
+  int end = 0;
+  int fields = sscanf(map, " %lu %lu %lu %n", &inside, &outside, &count, &end);
+  bool identity = fields == 3 && inside == 0 && outside == 0 && count == 4294967295UL && map[end] == '\0';
+  free(map);
+  return !identity;
+}
 
-// main.ts resolveGlobals + context.ts defaultRoot. NULL: no root (the core explains).
+// main.ts resolveGlobals + rootless.ts defaultStateRoot. NULL: no root (the core explains).
 static char *state_root(const struct cli *c) {
   if (c->root && *c->root) return strdup(c->root);
-  if (geteuid() == 0) return strdup("/run/ocirt");
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (!xdg || !*xdg) return NULL;
+  bool have_xdg = xdg && *xdg;
+  if (geteuid() == 0) {
+    const char *user = getenv("USER");
+    if (!have_xdg || (user && !strcmp(user, "root")) || !in_user_namespace()) return strdup("/run/ocirt");
+  }
+  if (!have_xdg) return NULL;
   size_t n = strlen(xdg);
   while (n > 0 && xdg[n - 1] == '/') n--;
   return str_printf("%.*s/ocirt", (int)n, xdg);
@@ -102,7 +110,7 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
   p->dir = str_printf("%s/%s", root, id);
   p->state = str_printf("%s/%s/state.json", root, id);
   p->fifo = str_printf("%s/%s/exec.fifo", root, id);
-  p->hooks = str_printf("%s/%s/hooks.json", root, id);
+  p->hooks = str_printf("%s/%s/hooks", root, id);
   p->lock = str_printf("%s/.lock-%s", root, id);
   if (!p->dir || !p->state || !p->fifo || !p->hooks || !p->lock) return -1;
   return strlen(p->state) < PATH_MAX && strlen(p->lock) < PATH_MAX ? 0 : -1;
@@ -112,7 +120,7 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
 
 // O_EXCL file holding our pid. Taken or not: an existing lock (a live holder to wait for, or a
 // dead one to take over) is the core's business.
-static int lock_take(const char *lock) {
+int lock_take(const char *lock) {
   int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   char pid[24];
@@ -123,7 +131,7 @@ static int lock_take(const char *lock) {
   return rc;
 }
 
-static void lock_release(const char *lock) { unlink(lock); }
+void lock_release(const char *lock) { unlink(lock); }
 
 // ---- state ----
 
@@ -345,13 +353,15 @@ int main(int argc, char **argv) {
   struct paths p;
   if (!root || make_paths(root, cli.id, &p) < 0) fallback();
   enum outcome result = FALLBACK;
+  int exit_code = 0;
   switch (cli.cmd) {
   case CMD_STATE: result = cmd_state(&p); break;
   case CMD_START: result = cmd_start(&p); break;
   case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
   case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
+  case CMD_EXEC: result = cmd_exec(&p, &cli, &exit_code); break;
   case CMD_NONE: break;
   }
   if (result == FALLBACK) fallback();
-  return result == DONE ? 0 : 1;
+  return result == DONE ? exit_code : 1;
 }

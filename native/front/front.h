@@ -10,7 +10,7 @@
 
 // ---- args.c: the subset of the CLI handled here (a restriction of src/cli/fastpath.ts) ----
 
-enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE };
+enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE, CMD_EXEC };
 
 struct cli {
   enum command cmd;
@@ -20,7 +20,32 @@ struct cli {
   bool force;         // delete --force / -f
   const char *id;
   const char *signal; // kill's second positional, NULL if absent
+  bool detach;        // exec -d / --detach
+  const char *pid_file; // exec --pid-file, NULL if absent
+  char **cmd_argv;    // exec: the command after the id (without a leading "--")
+  int cmd_argc;
 };
+
+// ---- front.c: what the commands share ----
+
+enum outcome { DONE, FAILED, FALLBACK };
+
+struct paths {
+  char *dir;   // <root>/<id>
+  char *state; // <root>/<id>/state.json
+  char *fifo;  // <root>/<id>/exec.fifo
+  char *hooks; // <root>/<id>/hooks: the container has hooks, start and delete are the core's
+  char *lock;  // <root>/.lock-<id>
+};
+
+// The per-id lock (state-store.ts StateStore.lock): 0 if taken; an existing lock is the core's.
+int lock_take(const char *lock);
+void lock_release(const char *lock);
+
+// ---- exec.c: exec [-d] [--pid-file F] ID ARGS... from the exec template ----
+
+// DONE with *exit_code set (the process's status in the foreground), or FALLBACK.
+enum outcome cmd_exec(const struct paths *p, const struct cli *c, int *exit_code);
 
 // 0, or -1 for anything outside the subset (the caller falls back).
 int parse_cli(int argc, char **argv, struct cli *out);

@@ -7,6 +7,7 @@
  *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
  *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
  *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
+ *   join.c        the exec kind: a process that joins a running container (exec section)
  *   rootfs.c      mounts, devices, /dev symlinks, pivot_root, masked and readonly paths
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
  *   console.c     the pty and the console socket
@@ -43,6 +44,8 @@ __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
 /* strerror in lower case, as Go words it ("no such file or directory"): engines match those */
 const char *errno_words(int err);
+/* the runtime's descriptors after "go" (plan_format.h: the 'F' message) */
+void recv_fds(int *fds, int want);
 
 /* ---- plan.c --------------------------------------------------------------------------------- */
 struct rd {
@@ -112,6 +115,18 @@ int move_fd_high(int fd, int min);
 /* ---- namespaces.c --------------------------------------------------------------------------- */
 void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
+/* fork with CLONE_PARENT; the parent reports the child's pid (OCIRT_MSG_PID) and exits */
+void fork_into_pid_namespace(void);
+
+/* ---- join.c --------------------------------------------------------------------------------- */
+void decode_exec_section(struct rd *r);
+/* the plan is of the exec kind: join a running container instead of making one */
+int is_exec_kind(void);
+/* descriptors the exec kind takes from the runtime's 'F' message (pidfd, root) */
+int exec_fd_count(void);
+/* setns into the container through its init's pidfd (chroot when it has no mount namespace), a
+ * session of its own, then the fork into its pid namespace; both fds are consumed */
+void join_container(int pidfd, int rootfd);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
 /* the rootfs bind, the mounts, devices and symlinks; returns an fd of the rootfs */
@@ -130,8 +145,11 @@ void set_process_attributes(const struct plan *p, int hostproc);
 void reopen_dev_null_stdio(void);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
-int console_connect(const char *path);
-void setup_console(int sock);
+void decode_console_size_section(struct rd *r);
+/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by the
+ * process's uid; its master goes over sock (the console socket the runtime connected and
+ * p->console_socket names), which is then closed */
+void setup_console(const struct plan *p, int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);

@@ -23,6 +23,8 @@ struct section_decoder {
 static const struct section_decoder SECTIONS[] = {
     {OCIRT_SECTION_SECCOMP, decode_seccomp},
     {OCIRT_SECTION_LSM, decode_lsm},
+    {OCIRT_SECTION_EXEC, decode_exec_section},
+    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size_section},
     {OCIRT_SECTION_HOOKS, decode_hooks},
 };
 

@@ -95,3 +95,35 @@ void report_to_start(char kind, const char *msg) {
   while (write(start_report_fd, buf, (size_t)n) < 0 && errno == EINTR) {
   }
 }
+
+/*
+ * The runtime's 'F' message after "go": exactly `want` descriptors (SCM_RIGHTS, received
+ * CLOEXEC), in the order ../plan_format.h gives.
+ */
+void recv_fds(int *fds, int want) {
+  char tag = 0;
+  struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) fail(OCIRT_STEP_RECV_FDS, -1, "recvmsg sync socket");
+  int got = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < k && got < OCIRT_SYNC_MAX_FDS; i++) memcpy(&fds[got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  if (n == 0) fail_err(OCIRT_STEP_RECV_FDS, EPIPE, -1, "the runtime went away before sending descriptors");
+  if (tag != OCIRT_SYNC_FDS || got != want || (msg.msg_flags & MSG_CTRUNC))
+    fail_err(OCIRT_STEP_RECV_FDS, EPROTO, got, "unexpected descriptor message");
+}

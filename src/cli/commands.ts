@@ -5,6 +5,7 @@ import type { CommandModule } from './context.js';
 import { OcirtError } from '../errors.js';
 
 export interface FlagSpec {
+  /** 'array': a string flag that may be repeated, one value each time (collected in order) */
   type: 'string' | 'boolean' | 'number' | 'array';
   alias?: string;
   describe: string;
@@ -123,27 +124,31 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'exec',
     positionals: '<container-id> [command..]',
-    describe: 'run an additional process in a running container',
+    describe: 'run an additional process in a running container (everything after the id is the command)',
     flags: {
       'console-socket': consoleSocket,
       cwd: { type: 'string', describe: 'current working directory in the container' },
-      env: { type: 'array', alias: 'e', describe: 'set environment variables (KEY=VALUE)' },
+      env: { type: 'array', alias: 'e', default: [], describe: 'set an environment variable (NAME=VALUE); repeatable' },
       tty: { type: 'boolean', alias: 't', default: false, describe: 'allocate a pseudo-TTY' },
       user: { type: 'string', alias: 'u', describe: 'UID[:GID] to run as' },
-      'additional-gids': { type: 'array', alias: 'g', describe: 'additional gids' },
-      process: { type: 'string', alias: 'p', describe: 'path to a process.json' },
+      'additional-gids': { type: 'array', alias: 'g', default: [], describe: 'an additional group id; repeatable' },
+      process: { type: 'string', alias: 'p', describe: 'path to a process.json (runtime-spec process) to run instead of ARGS' },
       detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the process' },
       'pid-file': pidFile,
       'process-label': { type: 'string', describe: 'SELinux label for the process' },
       apparmor: { type: 'string', describe: 'AppArmor profile for the process' },
       'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs for the process' },
-      cap: { type: 'array', alias: 'c', describe: 'add a capability to the bounding set' },
-      'preserve-fds': preserveFds,
-      cgroup: { type: 'string', describe: 'run the process in a sub-cgroup' },
+      cap: { type: 'array', alias: 'c', default: [], describe: 'add a capability to the bounding, effective and permitted sets; repeatable' },
+      'preserve-fds': { ...preserveFds, describe: 'pass N additional file descriptors (3 to 2+N) to the process' },
+      cgroup: { type: 'array', default: [], describe: 'run the process in an existing sub-cgroup, [<controller>:]<path>; repeatable' },
       'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
     },
-    examples: [['$0 exec mycontainer ps', 'run ps in the container']],
-    load: notYet('exec'),
+    examples: [
+      ['$0 exec mycontainer ps', 'run ps in the container'],
+      ['$0 exec -t mycontainer sh', 'an interactive shell'],
+      ['$0 exec -d --pid-file p.pid -p process.json mycontainer', 'what engines run'],
+    ],
+    load: () => import('./exec.js'),
   },
   {
     name: 'ps',

@@ -21,7 +21,10 @@ import { launchInit } from './launch.js';
 import { rootlessCgroups } from './rootless.js';
 import { toRuntimeState } from './runtime-state.js';
 import { readProcStat } from './status.js';
-import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
+import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
+import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
@@ -38,8 +41,8 @@ export interface CreateOptions {
   /** the --log file: what was accepted but ignored, hook output, --debug lines */
   log?: Logger;
   /**
-   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
-   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
+   * as runc does (and --console-socket is refused, as runc does).
    */
   relayTerminal?: boolean;
 }
@@ -48,8 +51,8 @@ export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
-  /** with relayTerminal: the listening socket the init sent the pty master to */
-  consoleListenFd?: number;
+  /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
+  consoleRelayFd?: number;
   /**
    * The init waits on exec.fifo for `start`: asked for, or (a foreground run) because the config
    * has hooks, which run as part of start (startContainer, poststart).
@@ -77,6 +80,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
   const hooks = config.hooks;
   const hookRun: HookRun = { scratchDir: store.root, log };
+  const terminal = config.process?.terminal === true;
+  checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
+  const listenFds = listenFdsFromEnv();
+  checkPreservedFds(listenFds + o.preserveFds);
 
   // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
   // something `delete --force` can find and remove: the state dir and the cgroups, which hold
@@ -101,13 +108,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     undo.push(() => store.remove(id));
     const execFifo = o.waitForStart || hasHooks(hooks) ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
-    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
-    let consoleListenFd: number | undefined;
-    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
-      consoleSocket = `${store.dir(id)}/console.sock`;
-      const fd = native.unixListen(consoleSocket);
-      consoleListenFd = fd;
-      undo.push(() => native.closeFd(fd));
+    let console: ConsoleSocket | undefined;
+    if (terminal) {
+      const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
+      console = c;
+      undo.push(() => closeConsoleSocket(c));
     }
 
     const plan = located(where, () =>
@@ -119,8 +124,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           noPivot: o.noPivot,
           noNewKeyring: o.noNewKeyring,
           preserveFds: o.preserveFds,
+          ...(listenFds ? { listenFds } : {}),
           ...(execFifo ? { execFifo } : {}),
-          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(console ? { consoleSocket: console.describe } : {}),
+          ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
           ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
           warn: (m) => log.warn(m),
           debug: (m) => log.debug(m),
@@ -142,16 +149,21 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     for (const field of resources.unsupported) log.warn(`${field} is not supported yet and was ignored`);
     log.debug(`create ${id}: cgroups ${[cgroups.v2, ...cgroups.v1].filter(Boolean).join(' ') || '(none: rootless without a delegated hierarchy)'}`);
 
-    creating.rootless = plan.userns !== undefined;
     if (cgroups.v2) creating.cgroupPath = cgroups.v2;
     if (cgroups.v1.length) creating.cgroupV1Paths = cgroups.v1;
+    creating.rootless = plan.userns !== undefined;
     store.write(creating);
-    if (hasHooks(hooks)) store.writeHooks(id, { poststart: hooks?.poststart, poststop: hooks?.poststop });
+
+    const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
+    store.writeRecord(id, record);
+    if (hasHooks(hooks)) store.markHooks(id);
+    writeExecTemplate(store, id, record, rootfs, host);
 
     launched = true;
     const listener = plan.seccomp?.listener;
     const init = launchInit(plan, {
       beforeGo: (pid) => addProcess(cgroups, pid),
+      fds: console ? [console.stubFd] : [],
       ...(listener
         ? {
             onSeccompListener: (fd: number, pid: number) =>
@@ -180,7 +192,14 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
     store.write(state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, waitsForStart: execFifo !== undefined, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    // the init has its own copy; the --console-socket peer keeps the connection
+    if (console) native.closeFd(console.stubFd);
+    return {
+      state,
+      pidfd: init.pidfd,
+      waitsForStart: execFifo !== undefined,
+      ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}),
+    };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {
@@ -191,19 +210,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     }
     // runtime.md: a create-time hook that fails stops the container "and continue[s] the lifecycle
     // at step 12": destroyed (above), then the poststop hooks. As runc, once the init existed.
-    if (launched) {
-      runHooksWarning('poststop', hooks?.poststop, toRuntimeState(creating, 'stopped'), hookRun);
-    }
-    throw err;
-  }
-}
-
-/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
-function located<T>(where: (pointer: string) => string, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
+    if (launched) runHooksWarning('poststop', hooks?.poststop, toRuntimeState(creating, 'stopped'), hookRun);
     throw err;
   }
 }
@@ -221,6 +228,16 @@ function hookStateTemplate(creating: StoredState): HookStateTemplate {
   const at = json.indexOf('"pid":0,');
   if (at < 0) throw new OcirtError('internal: no pid in the hooks\' state');
   return { prefix: json.slice(0, at + '"pid":'.length), suffix: json.slice(at + '"pid":0'.length) };
+}
+
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
+    throw err;
+  }
 }
 
 function resolveBundle(bundle: string): string {

@@ -19,6 +19,11 @@ export interface LaunchCallbacks {
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
   /**
+   * descriptors the init stub takes with "go", in the order of native/plan_format.h: the
+   * container init's pidfd (exec kind), the connected console socket (process.terminal)
+   */
+  fds?: number[];
+  /**
    * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
    * its listener, ours to hand to the agent and close; `pid` the process it filters.
    */
@@ -31,6 +36,11 @@ export interface LaunchCallbacks {
   atRuntimeHooks?: (pid: number) => void;
 }
 
+/**
+ * Launches the plan's process and returns once it is set up: a create-kind init after READY (it
+ * then waits on the exec fifo, or goes on to its program), an exec-kind process once its program
+ * runs (the sync socket's end-of-file) or with the error that stopped it.
+ */
 export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): LaunchedInit {
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
@@ -44,18 +54,19 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
     callbacks.beforeGo?.(pid);
-    native.sendGo(spawned.syncFd);
+    native.sendGo(spawned.syncFd, callbacks.fds ?? []);
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
-      if (msg.type === 'ready') break;
+      if (msg.type === 'ready' && !plan.exec) break;
       if (msg.type === 'hooks') {
         callbacks.atRuntimeHooks?.(pid);
         native.sendGo(spawned.syncFd);
         continue;
       }
       if (msg.type === 'pid') {
-        // The init forked into a joined pid namespace: the container's process is the child;
-        // the intermediate exits at once and is reaped below.
+        // The init forked into a joined pid namespace: the container's process is the child (ours,
+        // by CLONE_PARENT, so its pidfd cannot name a recycled pid); the intermediate exits at
+        // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
         continue;
@@ -69,7 +80,9 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
-      throw new OcirtError('container init exited before it was ready (no error was reported)');
+      // exec kind: its execve closed the last end of the sync socket
+      if (msg.type === 'eof' && plan.exec) break;
+      throw new OcirtError(`${plan.exec ? 'exec' : 'container init'}: the process exited before it was ready (no error was reported)`);
     }
   } catch (err) {
     abort(spawned.pidfd, pidfd);

@@ -9,7 +9,8 @@ import { runHooks, runHooksWarning, type HookRun } from './hooks.js';
 import { toRuntimeState } from './runtime-state.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
-import type { StateStore, StoredHooks, StoredState } from './state-store.js';
+import type { StateStore, StoredState } from './state-store.js';
+import type { Hooks } from '../spec/types.js';
 
 /** The bytes the init writes on exec.fifo (native/plan_format.h, OCIRT_FIFO_*). */
 const FIFO_HOOK_FAILED = 'H';
@@ -19,7 +20,7 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
   const unlock = store.lock(id);
   const hookRun: HookRun = { scratchDir: store.root, log };
   let state: StoredState;
-  let hooks: StoredHooks | undefined;
+  let hooks: Hooks | undefined;
   let failure: OcirtError | undefined;
   try {
     state = store.read(id);

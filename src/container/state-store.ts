@@ -18,7 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
-import type { Hook } from '../spec/types.js';
+import type { Hooks, Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -43,14 +43,26 @@ export interface StoredState {
 }
 
 /**
- * The hooks `start` and `delete` run, as the config had them at create (runtime-spec: later
- * changes to config.json must not affect the container). A file of its own, present only when the
- * config has hooks: the native front end (native/front/) leaves start and delete to the
- * TypeScript code whenever it exists.
+ * What create decided that later commands build on (container.json beside state.json): the
+ * validated config as it was at create, so that `exec` does not depend on the bundle staying
+ * unchanged (runc keeps its own copy of the config in its state too), and the create options
+ * that concern every process of the container.
  */
-export interface StoredHooks {
-  poststart?: Hook[];
-  poststop?: Hook[];
+export interface ContainerRecord {
+  config: Spec;
+  /** create's --no-new-keyring: an exec'd process does not get a session keyring of its own either */
+  noNewKeyring: boolean;
+  /** exact values of config.json's integers above 2^53 (seccomp arguments), decimal, by JSON pointer */
+  exactIntegers?: Record<string, string>;
+}
+
+/** The record's form of loadBundle's exact integers (JSON has no bigint). */
+export function recordedIntegers(exact: ReadonlyMap<string, bigint>): Pick<ContainerRecord, 'exactIntegers'> {
+  return exact.size ? { exactIntegers: Object.fromEntries([...exact].map(([k, v]) => [k, v.toString()])) } : {};
+}
+
+export function integersOf(record: ContainerRecord): ReadonlyMap<string, bigint> | undefined {
+  return record.exactIntegers ? new Map(Object.entries(record.exactIntegers).map(([k, v]) => [k, BigInt(v)])) : undefined;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -82,8 +94,18 @@ export class StateStore {
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
   }
-  hooksPath(id: string): string {
-    return join(this.root, id, 'hooks.json');
+  /**
+   * Present when the container's config has hooks (the record holds them): the native front end
+   * (native/front/) leaves start and delete, which run them, to the TypeScript code then.
+   */
+  hooksMarkerPath(id: string): string {
+    return join(this.root, id, 'hooks');
+  }
+  recordPath(id: string): string {
+    return join(this.root, id, 'container.json');
+  }
+  templatePath(id: string): string {
+    return join(this.root, id, 'exec-template');
   }
   /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
   seccompCacheDir(): string {
@@ -134,23 +156,36 @@ export class StateStore {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
   }
 
-  writeHooks(id: string, hooks: StoredHooks): void {
-    writeAtomic(this.hooksPath(id), JSON.stringify(hooks), 0o600);
+  markHooks(id: string): void {
+    writeAtomic(this.hooksMarkerPath(id), '', 0o600);
   }
 
-  /** The container's poststart and poststop hooks; undefined when it has none. */
-  readHooks(id: string): StoredHooks | undefined {
+  /**
+   * The container's hooks as its config had them at create (runtime-spec: later changes to
+   * config.json must not affect the container); undefined when it has none.
+   */
+  readHooks(id: string): Hooks | undefined {
+    if (!existsSync(this.hooksMarkerPath(id))) return undefined;
+    return this.readRecord(id)?.config.hooks;
+  }
+
+  writeRecord(id: string, record: ContainerRecord): void {
+    writeAtomic(this.recordPath(id), JSON.stringify(record), 0o600);
+  }
+
+  /** The record create wrote, or undefined for a container made before records existed. */
+  readRecord(id: string): ContainerRecord | undefined {
     let text: string;
     try {
-      text = readFileSync(this.hooksPath(id), 'utf8');
+      text = readFileSync(this.recordPath(id), 'utf8');
     } catch (err) {
       if (errnoName(err) === 'ENOENT') return undefined;
-      throw sysError('read hooks', this.hooksPath(id), err);
+      throw sysError('read', this.recordPath(id), err);
     }
     try {
-      return JSON.parse(text) as StoredHooks;
+      return JSON.parse(text) as ContainerRecord;
     } catch (err) {
-      throw new OcirtError(`hooks of container "${id}" are corrupt (${this.hooksPath(id)}): ${(err as Error).message}`);
+      throw new OcirtError(`record of container "${id}" is corrupt (${this.recordPath(id)}): ${(err as Error).message}`);
     }
   }
 
@@ -206,7 +241,7 @@ export class StateStore {
   }
 }
 
-export function writeAtomic(path: string, content: string, mode = 0o644): void {
+export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, content, { mode });

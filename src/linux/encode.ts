@@ -33,6 +33,8 @@
 import type { LaunchPlan } from './plan.js';
 import { encodeSeccompSection } from '../seccomp/section.js';
 import { encodeLsmSection } from '../lsm/section.js';
+import { encodeExecSection } from './exec-join.js';
+import { encodeConsoleSizeSection } from './console-size.js';
 import { encodeHooksSection } from './hooks.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
@@ -42,7 +44,9 @@ export const PLAN_VERSION = 2;
 export const SECTION = {
   SECCOMP: 1,
   LSM: 2,
-  HOOKS: 3,
+  EXEC: 3,
+  CONSOLE_SIZE: 4,
+  HOOKS: 5,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -52,6 +56,8 @@ export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.SECCOMP, encodeSeccompSection],
   [SECTION.LSM, encodeLsmSection],
+  [SECTION.EXEC, encodeExecSection],
+  [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
   [SECTION.HOOKS, encodeHooksSection],
 ];
 
@@ -142,6 +148,11 @@ export class Writer {
     items.forEach((it, i) => each(it, `${where}[${i}]`));
   }
 
+  /** how many bytes are written so far */
+  get offset(): number {
+    return this.off;
+  }
+
   /** the bytes written so far */
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
@@ -155,6 +166,15 @@ export class Writer {
 }
 
 export function encodePlan(plan: LaunchPlan): Buffer {
+  return encodePlanWithArgsSpan(plan).bytes;
+}
+
+/**
+ * The encoded plan and where its process.args list lies in it ([start, end): the u32 count and
+ * the strings): the exec template (src/container/exec-template.ts) lets the native front end put
+ * other arguments there.
+ */
+export function encodePlanWithArgsSpan(plan: LaunchPlan): { bytes: Buffer; argsStart: number; argsEnd: number } {
   const w = new Writer();
   const p = plan.process;
   w.raw(Buffer.from(PLAN_MAGIC, 'latin1'));
@@ -227,7 +247,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.str(s.value, `${at}.value`);
   });
 
+  const argsStart = w.offset;
   w.list(p.args, 'process.args', (a, at) => w.str(a, at));
+  const argsEnd = w.offset;
   w.list(p.env, 'process.env', (e, at) => w.str(e, at));
   w.str(p.cwd, 'process.cwd');
   w.u32(p.uid, 'process.uid');
@@ -257,5 +279,5 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.u32(bytes.length, `${at}.length`);
     w.raw(bytes);
   });
-  return w.finish();
+  return { bytes: w.finish(), argsStart, argsEnd };
 }

@@ -143,8 +143,16 @@ export interface Runner {
   spawnRun(args: string[]): ChildProcess;
   /** the same as run, without blocking: for commands racing each other */
   runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
-  /** viaScript: under script(1), so that ocirt's stdio is a terminal */
-  run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean }): SpawnSyncReturns<string>;
+  /**
+   * viaScript: under script(1), so that ocirt's stdio is a terminal. extraFds: fds ocirt is
+   * started with as 3, 4, ... (null: that number left closed), as an engine leaks them.
+   */
+  run(
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv },
+  ): SpawnSyncReturns<string>;
+  /** the argv and environment that run ocirt with these args (e.g. under another program) */
+  command(args: string[]): { argv: string[]; env: NodeJS.ProcessEnv };
   cleanup(): void;
 }
 
@@ -183,9 +191,9 @@ export function runner(user?: User): Runner {
         const r = spawnSync(argv[0], argv.slice(1), {
           encoding: 'utf8',
           input: opts.input ?? '',
-          stdio: ['pipe', out, err],
+          stdio: ['pipe', out, err, ...(opts.extraFds ?? []).map((fd) => fd ?? 'ignore')],
           timeout: opts.timeoutMs ?? 30_000,
-          env,
+          env: { ...env, ...opts.env },
         });
         return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
       } finally {
@@ -194,6 +202,9 @@ export function runner(user?: User): Runner {
         rmSync(outFile, { force: true });
         rmSync(errFile, { force: true });
       }
+    },
+    command(args) {
+      return { argv: [...prefix(), '--root', root, ...args], env: childEnv() };
     },
     spawnRun(args) {
       // setpriv and bin/ocirt both exec: the child's pid is ocirt's, so signals reach it
