@@ -118,7 +118,8 @@ for (const mode of ['root', 'rootless'] as const) {
       ok(podman(['rm', '-f', '-t', '0', id]), 'rm -f');
     });
 
-    test('pause and unpause: the processes stop and go on', { skip: needsCommand('pause', 'cgroups') }, async () => {
+    // rootless on cgroup v1: podman refuses by itself, whatever the runtime
+    test('pause and unpause: the processes stop and go on', { skip: mode === 'root' && needsCommand('pause', 'cgroups') }, async () => {
       const dir = mkdtempSync(join(work, 'count-'));
       if (p.user) chownSync(dir, p.user.uid, p.user.gid);
       const count = () => Number(readFileSync(join(dir, 'count'), 'utf8') || '0');
