@@ -26,7 +26,7 @@ export type HookKind = keyof Hooks;
 const OUTPUT_IN_ERROR = 600;
 
 export interface HookRun {
-  /** a directory ocirt may create a file in (the state root): the hook's output goes there, unlinked */
+  /** a directory ocirt may create files in (the state root): the hook's stdin and output, unlinked at once */
   scratchDir: string;
   log?: Logger;
 }
