@@ -87,6 +87,7 @@ for (const mode of ['root', 'rootless'] as const) {
     let user: User | undefined;
     let r: Runner;
     let outDir: string;
+    const outDirs: string[] = [];
     const bundles: Bundle[] = [];
 
     before(() => {
@@ -96,11 +97,14 @@ for (const mode of ['root', 'rootless'] as const) {
     after(() => {
       r.cleanup();
       for (const b of bundles) b.cleanup();
+      // also those of a test that failed half-way
+      for (const d of outDirs) rmSync(d, { recursive: true, force: true });
     });
 
     /** A bundle whose hooks record into <out>/log (the container sees the directory at /out). */
     const setup = (hooks: (rec: (kind: string, extra?: Record<string, unknown>) => Record<string, unknown>) => Config['hooks'], mutate?: (c: Config) => void) => {
       outDir = mkdtempSync('/tmp/ocirt-hooks-out-');
+      outDirs.push(outDir);
       if (user) chownSync(outDir, user.uid, user.gid);
       const out = join(outDir, 'log');
       let rootfs = '';
