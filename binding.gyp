@@ -56,7 +56,7 @@
     {
       "target_name": "ocirt",
       "dependencies": ["ocirt-init"],
-      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
+      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/bpf.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Werror"],

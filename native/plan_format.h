@@ -46,7 +46,8 @@
  *            u32 height (rows), u32 width (columns)
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on); then,
+ * parent -> child: one message whose first byte is 'G' (id maps written: go on; the cgroups were
+ *   joined by the cloned child itself, before it exec'd the stub); then,
  *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
  *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
  *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
@@ -187,9 +188,11 @@ enum ocirt_step {
   OCIRT_STEP_SECCOMP = 47,
   OCIRT_STEP_LSM_LABEL = 48,
   OCIRT_STEP_RECV_FDS = 49,
-  OCIRT_STEP_HOOK_WAIT = 50,
-  OCIRT_STEP_CREATE_CONTAINER_HOOK = 51,
-  OCIRT_STEP_START_CONTAINER_HOOK = 52,
+  /* the cloned child joining a cgroup v1 hierarchy through an inherited tasks fd (index: which) */
+  OCIRT_STEP_SPAWN_CGROUP = 50,
+  OCIRT_STEP_HOOK_WAIT = 51,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 52,
+  OCIRT_STEP_START_CONTAINER_HOOK = 53,
 };
 
 #define OCIRT_DETAIL_LEN 232

@@ -12,7 +12,8 @@
 //     if (denySetgroups) write "deny" to /proc/<pid>/setgroups   (before gid_map)
 //     write /proc/<pid>/uid_map, then gid_map  ('direct'), or run newuidmap/newgidmap ('helpers')
 //   }
-//   optionally place pid in its cgroup (unless cgroupFd was given: CLONE_INTO_CGROUP did it)
+//   (cgroups: a cgroupFd starts the child in that cgroup2 directory, CLONE_INTO_CGROUP; the
+//    cgroupJoinFds are v1 `tasks` files it joins itself before exec'ing the stub: see spawnInit)
 //   sendGo(syncFd, fds?);              // child: setresuid/gid(0) in the userns, exec ocirt-init;
 //                                      // fds: what the plan takes from the runtime, in the order
 //                                      // of native/plan_format.h (exec: the init's pidfd; a
@@ -58,6 +59,11 @@ export interface SpawnInitOptions {
   preserveFds: number;
   /** an O_RDONLY|O_DIRECTORY fd of a cgroup v2 directory: the child starts in it (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
+  /**
+   * O_WRONLY fds of the `tasks` files of cgroup v1 directories: the cloned child writes "0" to
+   * each (moves itself) before it execs the init stub. At most 32.
+   */
+  cgroupJoinFds?: number[];
   /**
    * With CLONE_NEWUSER: the caller's uid and gid become 0 in the new namespace. The child may then
    * exec the stub at once, sharing our memory instead of copying it, and the stub re-execs itself
@@ -135,9 +141,10 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
-  'RECV_FDS',
   'SECCOMP',
   'LSM_LABEL',
+  'RECV_FDS',
+  'SPAWN_CGROUP',
   'HOOK_WAIT',
   'CREATE_CONTAINER_HOOK',
   'START_CONTAINER_HOOK',
@@ -205,6 +212,8 @@ interface Addon {
   restoreTermios(fd: number, saved: Buffer): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean };
+  deviceProgramCount(cgroupDir: string, name: string): number;
   eventFd(): number;
   signalEventFd(fd: number): void;
   relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void>;
@@ -410,6 +419,20 @@ export function seccompInfo(archNames: string[]): SeccompLibInfo {
 /** Set the window size of a pty through its master (TIOCSWINSZ). */
 export function setWinsize(fd: number, rows: number, cols: number): void {
   native().setWinsize(fd, rows, cols);
+}
+
+/**
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (instructions: src/cgroups/device-bpf.ts) and
+ * attaches it to a cgroup2 directory, atomically replacing the program of the same name that was
+ * attached there before (replaced: true).
+ */
+export function attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean } {
+  return native().attachDeviceProgram(cgroupDir, insns, name);
+}
+
+/** How many device programs of this name are attached to the cgroup2 directory (tests, checks). */
+export function deviceProgramCount(cgroupDir: string, name: string): number {
+  return native().deviceProgramCount(cgroupDir, name);
 }
 
 /** An eventfd (CLOEXEC, non-blocking): the stop signal of relayTerminal. */

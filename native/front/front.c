@@ -291,9 +291,10 @@ static enum outcome cmd_kill(const struct paths *p, const char *signal_text) {
   struct stored_state st;
   if (read_state(p->state, &st) < 0) return FALLBACK;
   enum status status = derive_status(&st, p->fifo);
-  // created, running or paused (ST_UNSURE is one of the last two); creating and stopped give
-  // the core's errors
-  if (status == ST_CREATING || status == ST_STOPPED || st.pid > INT_MAX) return FALLBACK;
+  // created or running; creating and stopped give the core's errors, and a paused container
+  // (or one that may be: ST_UNSURE) is the core's: a SIGKILL there may need a thaw
+  if (status != ST_CREATED && status != ST_RUNNING) return FALLBACK;
+  if (st.pid > INT_MAX) return FALLBACK;
   // A pidfd first, then the identity check: the signal cannot reach a recycled pid.
   int pidfd = (int)syscall(SYS_pidfd_open, (int)st.pid, 0);
   if (pidfd < 0) return FALLBACK;
@@ -305,16 +306,11 @@ static enum outcome cmd_kill(const struct paths *p, const char *signal_text) {
 
 // ---- delete (src/container/delete.ts, a stopped container) ----
 
-// manager.ts removeCgroup without the EBUSY retry (a stopped container's cgroup is normally
-// empty; if not, the core kills what is left and retries). Then ocirt's own parent directory
-// "ocirt/" goes when it is empty, errors ignored.
+// src/cgroups/manager.ts removeCgroups for the common case: a stopped container's cgroups are
+// empty and have no cgroups below them. If one is not (EBUSY, ENOTEMPTY), the core kills what is
+// left, removes what is below and retries.
 static int remove_cgroup(const char *dir) {
   if (rmdir(dir) < 0 && errno != ENOENT) return -1;
-  char *parent = path_dirname(dir);
-  char *base = parent ? path_basename(parent) : NULL;
-  if (base && !strcmp(base, "ocirt")) (void)rmdir(parent);
-  free(base);
-  free(parent);
   return 0;
 }
 
@@ -328,8 +324,8 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
   struct stored_state st;
   // not stopped: the core kills it (--force) or refuses (without)
   if (read_state(p->state, &st) < 0 || derive_status(&st, p->fifo) != ST_STOPPED) goto out;
-  for (size_t i = 0; i < st.n_cgroup_v1_paths; i++)
-    if (remove_cgroup(st.cgroup_v1_paths[i]) < 0) goto out;
+  for (size_t i = 0; i < st.cgroup_v1_paths.n; i++)
+    if (remove_cgroup(st.cgroup_v1_paths.v[i]) < 0) goto out;
   if (st.cgroup_path && st.cgroup_path[0] && remove_cgroup(st.cgroup_path) < 0) goto out;
   // From here on state.json may be gone: no fallback any more.
   if (remove_tree(p->dir) < 0) {

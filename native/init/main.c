@@ -5,7 +5,7 @@
  *
  * argv: ocirt-init <sync fd> <plan fd> <exec fifo O_PATH fd, or -1> <wait-go|wait-go-reexec|went>
  * "wait-go": the addon's child exec'd us at once (it shared the parent's memory), so the parent's
- * "go" (cgroup joined) is awaited here, before anything the container could observe.
+ * "go" (id maps written) is awaited here, before anything the container could observe.
  * The plan format and the sync records are described in ../plan_format.h. main() below is the
  * order of operations (design.md "The child's order of operations"; init.h lists which file does
  * what); each failure is reported as (step, errno, index, detail) on the sync socket and ends the

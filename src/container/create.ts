@@ -6,9 +6,10 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
-import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
-import { planResources } from '../cgroups/resources.js';
+import { hostFacts } from '../linux/host.js';
+import { readCgroupHost } from '../cgroups/host.js';
+import { cgroupMountFacts, openPlacement, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { toStateFields } from '../cgroups/record.js';
 import * as native from '../native.js';
 import { ConfigError, OcirtError, sysError } from '../errors.js';
 import { SILENT, type Logger } from '../logger.js';
@@ -73,11 +74,12 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
-  const log = o.log ?? SILENT;
   const bundleDir = resolveBundle(o.bundle);
+  const log = o.log ?? SILENT;
   const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
   log.debug(`create ${id}: bundle ${bundleDir} loaded and valid`);
-  const host = hostFacts({ seccompCacheDir: store.seccompCacheDir() });
+  const cgroupHost = readCgroupHost();
+  const warn = (m: string) => log.warn(m);
   const hooks = config.hooks;
   const hookRun: HookRun = { scratchDir: store.root, log };
   const terminal = config.process?.terminal === true;
@@ -87,7 +89,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
 
   // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
   // something `delete --force` can find and remove: the state dir and the cgroups, which hold
-  // the half-made init.
+  // the half-made init. The hooks' state is this too.
   const creating: StoredState = {
     ociVersion: OCI_SPEC_VERSION,
     id,
@@ -115,6 +117,19 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => closeConsoleSocket(c));
     }
 
+    // Limits and device rules are in place before the init exists; the plan's cgroup mounts
+    // show the directories made here.
+    const cgroups = setupCgroups(cgroupHost, {
+      id,
+      cgroupsPath: config.linux?.cgroupsPath,
+      resources: config.linux?.resources,
+      rootless: rootlessCgroups(o.rootless),
+      warn,
+    });
+    undo.push(() => removeCgroups(cgroups));
+    log.debug(`create ${id}: cgroups ${JSON.stringify(toStateFields(cgroups))}`);
+
+    const host = hostFacts({ seccompCacheDir: store.seccompCacheDir(), cgroups: cgroupMountFacts(cgroupHost, cgroups) });
     const plan = located(where, () =>
       buildPlan(
         config,
@@ -129,7 +144,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           ...(console ? { consoleSocket: console.describe } : {}),
           ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
           ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
-          warn: (m) => log.warn(m),
+          warn,
           debug: (m) => log.debug(m),
           ...(exactIntegers.size ? { exactIntegers } : {}),
         },
@@ -138,45 +153,38 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     );
     log.debug(`create ${id}: plan built (clone flags 0x${plan.cloneFlags.toString(16)}, ${plan.mounts.length} mounts)`);
 
-    const resources = planResources(config.linux?.resources);
-    const cgroups = setupCgroups(
-      { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() },
-      cgroupRelPath(config.linux?.cgroupsPath, id),
-      resources,
-      rootlessCgroups(o.rootless),
-    );
-    undo.push(() => removeCgroups(cgroups));
-    for (const field of resources.unsupported) log.warn(`${field} is not supported yet and was ignored`);
-    log.debug(`create ${id}: cgroups ${[cgroups.v2, ...cgroups.v1].filter(Boolean).join(' ') || '(none: rootless without a delegated hierarchy)'}`);
-
-    if (cgroups.v2) creating.cgroupPath = cgroups.v2;
-    if (cgroups.v1.length) creating.cgroupV1Paths = cgroups.v1;
-    creating.rootless = plan.userns !== undefined;
+    Object.assign(creating, toStateFields(cgroups), { rootless: plan.userns !== undefined });
     store.write(creating);
-
     const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
     store.writeRecord(id, record);
     if (hasHooks(hooks)) store.markHooks(id);
     writeExecTemplate(store, id, record, rootfs, host);
 
-    launched = true;
     const listener = plan.seccomp?.listener;
-    const init = launchInit(plan, {
-      beforeGo: (pid) => addProcess(cgroups, pid),
-      fds: console ? [console.stubFd] : [],
-      ...(listener
-        ? {
-            onSeccompListener: (fd: number, pid: number) =>
-              sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
-          }
-        : {}),
-      atRuntimeHooks: (pid) => {
-        // runtime.md "Lifecycle" steps 3 and 4; status as crun (and runtime-tools) report it
-        const state = toRuntimeState({ ...creating, pid }, 'created');
-        runHooks('prestart', hooks?.prestart, state, hookRun);
-        runHooks('createRuntime', hooks?.createRuntime, state, hookRun);
-      },
-    });
+    const placement = openPlacement(cgroups);
+    launched = true;
+    const init = (() => {
+      try {
+        return launchInit(plan, {
+          placement,
+          fds: console ? [console.stubFd] : [],
+          ...(listener
+            ? {
+                onSeccompListener: (fd: number, pid: number) =>
+                  sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+              }
+            : {}),
+          atRuntimeHooks: (pid) => {
+            // runtime.md "Lifecycle" steps 3 and 4; status as crun (and runtime-tools) report it
+            const state = toRuntimeState({ ...creating, pid }, 'created');
+            runHooks('prestart', hooks?.prestart, state, hookRun);
+            runHooks('createRuntime', hooks?.createRuntime, state, hookRun);
+          },
+        });
+      } finally {
+        placement.close();
+      }
+    })();
     log.debug(`create ${id}: init pid ${init.pid} ready`);
     undo.push(() => {
       try {

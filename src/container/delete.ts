@@ -3,7 +3,8 @@
 // killed first). (runc deletes created containers without --force; we follow the spec, which
 // engines also satisfy: they pass --force or kill first.)
 import { OcirtError } from '../errors.js';
-import { killCgroup, removeCgroups } from '../cgroups/manager.js';
+import { removeCgroups, signalAll } from '../cgroups/manager.js';
+import { fromStateFields } from '../cgroups/record.js';
 import { SILENT, type Logger } from '../logger.js';
 import * as native from '../native.js';
 import { runHooksWarning } from './hooks.js';
@@ -39,8 +40,10 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, l
  * The caller holds the id's lock.
  */
 export function destroyContainer(store: StateStore, state: StoredState, status: Status): void {
+  const cgroups = fromStateFields(state);
   if (status !== 'stopped') {
-    if (state.cgroupPath) killCgroup(state.cgroupPath);
+    // everything in its cgroups, a paused one too (a v1 freezer is thawed for the SIGKILL)
+    signalAll(cgroups, 9);
     try {
       const fd = openVerified(state.pid, state.pidStartTime, state.id);
       try {
@@ -53,7 +56,7 @@ export function destroyContainer(store: StateStore, state: StoredState, status: 
     }
     waitGone(state.pid, state.pidStartTime);
   }
-  removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
+  removeCgroups(cgroups);
   store.remove(state.id);
 }
 

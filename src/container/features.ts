@@ -35,6 +35,8 @@ export interface FeatureHost {
   cgroupV1: boolean;
   /** a cgroup2 hierarchy is mounted */
   cgroupV2: boolean;
+  /** the rdma controller is there to apply linux.resources.rdma */
+  cgroupRdma?: boolean;
   seccomp: SeccompFeatureHost;
   /** the LSMs the host enforces (labels are applied where they are, refused where not) */
   apparmor: boolean;
@@ -58,7 +60,7 @@ export function buildFeatures(host: FeatureHost): Features {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: host.cgroupRdma === true },
       seccomp: seccompFeatures(host.seccomp),
       apparmor: { enabled: host.apparmor },
       selinux: { enabled: host.selinux },

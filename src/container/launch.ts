@@ -1,10 +1,11 @@
 // Starting a container's init: the parent's half of the protocol with ocirt-init (see
-// src/native.ts). spawn -> write the id maps -> place it in its cgroup -> "go" -> wait for READY.
+// src/native.ts). spawn (into its cgroups) -> write the id maps -> "go" -> wait for READY.
 // On any failure the half-made init is killed and reaped before the error is thrown, so the
 // caller only has to remove what it made itself (state dir, cgroup).
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as native from '../native.js';
+import type { InitErrorMessage } from '../native.js';
 import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
@@ -16,8 +17,8 @@ export interface LaunchedInit {
 }
 
 export interface LaunchCallbacks {
-  /** called after the id maps are written and before the init continues: cgroup placement */
-  beforeGo?: (pid: number) => void;
+  /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
+  placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
   /**
    * descriptors the init stub takes with "go", in the order of native/plan_format.h: the
    * container init's pidfd (exec kind), the connected console socket (process.terminal)
@@ -42,10 +43,13 @@ export interface LaunchCallbacks {
  * runs (the sync socket's end-of-file) or with the error that stopped it.
  */
 export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): LaunchedInit {
+  const p = callbacks.placement;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(p?.cgroupFd !== undefined ? { cgroupFd: p.cgroupFd } : {}),
+    ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
@@ -53,8 +57,16 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
   let pidfd = spawned.pidfd;
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
-    callbacks.beforeGo?.(pid);
-    native.sendGo(spawned.syncFd, callbacks.fds ?? []);
+    try {
+      native.sendGo(spawned.syncFd, callbacks.fds ?? []);
+    } catch (err) {
+      // the child may have failed before "go" (its cgroup join): its report says why
+      const code = (err as { code?: string }).code;
+      if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
+      const msg = native.readSyncMessage(spawned.syncFd, 1000);
+      if (msg.type !== 'error') throw err;
+      throw new OcirtError(msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : describeInitError(plan, msg));
+    }
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
@@ -79,6 +91,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
         callbacks.onSeccompListener(msg.fd, pid);
         continue;
       }
+      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw new OcirtError(joinError(p, msg));
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
       // exec kind: its execve closed the last end of the sync socket
       if (msg.type === 'eof' && plan.exec) break;
@@ -95,6 +108,12 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
     native.closeFd(spawned.pidfd);
   }
   return { pid, pidfd };
+}
+
+function joinError(p: LaunchCallbacks['placement'], msg: InitErrorMessage): string {
+  const dir = p?.joinDirs[msg.index] ?? '';
+  const hint = msg.errnoName === 'ENOSPC' ? ' (a cgroup v1 cpuset without cpuset.cpus and cpuset.mems takes no process)' : '';
+  return `start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`;
 }
 
 function abort(...pidfds: number[]): void {

@@ -34,10 +34,12 @@ export interface StoredState {
   /** RFC 3339 */
   created: string;
   owner: string;
-  /** absolute path of the container's cgroup v2 directory, if ocirt made one */
+  /** the container's cgroup2 directory (a pure v2 host's, or the unified one of a hybrid host) */
   cgroupPath?: string;
-  /** cgroup v1 controller directories ocirt made for limits (hybrid hosts) */
+  /** its cgroup v1 directories, one per hierarchy (v1 and hybrid hosts) */
   cgroupV1Paths?: string[];
+  /** the hierarchies of cgroupV1Paths, in the same order: "memory", "cpu,cpuacct", "name=systemd" */
+  cgroupV1Controllers?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
 }
@@ -110,6 +112,10 @@ export class StateStore {
   /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
   seccompCacheDir(): string {
     return join(this.root, '.seccomp-cache');
+  }
+  /** linux.resources as last applied by `update` (before one: the record's config has them) */
+  resourcesPath(id: string): string {
+    return join(this.root, id, 'resources.json');
   }
 
   ensureRoot(): void {

@@ -1,7 +1,8 @@
-// Facts about the running host that the planner and the cgroup manager depend on.
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+// Facts about the running host that the planner depends on.
+import { readlinkSync, statSync } from 'node:fs';
 import type { HostFacts } from './plan-builder.js';
 import type { NamespaceType } from './plan.js';
+import type { CgroupMountFacts } from './cgroup-mounts.js';
 import { detectLsm, type LsmHost } from '../lsm/host.js';
 import { seccompHost } from '../seccomp/host.js';
 import { runningInUserNamespace } from '../container/rootless.js';
@@ -35,6 +36,8 @@ function safeReadlink(p: string): string | undefined {
 export interface HostOptions {
   /** a private directory for compiled seccomp programs (none: compile every time) */
   seccompCacheDir?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups/manager.ts cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
 }
 
 export function hostFacts(o: HostOptions = {}): HostFacts {
@@ -43,7 +46,7 @@ export function hostFacts(o: HostOptions = {}): HostFacts {
     euid: process.geteuid!(),
     egid: process.getegid!(),
     inUserNamespace: runningInUserNamespace(),
-    cgroup2Mount: findCgroup2Mount(),
+    ...(o.cgroups ? { cgroups: o.cgroups } : {}),
     isDirectory(p: string) {
       try {
         return statSync(p).isDirectory();
@@ -54,47 +57,4 @@ export function hostFacts(o: HostOptions = {}): HostFacts {
     seccomp: seccompHost(o.seccompCacheDir),
     lsm: () => (lsm ??= detectLsm()),
   };
-}
-
-/** The mount point of the host's cgroup2 hierarchy: /sys/fs/cgroup (pure v2) or .../unified (hybrid). */
-export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
-  let best: string | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const fstype = line.slice(sep + 3).split(' ')[0];
-    if (fstype !== 'cgroup2') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    if (best === undefined || mountPoint === '/sys/fs/cgroup') best = mountPoint;
-  }
-  return best;
-}
-
-/** cgroup v1 controller -> mount point (hybrid hosts), e.g. pids -> /sys/fs/cgroup/pids. */
-export function findCgroupV1Mounts(mountinfo = safeRead('/proc/self/mountinfo')): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    for (const opt of superOpts.split(',')) {
-      if (opt === 'rw' || opt === 'ro' || opt.includes('=')) continue;
-      out[opt] ??= mountPoint;
-    }
-  }
-  return out;
-}
-
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-function safeRead(p: string): string {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
 }

@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { isCgroupMount, planCgroupMount, type CgroupMountFacts } from './cgroup-mounts.js';
 import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
 import type { ExactIntegers } from '../seccomp/profile.js';
 import type { LsmHost } from '../lsm/host.js';
@@ -36,8 +37,8 @@ export interface HostFacts {
    * forbidden here as well
    */
   inUserNamespace?: boolean;
-  /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
-  cgroup2Mount?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups: cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
   /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
@@ -121,9 +122,13 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
   const context = mountContext(linux.mountLabel, lsmHost(host));
-  const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc'), context }),
-  );
+  const cgroupLinks: SymlinkStep[] = [];
+  const mounts = (config.mounts ?? []).flatMap((m, i) => {
+    if (!isCgroupMount(m)) return [planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc'), context })];
+    const c = planCgroupMount(m, `/mounts/${i}`, host.cgroups ?? { mode: 'none', v1: [] }, hasNs('cgroup'), context);
+    cgroupLinks.push(...c.symlinks);
+    return c.mounts;
+  });
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
   for (const field of notYetApplied(config)) opts.warn?.(notAppliedWarning(field));
@@ -156,7 +161,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     readonlyRoot: mountNs && config.root?.readonly === true,
     mounts: mountNs ? mounts : [],
     devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns, ptmxLink),
-    symlinks: devBound || !mountNs ? [] : planSymlinks(ptmxLink),
+    symlinks: !mountNs ? [] : [...(devBound ? [] : planSymlinks(ptmxLink)), ...cgroupLinks],
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
@@ -260,7 +265,6 @@ export function notYetApplied(config: Spec): string[] {
   check('/linux/timeOffsets', l?.timeOffsets);
   check('/linux/netDevices', l?.netDevices);
   check('/linux/memoryPolicy', l?.memoryPolicy);
-  check('/linux/resources/devices', l?.resources?.devices);
   return out;
 }
 
@@ -300,9 +304,12 @@ export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
   // setns into the user namespace first: joining the others then happens with its privileges.
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const joinsUser = joins.some((j) => j.type === 'user');
+  // A new cgroup namespace is rooted where its creator is: the init unshares it once it is in
+  // its cgroups (all v1 hierarchies joined), not at the clone.
+  const later = joinsUser ? create : create & CLONE.NEWCGROUP;
   return {
-    cloneFlags: joinsUser ? 0 : create,
-    unshareFlags: joinsUser ? create : 0,
+    cloneFlags: create & ~later,
+    unshareFlags: later,
     joins,
     forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
   };
@@ -398,14 +405,9 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
       createAs: host.isDirectory(source) === false ? 'file' : 'dir',
     };
   }
-  let fstype = m.type ?? '';
+  const fstype = m.type ?? '';
   let fallbackBindSource: string | undefined;
-  if (fstype === 'cgroup' || fstype === 'cgroup2') {
-    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
-    // config's word, and falls back to a bind of the host's where it may not mount one.
-    fstype = 'cgroup2';
-    fallbackBindSource = host.cgroup2Mount;
-  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
+  if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
     // sysfs can be mounted only by the owner of the network namespace.
     fallbackBindSource = '/sys';
   } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {

@@ -123,6 +123,16 @@ test('features: nothing is claimed that is not applied yet', () => {
   assert.equal(buildFeatures({ ...fullHost, apparmor: false, selinux: true }).linux.selinux.enabled, true);
 });
 
+test('features: cgroup support is what this host has (v1 controllers, a cgroup2 mount, the rdma controller)', () => {
+  const f = buildFeatures({ ...fullHost, cgroupV1: false, cgroupV2: true, cgroupRdma: true });
+  assert.deepEqual(f.linux.cgroup, { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true });
+  assert.equal(buildFeatures({ ...fullHost, cgroupV1: true, cgroupV2: true }).linux.cgroup.rdma, false);
+  const cli = cliFeatures();
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.equal(cli.linux.cgroup.v2, / - cgroup2 /.test(mounts), 'v2 claimed where a cgroup2 mount is');
+  assert.equal(cli.linux.cgroup.systemd, false, 'no systemd cgroup driver');
+});
+
 /**
  * A claim and the planner's "accepted but not applied" warning (notYetApplied) must never agree:
  * whoever makes a field work removes its warning and must then claim it here, and the other way
