@@ -19,6 +19,7 @@
       "native/init/mempolicy.c",
       "native/init/console.c",
       "native/init/creds.c",
+      "native/init/hooks.c",
       "native/init/lsm.c",
       "native/init/seccomp.c",
       "native/init/exec.c"
@@ -62,7 +63,7 @@
     {
       "target_name": "ocirt",
       "dependencies": ["ocirt-init"],
-      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/launch_ops.cc", "native/netdev_ops.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
+      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/bpf.cc", "native/launch_ops.cc", "native/netdev_ops.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Werror"],

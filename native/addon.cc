@@ -28,6 +28,7 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "bpf.h"
 #include "launch_ops.h"
 #include "seccomp.h"
 #include "sys.h"
@@ -94,9 +95,15 @@ bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
   return true;
 }
 
+// At most this many cgroup v1 hierarchies to join (a host mounts about a dozen).
+constexpr int kMaxJoinFds = 32;
+
 // What the cloned child needs, prepared before the clone: it may only issue raw syscalls.
 struct ChildArgs {
   int high[6];  // sync, plan, stdin, stdout, stderr, exec fifo (-1: none)
+  // `tasks` files of the container's cgroup v1 directories, opened by the caller
+  int join[kMaxJoinFds];
+  int njoin = 0;
   int preserve;
   bool userns;
   bool waitGo;
@@ -112,14 +119,65 @@ struct ChildArgs {
 // (CLONE_VFORK) until the child has exec'd, so one static stack serves every spawn.
 alignas(64) char g_child_stack[64 * 1024];
 
+}  // namespace
+
+#if defined(__x86_64__)
+// clone3 on a stack of its own, calling fn(arg) in the child: clone(2) cannot place the child in
+// a cgroup (CLONE_INTO_CGROUP), and clone3 through syscall(2) would return into the C wrapper on
+// a fresh stack in the child. Registers other than rax, rcx and r11 survive the syscall, so the
+// child finds fn and arg in r8 and r9. Returns the pid, or -errno.
+extern "C" long ocirt_clone3_on_stack(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+asm(R"(
+  .text
+  .p2align 4
+  .hidden ocirt_clone3_on_stack
+  .globl ocirt_clone3_on_stack
+  .type ocirt_clone3_on_stack,@function
+ocirt_clone3_on_stack:
+  endbr64
+  mov %rdx, %r8
+  mov %rcx, %r9
+  mov $435, %eax
+  syscall
+  test %rax, %rax
+  jnz 1f
+  xor %ebp, %ebp
+  and $-16, %rsp
+  mov %r9, %rdi
+  call *%r8
+  mov %eax, %edi
+  mov $231, %eax
+  syscall
+  ud2
+1:
+  ret
+  .size ocirt_clone3_on_stack, .-ocirt_clone3_on_stack
+)");
+#define OCIRT_HAVE_CLONE3_ON_STACK 1
+#endif
+
+namespace {
+
 // The child: stdio and the kept fds in place, then exec the stub. Raw syscalls only (we are a
 // copy, or a borrower, of a multi-threaded process's memory); errors go back as a sync record.
 int ChildMain(void *arg) {
   const ChildArgs &c = *static_cast<const ChildArgs *>(arg);
   struct ocirt_sync_record rec;
-  uint32_t step = OCIRT_STEP_SPAWN_GO;
+  uint32_t step = OCIRT_STEP_SPAWN_CGROUP;
+  int index = -1;
   char go[8];
   long n;
+  // Join each cgroup v1 hierarchy by writing "0" (ourselves) to its `tasks` file: a single thread
+  // moving itself is the one migration the kernel does without taking cgroup_threadgroup_rwsem
+  // for writing, which costs an RCU grace period (5-15 ms measured here) per cgroup.procs write
+  // by another process. The fd was opened by the caller, whose credentials the kernel checks.
+  for (index = 0; index < c.njoin; index++) {
+    do n = syscall(SYS_write, c.join[index], "0", 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) goto fail;
+  }
+  index = -1;
+  step = OCIRT_STEP_SPAWN_GO;
   for (int i = 0; i < 3; i++) {
     if (c.high[2 + i] >= 0) {
       if (syscall(SYS_dup3, c.high[2 + i], i, 0) < 0) goto fail;
@@ -152,14 +210,16 @@ fail:
     rec.type = OCIRT_MSG_ERROR;
     rec.step = step;
     rec.err = e;
-    rec.index = -1;
+    rec.index = index;
     syscall(SYS_sendto, c.high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
     for (;;) syscall(SYS_exit_group, 127);
   }
 }
 
-// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo? })
-//   -> { pid, pidfd, syncFd }
+// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, cgroupJoinFds?, stdio?: [in, out, err],
+//             execFifo? }) -> { pid, pidfd, syncFd }
+// cgroupFd: a cgroup2 directory the child starts in (CLONE_INTO_CGROUP); cgroupJoinFds: `tasks`
+// files of cgroup v1 directories the child moves itself into before it execs the stub.
 // execFifo is opened O_PATH here, by the caller's credentials: the init may run as an id that
 // cannot traverse the state root (a user namespace mapping root elsewhere), and only needs the fd.
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
@@ -185,6 +245,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
       Napi::Value v = a.Get(i);
       if (!v.IsNumber()) return TypeErr(env, "spawnInit: stdio entries must be numbers");
       stdio[i] = v.As<Napi::Number>().Int32Value();
+    }
+  }
+  int joinFds[kMaxJoinFds];
+  int njoin = 0;
+  Napi::Value joinV = o.Get("cgroupJoinFds");
+  if (!joinV.IsUndefined() && !joinV.IsNull()) {
+    if (!joinV.IsArray() || joinV.As<Napi::Array>().Length() > kMaxJoinFds)
+      return TypeErr(env, "spawnInit: cgroupJoinFds must be an array of at most 32 fds");
+    Napi::Array a = joinV.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) return TypeErr(env, "spawnInit: cgroupJoinFds entries must be numbers");
+      joinFds[njoin++] = v.As<Napi::Number>().Int32Value();
     }
   }
   std::string execFifo;
@@ -213,8 +286,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   // The fds the child keeps get their final numbers here, above the preserved range, so the child
   // only has to clear FD_CLOEXEC and the argv can be formatted before the clone.
   int high[6] = {-1, -1, -1, -1, -1, -1};  // sync, plan, stdin, stdout, stderr, exec fifo
+  int highJoin[kMaxJoinFds];
+  for (int &fd : highJoin) fd = -1;
   auto cleanup = [&]() {
     for (int fd : high)
+      if (fd >= 0) close(fd);
+    for (int fd : highJoin)
       if (fd >= 0) close(fd);
     close(planFd);
     close(sv[0]);
@@ -234,6 +311,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
       err = errno;
       cleanup();
       return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err, "stdio " + std::to_string(i));
+    }
+  }
+
+  // above the range the child's dup3s and the preserved fds use; CLOEXEC: gone at the stub's exec
+  for (int i = 0; i < njoin; i++) {
+    highJoin[i] = fcntl(joinFds[i], F_DUPFD_CLOEXEC, minFd);
+    if (highJoin[i] < 0) {
+      err = errno;
+      cleanup();
+      return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err, "cgroup join fd " + std::to_string(i));
     }
   }
 
@@ -259,12 +346,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   // The child execs the stub at once when it can, sharing our memory (CLONE_VM|CLONE_VFORK, as
   // posix_spawn) instead of copying the page tables of a runtime with a large heap, whose every
   // later write would be a copy-on-write fault until the exec; the stub then waits for "go" (id
-  // maps written, cgroup joined). In a new user namespace the stub's exec happens before the maps
-  // exist and drops its capabilities; if our ids become root there (callerIsNsRoot), the stub gets
-  // them back by exec'ing itself again after "go" ("wait-go-reexec"). Otherwise the child must
-  // setresuid(0) and exec after "go" itself, as a copy. A time namespace cannot be created
-  // together with CLONE_VM: that case copies too.
-  const bool shareVm = (!userns || callerIsNsRoot) && (cloneFlags & CLONE_NEWTIME) == 0 && cgroupFd < 0;
+  // maps written; the cgroups were joined before the exec). In a new user namespace the stub's
+  // exec happens before the maps exist and drops its capabilities; if our ids become root there
+  // (callerIsNsRoot), the stub gets them back by exec'ing itself again after "go"
+  // ("wait-go-reexec"). Otherwise the child must setresuid(0) and exec after "go" itself, as a
+  // copy. A time namespace cannot be created together with CLONE_VM: that case copies too, and so
+  // does a cgroupFd where there is no clone3 trampoline (clone(2) has no CLONE_INTO_CGROUP).
+#ifdef OCIRT_HAVE_CLONE3_ON_STACK
+  const bool canShareIntoCgroup = true;
+#else
+  const bool canShareIntoCgroup = false;  // clone(2) has no CLONE_INTO_CGROUP: copy instead
+#endif
+  const bool shareVm =
+      (!userns || callerIsNsRoot) && (cloneFlags & CLONE_NEWTIME) == 0 && (cgroupFd < 0 || canShareIntoCgroup);
   snprintf(ca.mode, sizeof ca.mode, "%s", !shareVm ? "went" : userns ? "wait-go-reexec" : "wait-go");
   ca.argv[0] = ca.a0;
   ca.argv[1] = ca.a1;
@@ -274,6 +368,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   ca.argv[5] = nullptr;
   ca.envp[0] = nullptr;
   for (int i = 0; i < 6; i++) ca.high[i] = high[i];
+  for (int i = 0; i < njoin; i++) ca.join[i] = highJoin[i];
+  ca.njoin = njoin;
   ca.preserve = static_cast<int>(preserveFds);
   ca.userns = userns;
   ca.waitGo = !shareVm;
@@ -287,10 +383,27 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid = clone(ChildMain, g_child_stack + sizeof g_child_stack,
-                static_cast<int>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                &ca, &pidfd);
-    err = errno;
+    if (cgroupFd >= 0) {
+#ifdef OCIRT_HAVE_CLONE3_ON_STACK
+      struct clone_args cla;
+      memset(&cla, 0, sizeof cla);
+      cla.flags = static_cast<uint64_t>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD |
+                  CLONE_INTO_CGROUP;
+      cla.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+      cla.exit_signal = SIGCHLD;
+      cla.stack = reinterpret_cast<uint64_t>(g_child_stack);
+      cla.stack_size = sizeof g_child_stack;
+      cla.cgroup = static_cast<uint64_t>(cgroupFd);
+      pid = ocirt_clone3_on_stack(&cla, sizeof cla, ChildMain, &ca);
+      err = pid < 0 ? static_cast<int>(-pid) : 0;
+      if (pid < 0) pid = -1;
+#endif
+    } else {
+      pid = clone(ChildMain, g_child_stack + sizeof g_child_stack,
+                  static_cast<int>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                  &ca, &pidfd);
+      err = errno;
+    }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   } else {
     struct clone_args cla;
@@ -642,6 +755,7 @@ Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
+  RegisterBpf(env, exports);
   RegisterLaunchOps(env, exports);
   RegisterNetdevOps(env, exports);
   RegisterSeccomp(env, exports);

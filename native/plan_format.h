@@ -61,7 +61,8 @@
  *            u32 scope, 16 bytes address } }
  *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on); then,
+ * parent -> child: one message whose first byte is 'G' (id maps written: go on; the cgroups were
+ *   joined by the cloned child itself, before it exec'd the stub); then,
  *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
  *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
  *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
@@ -110,12 +111,13 @@ enum ocirt_section {
   OCIRT_SECTION_LSM = 2,
   OCIRT_SECTION_EXEC = 3,
   OCIRT_SECTION_CONSOLE_SIZE = 4,
-  OCIRT_SECTION_MOUNT_EXTRAS = 5,    /* mounts.c */
-  OCIRT_SECTION_SCHEDULING = 6,      /* sched.c */
-  OCIRT_SECTION_PERSONALITY = 7,     /* personality.c */
-  OCIRT_SECTION_MEMORY_POLICY = 8,   /* mempolicy.c */
-  OCIRT_SECTION_TIME_NAMESPACE = 9,  /* timens.c */
-  OCIRT_SECTION_NET_DEVICES = 10,    /* netdev.c */
+  OCIRT_SECTION_HOOKS = 5, /* native/init/hooks.c <- src/linux/hooks.ts */
+  OCIRT_SECTION_MOUNT_EXTRAS = 6,    /* mounts.c */
+  OCIRT_SECTION_SCHEDULING = 7,      /* sched.c */
+  OCIRT_SECTION_PERSONALITY = 8,     /* personality.c */
+  OCIRT_SECTION_MEMORY_POLICY = 9,   /* mempolicy.c */
+  OCIRT_SECTION_TIME_NAMESPACE = 10, /* timens.c */
+  OCIRT_SECTION_NET_DEVICES = 11,    /* netdev.c */
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
@@ -159,7 +161,20 @@ enum ocirt_msg_type {
   OCIRT_MSG_ERROR = 3,
   /* carries the seccomp listener fd (SCM_RIGHTS): the runtime hands it to listenerPath */
   OCIRT_MSG_SECCOMP_FD = 4,
+  /* after the mounts, before pivot_root: the parent runs the prestart and createRuntime hooks and
+     answers with OCIRT_SYNC_GO (only when the plan's HOOKS section asks for it) */
+  OCIRT_MSG_HOOKS = 5,
 };
+
+/*
+ * exec.fifo after `start` opened it: the init writes OCIRT_FIFO_READY, then keeps its end open
+ * until its execve (CLOEXEC), so `start` reads to end-of-file. An init that fails in between
+ * (a startContainer hook, a credential step, the execve itself) first writes one of the other
+ * bytes followed by a one-line message: `start` reports it.
+ */
+#define OCIRT_FIFO_READY '0'
+#define OCIRT_FIFO_HOOK_FAILED 'H' /* "<index>\t<path>: <why>" of a startContainer hook */
+#define OCIRT_FIFO_FAILED 'E'      /* the whole message: the execve, or a step after `start` */
 
 /* Stable numbers: src/native.ts maps them to names. Append only. */
 enum ocirt_step {
@@ -213,19 +228,24 @@ enum ocirt_step {
   OCIRT_STEP_SECCOMP = 47,
   OCIRT_STEP_LSM_LABEL = 48,
   OCIRT_STEP_RECV_FDS = 49,
-  OCIRT_STEP_TIME_NAMESPACE = 50,
-  OCIRT_STEP_SCHEDULER = 51,
-  OCIRT_STEP_IOPRIO = 52,
-  OCIRT_STEP_CPU_AFFINITY = 53,
-  OCIRT_STEP_PERSONALITY = 54,
-  OCIRT_STEP_MEMORY_POLICY = 55,
-  OCIRT_STEP_NET_DEVICE = 56,
-  OCIRT_STEP_LOOPBACK = 57,
-  OCIRT_STEP_CAP_CHECK = 58,
-  OCIRT_STEP_MOUNT_COPYUP = 59,
-  OCIRT_STEP_MOUNT_ATTACH = 60,
-  OCIRT_STEP_CREATE_CWD = 61,
-  OCIRT_STEP_MOUNT_MODE = 62,
+  /* the cloned child joining a cgroup v1 hierarchy through an inherited tasks fd (index: which) */
+  OCIRT_STEP_SPAWN_CGROUP = 50,
+  OCIRT_STEP_HOOK_WAIT = 51,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 52,
+  OCIRT_STEP_START_CONTAINER_HOOK = 53,
+  OCIRT_STEP_TIME_NAMESPACE = 54,
+  OCIRT_STEP_SCHEDULER = 55,
+  OCIRT_STEP_IOPRIO = 56,
+  OCIRT_STEP_CPU_AFFINITY = 57,
+  OCIRT_STEP_PERSONALITY = 58,
+  OCIRT_STEP_MEMORY_POLICY = 59,
+  OCIRT_STEP_NET_DEVICE = 60,
+  OCIRT_STEP_LOOPBACK = 61,
+  OCIRT_STEP_CAP_CHECK = 62,
+  OCIRT_STEP_MOUNT_COPYUP = 63,
+  OCIRT_STEP_MOUNT_ATTACH = 64,
+  OCIRT_STEP_CREATE_CWD = 65,
+  OCIRT_STEP_MOUNT_MODE = 66,
 };
 
 #define OCIRT_DETAIL_LEN 232

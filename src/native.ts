@@ -12,7 +12,8 @@
 //     if (denySetgroups) write "deny" to /proc/<pid>/setgroups   (before gid_map)
 //     write /proc/<pid>/uid_map, then gid_map  ('direct'), or run newuidmap/newgidmap ('helpers')
 //   }
-//   optionally place pid in its cgroup (unless cgroupFd was given: CLONE_INTO_CGROUP did it)
+//   (cgroups: a cgroupFd starts the child in that cgroup2 directory, CLONE_INTO_CGROUP; the
+//    cgroupJoinFds are v1 `tasks` files it joins itself before exec'ing the stub: see spawnInit)
 //   sendGo(syncFd, fds?);              // child: setresuid/gid(0) in the userns, exec ocirt-init;
 //                                      // fds: what the plan takes from the runtime, in the order
 //                                      // of native/plan_format.h (exec: the init's pidfd; a
@@ -21,6 +22,8 @@
 //     'pid'   -> the process forked into a joined pid namespace (with CLONE_PARENT: it is our
 //                child): the real process is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
+//     'hooks' -> (plan.hooks.pauseForRuntimeHooks) the mounts are made, pivot_root not yet: run
+//                the prestart and createRuntime hooks, then sendGo(syncFd) again.
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
 //                until `start` opens it for reading; then it sets credentials and execs.
 //                Without execFifo it goes straight on to execve.
@@ -56,6 +59,11 @@ export interface SpawnInitOptions {
   preserveFds: number;
   /** an O_RDONLY|O_DIRECTORY fd of a cgroup v2 directory: the child starts in it (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
+  /**
+   * O_WRONLY fds of the `tasks` files of cgroup v1 directories: the cloned child writes "0" to
+   * each (moves itself) before it execs the init stub. At most 32.
+   */
+  cgroupJoinFds?: number[];
   /**
    * With CLONE_NEWUSER: the caller's uid and gid become 0 in the new namespace. The child may then
    * exec the stub at once, sharing our memory instead of copying it, and the stub re-execs itself
@@ -149,6 +157,10 @@ export const STEP_NAMES: readonly string[] = [
   'SECCOMP',
   'LSM_LABEL',
   'RECV_FDS',
+  'SPAWN_CGROUP',
+  'HOOK_WAIT',
+  'CREATE_CONTAINER_HOOK',
+  'START_CONTAINER_HOOK',
   'TIME_NAMESPACE',
   'SCHEDULER',
   'IOPRIO',
@@ -183,10 +195,12 @@ export interface InitErrorMessage {
   detail: string;
 }
 
+/** 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; answer with sendGo */
 export type SyncMessage =
   | { type: 'ready' }
   | { type: 'pid'; pid: number }
   | { type: 'seccomp-listener'; fd: number }
+  | { type: 'hooks' }
   | InitErrorMessage
   | { type: 'eof' };
 
@@ -224,6 +238,8 @@ interface Addon {
   restoreTermios(fd: number, saved: Buffer): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean };
+  deviceProgramCount(cgroupDir: string, name: string): number;
   eventFd(): number;
   signalEventFd(fd: number): void;
   relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void>;
@@ -344,6 +360,8 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
     case 4:
       if (r.fd === undefined) throw new Error(`readSyncMessage: seccomp listener record without an fd on fd ${syncFd}`);
       return { type: 'seccomp-listener', fd: r.fd };
+    case 5:
+      return { type: 'hooks' };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
   }
@@ -433,6 +451,20 @@ export function seccompInfo(archNames: string[]): SeccompLibInfo {
 /** Set the window size of a pty through its master (TIOCSWINSZ). */
 export function setWinsize(fd: number, rows: number, cols: number): void {
   native().setWinsize(fd, rows, cols);
+}
+
+/**
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (instructions: src/cgroups/device-bpf.ts) and
+ * attaches it to a cgroup2 directory, atomically replacing the program of the same name that was
+ * attached there before (replaced: true).
+ */
+export function attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean } {
+  return native().attachDeviceProgram(cgroupDir, insns, name);
+}
+
+/** How many device programs of this name are attached to the cgroup2 directory (tests, checks). */
+export function deviceProgramCount(cgroupDir: string, name: string): number {
+  return native().deviceProgramCount(cgroupDir, name);
 }
 
 /** An eventfd (CLOEXEC, non-blocking): the stop signal of relayTerminal. */

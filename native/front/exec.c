@@ -3,8 +3,8 @@
 // plan of the container's own process, in which only ARGS are put. Every decision in the plan is
 // the TypeScript code's; this file only carries out launch.ts's protocol with the same init stub
 // (embedded here as in the addon) and exec.ts's steps: the lock, the status, the init's pidfd and
-// its identity, the cgroups before "go", the pid file, and in the foreground the forwarded signals
-// and the exit status.
+// its identity, the process started inside the container's cgroups, the pid file, and in the
+// foreground the forwarded signals and the exit status.
 //
 // Fallback: before the stub gets "go" nothing has happened; a stub that never got it is killed and
 // reaped. After "go", if the stub reports a failure (say the program does not exist), the process
@@ -29,6 +29,18 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+// struct clone_args (linux/sched.h), up to the cgroup field (CLONE_ARGS_SIZE_VER2)
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -107,10 +119,62 @@ struct child {
   int pidfd, sync;
 };
 
+// src/cgroups/manager.ts openPlacement: the container's cgroup2 directory (the child is cloned
+// into it) and the `tasks` file of each cgroup v1 directory (the child moves itself in: a single
+// thread moving itself is the migration that does not wait for an RCU grace period).
+#define MAX_JOIN 64
+struct placement {
+  int cgroup_fd;
+  int join[MAX_JOIN];
+  size_t njoin;
+};
+
+static void close_placement(struct placement *pl) {
+  if (pl->cgroup_fd >= 0) close(pl->cgroup_fd);
+  for (size_t i = 0; i < pl->njoin; i++) close(pl->join[i]);
+  pl->cgroup_fd = -1;
+  pl->njoin = 0;
+}
+
+static int open_placement(const struct stored_state *st, struct placement *pl) {
+  pl->cgroup_fd = -1;
+  pl->njoin = 0;
+  if (st->cgroup_path && st->cgroup_path[0]) {
+    pl->cgroup_fd = open(st->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pl->cgroup_fd < 0) return -1;
+  }
+  for (size_t i = 0; i < st->cgroup_v1_paths.n; i++) {
+    char *tasks = str_printf("%s/tasks", st->cgroup_v1_paths.v[i]);
+    int fd = tasks && pl->njoin < MAX_JOIN ? open(tasks, O_WRONLY | O_CLOEXEC) : -1;
+    free(tasks);
+    if (fd < 0) {
+      close_placement(pl);
+      return -1;
+    }
+    pl->join[pl->njoin++] = fd;
+  }
+  return 0;
+}
+
+// In the cloned child: a failure record (addon.cc's ChildMain sends the same), then gone. The
+// front end then leaves the whole exec to the core, which says what failed.
+static void child_fail(int sync, uint32_t step, int index) {
+  struct ocirt_sync_record rec;
+  memset(&rec, 0, sizeof rec);
+  rec.magic = OCIRT_SYNC_MAGIC;
+  rec.type = OCIRT_MSG_ERROR;
+  rec.step = step;
+  rec.err = errno;
+  rec.index = index;
+  (void)send(sync, &rec, sizeof rec, MSG_NOSIGNAL);
+  _exit(127);
+}
+
 // addon.cc's SpawnInit for an exec plan: the stub exec'd at once ("wait-go"), with the sync
-// socket and the plan, stdio inherited. Signals stay as the caller blocked them; the stub resets
-// them before anything else.
-static int spawn_stub(const struct dstr *plan, struct child *c) {
+// socket and the plan, stdio inherited, started inside the container's cgroups (pl). Signals stay
+// as the caller blocked them; the stub resets them before anything else. A plain copy of this
+// small program (clone3 without CLONE_VM): clone(2) cannot place a child in a cgroup.
+static int spawn_stub(const struct dstr *plan, const struct placement *pl, struct child *c) {
   int stub = sealed_memfd("ocirt-init", ocirt_init_start, (size_t)(ocirt_init_end - ocirt_init_start));
   int planfd = sealed_memfd("ocirt-plan", plan->p, plan->len);
   int sv[2] = {-1, -1};
@@ -124,10 +188,23 @@ static int spawn_stub(const struct dstr *plan, struct child *c) {
   snprintf(a2, sizeof a2, "%d", p3);
   char *argv[] = {"ocirt-init", a1, a2, "-1", "wait-go", NULL};
   char *envp[] = {NULL};
-  pid_t pid = vfork();
+  struct clone3_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.exit_signal = SIGCHLD;
+  if (pl->cgroup_fd >= 0) {
+    ca.flags = CLONE_INTO_CGROUP;
+    ca.cgroup = (uint64_t)pl->cgroup_fd;
+  }
+  pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
   if (pid == 0) {
+    for (size_t i = 0; i < pl->njoin; i++) {
+      ssize_t n;
+      do n = write(pl->join[i], "0", 1);
+      while (n < 0 && errno == EINTR);
+      if (n != 1) child_fail(s3, OCIRT_STEP_SPAWN_CGROUP, (int)i);
+    }
     if (fcntl(s3, F_SETFD, 0) == 0 && fcntl(p3, F_SETFD, 0) == 0) syscall(SYS_execveat, stub, "", argv, envp, AT_EMPTY_PATH);
-    _exit(127);
+    child_fail(s3, OCIRT_STEP_SPAWN_EXEC, -1);
   }
   if (pid > 0) {
     c->pid = pid;
@@ -151,24 +228,6 @@ out:
   if (sv[0] >= 0) close(sv[0]);
   if (sv[1] >= 0) close(sv[1]);
   return rc;
-}
-
-// manager.ts addProcess: the process is in every cgroup of the container before it runs anything.
-static int join_cgroups(const struct stored_state *st, pid_t pid) {
-  char num[24];
-  int n = snprintf(num, sizeof num, "%d", (int)pid);
-  for (size_t i = 0; i <= st->n_cgroup_v1_paths; i++) {
-    const char *dir = i == 0 ? st->cgroup_path : st->cgroup_v1_paths[i - 1];
-    if (!dir || !*dir) continue;
-    char *procs = str_printf("%s/cgroup.procs", dir);
-    int fd = procs ? open(procs, O_WRONLY | O_CLOEXEC) : -1;
-    free(procs);
-    if (fd < 0) return -1;
-    int w = write_all(fd, num, (size_t)n);
-    close(fd);
-    if (w < 0) return -1;
-  }
-  return 0;
 }
 
 // "go", then the init's pidfd in the 'F' message (plan_format.h).
@@ -290,8 +349,12 @@ enum outcome cmd_exec(const struct paths *paths, const struct cli *c, int *exit_
   if (!c->detach) sigprocmask(SIG_BLOCK, &forwarded, &old);
 
   struct child ch = {0, -1, -1};
-  if (spawn_stub(&plan, &ch) < 0) goto fallback_signals;
-  if (join_cgroups(&st, ch.pid) < 0 || send_go(ch.sync, init_pidfd) < 0) {
+  struct placement pl;
+  if (open_placement(&st, &pl) < 0) goto fallback_signals;
+  int spawned = spawn_stub(&plan, &pl, &ch);
+  close_placement(&pl);
+  if (spawned < 0) goto fallback_signals;
+  if (send_go(ch.sync, init_pidfd) < 0) {
     kill_reap(ch.pidfd);
     close(ch.pidfd);
     close(ch.sync);

@@ -15,6 +15,8 @@ enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE, CMD_EXEC };
 struct cli {
   enum command cmd;
   const char *root;   // --root as given (NULL if absent)
+  const char *log;    // --log (NULL if absent): errors reported here go there too
+  bool log_json;      // --log-format json
   bool force;         // delete --force / -f
   const char *id;
   const char *signal; // kill's second positional, NULL if absent
@@ -32,6 +34,7 @@ struct paths {
   char *dir;   // <root>/<id>
   char *state; // <root>/<id>/state.json
   char *fifo;  // <root>/<id>/exec.fifo
+  char *hooks; // <root>/<id>/hooks: the container has hooks, start and delete are the core's
   char *lock;  // <root>/.lock-<id>
 };
 
@@ -67,6 +70,11 @@ struct annotation {
   struct slice key, value;
 };
 
+struct path_list {
+  char **v; // decoded strings
+  size_t n;
+};
+
 struct stored_state {
   struct slice oci_version, id, bundle, rootfs, created, owner;
   struct slice pid_text; // canonical decimal digits of pid
@@ -74,8 +82,9 @@ struct stored_state {
   struct annotation *annotations;
   size_t n_annotations;
   char *cgroup_path; // decoded; NULL when absent
-  char **cgroup_v1_paths;
-  size_t n_cgroup_v1_paths;
+  struct path_list cgroup_v1_paths;
+  // the hierarchy of each v1 path ("memory", "cpu,cpuacct"), parallel to cgroup_v1_paths
+  struct path_list cgroup_v1_controllers;
   bool rootless;
 };
 
@@ -85,8 +94,9 @@ int read_state(const char *path, struct stored_state *st);
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED, ST_UNSURE };
 
 bool same_process(unsigned long long pid, unsigned long long start_time);
-// ST_UNSURE: running or paused, but cgroup.freeze holds something JavaScript's trim() might read
-// differently.
+// ST_UNSURE: running or paused, but the freezer's file holds something JavaScript's trim() might
+// read differently. The freezer is src/cgroups/record.ts freezerOf's: the v1 freezer hierarchy's
+// directory when the container has one (freezer.state FROZEN), else cgroup.freeze of cgroupPath.
 enum status derive_status(const struct stored_state *st, const char *fifo_path);
 const char *status_name(enum status s);
 
@@ -105,15 +115,13 @@ void dstr_addc(struct dstr *d, char c);
 // NUL-terminated contents of a file, at most `max` bytes (else NULL, errno EFBIG).
 char *read_file(const char *path, size_t max, size_t *len);
 int write_all(int fd, const char *p, size_t n);
-// One line "ocirt: <message>" on stderr.
+// One line "ocirt: <message>" on stderr, and in the --log file as src/cli/log.ts writes an error.
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errors_to(const char *path, bool json);
 // "ENOENT", ... (as Node names them), or strerror for the rare ones.
 const char *errno_name(int err);
 // `rm -rf path`: 0, or -1 with errno set.
 int remove_tree(const char *path);
-// Node's path.dirname and path.basename (posix), into a new string.
-char *path_dirname(const char *p);
-char *path_basename(const char *p);
 // Sprintf into a new string, NULL on failure.
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sleep_ms(long ms);

@@ -60,7 +60,7 @@ static uint32_t late_propagation(const struct plan *p) {
   return p->root_prop & (MS_SHARED | MS_UNBINDABLE);
 }
 
-void enter_rootfs(const struct plan *p, int min_fd) {
+int prepare_rootfs(const struct plan *p, int min_fd) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   uint32_t late_prop = late_propagation(p);
   /* what "/" gets while the tree is built; mounts the runtime opened are given the same */
@@ -90,7 +90,11 @@ void enter_rootfs(const struct plan *p, int min_fd) {
     close(cwd);
   }
   finish_mounts(p);
+  return root;
+}
 
+void pivot_into_rootfs(const struct plan *p, int root) {
+  int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   if (fchdir(root) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, p->rootfs);
   if (no_mntns) {
     /* the mounts are the host's: change nothing, only the process's root */

@@ -5,9 +5,9 @@
 import { statSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import { OcirtError } from '../errors.js';
-import type { CgroupSet } from './manager.js';
+import type { ContainerCgroups } from './record.js';
 
-export function subCgroups(set: CgroupSet, v1Mounts: Record<string, string>, args: readonly string[]): CgroupSet {
+export function subCgroups(set: ContainerCgroups, args: readonly string[]): ContainerCgroups {
   if (args.length === 0) return set;
   let all: string | undefined;
   const byController = new Map<string, string>();
@@ -21,13 +21,11 @@ export function subCgroups(set: CgroupSet, v1Mounts: Record<string, string>, arg
       for (const c of parts[0].split(',')) byController.set(c, parts[1]);
     }
   }
-  const controllersOf = (dir: string): string[] =>
-    dir === set.v2 ? ['unified'] : Object.entries(v1Mounts).filter(([, m]) => dir.startsWith(m + '/')).map(([c]) => c);
-  const dirs = [...(set.v2 ? [set.v2] : []), ...set.v1];
+  const dirs = [...(set.v2 ? [{ dir: set.v2, controllers: ['unified'] }] : []), ...set.v1.map((h) => ({ dir: h.dir, controllers: h.key.split(',') }))];
   const used = new Set<string>();
-  const moved = dirs.map((dir) => {
+  const moved = dirs.map(({ dir, controllers }) => {
     if (all !== undefined) return below(dir, all, all);
-    for (const c of controllersOf(dir)) {
+    for (const c of controllers) {
       const rel = byController.get(c);
       if (rel !== undefined) {
         used.add(c);
@@ -37,9 +35,10 @@ export function subCgroups(set: CgroupSet, v1Mounts: Record<string, string>, arg
     return dir;
   });
   for (const c of byController.keys()) {
-    if (!used.has(c)) throw new OcirtError(`--cgroup ${c}:...: the container has no cgroup of controller "${c}" (it has: ${dirs.flatMap(controllersOf).join(', ') || 'none'})`);
+    if (!used.has(c)) throw new OcirtError(`--cgroup ${c}:...: the container has no cgroup of controller "${c}" (it has: ${dirs.flatMap((d) => d.controllers).join(', ') || 'none'})`);
   }
-  return { ...(set.v2 ? { v2: moved[0] } : {}), v1: moved.slice(set.v2 ? 1 : 0) };
+  const off = set.v2 ? 1 : 0;
+  return { ...(set.v2 ? { v2: moved[0] } : {}), v1: set.v1.map((h, i) => ({ key: h.key, dir: moved[off + i] })) };
 }
 
 /** dir/rel, which must stay below dir and exist (runc: an existing sub-cgroup). */

@@ -46,13 +46,6 @@ const createFlags: Record<string, FlagSpec> = {
   'preserve-fds': preserveFds,
 };
 
-const notYet = (name: string) => async (): Promise<CommandModule> => ({
-  run: () => {
-    process.stderr.write(`ocirt: ${name}: not implemented yet\n`);
-    return 1;
-  },
-});
-
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'create',
@@ -152,10 +145,13 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'ps',
     positionals: '<container-id> [ps-options..]',
-    describe: 'list the processes running in a container',
+    describe: 'list the processes running in a container (words after the id are options for ps(1), default -ef)',
     flags: { format: { type: 'string', alias: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
-    examples: [['$0 ps -f json mycontainer', 'pids as a JSON array']],
-    load: notYet('ps'),
+    examples: [
+      ['$0 ps -f json mycontainer', 'host pids as a JSON array'],
+      ['$0 ps mycontainer -o pid,rss,args', 'ps(1) columns of its processes'],
+    ],
+    load: () => import('./ps.js'),
   },
   {
     name: 'pause',
@@ -163,7 +159,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'freeze all processes of a container',
     flags: {},
     examples: [['$0 pause mycontainer', 'freeze it']],
-    load: notYet('pause'),
+    load: () => import('./pause.js'),
   },
   {
     name: 'resume',
@@ -171,32 +167,49 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'thaw a paused container',
     flags: {},
     examples: [['$0 resume mycontainer', 'thaw it']],
-    load: notYet('resume'),
+    load: () => import('./resume.js'),
   },
   {
     name: 'update',
     positionals: '<container-id>',
-    describe: 'update the cgroup resource limits of a container',
+    describe: 'change the cgroup resource limits of a running container (only the values given)',
     flags: {
       resources: { type: 'string', alias: 'r', describe: 'path to a JSON file with linux.resources ("-" for stdin)' },
-      memory: { type: 'string', describe: 'memory limit (in bytes)' },
-      'pids-limit': { type: 'number', describe: 'maximum number of pids' },
-      'cpu-quota': { type: 'number', describe: 'CPU CFS quota (µs)' },
-      'cpu-period': { type: 'number', describe: 'CPU CFS period (µs)' },
+      memory: { type: 'string', describe: 'memory limit in bytes (k, m, g suffixes; -1: unlimited)' },
+      'memory-swap': { type: 'string', describe: 'memory plus swap limit (-1: unlimited swap)' },
+      'memory-reservation': { type: 'string', describe: 'memory reservation (soft limit)' },
+      'kernel-memory': { type: 'string', describe: 'obsolete: ignored, as by the kernel' },
+      'kernel-memory-tcp': { type: 'string', describe: 'TCP buffer limit (cgroup v1)' },
+      'cpu-share': { type: 'string', describe: 'CPU shares (relative weight)' },
+      'cpu-shares': { type: 'string', describe: 'the same as --cpu-share' },
+      'cpu-quota': { type: 'string', describe: 'CPU CFS quota in microseconds per period (-1: none)' },
+      'cpu-period': { type: 'string', describe: 'CPU CFS period in microseconds' },
+      'cpu-burst': { type: 'string', describe: 'CPU CFS burst in microseconds' },
+      'cpu-rt-period': { type: 'string', describe: 'realtime period in microseconds (cgroup v1)' },
+      'cpu-rt-runtime': { type: 'string', describe: 'realtime runtime in microseconds (cgroup v1)' },
+      'cpuset-cpus': { type: 'string', describe: 'CPUs to run on, e.g. 0-3,6' },
+      'cpuset-mems': { type: 'string', describe: 'memory nodes to use' },
+      'blkio-weight': { type: 'string', describe: 'block I/O weight, 10 to 1000' },
+      'pids-limit': { type: 'string', describe: 'maximum number of processes (-1: unlimited)' },
+      'l3-cache-schema': { type: 'string', describe: 'Intel RDT L3 cache schema (not supported)' },
+      'mem-bw-schema': { type: 'string', describe: 'Intel RDT memory bandwidth schema (not supported)' },
     },
-    examples: [['$0 update --pids-limit 100 mycontainer', 'limit the number of processes']],
-    load: notYet('update'),
+    examples: [
+      ['$0 update --pids-limit 100 mycontainer', 'limit the number of processes'],
+      ['$0 update -r resources.json mycontainer', 'apply a linux.resources document'],
+    ],
+    load: () => import('./update.js'),
   },
   {
     name: 'events',
     positionals: '<container-id>',
-    describe: 'display container events and resource statistics',
+    describe: 'print resource statistics (every --interval) and OOM events of a container, as JSON lines',
     flags: {
-      interval: { type: 'string', default: '5s', describe: 'interval between stats' },
-      stats: { type: 'boolean', default: false, describe: 'print stats once and exit' },
+      interval: { type: 'string', default: '5s', describe: 'interval between stats, e.g. 5s, 500ms' },
+      stats: { type: 'boolean', default: false, describe: 'print the stats once and exit' },
     },
     examples: [['$0 events --stats mycontainer', 'one stats snapshot']],
-    load: notYet('events'),
+    load: () => import('./events.js'),
   },
   {
     name: 'features',

@@ -72,12 +72,14 @@ function positionalsOf(spec: CommandSpec): Positional[] | undefined {
 }
 
 /**
- * exec's command is everything after the container id, verbatim: as in runc, flags after the id
- * are the command's own. It is split off before either parser sees argv: yargs would take the
- * command's flags as exec's and turn its numbers into other numbers ("0x10" into 16).
+ * exec's command (and ps's options for ps(1)) is everything after the container id, verbatim: as
+ * in runc, flags after the id are the command's own. It is split off before either parser sees
+ * argv: yargs would take the command's flags as exec's and turn its numbers into other numbers
+ * ("0x10" into 16). `name` is the command's variadic positional that receives the words.
  */
-export function splitCommand(argv: readonly string[]): { argv: string[]; command?: string[] } {
+export function splitCommand(argv: readonly string[]): { argv: string[]; command?: string[]; name?: string } {
   let spec: CommandSpec | undefined;
+  let name: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i];
     if (tok === '--') break; // `exec -- id ...`: unusual, yargs says what it makes of it
@@ -87,11 +89,12 @@ export function splitCommand(argv: readonly string[]): { argv: string[]; command
     }
     if (!spec) {
       spec = byName.get(tok);
-      if (spec?.name !== 'exec') break;
+      name = spec && /^<container-id> \[([a-z-]+)\.\.\]$/.exec(spec.positionals)?.[1];
+      if (!name) break;
       continue;
     }
     const rest = argv.slice(i + 1);
-    return { argv: argv.slice(0, i + 1), command: rest[0] === '--' ? rest.slice(1) : rest };
+    return { argv: argv.slice(0, i + 1), command: rest[0] === '--' ? rest.slice(1) : rest, name };
   }
   return { argv: [...argv] };
 }

@@ -1,44 +1,65 @@
-// `delete`: remove everything create made. A running (or paused, or half-made) container needs
-// --force (it is killed first). A created one is removed without --force, as runc and crun do and
-// engines and scripts expect, although runtime-spec says otherwise (docs/architecture.md
-// "delete of a created container").
+// `delete`: remove everything create made, then run the poststop hooks. A running (or paused, or
+// half-made) container needs --force (it is killed first). A created one is removed without
+// --force, as runc and crun do and engines and scripts expect, although runtime-spec says
+// otherwise (docs/architecture.md "delete of a created container").
 import { OcirtError } from '../errors.js';
-import { killCgroup, removeCgroups } from '../cgroups/manager.js';
+import { removeCgroups, signalAll } from '../cgroups/manager.js';
+import { fromStateFields } from '../cgroups/record.js';
+import { SILENT, type Logger } from '../logger.js';
 import * as native from '../native.js';
+import { runHooksWarning } from './hooks.js';
 import { openVerified } from './kill.js';
 import { removeRdt } from './resctrl.js';
-import { deriveStatus, isSameProcess } from './status.js';
+import { toRuntimeState } from './runtime-state.js';
+import { deriveStatus, isSameProcess, type Status } from './status.js';
 import { sleepMs } from '../sleep.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore, StoredState } from './state-store.js';
+import type { Hook } from '../spec/types.js';
 
-export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+export function deleteContainer(store: StateStore, id: string, force: boolean, log: Logger = SILENT): void {
   const unlock = store.lock(id);
+  let state: StoredState;
+  let poststop: Hook[] | undefined;
   try {
-    const state = store.read(id);
+    state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && status !== 'created' && !force) {
       throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
     }
-    if (status !== 'stopped') {
-      if (state.cgroupPath) killCgroup(state.cgroupPath);
-      try {
-        const fd = openVerified(state.pid, state.pidStartTime, id);
-        try {
-          native.pidfdSendSignal(fd, 9);
-        } finally {
-          native.closeFd(fd);
-        }
-      } catch {
-        // already gone (or never started: a create killed halfway)
-      }
-      waitGone(state.pid, state.pidStartTime);
-    }
-    removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
-    removeRdt(state.resctrlDirs ?? []);
-    store.remove(id);
+    poststop = store.readHooks(id)?.poststop;
+    destroyContainer(store, state, status);
+    log.debug(`delete ${id}: ${status === 'stopped' ? '' : `killed (it was ${status}), `}cgroups and state removed`);
   } finally {
     unlock();
   }
+  // runtime.md "Lifecycle" step 13: after the container is deleted, before delete returns
+  runHooksWarning('poststop', poststop, toRuntimeState(state, 'stopped'), { scratchDir: store.root, log });
+}
+
+/**
+ * runtime.md "Lifecycle" step 12: kill what is left, remove the cgroups and the state directory.
+ * The caller holds the id's lock.
+ */
+export function destroyContainer(store: StateStore, state: StoredState, status: Status): void {
+  const cgroups = fromStateFields(state);
+  if (status !== 'stopped') {
+    // everything in its cgroups, a paused one too (a v1 freezer is thawed for the SIGKILL)
+    signalAll(cgroups, 9);
+    try {
+      const fd = openVerified(state.pid, state.pidStartTime, state.id);
+      try {
+        native.pidfdSendSignal(fd, 9);
+      } finally {
+        native.closeFd(fd);
+      }
+    } catch {
+      // already gone (or never started: a create killed halfway)
+    }
+    waitGone(state.pid, state.pidStartTime);
+  }
+  removeCgroups(cgroups);
+  removeRdt(state.resctrlDirs ?? []);
+  store.remove(state.id);
 }
 
 function waitGone(pid: number, startTime: number): void {

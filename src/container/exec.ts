@@ -9,9 +9,10 @@ import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
 import { ConfigError, OcirtError } from '../errors.js';
-import { findCgroupV1Mounts, hostFacts, isOwnNamespace } from '../linux/host.js';
+import { hostFacts, isOwnNamespace } from '../linux/host.js';
 import { sendListenerFd } from '../seccomp/notify.js';
-import { addProcess } from '../cgroups/manager.js';
+import { openPlacement, type Placement } from '../cgroups/manager.js';
+import { fromStateFields } from '../cgroups/record.js';
 import { subCgroups } from '../cgroups/sub-cgroup.js';
 import type { Spec } from '../spec/types.js';
 import { execConfig, type ExecProcessSource } from './exec-process.js';
@@ -90,11 +91,12 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       ...(o.warn ? { warn: o.warn } : {}),
       ...(o.debug ? { debug: o.debug } : {}),
     }));
-    const cgroups = subCgroups({ ...(state.cgroupPath ? { v2: state.cgroupPath } : {}), v1: state.cgroupV1Paths ?? [] }, findCgroupV1Mounts(), o.cgroups);
+    const cgroups = subCgroups(fromStateFields(state), o.cgroups);
 
     const initPidfd = openInit(state, id);
     const fds: number[] = [initPidfd];
     let console: ConsoleSocket | undefined;
+    let placement: Placement | undefined;
     try {
       if (config.process?.terminal) {
         console = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
@@ -102,8 +104,11 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       }
       if (plan.exec?.chroot) fds.push(initRoot(state, initPidfd, id));
       const listener = plan.seccomp?.listener;
+      // started inside the container's cgroups (a paused container's freezer holds it there
+      // until the resume: --ignore-paused)
+      placement = openPlacement(cgroups);
       const launched = launchInit(plan, {
-        beforeGo: (pid) => addProcess(cgroups, pid),
+        placement,
         fds,
         ...(listener
           ? {
@@ -124,6 +129,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       throw err;
     } finally {
       // our copies: the stub received its own
+      placement?.close();
       for (const fd of fds) native.closeFd(fd);
     }
   } finally {

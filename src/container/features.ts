@@ -5,6 +5,7 @@
 // entry; this file only assembles them. Pure apart from the host facts passed in.
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
 import { KNOWN_MOUNT_OPTIONS } from '../linux/mount-options.js';
+import { HOOK_NAMES } from '../spec/names.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { seccompFeatures, type SeccompFeatureHost, type SeccompFeatures } from '../seccomp/features.js';
 
@@ -34,6 +35,8 @@ export interface FeatureHost {
   cgroupV1: boolean;
   /** a cgroup2 hierarchy is mounted */
   cgroupV2: boolean;
+  /** the rdma controller is there to apply linux.resources.rdma */
+  cgroupRdma?: boolean;
   seccomp: SeccompFeatureHost;
   /** the LSMs the host enforces (labels are applied where they are, refused where not) */
   apparmor: boolean;
@@ -46,8 +49,9 @@ export function buildFeatures(host: FeatureHost): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_SPEC_VERSION,
-    // hooks are not run yet (reported as not applied when a config has them)
-    hooks: [],
+    // all six run: the runtime's own in src/container/hooks.ts, createContainer and
+    // startContainer in the init (native/init/hooks.c)
+    hooks: [...HOOK_NAMES],
     // every word the planner translates is applied (idmap/ridmap: id-mapped mounts, as root)
     mountOptions: [...KNOWN_MOUNT_OPTIONS],
     annotations: {
@@ -56,7 +60,7 @@ export function buildFeatures(host: FeatureHost): Features {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: host.cgroupRdma === true },
       seccomp: seccompFeatures(host.seccomp),
       apparmor: { enabled: host.apparmor },
       selinux: { enabled: host.selinux },

@@ -1,10 +1,12 @@
 // Starting a container's init: the parent's half of the protocol with ocirt-init (see
-// src/native.ts). spawn -> write the id maps -> place it in its cgroup -> "go" -> wait for READY.
+// src/native.ts). spawn (into its cgroups) -> write the id maps, move what the runtime opened ->
+// "go" -> wait for READY.
 // On any failure the half-made init is killed and reaped before the error is thrown, so the
 // caller only has to remove what it made itself (state dir, cgroup).
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as native from '../native.js';
+import type { InitErrorMessage } from '../native.js';
 import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
@@ -16,8 +18,10 @@ export interface LaunchedInit {
   pidfd: number;
 }
 
-export interface LaunchHooks {
-  /** called after the id maps are written and before the init continues: cgroup placement */
+export interface LaunchCallbacks {
+  /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
+  placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
+  /** called after the id maps are written and before the init continues (the resctrl group) */
   beforeGo?: (pid: number) => void;
   /**
    * descriptors the init stub takes with "go", in the order of native/plan_format.h: the
@@ -29,6 +33,12 @@ export interface LaunchHooks {
    * its listener, ours to hand to the agent and close; `pid` the process it filters.
    */
   onSeccompListener?: (fd: number, pid: number) => void;
+  /**
+   * plan.hooks.pauseForRuntimeHooks: called when the init has made its mounts and waits before
+   * pivot_root, with the container's pid: run the prestart and createRuntime hooks (a throw aborts
+   * the launch)
+   */
+  atRuntimeHooks?: (pid: number) => void;
 }
 
 /**
@@ -37,20 +47,23 @@ export interface LaunchHooks {
  * runs (the sync socket's end-of-file) or with the error that stopped it. What the runtime opens
  * for it (src/container/launch-prep.ts) goes with "go" and is closed here.
  */
-export function launchInit(launchPlan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
+export function launchInit(launchPlan: LaunchPlan, callbacks: LaunchCallbacks = {}): LaunchedInit {
   const prepared = prepareLaunch(launchPlan);
   try {
-    return launchPrepared(prepared.plan, prepared.goFds, hooks);
+    return launchPrepared(prepared.plan, prepared.goFds, callbacks);
   } finally {
     prepared.release();
   }
 }
 
-function launchPrepared(plan: LaunchPlan, goFds: number[], hooks: LaunchHooks): LaunchedInit {
+function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCallbacks): LaunchedInit {
+  const p = callbacks.placement;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(p?.cgroupFd !== undefined ? { cgroupFd: p.cgroupFd } : {}),
+    ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
@@ -59,12 +72,26 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], hooks: LaunchHooks): 
   try {
     if (plan.userns) writeIdMaps(pid, plan.userns);
     beforeGo(plan, pid);
-    hooks.beforeGo?.(pid);
-    // in the order of native/plan_format.h: the caller's (pidfd, console, root), the mount sources
-    native.sendGo(spawned.syncFd, [...(hooks.fds ?? []), ...goFds]);
+    callbacks.beforeGo?.(pid);
+    try {
+      // in the order of native/plan_format.h: the caller's (pidfd, console, root), the mount sources
+      native.sendGo(spawned.syncFd, [...(callbacks.fds ?? []), ...goFds]);
+    } catch (err) {
+      // the child may have failed before "go" (its cgroup join): its report says why
+      const code = (err as { code?: string }).code;
+      if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
+      const msg = native.readSyncMessage(spawned.syncFd, 1000);
+      if (msg.type !== 'error') throw err;
+      throw new OcirtError(msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : describeInitError(plan, msg));
+    }
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
+      if (msg.type === 'hooks') {
+        callbacks.atRuntimeHooks?.(pid);
+        native.sendGo(spawned.syncFd);
+        continue;
+      }
       if (msg.type === 'pid') {
         // The init forked into a joined pid namespace: the container's process is the child (ours,
         // by CLONE_PARENT, so its pidfd cannot name a recycled pid); the intermediate exits at
@@ -74,13 +101,14 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], hooks: LaunchHooks): 
         continue;
       }
       if (msg.type === 'seccomp-listener') {
-        if (!hooks.onSeccompListener) {
+        if (!callbacks.onSeccompListener) {
           native.closeFd(msg.fd);
           throw new OcirtError('container init sent a seccomp listener nobody takes');
         }
-        hooks.onSeccompListener(msg.fd, pid);
+        callbacks.onSeccompListener(msg.fd, pid);
         continue;
       }
+      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw new OcirtError(joinError(p, msg));
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
       // exec kind: its execve closed the last end of the sync socket
       if (msg.type === 'eof' && plan.exec) break;
@@ -97,6 +125,12 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], hooks: LaunchHooks): 
     native.closeFd(spawned.pidfd);
   }
   return { pid, pidfd };
+}
+
+function joinError(p: LaunchCallbacks['placement'], msg: InitErrorMessage): string {
+  const dir = p?.joinDirs[msg.index] ?? '';
+  const hint = msg.errnoName === 'ENOSPC' ? ' (a cgroup v1 cpuset without cpuset.cpus and cpuset.mems takes no process)' : '';
+  return `start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`;
 }
 
 function abort(...pidfds: number[]): void {

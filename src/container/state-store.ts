@@ -18,7 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
-import type { Spec } from '../spec/types.js';
+import type { Hooks, Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -34,10 +34,12 @@ export interface StoredState {
   /** RFC 3339 */
   created: string;
   owner: string;
-  /** absolute path of the container's cgroup v2 directory, if ocirt made one */
+  /** the container's cgroup2 directory (a pure v2 host's, or the unified one of a hybrid host) */
   cgroupPath?: string;
-  /** cgroup v1 controller directories ocirt made for limits (hybrid hosts) */
+  /** its cgroup v1 directories, one per hierarchy (v1 and hybrid hosts) */
   cgroupV1Paths?: string[];
+  /** the hierarchies of cgroupV1Paths, in the same order: "memory", "cpu,cpuacct", "name=systemd" */
+  cgroupV1Controllers?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
   /** resctrl group directories ocirt made for linux.intelRdt, removed by delete (in this order) */
@@ -96,6 +98,13 @@ export class StateStore {
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
   }
+  /**
+   * Present when the container's config has hooks (the record holds them): the native front end
+   * (native/front/) leaves start and delete, which run them, to the TypeScript code then.
+   */
+  hooksMarkerPath(id: string): string {
+    return join(this.root, id, 'hooks');
+  }
   recordPath(id: string): string {
     return join(this.root, id, 'container.json');
   }
@@ -105,6 +114,10 @@ export class StateStore {
   /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
   seccompCacheDir(): string {
     return join(this.root, '.seccomp-cache');
+  }
+  /** linux.resources as last applied by `update` (before one: the record's config has them) */
+  resourcesPath(id: string): string {
+    return join(this.root, id, 'resources.json');
   }
 
   ensureRoot(): void {
@@ -149,6 +162,19 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  markHooks(id: string): void {
+    writeAtomic(this.hooksMarkerPath(id), '', 0o600);
+  }
+
+  /**
+   * The container's hooks as its config had them at create (runtime-spec: later changes to
+   * config.json must not affect the container); undefined when it has none.
+   */
+  readHooks(id: string): Hooks | undefined {
+    if (!existsSync(this.hooksMarkerPath(id))) return undefined;
+    return this.readRecord(id)?.config.hooks;
   }
 
   writeRecord(id: string, record: ContainerRecord): void {

@@ -35,6 +35,7 @@ import { encodeSeccompSection } from '../seccomp/section.js';
 import { encodeLsmSection } from '../lsm/section.js';
 import { encodeExecSection } from './exec-join.js';
 import { encodeConsoleSizeSection } from './console-size.js';
+import { encodeHooksSection } from './hooks.js';
 import { encodeMountExtras } from './mounts.js';
 import { encodeTimeNamespace } from './namespaces.js';
 import { encodeNetDevices } from './net-devices.js';
@@ -49,12 +50,13 @@ export const SECTION = {
   LSM: 2,
   EXEC: 3,
   CONSOLE_SIZE: 4,
-  MOUNT_EXTRAS: 5,
-  SCHEDULING: 6,
-  PERSONALITY: 7,
-  MEMORY_POLICY: 8,
-  TIME_NAMESPACE: 9,
-  NET_DEVICES: 10,
+  HOOKS: 5,
+  MOUNT_EXTRAS: 6,
+  SCHEDULING: 7,
+  PERSONALITY: 8,
+  MEMORY_POLICY: 9,
+  TIME_NAMESPACE: 10,
+  NET_DEVICES: 11,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -66,6 +68,7 @@ const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.LSM, encodeLsmSection],
   [SECTION.EXEC, encodeExecSection],
   [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
+  [SECTION.HOOKS, encodeHooksSection],
   [SECTION.MOUNT_EXTRAS, encodeMountExtras],
   [SECTION.SCHEDULING, encodeScheduling],
   [SECTION.PERSONALITY, encodePersonality],

@@ -1,10 +1,12 @@
-// Facts about the running host that the planner and the cgroup manager depend on.
+// Facts about the running host that the planner depends on.
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { nsInfo } from '../native.js';
 import type { HostFacts } from './plan-builder.js';
 import type { NamespaceType } from './plan.js';
+import type { CgroupMountFacts } from './cgroup-mounts.js';
 import { detectLsm, type LsmHost } from '../lsm/host.js';
 import { seccompHost } from '../seccomp/host.js';
+import { runningInUserNamespace } from '../container/rootless.js';
 
 /** /proc/<pid>/ns/<file> of each runtime-spec namespace type */
 const NS_FILES: Record<NamespaceType, string> = {
@@ -35,6 +37,8 @@ function safeReadlink(p: string): string | undefined {
 export interface HostOptions {
   /** a private directory for compiled seccomp programs (none: compile every time) */
   seccompCacheDir?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups/manager.ts cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
 }
 
 export function hostFacts(o: HostOptions = {}): HostFacts {
@@ -42,7 +46,8 @@ export function hostFacts(o: HostOptions = {}): HostFacts {
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
-    cgroup2Mount: findCgroup2Mount(),
+    inUserNamespace: runningInUserNamespace(),
+    ...(o.cgroups ? { cgroups: o.cgroups } : {}),
     isDirectory(p: string) {
       try {
         return statSync(p).isDirectory();
@@ -63,20 +68,6 @@ export function hostFacts(o: HostOptions = {}): HostFacts {
   };
 }
 
-/** The mount point of the host's cgroup2 hierarchy: /sys/fs/cgroup (pure v2) or .../unified (hybrid). */
-export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
-  let best: string | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const fstype = line.slice(sep + 3).split(' ')[0];
-    if (fstype !== 'cgroup2') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    if (best === undefined || mountPoint === '/sys/fs/cgroup') best = mountPoint;
-  }
-  return best;
-}
-
 /** Where a resctrl filesystem (Intel RDT) is mounted, if one is. */
 export function findResctrl(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
   for (const line of mountinfo.split('\n')) {
@@ -84,23 +75,6 @@ export function findResctrl(mountinfo = safeRead('/proc/self/mountinfo')): strin
     if (sep >= 0 && line.slice(sep + 3).startsWith('resctrl ')) return unescapeMountPath(line.slice(0, sep).split(' ')[4]);
   }
   return undefined;
-}
-
-/** cgroup v1 controller -> mount point (hybrid hosts), e.g. pids -> /sys/fs/cgroup/pids. */
-export function findCgroupV1Mounts(mountinfo = safeRead('/proc/self/mountinfo')): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    for (const opt of superOpts.split(',')) {
-      if (opt === 'rw' || opt === 'ro' || opt.includes('=')) continue;
-      out[opt] ??= mountPoint;
-    }
-  }
-  return out;
 }
 
 function unescapeMountPath(p: string): string {

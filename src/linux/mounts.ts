@@ -21,8 +21,6 @@ export interface MountContext {
   privileged: boolean;
   netns: boolean;
   ipcns: boolean;
-  /** where the host's cgroup2 hierarchy is mounted */
-  cgroup2Mount?: string;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
   /** linux.mountLabel as a mount option (context="..."), for the mounts that take one */
@@ -66,14 +64,9 @@ export function planMount(m: Mount, field: string, ctx: MountContext): MountStep
       ...(Object.keys(extras).length ? { extras } : {}),
     };
   }
-  let fstype = m.type ?? '';
+  const fstype = m.type ?? '';
   let fallbackBindSource: string | undefined;
-  if (fstype === 'cgroup' || fstype === 'cgroup2') {
-    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
-    // config's word, and falls back to a bind of the host's where it may not mount one.
-    fstype = 'cgroup2';
-    fallbackBindSource = ctx.cgroup2Mount;
-  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
+  if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
     // sysfs can be mounted only by the owner of the network namespace.
     fallbackBindSource = '/sys';
   } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {

@@ -13,11 +13,13 @@ import { checkJoins, planNamespaces, planTimeNamespace, type NamespaceFileInfo }
 export { planNamespaces } from './namespaces.js';
 import { planNetDevices } from './net-devices.js';
 import { jsonU64, planCpuAffinity, planMemoryPolicy, planPersonality, planScheduling } from './process-attrs.js';
+import { isCgroupMount, planCgroupMount, type CgroupMountFacts } from './cgroup-mounts.js';
 import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
 import type { ExactIntegers } from '../seccomp/profile.js';
 import type { LsmHost } from '../lsm/host.js';
 import { mountContext, planLabels } from '../lsm/labels.js';
 import { namespaceFlags } from './exec-join.js';
+import { planInitHooks, type HookStateTemplate } from './hooks.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -34,8 +36,14 @@ import type {
 export interface HostFacts {
   euid: number;
   egid: number;
-  /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
-  cgroup2Mount?: string;
+  /**
+   * ocirt itself runs in a user namespace (rootless podman runs it as uid 0 of its own): what a
+   * config's user namespace forbids (mknod, mounting sysfs without the network namespace) is
+   * forbidden here as well
+   */
+  inUserNamespace?: boolean;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups: cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
   /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
@@ -69,6 +77,8 @@ export interface PlanOptions {
    * pty has it before the program runs (a resize after it starts would race the program)
    */
   terminalSize?: { height: number; width: number };
+  /** the state JSON the init's hooks get (create knows the id, bundle and annotations) */
+  hookState?: HookStateTemplate;
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
   /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
@@ -117,7 +127,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const ns = planNamespaces(list);
   const creatingUserns = list.some((n) => n.type === 'user' && !n.path);
-  const inUserns = list.some((n) => n.type === 'user');
+  const inUserns = list.some((n) => n.type === 'user') || host.inUserNamespace === true;
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
@@ -129,27 +139,35 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const hasNs = (t: NamespaceType) => list.some((n) => n.type === t);
   const newNs = (t: NamespaceType) => list.some((n) => n.type === t && !n.path);
   const context = mountContext(linux.mountLabel, lsmHost(host));
-  const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, {
-      bundle: opts.bundle,
-      inUserns,
-      ...(userns ? { userns: { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } } : {}),
-      privileged: host.euid === 0,
-      netns: hasNs('network'),
-      ipcns: hasNs('ipc'),
-      ...(host.cgroup2Mount ? { cgroup2Mount: host.cgroup2Mount } : {}),
-      isDirectory: (p) => host.isDirectory(p),
-      ...(context ? { context } : {}),
-    }),
-  );
+  const cgroupLinks: SymlinkStep[] = [];
+  const mounts = (config.mounts ?? []).flatMap((m, i) => {
+    if (!isCgroupMount(m)) {
+      return [
+        planMount(m, `/mounts/${i}`, {
+          bundle: opts.bundle,
+          inUserns,
+          ...(userns ? { userns: { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } } : {}),
+          privileged: host.euid === 0,
+          netns: hasNs('network'),
+          ipcns: hasNs('ipc'),
+          isDirectory: (p) => host.isDirectory(p),
+          ...(context ? { context } : {}),
+        }),
+      ];
+    }
+    const c = planCgroupMount(m, `/mounts/${i}`, host.cgroups ?? { mode: 'none', v1: [] }, hasNs('cgroup'), context);
+    cgroupLinks.push(...c.symlinks);
+    return c.mounts;
+  });
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
-  for (const field of notYetApplied(config)) opts.warn?.(notAppliedWarning(field));
   const ptmxLink = mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts');
   const mountNs = hasNs('mount');
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
   }
+
+  const hooks = planInitHooks(config.hooks, opts.hookState ?? { prefix: '{"pid":', suffix: '}' });
 
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
@@ -177,7 +195,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     readonlyRoot: mountNs && config.root?.readonly === true,
     mounts: mountNs ? mounts : [],
     devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns, ptmxLink),
-    symlinks: devBound || !mountNs ? [] : planSymlinks(ptmxLink),
+    symlinks: !mountNs ? [] : [...(devBound ? [] : planSymlinks(ptmxLink)), ...cgroupLinks],
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
@@ -194,6 +212,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(hooks ? { hooks } : {}),
     ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
   };
 }
@@ -298,22 +317,6 @@ export function buildExecPlan(config: Spec, opts: ExecPlanOptions, host: HostFac
   };
 }
 
-/**
- * Config fields ocirt accepts (they are valid) but does not apply yet. Refusing them would break
- * every engine, which sends them routinely; they are reported on the log instead, so that what
- * the container does not get is never silent.
- */
-export function notYetApplied(config: Spec): string[] {
-  const out: string[] = [];
-  const l = config.linux;
-  const check = (field: string, v: unknown) => {
-    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
-  };
-  check('/linux/resources/devices', l?.resources?.devices);
-  for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
-  return out;
-}
-
 export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], host: HostFacts): UserNamespaceSetup {
   if (uidMappings.length === 0 || gidMappings.length === 0) {
     throw new OcirtError(
@@ -384,7 +387,8 @@ export function planDevices(devices: LinuxDevice[], inUserns: boolean, ptmxLink 
     out.set(d.path, {
       field: `/linux/devices/${i}`,
       path: d.path,
-      mode: DEVICE_TYPE[d.type] | (d.fileMode ?? 0o666),
+      // engines may send the file type bits too (podman: 8630 = S_IFCHR|0666): the type is d.type's
+      mode: DEVICE_TYPE[d.type] | ((d.fileMode ?? 0o666) & 0o7777),
       major: d.major ?? 0,
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,
@@ -524,7 +528,6 @@ export function processWarnings(config: Spec): string[] {
   return notRaised ? [notRaised] : [];
 }
 
-const notAppliedWarning = (field: string) => `${field} is not supported yet and is ignored`;
 
 function planConsoleSize(size: { height: number; width: number }): { height: number; width: number } {
   for (const k of ['height', 'width'] as const) {

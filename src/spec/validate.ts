@@ -56,7 +56,7 @@ export function checkSchema(value: unknown): { pointer: string; message: string 
 
 export function validateLocated(value: unknown, located?: Located): Problem[] {
   const raw: Problem[] = [
-    ...checkSchema(value).map((p) => tolerated(value, p) ?? p),
+    ...checkSchema(value),
     ...checkSemantics(value),
     ...unknownKeys(value).map((u) => ({ ...u, warning: true })),
   ];
@@ -88,25 +88,6 @@ export function sortProblems(problems: Problem[]): Problem[] {
     .map((p, i) => ({ p, i }))
     .sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.column ?? 0) - (b.p.column ?? 0) || a.i - b.i)
     .map(({ p }) => p);
-}
-
-/**
- * Values runtime-spec's schema rejects but runc and crun accept, and configs written for them use:
- * accepted with a warning (an error with `validate --strict`), and applied as those runtimes apply
- * them. The config is then typed as Spec although that one value is outside its enum: the code
- * that reads it (named here) handles it.
- */
-function tolerated(doc: unknown, p: { pointer: string; message: string }): Problem | undefined {
-  const v = valueAt(doc, p.pointer);
-  // src/linux/plan-builder.ts propagationFlag: the propagation is applied recursively either way
-  if (p.pointer === '/linux/rootfsPropagation' && typeof v === 'string' && ['rprivate', 'rshared', 'rslave', 'runbindable'].includes(v)) {
-    return {
-      pointer: p.pointer,
-      message: `rootfsPropagation ${JSON.stringify(v)} is not one of runtime-spec's values (private, shared, slave, unbindable); accepted as runc and crun accept it: the propagation is applied to the whole tree, as ${JSON.stringify(v.slice(1))} would be`,
-      warning: true,
-    };
-  }
-  return undefined;
 }
 
 // ---- ajv errors -> sentences ----------------------------------------------------------------

@@ -255,11 +255,31 @@ export function hostSnapshot(): HostSnapshot {
     .map((l) => l.split(' ').slice(4, 5).join(''))
     .filter(Boolean)
     .sort();
-  const cgroups: string[] = [];
-  for (const base of ['/sys/fs/cgroup/unified/ocirt', '/sys/fs/cgroup/ocirt']) {
-    if (existsSync(base)) for (const d of readdirSync(base)) if (d.includes(RUN_TOKEN)) cgroups.push(join(base, d));
-  }
-  return { mounts, cgroups, probes: probePids() };
+  return { mounts, cgroups: tokenCgroups(), probes: probePids() };
+}
+
+/**
+ * Every cgroup directory, in any hierarchy (v1 controllers, the unified one, or a pure v2 tree),
+ * whose path carries this run's token: container ids and the tests' cgroupsPaths carry it.
+ */
+export function tokenCgroups(root = '/sys/fs/cgroup', depth = 6): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, left: number) => {
+    let ents;
+    try {
+      ents = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of ents) {
+      if (!e.isDirectory()) continue;
+      const p = join(dir, e.name);
+      if (p.includes(RUN_TOKEN)) out.push(p);
+      if (left > 0) walk(p, left - 1);
+    }
+  };
+  walk(root, depth);
+  return out.sort();
 }
 
 /** pids of processes running a test bundle's probe or stub, wherever they are. */

@@ -216,7 +216,7 @@ for (const mode of ['root', 'rootless'] as const) {
       const before = hostSnapshot().probes;
       const missing = exec([id, 'no-such-program']);
       assert.equal(missing.status, 1);
-      assert.match(missing.stderr, /no-such-program: ENOENT \(No such file or directory\)/);
+      assert.match(missing.stderr, /no-such-program: ENOENT \(no such file or directory\)/); // Go's words, which engines match
       const cwd = exec(['--cwd', '/no/such/dir', id, '/bin/probe']);
       assert.equal(cwd.status, 1);
       assert.match(cwd.stderr, /\/process\/cwd: change to the working directory \/no\/such\/dir: ENOENT/);
@@ -245,8 +245,8 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     test('paused: refused, unless --ignore-paused (which then waits for the resume)', { skip: mode === 'rootless' && 'no cgroup to freeze' }, async () => {
-      const st = JSON.parse(readFileSync(join(r.root, id, 'state.json'), 'utf8')) as { cgroupPath: string };
-      writeFileSync(join(st.cgroupPath, 'cgroup.freeze'), '1');
+      // the container's own freezer (the v1 freezer on a hybrid host, cgroup.freeze on v2)
+      assert.equal(r.run(['pause', id]).status, 0);
       try {
         assert.equal(json(r.run(['state', id])).status, 'paused');
         const refused = exec([id, '/bin/probe']);
@@ -254,15 +254,17 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.match(refused.stderr, /it is paused \(use --ignore-paused to override\)/);
         const pending = r.runAsync(['exec', '--ignore-paused', id, '/bin/probe', 'exit', '4']);
         await new Promise((res) => setTimeout(res, 300));
-        writeFileSync(join(st.cgroupPath, 'cgroup.freeze'), '0');
+        assert.equal(r.run(['resume', id]).status, 0);
         assert.equal((await pending).status, 4);
       } finally {
-        writeFileSync(join(st.cgroupPath, 'cgroup.freeze'), '0');
+        r.run(['resume', id]);
       }
     });
 
     test('--cgroup: an existing sub-cgroup of the container\'s', { skip: mode === 'rootless' && 'no cgroup of its own' }, () => {
-      const st = JSON.parse(readFileSync(join(r.root, id, 'state.json'), 'utf8')) as { cgroupPath: string };
+      const st = JSON.parse(readFileSync(join(r.root, id, 'state.json'), 'utf8')) as { cgroupPath: string; cgroupV1Paths?: string[] };
+      // without a controller prefix the path is below every cgroup of the container, as in runc
+      const dirs = [st.cgroupPath, ...(st.cgroupV1Paths ?? [])];
       const missing = exec(['--cgroup', 'sub', id, '/bin/probe']);
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /--cgroup sub: no such cgroup/);
@@ -270,7 +272,13 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(escape.stderr, /is not below the container's cgroup/);
       // a process cannot join an inner cgroup node while the container's cgroup holds processes
       // directly only on a controller-enabled v2 hierarchy; this hybrid host's cgroup2 allows it
-      mkdirSync(join(st.cgroupPath, 'sub'));
+      for (const d of dirs) {
+        mkdirSync(join(d, 'sub'));
+        // a new v1 cpuset takes no process until given CPUs and memory nodes
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          if (existsSync(join(d, f))) writeFileSync(join(d, 'sub', f), readFileSync(join(d, f), 'utf8').trim());
+        }
+      }
       try {
         const pidFile = join(b.dir, 'sub.pid');
         const res = exec(['-d', '--pid-file', pidFile, '--cgroup', 'sub', id, '/bin/probe', 'sleep', '30']);
@@ -280,7 +288,7 @@ for (const mode of ['root', 'rootless'] as const) {
         killAndWait(pid);
         waitFor('the process to leave the cgroup', () => readFileSync(join(st.cgroupPath, 'sub', 'cgroup.procs'), 'utf8') === '');
       } finally {
-        rmdirSync(join(st.cgroupPath, 'sub'));
+        for (const d of dirs) rmdirSync(join(d, 'sub'));
       }
     });
 

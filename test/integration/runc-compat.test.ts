@@ -74,7 +74,7 @@ describe('bundles written for runc', { skip }, () => {
       });
       assert.equal(runc.status, 0, `runc ${prop}: ${runc.stderr}`);
       assert.equal(ocirt.status, 0, `ocirt ${prop}: ${ocirt.stderr}`);
-      assert.match(ocirt.stderr, new RegExp(`rootfsPropagation "${prop}" is not one of runtime-spec's values`), 'a warning says so');
+      assert.doesNotMatch(ocirt.stderr, /rootfsPropagation/, 'accepted as runc accepts it, without a word');
       if (prop === 'rprivate') {
         for (const [who, res] of [['runc', runc], ['ocirt', ocirt]] as const) {
           assert.doesNotMatch(res.stdout.split(' - ')[0], /shared:|master:/, `${who}: / is private`);

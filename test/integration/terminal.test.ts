@@ -26,7 +26,9 @@ interface PtyResult {
 
 /** ocirt on a fresh pty of its own (test/helpers/pty-run.py), as at a person's terminal. */
 function onPty(r: Runner, args: string[], opts: string[] = []): PtyResult {
-  const { argv, env } = r.command(args);
+  // ocirt's warnings (a rootless run without a delegated cgroup has one) go to a log file: the
+  // terminal carries the container's input and output only
+  const { argv, env } = r.command(['--log', join(r.root, '.pty-log'), ...args]);
   const res = spawnSync('python3', [PTY_RUN, ...opts, '--', ...argv], { env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(res.status, 0, `pty-run: ${res.stderr}`);
   const out = JSON.parse(res.stdout) as { status: number; output: string };

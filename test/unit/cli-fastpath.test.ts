@@ -163,6 +163,9 @@ test('exec: the command is split off verbatim; fast path and yargs agree on the 
     assert.deepStrictEqual(f.args, slow.args, line);
   }
   assert.deepEqual(splitCommand(split('state id')), { argv: ['state', 'id'] }, 'other commands are left alone');
+  // ps: the words after the id are ps(1)'s options, as runc passes them
+  assert.deepEqual(splitCommand(split('ps -f table id -o pid,args')), { argv: ['ps', '-f', 'table', 'id'], command: ['-o', 'pid,args'], name: 'ps-options' });
+  assert.deepEqual(splitCommand(split('--root /r ps id -ef')), { argv: ['--root', '/r', 'ps', 'id'], command: ['-ef'], name: 'ps-options' });
 });
 
 test('unknown flags are found for the error message', () => {

@@ -342,5 +342,14 @@ test('encodePlan: each optional feature travels in its section, as native/plan_f
     [{ name: 'eth9', addrs: [[2, 24, 0x80, 0, [10, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]] }],
   );
   nd.done();
+});
 
+test('step names: STEP_NAMES[n] is the enum ocirt_step member numbered n in native/plan_format.h', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { STEP_NAMES } = await import('../../src/native.js');
+  const header = readFileSync(new URL('../../../native/plan_format.h', import.meta.url), 'utf8');
+  const members = [...header.matchAll(/^\s*OCIRT_STEP_([A-Z_]+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])] as const);
+  assert.ok(members.length > 40, 'the enum was found');
+  for (const [name, n] of members) assert.equal(STEP_NAMES[n], name, `step ${n}`);
+  assert.equal(STEP_NAMES.length, members.length);
 });

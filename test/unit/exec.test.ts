@@ -37,7 +37,7 @@ function config(over: Partial<Spec> = {}): Spec {
 }
 
 const execOpts: ExecPlanOptions = { rootfs: '/b/rootfs', isOwnNamespace: () => false, noNewKeyring: false, preserveFds: 0 };
-const host: HostFacts = { euid: 0, egid: 0, cgroup2Mount: '/sys/fs/cgroup', isDirectory: () => true };
+const host: HostFacts = { euid: 0, egid: 0, isDirectory: () => true };
 
 test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
   const base = config().process!;
@@ -189,7 +189,7 @@ test('the exec template: the plan of the config\'s process, whose arguments the 
 });
 
 test('create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the devpts instance\'s', () => {
-  const host = { euid: 0, egid: 0, cgroup2Mount: '/sys/fs/cgroup', isDirectory: () => true };
+  const host = { euid: 0, egid: 0, isDirectory: () => true };
   const c = config({
     mounts: [
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs' },
@@ -217,17 +217,16 @@ test('--cgroup: sub-cgroups of the container\'s, by controller or all at once', 
     const v2 = join(dir, 'unified', 'ocirt', 'c1');
     const pids = join(dir, 'pids', 'ocirt', 'c1');
     for (const d of [join(v2, 'sub'), join(pids, 'sub'), join(pids, 'other')]) mkdirSync(d, { recursive: true });
-    const set = { v2, v1: [pids] };
-    const mounts = { pids: join(dir, 'pids') };
-    assert.deepEqual(subCgroups(set, mounts, []), set);
-    assert.deepEqual(subCgroups(set, mounts, ['sub']), { v2: join(v2, 'sub'), v1: [join(pids, 'sub')] });
-    assert.deepEqual(subCgroups(set, mounts, ['pids:other']), { v2, v1: [join(pids, 'other')] });
-    assert.deepEqual(subCgroups(set, mounts, ['pids:other', 'unified:sub']), { v2: join(v2, 'sub'), v1: [join(pids, 'other')] });
-    assert.throws(() => subCgroups(set, mounts, ['a', 'b']), /each needs its <controller>: prefix/);
-    assert.throws(() => subCgroups(set, mounts, ['a:b:c']), /invalid --cgroup "a:b:c"/);
-    assert.throws(() => subCgroups(set, mounts, ['memory:sub']), /no cgroup of controller "memory"/);
-    assert.throws(() => subCgroups(set, mounts, ['missing']), /no such cgroup/);
-    assert.throws(() => subCgroups(set, mounts, ['../../x']), /not below the container's cgroup/);
+    const set = { v2, v1: [{ key: 'pids', dir: pids }] };
+    assert.deepEqual(subCgroups(set, []), set);
+    assert.deepEqual(subCgroups(set, ['sub']), { v2: join(v2, 'sub'), v1: [{ key: 'pids', dir: join(pids, 'sub') }] });
+    assert.deepEqual(subCgroups(set, ['pids:other']), { v2, v1: [{ key: 'pids', dir: join(pids, 'other') }] });
+    assert.deepEqual(subCgroups(set, ['pids:other', 'unified:sub']), { v2: join(v2, 'sub'), v1: [{ key: 'pids', dir: join(pids, 'other') }] });
+    assert.throws(() => subCgroups(set, ['a', 'b']), /each needs its <controller>: prefix/);
+    assert.throws(() => subCgroups(set, ['a:b:c']), /invalid --cgroup "a:b:c"/);
+    assert.throws(() => subCgroups(set, ['memory:sub']), /no cgroup of controller "memory"/);
+    assert.throws(() => subCgroups(set, ['missing']), /no such cgroup/);
+    assert.throws(() => subCgroups(set, ['../../x']), /not below the container's cgroup/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ import { parseMountOptions } from '../../src/linux/mount-options.ts';
 import { detectLsm } from '../../src/lsm/host.ts';
 import { seccompFeatures } from '../../src/seccomp/features.ts';
 import { FILTER_FLAG, translateProfile } from '../../src/seccomp/profile.ts';
+import { HOOK_NAMES } from '../../src/spec/names.ts';
 import type { LinuxSeccomp } from '../../src/spec/types.ts';
 
 const SPEC = resolve(process.cwd(), '..', 'shared', 'oci-runtime-spec');
@@ -115,11 +116,21 @@ test('features: every listed mount option is one the planner applies, id-mapped 
 
 test('features: nothing is claimed that is not applied yet', () => {
   const f = buildFeatures(fullHost);
-  assert.deepEqual(f.hooks, []);
+  assert.deepEqual([...f.hooks].sort(), [...HOOK_NAMES].sort(), 'every hook kind runs (test/integration/hooks.test.ts)');
   // an LSM is claimed exactly when the host enforces it
   assert.equal(f.linux.apparmor.enabled, true);
   assert.equal(f.linux.selinux.enabled, false);
   assert.equal(buildFeatures({ ...fullHost, apparmor: false, selinux: true }).linux.selinux.enabled, true);
   assert.equal(f.linux.intelRdt.enabled, false, 'no resctrl mounted: intelRdt is an error');
   assert.equal(buildFeatures({ ...fullHost, resctrl: true }).linux.intelRdt.enabled, true);
+});
+
+test('features: cgroup support is what this host has (v1 controllers, a cgroup2 mount, the rdma controller)', () => {
+  const f = buildFeatures({ ...fullHost, cgroupV1: false, cgroupV2: true, cgroupRdma: true });
+  assert.deepEqual(f.linux.cgroup, { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true });
+  assert.equal(buildFeatures({ ...fullHost, cgroupV1: true, cgroupV2: true }).linux.cgroup.rdma, false);
+  const cli = cliFeatures();
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.equal(cli.linux.cgroup.v2, / - cgroup2 /.test(mounts), 'v2 claimed where a cgroup2 mount is');
+  assert.equal(cli.linux.cgroup.systemd, false, 'no systemd cgroup driver');
 });

@@ -1,7 +1,7 @@
 // LaunchPlan translation: what a config means for the executor, checked without root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPlan, notYetApplied, planNamespaces, type HostFacts, type PlanOptions } from '../../src/linux/plan-builder.ts';
+import { buildPlan, planNamespaces, type HostFacts, type PlanOptions } from '../../src/linux/plan-builder.ts';
 import { planCpuAffinity } from '../../src/linux/process-attrs.ts';
 import { CLONE, MS, S_IF } from '../../src/linux/constants.ts';
 import type { Spec } from '../../src/spec/types.ts';
@@ -9,7 +9,8 @@ import type { Spec } from '../../src/spec/types.ts';
 const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   euid: 0,
   egid: 0,
-  cgroup2Mount: '/sys/fs/cgroup/unified',
+  inUserNamespace: false,
+  cgroups: { mode: 'v2', v2Mount: '/sys/fs/cgroup', v2Dir: '/sys/fs/cgroup/c1', v1: [] },
   isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
   namespaceInfo: (p) => {
     const m = /\/ns\/(\w+)$/.exec(p);
@@ -89,9 +90,10 @@ test('mount options become flags, data and propagation', () => {
   assert.equal(byDest['/dev/pts'].data, 'newinstance,ptmxmode=0666');
   assert.equal(byDest['/sys'].flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
   assert.equal(byDest['/sys'].fallbackBindSource, undefined, 'root with a netns mounts sysfs itself');
-  // cgroup v1 word on a v2-managing runtime: cgroup2, with the host's hierarchy as fallback
+  // the cgroup v1 word on a v2 host: cgroup2; without a cgroup namespace the fallback binds the host's hierarchy
   assert.equal(byDest['/sys/fs/cgroup'].fstype, 'cgroup2');
-  assert.equal(byDest['/sys/fs/cgroup'].fallbackBindSource, '/sys/fs/cgroup/unified');
+  assert.equal(byDest['/sys/fs/cgroup'].flags, MS.RDONLY);
+  assert.equal(byDest['/sys/fs/cgroup'].fallbackBindSource, '/sys/fs/cgroup');
   const bind = byDest['/etc/app.conf'];
   assert.equal(bind.source, '/bundles/b1/files/app.conf', 'relative bind source resolves against the bundle');
   assert.equal(bind.flags, MS.BIND | MS.REC);
@@ -112,6 +114,34 @@ test('devices: defaults plus config, mknod as root, /dev/ptmx points into the ne
   assert.ok(plan.devices.every((d) => !d.bindFromHost));
   assert.ok(plan.symlinks.some((s) => s.link === '/dev/ptmx' && s.target === 'pts/ptmx'));
   assert.ok(plan.symlinks.some((s) => s.link === '/dev/fd' && s.target === '/proc/self/fd'));
+});
+
+test('device fileMode with the file type bits (podman --privileged sends st_mode) keeps the permission bits', () => {
+  const c = config();
+  c.linux!.devices = [
+    { type: 'c', path: '/dev/tty0', major: 4, minor: 0, fileMode: 8630 }, // S_IFCHR|0666
+    { type: 'b', path: '/dev/loop0', major: 7, minor: 0, fileMode: 24960 }, // S_IFBLK|0600
+  ];
+  const plan = buildPlan(c, '/r', opts, host());
+  assert.equal(plan.devices.find((d) => d.path === '/dev/tty0')!.mode, S_IF.CHR | 0o666);
+  assert.equal(plan.devices.find((d) => d.path === '/dev/loop0')!.mode, S_IF.BLK | 0o600);
+});
+
+test('ocirt inside a user namespace (rootless podman, uid 0 there): devices are bound, sysfs may fall back', () => {
+  const c = config();
+  c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
+  const plan = buildPlan(c, '/r', opts, host({ inUserNamespace: true }));
+  assert.equal(plan.userns, undefined, 'no user namespace of its own: the maps are the engine\'s');
+  assert.ok(plan.devices.length > 0 && plan.devices.every((d) => d.bindFromHost), 'mknod is refused in a user namespace');
+  assert.equal(plan.mounts.find((m) => m.destination === '/sys')!.fallbackBindSource, '/sys');
+});
+
+test('rootfsPropagation: runc\'s recursive words too (rootless podman --privileged sends "rslave")', () => {
+  for (const [word, flag] of [['rslave', MS.SLAVE], ['slave', MS.SLAVE], ['rprivate', MS.PRIVATE], ['rshared', MS.SHARED]] as const) {
+    const c = config();
+    c.linux!.rootfsPropagation = word;
+    assert.equal(buildPlan(c, '/r', opts, host()).rootPropagation, flag | MS.REC, word);
+  }
 });
 
 test('a bind-mounted /dev gets no device nodes or symlinks', () => {
@@ -253,12 +283,33 @@ test('a config without a process plans an init that runs nothing', () => {
   assert.equal(plan.process.capabilities.bounding, 0n);
 });
 
-test('fields accepted but not applied yet are reported, not silently dropped', () => {
+test('hooks: the init runs createContainer and startContainer, and waits for the runtime\'s prestart and createRuntime', () => {
   const c = config();
-  c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] };
-  const warnings: string[] = [];
-  buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
-  assert.deepEqual(warnings, ['/hooks/prestart is not supported yet and is ignored']);
+  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'no hooks, no section');
+  c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
+  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'poststart and poststop are the runtime\'s alone');
+  c.hooks = {
+    createRuntime: [{ path: '/usr/bin/netsetup' }],
+    createContainer: [{ path: '/usr/bin/ldconfig', args: ['ldconfig', '-v'], env: ['A=1'], timeout: 5 }],
+    startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'true'] }],
+  };
+  const state = { prefix: '{"ociVersion":"1.3.0","id":"x","pid":', suffix: ',"status":"created","bundle":"/b"}' };
+  const plan = buildPlan(c, '/r', { ...opts, hookState: state }, host());
+  assert.deepEqual(plan.hooks, {
+    pauseForRuntimeHooks: true,
+    statePrefix: state.prefix,
+    stateSuffix: state.suffix,
+    createContainer: [{ field: '/hooks/createContainer/0', path: '/usr/bin/ldconfig', args: ['ldconfig', '-v'], env: ['A=1'], timeout: 5 }],
+    startContainer: [{ field: '/hooks/startContainer/0', path: '/bin/sh', args: ['sh', '-c', 'true'], env: [], timeout: 0 }],
+  });
+  c.hooks = { prestart: [{ path: '/bin/true' }] };
+  const only = buildPlan(c, '/r', opts, host()).hooks!;
+  assert.equal(only.pauseForRuntimeHooks, true);
+  assert.deepEqual([only.createContainer, only.startContainer], [[], []]);
+  c.hooks = { startContainer: [{ path: '/bin/true' }] };
+  const start = buildPlan(c, '/r', opts, host()).hooks!;
+  assert.equal(start.pauseForRuntimeHooks, false);
+  assert.deepEqual(start.startContainer[0].args, ['/bin/true'], 'no args: argv[0] is the path');
 });
 
 test('ambient capabilities that are not also permitted and inheritable are dropped with a warning', () => {
@@ -323,8 +374,16 @@ function everything(): Spec {
   return c;
 }
 
-test('not applied yet: exactly what the open issues own (device cgroup rules, hooks)', () => {
-  assert.deepEqual(notYetApplied(everything()), ['/linux/resources/devices', '/hooks/createRuntime']);
+test('nothing accepted but ignored: a config with every Linux field set plans without a warning', () => {
+  const c = everything();
+  // seccomp and the LSM labels are refused where the host cannot apply them (seccomp.test.ts, lsm.test.ts)
+  delete c.linux!.seccomp;
+  delete c.linux!.mountLabel;
+  delete c.process!.apparmorProfile;
+  delete c.process!.selinuxLabel;
+  const warnings: string[] = [];
+  buildPlan(c, '/r', { ...opts, consoleSocket: '/run/c.sock', warn: (m) => warnings.push(m) }, host());
+  assert.deepEqual(warnings, []);
 });
 
 test('every other Linux field lands in the plan', () => {
@@ -414,4 +473,69 @@ test('rlimits of 18446744073709551615 (JSON: 2^64) mean unlimited', () => {
   const c = config();
   c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }];
   assert.deepEqual(buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]), [[(1n << 64n) - 1n, (1n << 64n) - 1n]]);
+});
+
+test('a new cgroup namespace is unshared by the init (after it joined its cgroups), not cloned', () => {
+  const ns = planNamespaces([{ type: 'pid' }, { type: 'cgroup' }, { type: 'mount' }]);
+  assert.equal(ns.cloneFlags, CLONE.NEWPID | CLONE.NEWNS);
+  assert.equal(ns.unshareFlags, CLONE.NEWCGROUP);
+  const joined = planNamespaces([{ type: 'cgroup', path: '/proc/9/ns/cgroup' }, { type: 'mount' }]);
+  assert.equal(joined.unshareFlags, 0);
+});
+
+const hybridCgroups = {
+  mode: 'v1' as const,
+  v1: [
+    { name: 'cpu,cpuacct', options: 'cpu,cpuacct', dir: '/sys/fs/cgroup/cpu,cpuacct/ocirt/c1' },
+    { name: 'memory', options: 'memory', dir: '/sys/fs/cgroup/memory/ocirt/c1' },
+    { name: 'systemd', options: 'name=systemd', dir: '/sys/fs/cgroup/systemd/ocirt/c1' },
+  ],
+};
+
+test('cgroup mount on a v1/hybrid host: a tmpfs with each hierarchy bound from the container cgroup, comounts linked', () => {
+  const plan = buildPlan(config(), '/r', opts, host({ cgroups: hybridCgroups }));
+  const cg = plan.mounts.filter((m) => m.destination.startsWith('/sys/fs/cgroup'));
+  assert.deepEqual(
+    cg.map((m) => [m.destination, m.fstype, m.source]),
+    [
+      ['/sys/fs/cgroup', 'tmpfs', 'tmpfs'],
+      ['/sys/fs/cgroup/cpu,cpuacct', '', '/sys/fs/cgroup/cpu,cpuacct/ocirt/c1'],
+      ['/sys/fs/cgroup/memory', '', '/sys/fs/cgroup/memory/ocirt/c1'],
+      ['/sys/fs/cgroup/systemd', '', '/sys/fs/cgroup/systemd/ocirt/c1'],
+    ],
+  );
+  assert.equal(cg[0].data, 'mode=755');
+  assert.equal(cg[0].flags, MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the tmpfs stays writable, as runc has it');
+  assert.equal(cg[1].flags, MS.BIND | MS.REC);
+  assert.equal(cg[1].remountFlags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the config\'s ro reaches each hierarchy');
+  assert.deepEqual(
+    plan.symlinks.filter((l) => l.link.startsWith('/sys/fs/cgroup')),
+    [
+      { link: '/sys/fs/cgroup/cpu', target: 'cpu,cpuacct' },
+      { link: '/sys/fs/cgroup/cpuacct', target: 'cpu,cpuacct' },
+    ],
+  );
+});
+
+test('cgroup mount with a cgroup namespace: each v1 hierarchy mounted afresh (rooted at the container), bind as fallback', () => {
+  const c = config();
+  c.linux!.namespaces!.push({ type: 'cgroup' });
+  const plan = buildPlan(c, '/r', opts, host({ cgroups: hybridCgroups }));
+  const byDest = Object.fromEntries(plan.mounts.map((m) => [m.destination, m]));
+  assert.equal(byDest['/sys/fs/cgroup/memory'].fstype, 'cgroup');
+  assert.equal(byDest['/sys/fs/cgroup/memory'].data, 'memory');
+  assert.equal(byDest['/sys/fs/cgroup/memory'].flags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  assert.equal(byDest['/sys/fs/cgroup/memory'].fallbackBindSource, '/sys/fs/cgroup/memory/ocirt/c1');
+  assert.equal(byDest['/sys/fs/cgroup/systemd'].source, 'systemd');
+  assert.equal(byDest['/sys/fs/cgroup/systemd'].data, 'name=systemd');
+});
+
+test('cgroup mount on a v2 host with a cgroup namespace falls back to the container\'s own directory', () => {
+  const c = config();
+  c.linux!.namespaces!.push({ type: 'cgroup' });
+  const plan = buildPlan(c, '/r', opts, host());
+  const m = plan.mounts.find((x) => x.destination === '/sys/fs/cgroup')!;
+  assert.equal(m.fstype, 'cgroup2');
+  assert.equal(m.fallbackBindSource, '/sys/fs/cgroup/c1');
+  assert.throws(() => buildPlan(config(), '/r', opts, host({ cgroups: { mode: 'none', v1: [] } })), /\/mounts\/4: a mount of type cgroup needs cgroups/);
 });
