@@ -5,7 +5,7 @@ import { posix as path } from 'node:path';
 import type { LinuxDevice, LinuxSeccomp, Spec } from '../spec/types.js';
 import { joinPointer } from '../spec/locate.js';
 import { sysctlNamespace } from '../spec/known.js';
-import { OcirtError } from '../errors.js';
+import { ConfigError, OcirtError } from '../errors.js';
 import { CAPABILITIES, MS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { planMount } from './mounts.js';
@@ -439,7 +439,7 @@ const NO_PROCESS: ProcessPlan = {
 
 function planProcess(
   config: Spec,
-  opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'terminalSize' | 'warn'>,
+  opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'terminalSize' | 'warn' | 'exactIntegers'>,
   listenFds: number,
   userns: UserNamespaceSetup | undefined,
 ): ProcessPlan {
@@ -462,7 +462,12 @@ function planProcess(
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
     if (resource === undefined) throw new OcirtError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
-    return { field: `/process/rlimits/${i}`, resource, soft: jsonU64(r.soft), hard: jsonU64(r.hard) };
+    const field = `/process/rlimits/${i}`;
+    const soft = jsonU64(r.soft, `${field}/soft`, opts.exactIntegers);
+    const hard = jsonU64(r.hard, `${field}/hard`, opts.exactIntegers);
+    // the semantic check compared the rounded numbers: 2^64-1 over 2^64-2 passed it
+    if (soft > hard) throw new ConfigError(`${field}/soft`, `rlimit soft limit ${soft} is above the hard limit ${hard}: expected soft <= hard`);
+    return { field, resource, soft, hard };
   });
   const args = p.args ?? [];
   if (args.length === 0) throw new OcirtError('config.json: /process/args: at least one argument is required');
@@ -478,7 +483,7 @@ function planProcess(
     );
   }
   const env = [...(p.env ?? [])];
-  const scheduling = planScheduling(p);
+  const scheduling = planScheduling(p, opts.exactIntegers);
   const size = opts.terminalSize ?? p.consoleSize;
   const consoleSize = p.terminal && size ? planConsoleSize(size) : undefined;
   // runc's socket activation: LISTEN_PID is the container's process, pid 1 of its namespace

@@ -2,7 +2,8 @@
 // linux.memoryPolicy -> the numbers sched_setattr, ioprio_set, sched_setaffinity, personality and
 // set_mempolicy take. Pure translation; semantic.ts has already rejected what is out of range.
 import type { Spec } from '../spec/types.js';
-import { OcirtError } from '../errors.js';
+import { ConfigError, OcirtError } from '../errors.js';
+import type { ExactIntegers } from '../seccomp/profile.js';
 import {
   IOPRIO_CLASSES,
   IOPRIO_CLASS_SHIFT,
@@ -22,10 +23,18 @@ type Linux = NonNullable<Spec['linux']>;
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
- * A uint64 from JSON: 18446744073709551615 (RLIM_INFINITY, "unlimited") arrives as the double
- * 2^64, one more than a uint64 holds; anything that large is that maximum.
+ * A uint64 of config.json. JSON.parse rounds integers above 2^53: 18446744073709551615
+ * (RLIM_INFINITY, "unlimited") arrives as the double 2^64, one more than a uint64 holds. The exact
+ * value the located parser kept (loadBundle().exactIntegers) is taken when it is the one at this
+ * pointer (a process given to exec has none of its own: the record's is then only taken where it
+ * rounds to the same number); without one, anything that large is the maximum.
  */
-export function jsonU64(n: number): bigint {
+export function jsonU64(n: number, pointer: string, exact: ExactIntegers | undefined): bigint {
+  const e = exact?.get(pointer);
+  if (e !== undefined && Number(e) === n) {
+    if (e > U64_MAX) throw new ConfigError(pointer, `${e} is above the largest 64-bit value, 18446744073709551615 (an rlimit's "unlimited")`);
+    return e;
+  }
   return n >= 2 ** 64 ? U64_MAX : BigInt(n);
 }
 
@@ -45,7 +54,7 @@ export function parseIdList(list: string, field: string): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-export function planScheduling(p: Process): SchedulingPlan | undefined {
+export function planScheduling(p: Process, exact?: ExactIntegers): SchedulingPlan | undefined {
   const s = p.scheduler;
   const io = p.ioPriority;
   if (!s && !io) return undefined;
@@ -62,9 +71,9 @@ export function planScheduling(p: Process): SchedulingPlan | undefined {
       flags,
       nice: s.nice ?? 0,
       priority: s.priority ?? 0,
-      runtime: jsonU64(s.runtime ?? 0),
-      deadline: jsonU64(s.deadline ?? 0),
-      period: jsonU64(s.period ?? 0),
+      runtime: jsonU64(s.runtime ?? 0, '/process/scheduler/runtime', exact),
+      deadline: jsonU64(s.deadline ?? 0, '/process/scheduler/deadline', exact),
+      period: jsonU64(s.period ?? 0, '/process/scheduler/period', exact),
     };
   }
   if (io) out.ioprio = (IOPRIO_CLASSES[io.class] << IOPRIO_CLASS_SHIFT) | (io.priority ?? 0);

@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { IS_ROOT, PROBE, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
 
 const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
@@ -39,6 +40,11 @@ function hostHardLimits(): Record<string, string> {
 }
 
 const U64_MAX = 18446744073709551615;
+/**
+ * config.json as Go (engines, runc's tools) writes RLIM_INFINITY: JSON.stringify writes the double
+ * 2^64 as 18446744073709552000, which no uint64 holds (runc refuses it too).
+ */
+const exactInfinity = (text: string) => text.replaceAll('18446744073709552000', '18446744073709551615');
 
 for (const mode of ['root', 'rootless'] as const) {
   describe(`${mode}: process settings`, { skip }, () => {
@@ -58,11 +64,12 @@ for (const mode of ['root', 'rootless'] as const) {
       r.cleanup();
       for (const b of bundles) b.cleanup();
     });
-    const report = (mutate: (c: Config) => void): Report => {
+    const report = (mutate: (c: Config) => void, edit?: (configText: string) => string): Report => {
       const b = bundle((c) => {
         c.process.args = ['/bin/probe', 'report'];
         mutate(c);
       });
+      if (edit) writeFileSync(join(b.dir, 'config.json'), edit(readFileSync(join(b.dir, 'config.json'), 'utf8')));
       const res = r.run(['run', '-b', b.dir, newId('proc')]);
       assert.equal(res.status, 0, res.stderr);
       return JSON.parse(res.stdout) as Report;
@@ -144,11 +151,42 @@ for (const mode of ['root', 'rootless'] as const) {
         const hardValue = h === 'unlimited' ? U64_MAX : Number(h);
         return { type, soft: Math.min(soft[type], hardValue), hard: hardValue };
       });
-      const rep = report((c) => (c.process.rlimits = rlimits));
+      const rep = report((c) => (c.process.rlimits = rlimits), exactInfinity);
       for (const rl of rlimits) {
         const want = (v: number) => (v === U64_MAX ? 'unlimited' : String(v));
         assert.deepEqual(rep.rlimits[rl.type], { soft: want(rl.soft), hard: want(rl.hard) }, rl.type);
       }
+    });
+
+    // runc 1.1.5, the same config.json text: RLIMIT_CORE "unlimited", RLIMIT_FSIZE soft
+    // 9007199254740993 exactly; 18446744073709551616 refused ("cannot unmarshal number ... uint64").
+    test('uint64 limits are exact: 18446744073709551615 is unlimited, 2^53+1 stays itself, 2^64 is refused', (t) => {
+      const hard = hostHardLimits();
+      if (hard.RLIMIT_CORE !== 'unlimited' || hard.RLIMIT_FSIZE !== 'unlimited') return t.skip('this host limits core or file size');
+      const rlimits = (c: Config) =>
+        (c.process.rlimits = [
+          { type: 'RLIMIT_CORE', soft: 1, hard: 2 },
+          { type: 'RLIMIT_FSIZE', soft: 3, hard: 4 },
+        ]);
+      const text = (t: string) =>
+        t
+          .replace(/"soft": 1\b/, '"soft": 18446744073709551615')
+          .replace(/"hard": 2\b/, '"hard": 18446744073709551615')
+          .replace(/"soft": 3\b/, '"soft": 9007199254740993')
+          .replace(/"hard": 4\b/, '"hard": 18446744073709551615');
+      const rep = report(rlimits, text);
+      assert.deepEqual(rep.rlimits.RLIMIT_CORE, { soft: 'unlimited', hard: 'unlimited' });
+      assert.deepEqual(rep.rlimits.RLIMIT_FSIZE, { soft: '9007199254740993', hard: 'unlimited' }, 'not rounded to 9007199254740992');
+      const b = bundle((c) => {
+        c.process.args = ['/bin/probe', 'report'];
+        rlimits(c);
+      });
+      const path = join(b.dir, 'config.json');
+      writeFileSync(path, text(readFileSync(path, 'utf8')).replace('"hard": 18446744073709551615', '"hard": 18446744073709551616'));
+      const res = r.run(['create', '-b', b.dir, newId('procbig')]);
+      assert.equal(res.status, 1);
+      assert.match(res.stderr, /\/process\/rlimits\/0\/hard: 18446744073709551616 is above the largest 64-bit value/);
+      assert.deepEqual(stateDirs(r), [], 'nothing left');
     });
 
     test('the five capability sets; an unknown name is refused', () => {

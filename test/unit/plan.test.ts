@@ -475,6 +475,29 @@ test('rlimits of 18446744073709551615 (JSON: 2^64) mean unlimited', () => {
   assert.deepEqual(buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]), [[(1n << 64n) - 1n, (1n << 64n) - 1n]]);
 });
 
+test('uint64 fields take the exact integers of config.json (loadBundle().exactIntegers), not the rounded doubles', () => {
+  const c = config();
+  c.process!.rlimits = [{ type: 'RLIMIT_FSIZE', soft: 9007199254740993, hard: 18446744073709551615 }];
+  c.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 9007199254740993, deadline: 2 ** 60, period: 2 ** 60 };
+  const exact = (m: Record<string, bigint>) => ({ ...opts, exactIntegers: new Map(Object.entries(m)) });
+  const plan = buildPlan(
+    c,
+    '/r',
+    exact({ '/process/rlimits/0/soft': 9007199254740993n, '/process/rlimits/0/hard': 18446744073709551615n, '/process/scheduler/runtime': 9007199254740993n }),
+    host(),
+  );
+  assert.deepEqual([plan.process.rlimits[0].soft, plan.process.rlimits[0].hard], [9007199254740993n, (1n << 64n) - 1n]);
+  assert.equal(plan.process.scheduling?.policy?.runtime, 9007199254740993n);
+  // a value recorded for another number at that pointer (an exec'd process of its own) is not taken
+  assert.equal(buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 5n }), host()).process.rlimits[0].soft, 9007199254740992n);
+  assert.throws(() => buildPlan(c, '/r', exact({ '/process/rlimits/0/hard': 1n << 64n }), host()), /\/process\/rlimits\/0\/hard: 18446744073709551616 is above the largest 64-bit value/);
+  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551614 }];
+  assert.throws(
+    () => buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 18446744073709551615n, '/process/rlimits/0/hard': 18446744073709551614n }), host()),
+    /\/process\/rlimits\/0\/soft: rlimit soft limit 18446744073709551615 is above the hard limit 18446744073709551614/,
+  );
+});
+
 test('a new cgroup namespace is unshared by the init (after it joined its cgroups), not cloned', () => {
   const ns = planNamespaces([{ type: 'pid' }, { type: 'cgroup' }, { type: 'mount' }]);
   assert.equal(ns.cloneFlags, CLONE.NEWPID | CLONE.NEWNS);
