@@ -164,6 +164,9 @@ enum ocirt_msg_type {
   /* after the mounts, before pivot_root: the parent runs the prestart and createRuntime hooks and
      answers with OCIRT_SYNC_GO (only when the plan's HOOKS section asks for it) */
   OCIRT_MSG_HOOKS = 5,
+  /* the init unshared its user namespace after joining namespaces by path (CLONE_NEWUSER among
+     the plan's unshare flags): the parent writes its id maps and answers with OCIRT_SYNC_GO */
+  OCIRT_MSG_USERNS = 6,
 };
 
 /*
@@ -246,6 +249,7 @@ enum ocirt_step {
   OCIRT_STEP_MOUNT_ATTACH = 64,
   OCIRT_STEP_CREATE_CWD = 65,
   OCIRT_STEP_MOUNT_MODE = 66,
+  OCIRT_STEP_USERNS_MAPS = 67,
 };
 
 #define OCIRT_DETAIL_LEN 232

@@ -22,6 +22,8 @@
 //     'pid'   -> the process forked into a joined pid namespace (with CLONE_PARENT: it is our
 //                child): the real process is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
+//     'userns' -> (a new user namespace unshared after joins by path: CLONE_NEWUSER in
+//                plan.unshareFlags) write the init's id maps, then sendGo(syncFd) again.
 //     'hooks' -> (plan.hooks.pauseForRuntimeHooks) the mounts are made, pivot_root not yet: run
 //                the prestart and createRuntime hooks, then sendGo(syncFd) again.
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
@@ -174,6 +176,7 @@ export const STEP_NAMES: readonly string[] = [
   'MOUNT_ATTACH',
   'CREATE_CWD',
   'MOUNT_MODE',
+  'USERNS_MAPS',
 ];
 
 export type StepName = (typeof STEP_NAMES)[number];
@@ -195,12 +198,16 @@ export interface InitErrorMessage {
   detail: string;
 }
 
-/** 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; answer with sendGo */
+/**
+ * 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; 'userns':
+ * it unshared its user namespace and waits for its id maps. Answer both with sendGo.
+ */
 export type SyncMessage =
   | { type: 'ready' }
   | { type: 'pid'; pid: number }
   | { type: 'seccomp-listener'; fd: number }
   | { type: 'hooks' }
+  | { type: 'userns' }
   | InitErrorMessage
   | { type: 'eof' };
 
@@ -362,6 +369,8 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
       return { type: 'seccomp-listener', fd: r.fd };
     case 5:
       return { type: 'hooks' };
+    case 6:
+      return { type: 'userns' };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
   }

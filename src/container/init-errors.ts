@@ -99,6 +99,7 @@ const STEPS: Record<string, StepInfo> = {
   MOUNT_COPYUP: { what: 'copy the covered directory into the tmpfs (tmpcopyup)', field: at((p) => p.mounts) },
   MOUNT_ATTACH: { what: 'attach the mount the runtime opened', field: at((p) => p.mounts) },
   CREATE_CWD: { what: 'create the working directory', field: () => '/process/cwd' },
+  USERNS_MAPS: { what: 'become root of the new user namespace', field: () => '/linux/uidMappings', hint: 'are uid and gid 0 mapped?' },
   MOUNT_MODE: { what: 'give the mount the mode of the directory it covers', field: at((p) => p.mounts) },
 };
 

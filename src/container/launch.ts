@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as native from '../native.js';
 import type { InitErrorMessage } from '../native.js';
 import { encodePlan } from '../linux/encode.js';
+import { CLONE } from '../linux/constants.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
 import { describeInitError } from './init-errors.js';
@@ -58,19 +59,21 @@ export function launchInit(launchPlan: LaunchPlan, callbacks: LaunchCallbacks = 
 
 function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCallbacks): LaunchedInit {
   const p = callbacks.placement;
+  // the init unshares its user namespace after joining others by path, then asks for the maps
+  const mapsLate = (plan.unshareFlags & CLONE.NEWUSER) !== 0;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
     ...(p?.cgroupFd !== undefined ? { cgroupFd: p.cgroupFd } : {}),
     ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
-    ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
+    ...(plan.userns && !mapsLate ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
-    if (plan.userns) writeIdMaps(pid, plan.userns);
+    if (plan.userns && !mapsLate) writeIdMaps(pid, plan.userns);
     beforeGo(plan, pid);
     callbacks.beforeGo?.(pid);
     try {
@@ -87,6 +90,11 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCall
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
+      if (msg.type === 'userns' && plan.userns) {
+        writeIdMaps(pid, plan.userns);
+        native.sendGo(spawned.syncFd);
+        continue;
+      }
       if (msg.type === 'hooks') {
         callbacks.atRuntimeHooks?.(pid);
         native.sendGo(spawned.syncFd);

@@ -39,8 +39,11 @@ const TYPE_OF_FLAG = new Map<number, NamespaceType>(Object.entries(NAMESPACE_FLA
 
 /**
  * Namespaces without a path are created with the init (clone3 flags), which makes the init PID 1
- * of a new pid namespace without a double fork. Three exceptions are unshared by the init instead:
- * all of them when a user namespace is joined by path (they must be owned by it); the cgroup
+ * of a new pid namespace without a double fork. Exceptions are unshared by the init instead: all of
+ * them when a user namespace is joined by path (they must be owned by it) or when a new user
+ * namespace comes with namespaces joined by path (those are joined first, with the runtime's
+ * privileges, which the new user namespace has not over them: then the init unshares the user
+ * namespace, has the runtime write its maps, and unshares the rest, as runc does); the cgroup
  * namespace, whose root is the cgroup the init is in when it is made (the container's, only after
  * "go"); and the time namespace (timens.c), whose clock offsets must be written before anything is
  * in it.
@@ -56,12 +59,13 @@ export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
   // setns into the user namespace first: joining the others then happens with its privileges.
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const joinsUser = joins.some((j) => j.type === 'user');
-  const late = joinsUser ? create : create & CLONE.NEWCGROUP;
+  const allLate = joinsUser || (joins.length > 0 && (create & CLONE.NEWUSER) !== 0);
+  const late = allLate ? create : create & CLONE.NEWCGROUP;
   return {
     cloneFlags: create & ~late,
     unshareFlags: late,
     joins,
-    forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
+    forkAfterJoin: joins.some((j) => j.type === 'pid') || (late & CLONE.NEWPID) !== 0,
   };
 }
 
@@ -83,7 +87,7 @@ export function planTimeNamespace(linux: NonNullable<Spec['linux']>): LaunchPlan
  * bare EINVAL or ENOENT from setns. With a user namespace joined too, the others must be owned by
  * it (setns into them is refused otherwise). `info` throws with the errno of the failure.
  */
-export function checkJoins(joins: NamespaceJoin[], creatingUserns: boolean, info: (path: string) => NamespaceFileInfo): void {
+export function checkJoins(joins: NamespaceJoin[], info: (path: string) => NamespaceFileInfo): void {
   const infos = joins.map((j) => {
     let f: NamespaceFileInfo;
     try {
@@ -105,17 +109,11 @@ export function checkJoins(joins: NamespaceJoin[], creatingUserns: boolean, info
     return f;
   });
   const u = joins.findIndex((j) => j.type === 'user');
+  if (u < 0) return;
   joins.forEach((j, i) => {
-    if (j.type === 'user') return;
-    if (u >= 0) {
-      if (infos[i].userIno !== undefined && infos[i].userIno !== infos[u].ino) {
-        throw new OcirtError(
-          `config.json: ${j.field}: the ${j.type} namespace ${j.path} is not owned by the user namespace ${joins[u].path} (${joins[u].field}): it cannot be joined from there`,
-        );
-      }
-    } else if (creatingUserns) {
+    if (j.type !== 'user' && infos[i].userIno !== undefined && infos[i].userIno !== infos[u].ino) {
       throw new OcirtError(
-        `config.json: ${j.field}: joining the ${j.type} namespace ${j.path} from a new user namespace is not supported: the new user namespace does not own it (join a user namespace that does, by path)`,
+        `config.json: ${j.field}: the ${j.type} namespace ${j.path} is not owned by the user namespace ${joins[u].path} (${joins[u].field}): it cannot be joined from there`,
       );
     }
   });

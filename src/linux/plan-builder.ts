@@ -6,7 +6,7 @@ import type { LinuxDevice, LinuxSeccomp, Spec } from '../spec/types.js';
 import { joinPointer } from '../spec/locate.js';
 import { sysctlNamespace } from '../spec/known.js';
 import { ConfigError, OcirtError } from '../errors.js';
-import { CAPABILITIES, MS, RLIMITS, S_IF } from './constants.js';
+import { CAPABILITIES, CLONE, MS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { planMount } from './mounts.js';
 import { checkJoins, planNamespaces, planTimeNamespace, type NamespaceFileInfo } from './namespaces.js';
@@ -132,7 +132,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
   const nsInfo = host.namespaceInfo?.bind(host);
-  if (ns.joins.length && nsInfo) checkJoins(ns.joins, creatingUserns, nsInfo);
+  if (ns.joins.length && nsInfo) checkJoins(ns.joins, nsInfo);
 
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
@@ -175,6 +175,14 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const proc = planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0, userns);
 
   checkSysctlNamespaces(Object.keys(linux.sysctl ?? {}), list, host);
+  if (Object.keys(linux.netDevices ?? {}).length && ns.unshareFlags & CLONE.NEWNET) {
+    // the runtime moves devices into the init's network namespace before "go"; this one is made
+    // by the init after it
+    throw new ConfigError(
+      '/linux/netDevices',
+      'not supported with namespaces joined by path and a user namespace (joined, or new): the init makes the network namespace after the joins, too late for the devices to be moved in',
+    );
+  }
   const timeNamespace = planTimeNamespace(linux);
   const personality = planPersonality(linux);
   const memoryPolicy = planMemoryPolicy(linux);

@@ -498,6 +498,23 @@ test('uint64 fields take the exact integers of config.json (loadBundle().exactIn
   );
 });
 
+test('a new user namespace with namespaces joined by path: the joins first, then the init unshares the user namespace and the rest', () => {
+  const ns = planNamespaces([{ type: 'user' }, { type: 'network', path: '/proc/9/ns/net' }, { type: 'pid' }, { type: 'mount' }]);
+  assert.equal(ns.cloneFlags, 0);
+  assert.equal(ns.unshareFlags, CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNS);
+  assert.equal(ns.forkAfterJoin, true, 'the new pid namespace takes a fork');
+  const c = config();
+  c.linux!.namespaces = [{ type: 'user' }, { type: 'network', path: '/proc/9/ns/net' }, { type: 'pid' }, { type: 'mount' }];
+  c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.process!.user = { uid: 0, gid: 0 };
+  delete c.hostname;
+  assert.equal(buildPlan(c, '/r', opts, host()).unshareFlags & CLONE.NEWUSER, CLONE.NEWUSER);
+  c.linux!.namespaces = [{ type: 'user' }, { type: 'ipc', path: '/proc/9/ns/ipc' }, { type: 'network' }, { type: 'mount' }];
+  c.linux!.netDevices = { d0: {} };
+  assert.throws(() => buildPlan(c, '/r', opts, host()), /\/linux\/netDevices: not supported with namespaces joined by path and a user namespace/);
+});
+
 test('a new cgroup namespace is unshared by the init (after it joined its cgroups), not cloned', () => {
   const ns = planNamespaces([{ type: 'pid' }, { type: 'cgroup' }, { type: 'mount' }]);
   assert.equal(ns.cloneFlags, CLONE.NEWPID | CLONE.NEWNS);
