@@ -87,7 +87,7 @@ const STEPS: Record<string, StepInfo> = {
   SCHEDULER: {
     what: 'set the scheduling policy',
     field: () => '/process/scheduler',
-    hint: 'real-time policies and a lower nice value need CAP_SYS_NICE in the host user namespace; SCHED_DEADLINE needs runtime <= deadline <= period and free bandwidth',
+    hint: 'real-time policies and a lower nice value need CAP_SYS_NICE in the host user namespace; a real-time policy under a cgroup v1 cpu controller needs a budget (linux.resources.cpu.realtimeRuntime); SCHED_DEADLINE needs runtime <= deadline <= period and free bandwidth',
   },
   IOPRIO: { what: 'set the I/O priority', field: () => '/process/ioPriority', hint: 'IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE in the host user namespace' },
   CPU_AFFINITY: { what: 'set the CPU affinity', field: () => '/process/execCPUAffinity/final', hint: 'are the CPUs online and in the container\'s cpuset?' },

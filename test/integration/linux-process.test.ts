@@ -88,9 +88,26 @@ for (const mode of ['root', 'rootless'] as const) {
 
     test('scheduler: policy, nice, priority and flags (sched_getattr inside)', () => {
       if (mode === 'root') {
-        const rep = report((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] }));
+        // With RT group scheduling (a v1 cpu controller with cpu.rt_runtime_us) a cgroup has no
+        // real-time budget of its own: the kernel refuses a real-time policy there (EPERM), for
+        // runc too, unless linux.resources.cpu.realtimeRuntime gives it one (its parent, here the
+        // root cgroup, must have one to give).
+        const rtGroups = existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us');
+        const realtime = (c: Config) => {
+          if (!rtGroups) return;
+          c.linux.cgroupsPath = `/${newId('rt')}`;
+          c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+        };
+        if (rtGroups) fails((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }), /\/process\/scheduler: container init: set the scheduling policy sched_setattr: EPERM.*realtimeRuntime/);
+        const rep = report((c) => {
+          c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
+          realtime(c);
+        });
         assert.deepEqual([rep.sched?.policy, rep.sched?.priority, rep.sched?.flags], [1, 10, 1]);
-        const rr = report((c) => (c.process.scheduler = { policy: 'SCHED_RR', priority: 3 }));
+        const rr = report((c) => {
+          c.process.scheduler = { policy: 'SCHED_RR', priority: 3 };
+          realtime(c);
+        });
         assert.deepEqual([rr.sched?.policy, rr.sched?.priority], [2, 3]);
         const other = report((c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: -5 }));
         assert.deepEqual([other.sched?.policy, other.sched?.nice], [0, -5], 'a lower nice value needs CAP_SYS_NICE, which root has');
