@@ -16,7 +16,7 @@ import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
-import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { type StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
 import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
 import { writeExecTemplate } from './exec-template.js';

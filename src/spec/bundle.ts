@@ -1,7 +1,7 @@
 // A bundle on disk: config.json plus the rootfs it names. checkBundle collects every problem so
 // that `validate` and `create` can show them all at once; loadBundle is the strict form for the
 // lifecycle commands.
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { OcirtError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
@@ -162,7 +162,7 @@ export function resolveInRoot(rootfs: string, path: string): { host: string } | 
       continue;
     }
     const candidate = join(rootfs, ...resolved, comp);
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(candidate);
     } catch (err) {
