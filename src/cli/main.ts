@@ -10,7 +10,7 @@ import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions 
 import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
-import { OcirtError } from '../errors.js';
+import { isOcirtError, OcirtError } from '../errors.js';
 import { embeddedAddon } from '../sys/embedded-addon.js';
 import { versionText } from '../version.js';
 
@@ -111,14 +111,6 @@ function report(err: unknown, log: Logger): number {
     process.stderr.write(err.stack + '\n');
   }
   return isOcirtError(err) ? err.exitCode : 1;
-}
-
-/**
- * By name, not instanceof: a command module built as its own bundle (the Node build loads one file
- * per command) carries its own copy of the class.
- */
-function isOcirtError(err: unknown): err is OcirtError {
-  return err instanceof OcirtError || (err instanceof Error && err.name === 'OcirtError' && typeof (err as OcirtError).exitCode === 'number');
 }
 
 /** A logger for failures that happen before the command's own context exists. */

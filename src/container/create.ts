@@ -11,7 +11,7 @@ import { readCgroupHost } from '../cgroups/host.js';
 import { cgroupMountFacts, openPlacement, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { toStateFields } from '../cgroups/record.js';
 import * as native from '../native.js';
-import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { ConfigError, ContainerError, OcirtError, sysError } from '../errors.js';
 import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { launchInit } from './launch.js';
@@ -64,7 +64,7 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 }
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
-  if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
+  if (store.exists(id)) throw new ContainerError('exists', id, `container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
   const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
   const cgroupHost = readCgroupHost();
@@ -193,7 +193,9 @@ function located<T>(where: (pointer: string) => string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
+    if (err instanceof ConfigError) {
+      throw new ConfigError(err.pointer, err.detail, { message: `${where(err.pointer)}: ${err.pointer}: ${err.detail}`, cause: err });
+    }
     throw err;
   }
 }

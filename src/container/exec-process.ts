@@ -4,7 +4,7 @@
 // ARGS, the flags' overrides and additions, and no terminal unless -t, each flag checked itself.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OcirtError, sysError } from '../errors.js';
+import { ArgumentError, OcirtError, sysError } from '../errors.js';
 import { CAPABILITIES } from '../linux/constants.js';
 import type { Process, Spec } from '../spec/types.js';
 
@@ -41,12 +41,12 @@ export function withFlags(config: Spec, f: ExecFlags): Spec {
 }
 
 export function processFromFlags(base: Process | undefined, f: ExecFlags): Process {
-  if (f.args.length === 0) throw new OcirtError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
-  if (f.args[0] === '') throw new OcirtError('exec: the command is empty: expected the program to run');
+  if (f.args.length === 0) throw new ArgumentError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
+  if (f.args[0] === '') throw new ArgumentError('exec: the command is empty: expected the program to run');
   const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
   p.args = [...f.args];
   if (f.cwd) {
-    if (!f.cwd.startsWith('/')) throw new OcirtError(`--cwd ${JSON.stringify(f.cwd)}: expected an absolute path in the container`);
+    if (!f.cwd.startsWith('/')) throw new ArgumentError(`--cwd ${JSON.stringify(f.cwd)}: expected an absolute path in the container`);
     p.cwd = f.cwd;
   }
   if (f.apparmor) p.apparmorProfile = f.apparmor;
@@ -55,7 +55,7 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     const caps = (p.capabilities ??= {});
     for (const c of f.caps) {
       if (!(CAPABILITIES as readonly string[]).includes(c)) {
-        throw new OcirtError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
+        throw new ArgumentError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
       }
       (caps.bounding ??= []).push(c);
       (caps.effective ??= []).push(c);
@@ -65,7 +65,7 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     }
   }
   for (const e of f.env) {
-    if (!/^[^=]+=/.test(e)) throw new OcirtError(`--env ${JSON.stringify(e)}: expected NAME=VALUE`);
+    if (!/^[^=]+=/.test(e)) throw new ArgumentError(`--env ${JSON.stringify(e)}: expected NAME=VALUE`);
   }
   p.env = [...(p.env ?? []), ...f.env];
   p.terminal = f.tty;
@@ -74,13 +74,13 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
   if (f.user !== undefined) {
     const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
     if (!m || Number(m[1]) > 0xffffffff || Number(m[2] ?? 0) > 0xffffffff) {
-      throw new OcirtError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
+      throw new ArgumentError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
     }
     user.uid = Number(m[1]);
     if (m[2] !== undefined) user.gid = Number(m[2]);
   }
   for (const g of f.additionalGids) {
-    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new OcirtError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
+    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new ArgumentError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
     (user.additionalGids ??= []).push(Number(g));
   }
   return p;

@@ -8,7 +8,7 @@
 import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
-import { ConfigError, OcirtError } from '../errors.js';
+import { ConfigError, ContainerError } from '../errors.js';
 import { hostFacts, isOwnNamespace } from '../linux/host.js';
 import { sendListenerFd } from '../seccomp/notify.js';
 import { openPlacement, type Placement } from '../cgroups/manager.js';
@@ -152,15 +152,16 @@ function located<T>(source: ExecProcessSource, f: () => T): T {
       : 'file' in source
         ? `${resolve(source.file)}: ${err.pointer.slice('/process'.length) || '/'}`
         : `the process (config.json's, with the command and flags): ${err.pointer}`;
-    throw new OcirtError(`exec: ${where}: ${err.detail}`, { cause: err });
+    throw new ConfigError(err.pointer, err.detail, { message: `exec: ${where}: ${err.detail}`, cause: err });
   }
 }
 
 function checkStatus(state: StoredState, status: Status, ignorePaused: boolean): void {
-  if (status === 'stopped') throw new OcirtError(`cannot exec in container "${state.id}": container not running (it is stopped)`);
-  if (status === 'creating') throw new OcirtError(`cannot exec in container "${state.id}": it is still being created`);
+  const refuse = (why: string) => new ContainerError('wrong-state', state.id, `cannot exec in container "${state.id}": ${why}`, status);
+  if (status === 'stopped') throw refuse('container not running (it is stopped)');
+  if (status === 'creating') throw refuse('it is still being created');
   if (status === 'paused' && !ignorePaused) {
-    throw new OcirtError(`cannot exec in container "${state.id}": it is paused (use --ignore-paused to override)`);
+    throw refuse('it is paused (use --ignore-paused to override)');
   }
 }
 
@@ -170,11 +171,11 @@ function openInit(state: StoredState, id: string): number {
   try {
     fd = native.pidfdOpen(state.pid);
   } catch {
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   if (!isSameProcess(state.pid, state.pidStartTime)) {
     native.closeFd(fd);
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   return fd;
 }
@@ -187,7 +188,7 @@ function initRoot(state: StoredState, pidfd: number, id: string): number {
     native.pidfdSendSignal(pidfd, 0);
   } catch {
     native.closeFd(fd);
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   return fd;
 }

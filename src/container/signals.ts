@@ -1,5 +1,5 @@
 // Signal arguments as runc takes them: KILL, SIGKILL, 9, RTMIN+3, SIGRTMAX-1.
-import { OcirtError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { SIGNALS, SIGRTMAX, SIGRTMIN } from '../linux/constants.js';
 
 export function parseSignal(raw: string | number | undefined): number {
@@ -8,7 +8,7 @@ export function parseSignal(raw: string | number | undefined): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
     if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new OcirtError(`invalid signal number ${text}: expected 1..${SIGRTMAX}`);
+    throw new ArgumentError(`invalid signal number ${text}: expected 1..${SIGRTMAX}`);
   }
   const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
   if (name in SIGNALS) return SIGNALS[name];
@@ -19,5 +19,5 @@ export function parseSignal(raw: string | number | undefined): number {
     const n = base + off;
     if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
-  throw new OcirtError(`unknown signal "${text}": use a name such as TERM, SIGKILL, RTMIN+1 or a number`);
+  throw new ArgumentError(`unknown signal "${text}": use a name such as TERM, SIGKILL, RTMIN+1 or a number`);
 }

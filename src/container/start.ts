@@ -1,7 +1,7 @@
 // `start`: release a created container's init, which is blocked opening exec.fifo for writing.
 // Opening the fifo for reading lets its open complete; the byte it writes confirms it got there.
 import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
-import { OcirtError, errnoName, sysError } from '../errors.js';
+import { ContainerError, errnoName, sysError } from '../errors.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
 import type { StateStore } from './state-store.js';
@@ -13,7 +13,7 @@ export function startContainer(store: StateStore, id: string): void {
     const fifo = store.fifoPath(id);
     const status = deriveStatus(state, fifo);
     if (status !== 'created') {
-      throw new OcirtError(`cannot start container "${id}": it is ${status}, not created`);
+      throw new ContainerError('wrong-state', id, `cannot start container "${id}": it is ${status}, not created`, status);
     }
     let fd: number;
     try {
@@ -33,7 +33,7 @@ export function startContainer(store: StateStore, id: string): void {
         }
         if (n === 1) break;
         if (!isSameProcess(state.pid, state.pidStartTime)) {
-          throw new OcirtError(`cannot start container "${id}": its init process exited before it was started`);
+          throw new ContainerError('wrong-state', id, `cannot start container "${id}": its init process exited before it was started`, 'stopped');
         }
         sleepMs(1);
       }

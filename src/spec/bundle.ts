@@ -3,7 +3,7 @@
 // lifecycle commands.
 import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { OcirtError, errnoName } from '../errors.js';
+import { BundleError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
 import { JsonSyntaxError, locate, parseLocated, type Located } from './locate.js';
 import { locateProblems, sortProblems, validateLocated, type Problem } from './validate.js';
@@ -119,7 +119,7 @@ export interface LoadedBundle {
 export function loadBundle(bundleDir: string): LoadedBundle {
   const r = checkBundle(bundleDir);
   if (r.problems.length > 0 || !r.config || !r.rootfs) {
-    throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`);
+    throw new BundleError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`, r.configPath, r.problems);
   }
   return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, exactIntegers: r.exactIntegers, where: r.where };
 }
