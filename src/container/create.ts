@@ -2,9 +2,9 @@
 // Everything create makes (state dir, fifo, cgroup, init process) is undone if any later step
 // fails, so a failed create leaves nothing behind.
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { loadBundle } from '../spec/bundle.js';
+import { loadBundle, loadConfigValue } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
 import { hostFacts, runsRootless } from '../linux/host.js';
 import { readCgroupHost } from '../cgroups/host.js';
@@ -23,7 +23,17 @@ import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
+  /** the bundle directory (config.json and, by its root.path, the rootfs) */
   bundle: string;
+  /**
+   * The API's `{ config, rootfs }`: the config as a value, checked as config.json would be, and
+   * the rootfs apart; used instead of `bundle`. The container's bundle is then its state
+   * directory, where the config is written as config.json (root.path absolute) for hooks and
+   * engines that read it.
+   */
+  given?: { config: unknown; rootfs: string };
+  /** the container's fds 0, 1, 2 (-1: ocirt's own) */
+  stdio?: [number, number, number];
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
@@ -65,8 +75,9 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
   if (store.exists(id)) throw new ContainerError('exists', id, `container "${id}" already exists`);
-  const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
+  const givenBundle = o.given ? resolve(store.dir(id)) : undefined;
+  const bundleDir = givenBundle ?? resolveBundle(o.bundle);
+  const { config, rootfs, exactIntegers, where } = o.given ? loadConfigValue(o.given.config, o.given.rootfs) : loadBundle(bundleDir);
   const cgroupHost = readCgroupHost();
   const warn = o.warn ?? (() => {});
   const terminal = config.process?.terminal === true;
@@ -78,6 +89,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   try {
     store.createDir(id);
     undo.push(() => store.remove(id));
+    if (givenBundle) writeAtomic(join(givenBundle, 'config.json'), JSON.stringify(config, null, 2));
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
     let console: ConsoleSocket | undefined;
@@ -147,6 +159,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       try {
         return launchInit(plan, {
           placement,
+          ...(o.stdio ? { stdio: o.stdio } : {}),
           fds: console ? [console.stubFd] : [],
           ...(listener
             ? {

@@ -4,7 +4,7 @@
 // ARGS, the flags' overrides and additions, and no terminal unless -t, each flag checked itself.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArgumentError, OcirtError, sysError } from '../errors.js';
+import { ArgumentError, BundleError, OcirtError, sysError } from '../errors.js';
 import { CAPABILITIES } from '../linux/constants.js';
 import type { Process, Spec } from '../spec/types.js';
 
@@ -23,7 +23,8 @@ export interface ExecFlags {
   processLabel?: string;
 }
 
-export type ExecProcessSource = { file: string } | { flags: ExecFlags };
+/** -p FILE, ARGS and flags, or (the API) a runtime-spec process object */
+export type ExecProcessSource = { file: string } | { flags: ExecFlags } | { value: unknown };
 
 /** ARGS and no flag: the config's process with another command. */
 export function argsOnly(args: string[]): ExecFlags {
@@ -32,7 +33,9 @@ export function argsOnly(args: string[]): ExecFlags {
 
 /** The container's config with the exec'd process in place of its own. */
 export async function execConfig(config: Spec, source: ExecProcessSource): Promise<Spec> {
-  return 'file' in source ? withProcessFile(config, resolve(source.file)) : withFlags(config, source.flags);
+  if ('file' in source) return withProcessFile(config, resolve(source.file));
+  if ('value' in source) return withProcessValue(config, source.value, 'process', undefined);
+  return withFlags(config, source.flags);
 }
 
 /** The config's process, changed by ARGS and the flags (runc's getProcess). */
@@ -89,7 +92,6 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
 /** -p: the file's process, checked like config.json's (the checks are loaded only here). */
 async function withProcessFile(config: Spec, file: string): Promise<Spec> {
   const { JsonSyntaxError, parseLocated } = await import('../spec/locate.js');
-  const { locateProblems, validateLocated } = await import('../spec/validate.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -107,17 +109,24 @@ async function withProcessFile(config: Spec, file: string): Promise<Spec> {
     }
     throw new OcirtError(`${file}: invalid JSON`);
   }
+  return withProcessValue(config, value, file, text);
+}
+
+/** The process checked like config.json's; problems located in `text` when the value came from one. */
+async function withProcessValue(config: Spec, value: unknown, file: string, text: string | undefined): Promise<Spec> {
+  const { parseLocated } = await import('../spec/locate.js');
+  const { locateProblems, validateLocated } = await import('../spec/validate.js');
   const full = { ...config, process: value } as Spec;
   let problems = validateLocated(full).filter((p) => p.pointer.startsWith('/process'));
   if (problems.length === 0) return full;
   // the file's own line:column, and its own pointers (its root is /process of the config)
   const relative = problems.map((p) => ({ ...p, pointer: p.pointer.slice('/process'.length) }));
   try {
-    problems = locateProblems(relative, parseLocated(text));
+    problems = text === undefined ? relative : locateProblems(relative, parseLocated(text));
   } catch {
     problems = relative;
   }
   const where = (p: { pointer: string; line?: number; column?: number }) =>
     `${file}${p.line !== undefined ? `:${p.line}:${p.column}` : ''}: ${p.pointer || '/'}`;
-  throw new OcirtError(`exec: invalid process: ${problems.map((p) => `${where(p)}: ${p.message}`).join('; ')}`);
+  throw new BundleError(`exec: invalid process: ${problems.map((p) => `${where(p)}: ${p.message}`).join('; ')}`, file, problems);
 }

@@ -29,6 +29,8 @@ export interface LaunchHooks {
    * its listener, ours to hand to the agent and close; `pid` the process it filters.
    */
   onSeccompListener?: (fd: number, pid: number) => void;
+  /** the process's fds 0, 1, 2 (-1: ocirt's own) */
+  stdio?: [number, number, number];
 }
 
 /**
@@ -46,6 +48,7 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
     ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
+    ...(hooks.stdio ? { stdio: hooks.stdio } : {}),
   });
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
