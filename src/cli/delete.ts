@@ -8,6 +8,6 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
   const id = containerId(args);
   // runc: `delete --force` of a container that does not exist succeeds.
   if (bool(args, 'force') && !store.exists(id)) return 0;
-  deleteContainer(store, id, bool(args, 'force'));
+  deleteContainer(store, id, bool(args, 'force'), ctx.log);
   return 0;
 }

@@ -35,6 +35,7 @@ import { encodeSeccompSection } from '../seccomp/section.js';
 import { encodeLsmSection } from '../lsm/section.js';
 import { encodeExecSection } from './exec-join.js';
 import { encodeConsoleSizeSection } from './console-size.js';
+import { encodeHooksSection } from './hooks.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
@@ -45,6 +46,7 @@ export const SECTION = {
   LSM: 2,
   EXEC: 3,
   CONSOLE_SIZE: 4,
+  HOOKS: 5,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -56,6 +58,7 @@ const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.LSM, encodeLsmSection],
   [SECTION.EXEC, encodeExecSection],
   [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
+  [SECTION.HOOKS, encodeHooksSection],
 ];
 
 export const PF = {
