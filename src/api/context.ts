@@ -1,12 +1,14 @@
 // What every operation of the API works with: the state root (a StateStore, made on first use:
-// `spec`, `validate` and `features` need none), runc's --rootless mode, and where warnings and
-// debug lines go. The Runtime (runtime.ts) makes one from its options; the CLI makes one from its
-// global flags (src/cli/context.ts) and calls the same operations.
+// `spec`, `validate` and `features` need none), runc's --rootless mode, and the logger that gets
+// warnings and debug lines. The Runtime (runtime.ts) makes one from its options; the CLI makes one
+// from its global flags (src/cli/) and calls the same operations (ops/).
 import { ArgumentError } from '../errors.js';
+import { SILENT, type Logger } from '../logger.js';
+import { defaultStateRoot } from '../container/rootless.js';
 import { StateStore } from '../container/state-store.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
-/** Receives what ocirt reports besides errors: fields accepted but not applied, debug details. */
+/** Receives what ocirt reports besides errors: fields accepted but not applied, hook output, debug details. */
 export type LogSink = (level: LogLevel, message: string) => void;
 
 export interface RuntimeOptions {
@@ -28,15 +30,7 @@ export interface RuntimeContext {
   /** the state store under root; throws when there is no root (unprivileged without XDG_RUNTIME_DIR) */
   readonly store: StateStore;
   readonly rootless: RootlessMode;
-  warn(message: string): void;
-  debug(message: string): void;
-}
-
-/** runc's default: /run/<name> for root, $XDG_RUNTIME_DIR/<name> otherwise ('' when unset). */
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0): string {
-  if (euid === 0) return '/run/ocirt';
-  const xdg = env.XDG_RUNTIME_DIR;
-  return xdg ? `${xdg.replace(/\/+$/, '')}/ocirt` : '';
+  readonly log: Logger;
 }
 
 export function rootlessMode(v: unknown): RootlessMode {
@@ -46,8 +40,8 @@ export function rootlessMode(v: unknown): RootlessMode {
   throw new ArgumentError(`rootless: expected 'auto', true or false, got ${JSON.stringify(v)}`);
 }
 
-export function runtimeContext(o: { root?: string; rootless?: unknown; warn?: (m: string) => void; debug?: (m: string) => void }): RuntimeContext {
-  const root = o.root || defaultRoot();
+export function runtimeContext(o: { root?: string; rootless?: unknown; log?: Logger }): RuntimeContext {
+  const root = o.root || defaultStateRoot();
   let store: StateStore | undefined;
   return {
     root,
@@ -56,17 +50,19 @@ export function runtimeContext(o: { root?: string; rootless?: unknown; warn?: (m
       return store;
     },
     rootless: rootlessMode(o.rootless),
-    warn: o.warn ?? (() => {}),
-    debug: o.debug ?? (() => {}),
+    log: o.log ?? SILENT,
   };
 }
 
-/** A context from the API's options: the log sink gets warnings and debug lines. */
+/** A context from the API's options: the log sink gets every level. */
 export function contextFromOptions(o: RuntimeOptions = {}): RuntimeContext {
-  const log = o.log;
-  return runtimeContext({
-    ...(o.root !== undefined ? { root: o.root } : {}),
-    rootless: o.rootless,
-    ...(log ? { warn: (m: string) => log('warning', m), debug: (m: string) => log('debug', m) } : {}),
-  });
+  const sink = o.log;
+  if (sink !== undefined && typeof sink !== 'function') throw new ArgumentError('log: expected a function (level, message) => void');
+  const log: Logger | undefined = sink && {
+    debug: (m) => sink('debug', m),
+    info: (m) => sink('info', m),
+    warn: (m) => sink('warning', m),
+    error: (m) => sink('error', m),
+  };
+  return runtimeContext({ ...(o.root !== undefined ? { root: o.root } : {}), rootless: o.rootless, ...(log ? { log } : {}) });
 }

@@ -51,7 +51,7 @@ export function parseDuration(s: string): number {
   return total;
 }
 
-export async function streamEvents(store: StateStore, id: string, o: { stats: boolean; intervalMs: number; write(line: string): void }): Promise<void> {
+export async function streamEvents(store: StateStore, id: string, o: { stats: boolean; intervalMs: number; write(line: string): void; signal?: AbortSignal }): Promise<void> {
   if (!(o.intervalMs > 0)) throw new ArgumentError('--interval: the interval must be greater than 0');
   const first = running(store, id);
   if (first.stopped) throw new ContainerError('wrong-state', id, `cannot get events of container "${id}": container not running`, 'stopped');
@@ -65,6 +65,7 @@ export async function streamEvents(store: StateStore, id: string, o: { stats: bo
   let nextStats = Date.now() + o.intervalMs;
   for (;;) {
     await new Promise((r) => setTimeout(r, tick));
+    if (o.signal?.aborted) return;
     const now = oomKills(c);
     for (; ooms < now; ooms++) o.write(JSON.stringify({ type: 'oom', id }));
     let gone: boolean;
