@@ -48,7 +48,7 @@ const cliMeta = await buildCjsBundles({
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(cliMeta, root).join('\n'));
 
 // 3. The API (`import { Runtime } from 'ocirt'`, package.json "exports"): ESM, one chunk per
-// operation (src/api/runtime.ts imports each on first use). Its .d.ts come from `npm run
+// operation (src/api/runtime.ts imports each on first use). Its .d.ts (types/) come from `npm run
 // build:types` (tsc is slow: run when packing, not on every build).
 await build({
   ...common,
