@@ -45,9 +45,7 @@ export class ProcessHandle {
     this.stdout = streams.stdout;
     this.stderr = streams.stderr;
     this.#watch = native.watchExit(pidfd);
-    this.exited = this.#watch.exited
-      .finally(() => afterExit?.())
-      .then(exitStatus, (err: unknown) => Promise.reject(toOcirtError(err)));
+    this.exited = this.#watch.exited.finally(() => afterExit?.()).then(exitStatus, (err: unknown) => Promise.reject(toOcirtError(err)));
   }
 
   /** A pidfd of the process (pidfd_open(2)), open until close(): no pid-reuse race in the caller's own syscalls. */

@@ -64,7 +64,8 @@ export function prepareStdio(option: StdioOption | undefined): PreparedStdio {
       closeTheirs();
       if (ours.every((fd) => fd === undefined)) return NONE;
       const { Socket } = process.getBuiltinModule('node:net');
-      const wrap = (fd: number | undefined, readable: boolean) => (fd === undefined ? null : new Socket({ fd, readable, writable: !readable }));
+      const wrap = (fd: number | undefined, readable: boolean) =>
+        fd === undefined ? null : new Socket({ fd, readable, writable: !readable });
       return { stdin: wrap(ours[0], false), stdout: wrap(ours[1], true), stderr: wrap(ours[2], true) };
     },
     abort() {
@@ -76,7 +77,8 @@ export function prepareStdio(option: StdioOption | undefined): PreparedStdio {
 
 function normalize(o: StdioOption): StdioEntry[] {
   const entries: StdioEntry[] = typeof o === 'string' ? [o, o, o] : [...o];
-  if (entries.length !== 3) throw new ArgumentError(`stdio: expected one entry for each of stdin, stdout and stderr, got ${entries.length}`);
+  if (entries.length !== 3)
+    throw new ArgumentError(`stdio: expected one entry for each of stdin, stdout and stderr, got ${entries.length}`);
   for (const e of entries) {
     const ok = e === 'inherit' || e === 'pipe' || e === 'ignore' || (typeof e === 'number' && Number.isInteger(e) && e >= 0);
     if (!ok) throw new ArgumentError(`stdio: ${JSON.stringify(e)} is not 'inherit', 'pipe', 'ignore' or an open fd`);

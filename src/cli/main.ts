@@ -6,7 +6,7 @@
 // invocations go through the small parser in fastpath.ts; yargs is imported only for help text,
 // errors and anything that parser does not fully understand.
 import type { CommandSpec } from './commands.js';
-import { type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
+import type { CommandArgs, CommandContext, GlobalOptions } from './context.js';
 import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';

@@ -5,13 +5,42 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, BundleError, ContainerError, InitError, OcirtError, Runtime, type ExitStatus } from '../../src/api/index.ts';
 import { collect } from '../../src/api/stdio.ts';
-import { BUSYBOX, IS_ROOT, PROBE, REPO, baseConfig, hostSnapshot, makeBundle, newId, testUser, type Bundle, type Config } from '../helpers/containers.ts';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  PROBE,
+  REPO,
+  baseConfig,
+  hostSnapshot,
+  makeBundle,
+  newId,
+  testUser,
+  type Bundle,
+  type Config,
+} from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : !BUSYBOX ? 'busybox-static is not installed' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : !BUSYBOX
+      ? 'busybox-static is not installed'
+      : false;
 
 /** A config running busybox `sh -c script`. */
 function shConfig(script: string, mutate?: (c: Config) => void): Config {
@@ -39,7 +68,11 @@ describe('API as root', { skip }, () => {
 
   test('run: the exit status, stdout and stdin through pipes, the container deleted afterwards', async () => {
     const id = newId('api-run');
-    const r = await rt.run(id, { config: shConfig('read line; echo "got $line"; echo to-stderr >&2; exit 3'), rootfs: bundle.rootfs }, { stdio: 'pipe', input: 'hello\n' });
+    const r = await rt.run(
+      id,
+      { config: shConfig('read line; echo "got $line"; echo to-stderr >&2; exit 3'), rootfs: bundle.rootfs },
+      { stdio: 'pipe', input: 'hello\n' },
+    );
     assert.equal(r.status, 3);
     assert.equal(r.code, 3);
     assert.equal(r.signal, null);
@@ -74,12 +107,20 @@ describe('API as root', { skip }, () => {
   test('create, start, state, exec, ps, pause/resume, kill and delete a container held as an object', async () => {
     const id = newId('api-held');
     // pid 1 has no default signal actions: the trap makes SIGTERM end it with 7
-    const c = await rt.create(id, { config: shConfig('trap "exit 7" TERM; echo started; while :; do sleep 0.1; done'), rootfs: bundle.rootfs }, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = await rt.create(
+      id,
+      { config: shConfig('trap "exit 7" TERM; echo started; while :; do sleep 0.1; done'), rootfs: bundle.rootfs },
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const out = collect(c.stdout);
     assert.equal((await c.state()).status, 'created');
     assert.equal(typeof c.pidfd, 'number');
     assert.ok(c.pid > 1);
-    assert.equal(readFileSync(`/proc/${c.pid}/status`, 'utf8').match(/^NSpid:\s+\d+\s+(\d+)/m)?.[1], '1', 'the init is pid 1 of its namespace');
+    assert.equal(
+      readFileSync(`/proc/${c.pid}/status`, 'utf8').match(/^NSpid:\s+\d+\s+(\d+)/m)?.[1],
+      '1',
+      'the init is pid 1 of its namespace',
+    );
     await c.start();
     assert.equal((await c.state()).status, 'running');
     assert.deepEqual(
@@ -94,7 +135,10 @@ describe('API as root', { skip }, () => {
     p.close();
 
     // a whole process object, as `exec -p`
-    const q = await c.exec({ args: ['/bin/sh', '-c', 'echo $FOO; pwd'], cwd: '/tmp', env: ['FOO=bar'], user: { uid: 0, gid: 0 } }, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const q = await c.exec(
+      { args: ['/bin/sh', '-c', 'echo $FOO; pwd'], cwd: '/tmp', env: ['FOO=bar'], user: { uid: 0, gid: 0 } },
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     const [qs, qOut] = await Promise.all([q.exited, collect(q.stdout)]);
     assert.equal(qs.status, 0);
     assert.equal(qOut?.toString(), 'bar\n/tmp\n');
@@ -204,24 +248,37 @@ describe('API as root', { skip }, () => {
     assert.deepEqual(v.problems.map((p) => p.pointer).sort(), ['/hostname', '/process/cwd']);
     assert.deepEqual((await rt.validate(bundle.dir)).problems, []);
     // a program the init cannot run: an InitError naming the step, after create made everything
-    await assert.rejects(rt.run(id, { config: shConfig('true', (c) => (c.process.args = ['/no/such/program'])), rootfs: bundle.rootfs }, { stdio: 'ignore' }), (e) => {
-      assert.ok(e instanceof InitError, String(e));
-      assert.equal(e.code, 'init');
-      assert.equal(e.errno, 'ENOENT');
-      return true;
-    });
-    assert.deepEqual(readdirSync(stateRoot).filter((n) => !n.startsWith('.')), [], 'no state dir');
+    await assert.rejects(
+      rt.run(id, { config: shConfig('true', (c) => (c.process.args = ['/no/such/program'])), rootfs: bundle.rootfs }, { stdio: 'ignore' }),
+      (e) => {
+        assert.ok(e instanceof InitError, String(e));
+        assert.equal(e.code, 'init');
+        assert.equal(e.errno, 'ENOENT');
+        return true;
+      },
+    );
+    assert.deepEqual(
+      readdirSync(stateRoot).filter((n) => !n.startsWith('.')),
+      [],
+      'no state dir',
+    );
     assert.deepEqual(hostSnapshot(), before, 'no mount, cgroup or process left');
   });
 
   test('bad arguments and ids are typed errors', async () => {
     await assert.rejects(rt.kill('nope-' + newId('x'), 'SIGNOPE'), (e) => e instanceof ArgumentError && e.code === 'invalid-argument');
     await assert.rejects(rt.state('../escape'), (e) => e instanceof OcirtError && e.code === 'invalid-argument');
-    await assert.rejects(rt.create(newId('api-arg'), { config: shConfig('true'), rootfs: bundle.rootfs }, { stdio: 'bogus' as never }), (e) => e instanceof ArgumentError);
+    await assert.rejects(
+      rt.create(newId('api-arg'), { config: shConfig('true'), rootfs: bundle.rootfs }, { stdio: 'bogus' as never }),
+      (e) => e instanceof ArgumentError,
+    );
     const id = newId('api-exists');
     const c = await rt.create(id, { config: shConfig('sleep 60'), rootfs: bundle.rootfs }, { stdio: 'ignore' });
     try {
-      await assert.rejects(rt.create(id, { config: shConfig('true'), rootfs: bundle.rootfs }), (e) => e instanceof ContainerError && e.code === 'exists');
+      await assert.rejects(
+        rt.create(id, { config: shConfig('true'), rootfs: bundle.rootfs }),
+        (e) => e instanceof ContainerError && e.code === 'exists',
+      );
       await c.kill('KILL');
       await c.exited;
       await assert.rejects(c.exec(['true']), (e) => e instanceof ContainerError && e.code === 'wrong-state' && e.status === 'stopped');
@@ -277,7 +334,11 @@ describe('API: the README example, verbatim', { skip }, () => {
       const r = spawnSync(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       for (const re of EXPECTED) assert.match(r.stdout, re);
-      assert.deepEqual(readdirSync('/tmp/ocirt-api-example-0').filter((n) => !n.startsWith('.')), [], 'nothing left in the state root');
+      assert.deepEqual(
+        readdirSync('/tmp/ocirt-api-example-0').filter((n) => !n.startsWith('.')),
+        [],
+        'nothing left in the state root',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -290,12 +351,23 @@ describe('API: the README example, verbatim', { skip }, () => {
     try {
       const r = spawnSync(
         'setpriv',
-        [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, 'example.mjs'],
+        [
+          `--reuid=${user.uid}`,
+          `--regid=${user.gid}`,
+          '--init-groups',
+          '--inh-caps=-all',
+          '--bounding-set=-all',
+          process.execPath,
+          'example.mjs',
+        ],
         { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: `/home/${user.name}` } },
       );
       assert.equal(r.status, 0, r.stderr);
       for (const re of EXPECTED) assert.match(r.stdout, re);
-      assert.deepEqual(readdirSync(stateRoot).filter((n) => !n.startsWith('.')), []);
+      assert.deepEqual(
+        readdirSync(stateRoot).filter((n) => !n.startsWith('.')),
+        [],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(stateRoot, { recursive: true, force: true });

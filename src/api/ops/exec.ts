@@ -29,9 +29,15 @@ export interface ExecLaunched {
  * `command`: the config's process with these args (runc's `exec ID ARGS`), or a whole
  * runtime-spec process object (runc's `exec -p`), checked as config.json's process would be.
  */
-export async function exec(ctx: RuntimeContext, id: string, command: readonly string[] | Process, o: ExecOptions = {}): Promise<ExecLaunched> {
+export async function exec(
+  ctx: RuntimeContext,
+  id: string,
+  command: readonly string[] | Process,
+  o: ExecOptions = {},
+): Promise<ExecLaunched> {
   const source: ExecProcessSource = Array.isArray(command) ? { flags: argsOnly(command.map(String)) } : { value: command };
-  if (Array.isArray(command) && command.length === 0) throw new ArgumentError('exec: the command is empty: give the program and its arguments');
+  if (Array.isArray(command) && command.length === 0)
+    throw new ArgumentError('exec: the command is empty: give the program and its arguments');
   const stdio = prepareStdio(o.stdio);
   try {
     const prepared = await prepareExec(ctx.store, {

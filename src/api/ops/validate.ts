@@ -20,7 +20,8 @@ export function validate(source: BundleSource): Validation {
 }
 
 export function checkedRootfs(rootfs: unknown): string {
-  if (typeof rootfs !== 'string' || rootfs === '') throw new ArgumentError(`rootfs: expected the root filesystem's directory, got ${JSON.stringify(rootfs)}`);
+  if (typeof rootfs !== 'string' || rootfs === '')
+    throw new ArgumentError(`rootfs: expected the root filesystem's directory, got ${JSON.stringify(rootfs)}`);
   return rootfs;
 }
 
