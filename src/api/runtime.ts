@@ -134,7 +134,10 @@ export class Runtime {
 
   /** Changes the container's linux.resources (runc's update -r). */
   update(id: string, resources: LinuxResources): Promise<void> {
-    return guarded(async () => (await import('./ops/update.js')).update(this.#ctx, id, resources));
+    return guarded(async () => {
+      const { checkResources, update } = await import('./ops/update.js');
+      update(this.#ctx, id, checkResources(resources, 'resources'));
+    });
   }
 
   /** Every problem of a bundle (or of { config, rootfs }) as data; an empty `problems` is valid. */

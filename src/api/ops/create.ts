@@ -1,6 +1,6 @@
 // create: the container's init made and waiting for start (or, for run, going straight on), its
 // stdio as the caller asked: the caller's fds, /dev/null, or pipes whose other ends it gets back.
-import { createContainer, type Created } from '../../container/create.js';
+import { createContainer, type CreateOptions as ContainerCreateOptions, type Created } from '../../container/create.js';
 import { prepareStdio, type StdioOption, type StdioStreams } from '../stdio.js';
 import type { RuntimeContext } from '../context.js';
 import { checkedSource, type BundleSource } from './validate.js';
@@ -23,26 +23,37 @@ export interface CreatedInit extends Created {
   streams: StdioStreams;
 }
 
+/** The lifecycle layer's options for `source` and the caller's choices (the API's and the CLI's create and run). */
+export function containerOptions(
+  ctx: RuntimeContext,
+  id: string,
+  source: BundleSource,
+  o: Omit<CreateOptions, 'stdio'>,
+  stdio?: [number, number, number],
+): Omit<ContainerCreateOptions, 'waitForStart'> {
+  const src = checkedSource(source);
+  return {
+    id,
+    bundle: typeof src === 'string' ? src : '.',
+    ...(typeof src === 'string' ? {} : { given: src }),
+    ...(stdio ? { stdio } : {}),
+    ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}),
+    ...(o.consoleSocket !== undefined ? { consoleSocket: o.consoleSocket } : {}),
+    noPivot: o.noPivot === true,
+    noNewKeyring: o.noNewKeyring === true,
+    preserveFds: o.preserveFds ?? 0,
+    rootless: ctx.rootless,
+    log: ctx.log,
+  };
+}
+
 /** `waitForStart` false: the init goes on to its program right away (run), unless hooks need start. */
 export function create(ctx: RuntimeContext, id: string, source: BundleSource, o: CreateOptions = {}, waitForStart = true): CreatedInit {
-  const src = checkedSource(source);
+  const options = containerOptions(ctx, id, source, o);
   const stdio = prepareStdio(o.stdio);
   let created: Created;
   try {
-    created = createContainer(ctx.store, {
-      id,
-      bundle: typeof src === 'string' ? src : '.',
-      ...(typeof src === 'string' ? {} : { given: src }),
-      ...(stdio.fds ? { stdio: stdio.fds } : {}),
-      ...(o.pidFile !== undefined ? { pidFile: o.pidFile } : {}),
-      ...(o.consoleSocket !== undefined ? { consoleSocket: o.consoleSocket } : {}),
-      noPivot: o.noPivot === true,
-      noNewKeyring: o.noNewKeyring === true,
-      preserveFds: o.preserveFds ?? 0,
-      waitForStart,
-      rootless: ctx.rootless,
-      log: ctx.log,
-    });
+    created = createContainer(ctx.store, { ...options, ...(stdio.fds ? { stdio: stdio.fds } : {}), waitForStart });
   } catch (err) {
     stdio.abort();
     throw err;

@@ -1,4 +1,7 @@
 import { streamEvents } from '../../container/events.js';
+
+export { parseDuration } from '../../container/events.js';
+import { validateId } from '../../container/state-store.js';
 import type { RuntimeContext } from '../context.js';
 
 /** One event as runc's `events` prints it: the cgroup statistics, or an OOM kill. */
@@ -11,6 +14,16 @@ export interface EventsOptions {
   intervalMs?: number;
 }
 
+/** The events as runc prints them, one JSON line each, until the container stops (or `signal` aborts). */
+export function eventLines(
+  ctx: RuntimeContext,
+  id: string,
+  o: { stats: boolean; intervalMs: number; signal?: AbortSignal },
+  write: (line: string) => void,
+): Promise<void> {
+  return streamEvents(ctx.store, validateId(id), { ...o, write });
+}
+
 /**
  * The container's events until it stops (or the caller stops iterating: `break` ends the watch).
  * The first problem (no such container, stopped) is thrown by the first next().
@@ -21,14 +34,9 @@ export async function* events(ctx: RuntimeContext, id: string, o: EventsOptions 
   let done = false;
   let failure: unknown;
   const abort = new AbortController();
-  const stream = streamEvents(ctx.store, id, {
-    stats: o.stats === true,
-    intervalMs: o.intervalMs ?? 5000,
-    signal: abort.signal,
-    write: (line) => {
-      queue.push(JSON.parse(line) as ContainerEvent);
-      wake?.();
-    },
+  const stream = eventLines(ctx, id, { stats: o.stats === true, intervalMs: o.intervalMs ?? 5000, signal: abort.signal }, (line) => {
+    queue.push(JSON.parse(line) as ContainerEvent);
+    wake?.();
   }).then(
     () => {
       done = true;

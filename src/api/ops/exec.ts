@@ -1,5 +1,5 @@
 // exec: one more process in a running container, held by the caller (its pidfd, its exit, its pipes).
-import { prepareExec } from '../../container/exec.js';
+import { execContainer, prepareExec, type ExecOptions as ContainerExecOptions } from '../../container/exec.js';
 import { argsOnly, type ExecProcessSource } from '../../container/exec-process.js';
 import { ArgumentError } from '../../errors.js';
 import type { Process } from '../../spec/types.js';
@@ -59,4 +59,12 @@ export async function exec(
     stdio.abort();
     throw err;
   }
+}
+
+/**
+ * exec as the CLI does it: in the foreground (signals forwarded, a terminal relayed, the process's
+ * exit status returned) or detached (0 once the program runs).
+ */
+export function execAttached(ctx: RuntimeContext, o: Omit<ContainerExecOptions, 'warn' | 'debug'>): Promise<number> {
+  return execContainer(ctx.store, { ...o, warn: (m) => ctx.log.warn(m), debug: (m) => ctx.log.debug(m) });
 }

@@ -8,7 +8,8 @@ export type { RuntimeState as ContainerState } from '../../container/runtime-sta
 
 export function state(ctx: RuntimeContext, id: string): RuntimeState {
   const store = ctx.store;
-  const s = store.read(validateId(id));
+  validateId(id);
+  const s = store.read(id);
   return toRuntimeState(s, deriveStatus(s, store.fifoPath(id)));
 }
 

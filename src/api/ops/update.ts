@@ -1,13 +1,14 @@
 import { ArgumentError, BundleError } from '../../errors.js';
 import { rootlessCgroups } from '../../container/rootless.js';
+import { validateId } from '../../container/state-store.js';
 import { updateContainer } from '../../container/update.js';
 import { validateConfig } from '../../spec/validate.js';
 import type { LinuxResources } from '../../spec/types.js';
 import type { RuntimeContext } from '../context.js';
 
-/** Changes a container's linux.resources (runc's update); the request is checked as config.json's would be. */
+/** Changes a container's linux.resources (runc's update); `resources` as checkResources returns it, or made from runc's flags. */
 export function update(ctx: RuntimeContext, id: string, resources: LinuxResources): void {
-  updateContainer(ctx.store, id, checkResources(resources, 'resources'), {
+  updateContainer(ctx.store, validateId(id), resources, {
     rootless: rootlessCgroups(ctx.rootless),
     warn: (m) => ctx.log.warn(m),
   });
