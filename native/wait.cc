@@ -9,9 +9,15 @@
 // every fs or dns call behind it, would queue until a process exits. Why not uv_poll on the pidfd:
 // Bun has none. This works the same under Node and Bun.
 //
-// The thread-safe functions do not keep the event loop alive: src/native.ts does that while someone
-// waits, and can let go (unref). Each wait holds its own dup of the pidfd, so the caller may close
-// its fd at any time.
+// One thread-safe function for the life of the process, created with the watcher on the first
+// wait and never released: a function per wait, released by the watcher, raced the environment's
+// teardown at exit (Node deletes every thread-safe function then, and the watcher could be inside
+// one: a silent abort in about one `ocirt exec` of thirty on a loaded machine). An environment
+// cleanup hook, registered after the function so that it runs before the function's own, closes
+// the door under the mutex the watcher holds while it calls. It does not keep the event loop
+// alive: src/native.ts does that while someone waits, and can let go (unref). Each wait holds its
+// own dup of the pidfd, so the caller may close its fd at any time. Waits are for the environment
+// that made the first one (ocirt's main thread); another is refused.
 #include "wait.h"
 
 #include <fcntl.h>
@@ -35,7 +41,6 @@ namespace {
 struct Wait {
   int fd;  // our dup of the caller's pidfd, closed by the watcher
   Napi::Promise::Deferred deferred;
-  Napi::ThreadSafeFunction tsfn;
   siginfo_t si;
   bool notChild = false;
   int err = 0;
@@ -45,6 +50,15 @@ struct Wait {
 int gEpoll = -1;
 int gEpollErr = 0;
 std::once_flag gStart;
+napi_env gEnv = nullptr;
+Napi::ThreadSafeFunction gTsfn;
+std::mutex gMutex;
+bool gClosing = false;  // the environment is being torn down: gTsfn is not to be touched
+
+void OnEnvCleanup(void *) {
+  std::lock_guard<std::mutex> lock(gMutex);
+  gClosing = true;
+}
 
 Napi::Error SysError(Napi::Env env, const char *op, int err, const std::string &what) {
   Napi::Error e = Napi::Error::New(env, std::string(op) + " " + what + ": " + ErrnoName(err) + " (" + strerror(err) + ")");
@@ -88,19 +102,22 @@ void Watch() {
       if (rc < 0 && errno == ECHILD) w->notChild = true;
       else if (rc < 0) w->err = errno;
       close(w->fd);  // also takes it out of the epoll set
-      Napi::ThreadSafeFunction tsfn = w->tsfn;
-      if (tsfn.BlockingCall(w, Settle) != napi_ok) delete w;  // the environment is gone
-      tsfn.Release();
+      std::lock_guard<std::mutex> lock(gMutex);
+      if (gClosing || gTsfn.NonBlockingCall(w, Settle) != napi_ok) delete w;  // the environment is gone
     }
   }
 }
 
-void Start() {
+void Start(Napi::Env env) {
   gEpoll = epoll_create1(EPOLL_CLOEXEC);
   if (gEpoll < 0) {
     gEpollErr = errno;
     return;
   }
+  gEnv = env;
+  gTsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}), "ocirt.waitExit", 0, 1);
+  gTsfn.Unref(env);
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, nullptr);
   // Detached: it blocks in epoll_wait for the life of the process, and holds nothing to clean up.
   // Signals stay with the JS thread: the watcher's mask blocks them all while it is made.
   sigset_t all, old;
@@ -114,11 +131,16 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "waitExit: pidfd expected");
   int pidfd = info[0].As<Napi::Number>().Int32Value();
-  std::call_once(gStart, Start);
+  std::call_once(gStart, Start, env);
   Wait *w = new Wait(env);
   Napi::Promise promise = w->deferred.Promise();
   if (gEpoll < 0) {
     w->deferred.Reject(SysError(env, "epoll_create1", gEpollErr, "for waitExit").Value());
+    delete w;
+    return promise;
+  }
+  if (static_cast<napi_env>(env) != gEnv) {
+    w->deferred.Reject(Napi::Error::New(env, "waitExit: only on the thread that made the first wait (ocirt's main thread)").Value());
     delete w;
     return promise;
   }
@@ -128,8 +150,6 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
     delete w;
     return promise;
   }
-  w->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}), "ocirt.waitExit", 0, 1);
-  w->tsfn.Unref(env);
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN | EPOLLONESHOT;
@@ -137,7 +157,6 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
   if (epoll_ctl(gEpoll, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
     int e = errno;
     close(w->fd);
-    w->tsfn.Release();
     w->deferred.Reject(SysError(env, "epoll_ctl", e, "pidfd " + std::to_string(pidfd)).Value());
     delete w;
   }
