@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { OcirtError } from '../errors.js';
 import { checkResources, update } from '../api/ops/update.js';
-import type { LinuxResources } from '../spec/types.js';
+import type { LinuxResources } from '../api/index.js';
 import { containerId, runtimeOf, str } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 

@@ -1,6 +1,5 @@
 // `ocirt validate [-b DIR]`: every problem of the bundle, one located line each, or "valid".
-import { validate } from '../api/ops/validate.js';
-import { formatProblems } from '../spec/bundle.js';
+import { formatProblems, validate } from '../api/ops/validate.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, _ctx: CommandContext): number {

@@ -1,6 +1,7 @@
 // create: the container's init made and waiting for start (or, for run, going straight on), its
 // stdio as the caller asked: the caller's fds, /dev/null, or pipes whose other ends it gets back.
 import { createContainer, type CreateOptions as ContainerCreateOptions, type Created } from '../../container/create.js';
+import * as native from '../../native.js';
 import { prepareStdio, type StdioOption, type StdioStreams } from '../stdio.js';
 import type { RuntimeContext } from '../context.js';
 import { checkedSource, type BundleSource } from './validate.js';
@@ -59,4 +60,9 @@ export function create(ctx: RuntimeContext, id: string, source: BundleSource, o:
     throw err;
   }
   return { ...created, streams: stdio.launched() };
+}
+
+/** create as the CLI does it: the init left waiting for a later `start`, its pidfd closed. */
+export function createDetached(ctx: RuntimeContext, id: string, bundle: string, o: Omit<CreateOptions, 'stdio'>): void {
+  native.closeFd(create(ctx, id, bundle, o).pidfd);
 }

@@ -2,6 +2,7 @@ import { checkBundle, checkConfigValue, type Problem } from '../../spec/bundle.j
 import { ArgumentError } from '../../errors.js';
 
 export type { Problem } from '../../spec/bundle.js';
+export { formatProblems } from '../../spec/bundle.js';
 
 /** Where a container's config comes from: a bundle directory, or the config as a value and its rootfs apart. */
 export type BundleSource = string | { config: unknown; rootfs: string };
