@@ -61,7 +61,8 @@ void OnEnvCleanup(void *) {
 }
 
 Napi::Error SysError(Napi::Env env, const char *op, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, std::string(op) + " " + what + ": " + ErrnoName(err) + " (" + strerror(err) + ")");
+  Napi::Error e =
+      Napi::Error::New(env, std::string(op) + " " + what + ": " + ErrnoName(err) + " (" + strerror(err) + ")");
   e.Set("code", Napi::String::New(env, ErrnoName(err)));
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, op));
@@ -115,7 +116,8 @@ void Start(Napi::Env env) {
     return;
   }
   gEnv = env;
-  gTsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}), "ocirt.waitExit", 0, 1);
+  gTsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
+                                        "ocirt.waitExit", 0, 1);
   gTsfn.Unref(env);
   napi_add_env_cleanup_hook(env, OnEnvCleanup, nullptr);
   // Detached: it blocks in epoll_wait for the life of the process, and holds nothing to clean up.
@@ -140,7 +142,8 @@ Napi::Value WaitExit(const Napi::CallbackInfo &info) {
     return promise;
   }
   if (static_cast<napi_env>(env) != gEnv) {
-    w->deferred.Reject(Napi::Error::New(env, "waitExit: only on the thread that made the first wait (ocirt's main thread)").Value());
+    w->deferred.Reject(
+        Napi::Error::New(env, "waitExit: only on the thread that made the first wait (ocirt's main thread)").Value());
     delete w;
     return promise;
   }

@@ -327,9 +327,18 @@ const EXPECTED = [
   /^invalid-bundle \/process\/cwd: /m,
 ];
 
+/** The example's state root emptied through ocirt itself (a container left by an earlier, failed run has cgroups). */
+function clearStateRoot(root: string): void {
+  for (const id of existsSync(root) ? readdirSync(root) : []) {
+    if (!id.startsWith('.')) spawnSync(process.execPath, [join(REPO, 'dist', 'ocirt.cjs'), '--root', root, 'delete', '-f', id]);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
 describe('API: the README example, verbatim', { skip }, () => {
   test('as root', () => {
     const dir = exampleDir();
+    clearStateRoot('/tmp/ocirt-api-example-0');
     try {
       const r = spawnSync(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
@@ -341,6 +350,7 @@ describe('API: the README example, verbatim', { skip }, () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      clearStateRoot('/tmp/ocirt-api-example-0');
     }
   });
 
@@ -348,6 +358,7 @@ describe('API: the README example, verbatim', { skip }, () => {
     const user = testUser();
     const dir = exampleDir(user);
     const stateRoot = `/tmp/ocirt-api-example-${user.uid}`;
+    clearStateRoot(stateRoot);
     try {
       const r = spawnSync(
         'setpriv',
@@ -370,7 +381,7 @@ describe('API: the README example, verbatim', { skip }, () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      rmSync(stateRoot, { recursive: true, force: true });
+      clearStateRoot(stateRoot);
     }
   });
 });
