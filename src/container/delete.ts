@@ -2,7 +2,7 @@
 // half-made) container needs --force (it is killed first). A created one is removed without
 // --force, as runc and crun do and engines and scripts expect, although runtime-spec says
 // otherwise (docs/architecture.md "delete of a created container").
-import { OcirtError } from '../errors.js';
+import { ContainerError, OcirtError } from '../errors.js';
 import { removeCgroups, signalAll } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
 import { SILENT, type Logger } from '../logger.js';
@@ -24,7 +24,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, l
     state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && status !== 'created' && !force) {
-      throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
+      throw new ContainerError('wrong-state', id, `cannot delete container "${id}" that is ${status}: stop it first or use --force`, status);
     }
     poststop = store.readHooks(id)?.poststop;
     destroyContainer(store, state, status);

@@ -1,6 +1,7 @@
 // Turns the init's fixed error record (step, errno, index into a plan list, detail) into a
 // message that names the config field the user has to change, the path and the errno.
 import { CAPABILITIES } from '../linux/constants.js';
+import { InitError } from '../errors.js';
 import type { LaunchPlan } from '../linux/plan.js';
 import type { InitErrorMessage } from '../native.js';
 
@@ -123,6 +124,16 @@ function describeCapCheck(msg: InitErrorMessage): string {
     default:
       return `config.json /process/capabilities/${set}: container init: ${cap} cannot be granted: the runtime itself does not hold it (its ${set === 'inheritable' ? 'bounding and permitted sets lack' : 'permitted set lacks'} it): remove it from the config or run ocirt with it`;
   }
+}
+
+/** The init's report as an InitError: the message below, and the step, errno, field and path as data. */
+export function initError(plan: LaunchPlan, msg: InitErrorMessage): InitError {
+  const pointer = (STEPS[msg.stepName]?.field?.(plan, msg.index));
+  return new InitError(describeInitError(plan, msg), msg.stepName, {
+    ...(msg.errnoName ? { errno: msg.errnoName } : {}),
+    ...(pointer ? { pointer } : {}),
+    ...(msg.detail ? { path: msg.detail } : {}),
+  });
 }
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
