@@ -39,7 +39,8 @@ function hostHardLimits(): Record<string, string> {
   return out;
 }
 
-const U64_MAX = 18446744073709551615;
+/** RLIM_INFINITY as JSON.parse reads it (2^64) */
+const U64_MAX = 2 ** 64;
 /**
  * config.json as Go (engines, runc's tools) writes RLIM_INFINITY: JSON.stringify writes the double
  * 2^64 as 18446744073709552000, which no uint64 holds (runc refuses it too).

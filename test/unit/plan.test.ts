@@ -469,16 +469,19 @@ test('joined namespaces are checked: missing, not a namespace, another type, ano
   assert.doesNotThrow(() => buildPlan(s, '/r', opts, host()), 'another network namespace: allowed');
 });
 
+/** What JSON.parse makes of config.json's integer text (rounded above 2^53). */
+const parsed = (text: string): number => JSON.parse(text) as number;
+
 test('rlimits of 18446744073709551615 (JSON: 2^64) mean unlimited', () => {
   const c = config();
-  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }];
+  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: parsed('18446744073709551615'), hard: parsed('18446744073709551615') }];
   assert.deepEqual(buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]), [[(1n << 64n) - 1n, (1n << 64n) - 1n]]);
 });
 
 test('uint64 fields take the exact integers of config.json (loadBundle().exactIntegers), not the rounded doubles', () => {
   const c = config();
-  c.process!.rlimits = [{ type: 'RLIMIT_FSIZE', soft: 9007199254740993, hard: 18446744073709551615 }];
-  c.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 9007199254740993, deadline: 2 ** 60, period: 2 ** 60 };
+  c.process!.rlimits = [{ type: 'RLIMIT_FSIZE', soft: parsed('9007199254740993'), hard: parsed('18446744073709551615') }];
+  c.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: parsed('9007199254740993'), deadline: 2 ** 60, period: 2 ** 60 };
   const exact = (m: Record<string, bigint>) => ({ ...opts, exactIntegers: new Map(Object.entries(m)) });
   const plan = buildPlan(
     c,
@@ -491,7 +494,7 @@ test('uint64 fields take the exact integers of config.json (loadBundle().exactIn
   // a value recorded for another number at that pointer (an exec'd process of its own) is not taken
   assert.equal(buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 5n }), host()).process.rlimits[0].soft, 9007199254740992n);
   assert.throws(() => buildPlan(c, '/r', exact({ '/process/rlimits/0/hard': 1n << 64n }), host()), /\/process\/rlimits\/0\/hard: 18446744073709551616 is above the largest 64-bit value/);
-  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551614 }];
+  c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: parsed('18446744073709551615'), hard: parsed('18446744073709551614') }];
   assert.throws(
     () => buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 18446744073709551615n, '/process/rlimits/0/hard': 18446744073709551614n }), host()),
     /\/process\/rlimits\/0\/soft: rlimit soft limit 18446744073709551615 is above the hard limit 18446744073709551614/,
