@@ -37,16 +37,6 @@ export function cannotRun(...tools: string[]): string | false {
   return false;
 }
 
-/**
- * A scenario that needs an ocirt command another branch is building: the reason to skip it while
- * ocirt says "not implemented yet", false once it does more than that.
- */
-export function needsCommand(cmd: string, branch: string): string | false {
-  if (RUNTIME !== 'ocirt') return false;
-  const r = spawnSync(EXE, ['--root', '/nonexistent-ocirt-root', cmd, 'ocirt-probe-no-such-container'], { encoding: 'utf8' });
-  return /not implemented yet/.test(r.stderr) ? `ocirt ${cmd} is not implemented yet (branch ${branch})` : false;
-}
-
 /** A scenario that needs a mount option another branch is building, by `ocirt features`. */
 export function needsMountOption(option: string, branch: string): string | false {
   if (RUNTIME !== 'ocirt') return false;
