@@ -38,14 +38,12 @@ export function cannotRun(...tools: string[]): string | false {
 }
 
 /**
- * Whether /sys/fs/cgroup is cgroup2 alone (podman's "unified mode"). On a v1 or hybrid host rootless
- * podman gives a container no cgroup at all: it refuses pause itself and drops resource limits with
- * a warning, whatever the runtime. On a pure v2 host with the cgroupfs manager (no systemd user
- * session here) it asks the runtime for limits in a cgroup nobody delegated: the rootless scenarios
- * that need a cgroup assert the v1 behaviour and are skipped there, with this reason.
+ * Whether /sys/fs/cgroup is cgroup2 alone (podman's "unified mode"). Rootless podman with the
+ * cgroupfs manager differs there: on a v1 or hybrid host it gives a container no cgroup (it refuses
+ * pause itself, drops limits with a warning); on a pure v2 host it asks the runtime, with no
+ * delegated cgroup (no systemd user session here).
  */
 export const CGROUP2_ONLY = statfsSync('/sys/fs/cgroup').type === 0x63677270;
-export const ROOTLESS_CGROUP_SKIP = CGROUP2_ONLY ? 'rootless podman with the cgroupfs manager on a pure cgroup v2 host: no delegated cgroup without a systemd user session' : false;
 
 /** A scenario that needs a mount option another branch is building, by `ocirt features`. */
 export function needsMountOption(option: string, branch: string): string | false {
