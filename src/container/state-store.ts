@@ -16,7 +16,7 @@ import {
   constants as FS,
 } from 'node:fs';
 import { join } from 'node:path';
-import { OcirtError, errnoName, sysError } from '../errors.js';
+import { ArgumentError, ContainerError, OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
 import type { Hooks, Spec } from '../spec/types.js';
 
@@ -71,7 +71,7 @@ const ID_PATTERN = /^[\w+.-]+$/;
 
 export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id === '' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
-    throw new OcirtError(
+    throw new ArgumentError(
       `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only (no path separators)`,
     );
   }
@@ -81,7 +81,7 @@ export function validateId(id: unknown): string {
 export class StateStore {
   constructor(readonly root: string) {
     if (!root) {
-      throw new OcirtError(
+      throw new ArgumentError(
         'no state root: XDG_RUNTIME_DIR is not set; pass --root DIR (a directory you own, e.g. /tmp/ocirt-$(id -u)) or set XDG_RUNTIME_DIR',
       );
     }
@@ -136,7 +136,7 @@ export class StateStore {
     try {
       mkdirSync(d, { mode: 0o711 });
     } catch (err) {
-      if (errnoName(err) === 'EEXIST') throw new OcirtError(`container "${id}" already exists`);
+      if (errnoName(err) === 'EEXIST') throw new ContainerError('exists', id, `container "${id}" already exists`);
       throw sysError('create state directory', d, err);
     }
     return d;
@@ -147,7 +147,7 @@ export class StateStore {
     try {
       text = readFileSync(this.statePath(id), 'utf8');
     } catch (err) {
-      if (errnoName(err) === 'ENOENT') throw new OcirtError(`container "${id}" does not exist`);
+      if (errnoName(err) === 'ENOENT') throw new ContainerError('not-found', id, `container "${id}" does not exist`);
       throw sysError('read state', this.statePath(id), err);
     }
     try {
@@ -241,7 +241,7 @@ export class StateStore {
         }
         continue;
       }
-      if (Date.now() > deadline) throw new OcirtError(`container "${id}" is locked by process ${holder} (${p})`);
+      if (Date.now() > deadline) throw new ContainerError('locked', id, `container "${id}" is locked by process ${holder} (${p})`);
       sleepMs(2);
     }
   }
