@@ -219,8 +219,14 @@ static enum outcome await_fifo_byte(const struct stored_state *st, int fd, const
       say("read exec fifo %s: %s", fifo, errno_name(errno));
       return FAILED;
     }
-    // EAGAIN (the init has it open, nothing written yet) or 0 (not opened for writing yet)
-    if (!same_process(st->pid, st->start_time)) return FALLBACK;
+    // EAGAIN (the init has it open, nothing written yet) or 0 (not opened for writing yet).
+    // Once the init is gone, read once more: between the read above and the check it may have
+    // written its byte, exec'd a short program and exited.
+    if (!same_process(st->pid, st->start_time)) {
+      do n = read(fd, &byte, 1);
+      while (n < 0 && errno == EINTR);
+      return n == 1 ? DONE : FALLBACK;
+    }
     sleep_ms(1);
   }
 }

@@ -40,15 +40,19 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
     let report: string;
     try {
       const buf = Buffer.alloc(1);
-      for (;;) {
-        let n = 0;
+      const readByte = (): boolean => {
         try {
-          n = readSync(fd, buf, 0, 1, null);
+          return readSync(fd, buf, 0, 1, null) === 1;
         } catch (err) {
           if (errnoName(err) !== 'EAGAIN') throw sysError('read exec fifo', fifo, err);
+          return false;
         }
-        if (n === 1) break;
-        if (!isSameProcess(state.pid, state.pidStartTime)) {
+      };
+      for (;;) {
+        if (readByte()) break;
+        // Read again once the init is gone: between the read above and this check it may have
+        // written its byte, exec'd a short program (runtime-tools runs `true`) and exited.
+        if (!isSameProcess(state.pid, state.pidStartTime) && !readByte()) {
           throw new ContainerError('wrong-state', id, `cannot start container "${id}": its init process exited before it was started`, 'stopped');
         }
         sleepMs(1);

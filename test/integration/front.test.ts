@@ -364,7 +364,15 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     assert.equal(readFileSync(`/proc/${child}/cgroup`, 'utf8'), readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
     assert.match(readFileSync(`/proc/${child}/cmdline`, 'utf8'), /^\/bin\/probe\0sleep\0/);
     process.kill(child, 'SIGKILL');
-    await waitFor(() => !existsSync(`/proc/${child}/cmdline`) || readFileSync(`/proc/${child}/cmdline`, 'utf8') === '', 'the detached process to go');
+    // gone, or a zombie (empty cmdline); it may vanish between any two looks at /proc
+    const cmdlineOf = (p: number) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    await waitFor(() => cmdlineOf(child) === '', 'the detached process to go');
     ok(alone(['exec', '--detach', `--pid-file=${pidFile}`, 'ex', '/bin/probe', 'exit', '0']), '--detach --pid-file=');
     assert.notEqual(readFileSync(pidFile, 'utf8'), String(child), 'the pid file was rewritten');
 
