@@ -116,7 +116,8 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
     supported: { 'dynamic-import': false },
     // true for the executable; 'syntax' keeps names and lines readable in stack traces
     ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
-    external: ['*.node'],
+    // bun:ffi: the executable's addon loader (src/sys/sealed-addon.ts), a Bun builtin
+    external: ['*.node', 'bun:ffi'],
     plugins: [lazy, lazyBuiltins, redirect],
     metafile: true,
     logLevel: 'warning',

@@ -104,9 +104,9 @@ export interface Bundle {
   cleanup(): void;
 }
 
-/** A bundle in a fresh temp dir with the probe (and busybox) in its rootfs. */
-export function makeBundle(mutate?: (c: Config) => void, owner?: User): Bundle {
-  const dir = mkdtempSync('/tmp/ocirt-bundle-');
+/** A bundle in a fresh temp dir (under `parent`) with the probe (and busybox) in its rootfs. */
+export function makeBundle(mutate?: (c: Config) => void, owner?: User, parent = '/tmp'): Bundle {
+  const dir = mkdtempSync(join(parent, 'ocirt-bundle-'));
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync(PROBE, join(rootfs, 'bin', 'probe'));
