@@ -1,6 +1,7 @@
 // Small accessors for yargs' loosely typed argv, so command modules stay typed.
 import { OcirtError } from '../errors.js';
 import type { CreateOptions } from '../container/create.js';
+import { validateId } from '../container/state-store.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function str(args: CommandArgs, key: string): string | undefined {
@@ -22,10 +23,11 @@ export function num(args: CommandArgs, key: string, fallback: number): number {
   return n;
 }
 
+/** The container id positional, checked (validateId) before any command makes a path of it. */
 export function containerId(args: CommandArgs): string {
   const id = args['container-id'] ?? args.containerId;
   if (id === undefined || id === '') throw new OcirtError('missing container id');
-  return String(id);
+  return validateId(String(id));
 }
 
 /** The flags `create` and `run` share, as the lifecycle layer takes them. */

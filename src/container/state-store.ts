@@ -42,11 +42,23 @@ export interface StoredState {
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
+const LOCK_PREFIX = '.lock-';
+/**
+ * The id names the state directory and, with LOCK_PREFIX, the lock file beside it: both must fit
+ * the 255 bytes a file name may have (the id is ASCII).
+ */
+export const MAX_ID_LENGTH = 255 - LOCK_PREFIX.length;
 
+/** Every command checks the id before it touches a path made from it. */
 export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id === '' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
     throw new OcirtError(
       `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only (no path separators)`,
+    );
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new OcirtError(
+      `container id is too long (${id.length} characters): at most ${MAX_ID_LENGTH}, so that the state directory and lock file named after it fit in a file name`,
     );
   }
   return id;
@@ -135,7 +147,7 @@ export class StateStore {
    * lock whose holder is gone is taken over, so a crashed command never wedges a container.
    */
   lock(id: string): () => void {
-    const p = join(this.root, `.lock-${id}`);
+    const p = join(this.root, `${LOCK_PREFIX}${id}`);
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {

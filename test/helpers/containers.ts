@@ -144,7 +144,7 @@ export interface Runner {
   /** the same as run, without blocking: for commands racing each other */
   runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** viaScript: under script(1), so that ocirt's stdio is a terminal */
-  run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean }): SpawnSyncReturns<string>;
+  run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; cwd?: string }): SpawnSyncReturns<string>;
   cleanup(): void;
 }
 
@@ -186,6 +186,7 @@ export function runner(user?: User): Runner {
           stdio: ['pipe', out, err],
           timeout: opts.timeoutMs ?? 30_000,
           env,
+          ...(opts.cwd ? { cwd: opts.cwd } : {}),
         });
         return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
       } finally {
