@@ -11,7 +11,8 @@
       "native/init/process.c",
       "native/init/console.c",
       "native/init/creds.c",
-      "native/init/exec.c"
+      "native/init/exec.c",
+      "native/init/hostrefs.c"
     ]
   },
   "targets": [
@@ -35,6 +36,16 @@
       "target_name": "ocirt-probe",
       "type": "executable",
       "sources": ["test/fixtures/probe.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+      "cflags!": ["-O3", "-pthread"],
+      "ldflags": ["-static"],
+      "ldflags!": ["-rdynamic", "-pthread"]
+    },
+    {
+      # What hostile containers and helpers do in the security suite (test/security/).
+      "target_name": "ocirt-attack",
+      "type": "executable",
+      "sources": ["test/fixtures/attack.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
       "cflags!": ["-O3", "-pthread"],
       "ldflags": ["-static"],

@@ -63,7 +63,7 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 /* The last step: umask, cwd, every fd not meant for the container closed on exec, execve. */
 void exec_process(const struct plan *p, char *exe, size_t exelen) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
-  if (chdir(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
+  enter_cwd(p->cwd);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
 

@@ -12,6 +12,7 @@
  *   console.c     the pty and the console socket
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
  *   exec.c        the program lookup and the final execve
+ *   hostrefs.c    no host descriptor or working directory reaches the container
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
  */
@@ -118,6 +119,14 @@ void setup_console(int sock);
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
 void set_credentials(const struct plan *p);
+
+/* ---- hostrefs.c ----------------------------------------------------------------------------- */
+/* closes every fd from `from` up but keep[] (sorted in place; -1 entries ignored) */
+void close_inherited_fds(int from, int *keep, int nkeep);
+/* before READY: refuses a cwd outside the root that can already be entered */
+void precheck_cwd(const char *cwd);
+/* chdir(cwd), refused if it leads outside the root */
+void enter_cwd(const char *cwd);
 
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */

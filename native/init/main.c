@@ -106,6 +106,10 @@ int main(int argc, char **argv) {
   decode_plan(map, (size_t)st.st_size, &pl);
   const struct plan *p = &pl;
 
+  /* nothing the runtime's caller left open reaches the container: stdio, the preserved fds and ours */
+  int own[] = {sync_fd, fifo};
+  close_inherited_fds(3 + (int)p->preserve_fds, own, 2);
+
   /* keep the sync fd out of the way of the preserved fds and the stdio dup3s below */
   sync_fd = move_fd_high(sync_fd, 3 + (int)p->preserve_fds);
   if (sync_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "move sync fd");
@@ -145,6 +149,7 @@ int main(int argc, char **argv) {
   char exe[PATH_MAX];
   int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
   if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
+  if (p->nargs) precheck_cwd(p->cwd);
 
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;

@@ -143,6 +143,8 @@ export interface Runner {
   spawnRun(args: string[]): ChildProcess;
   /** the same as run, without blocking: for commands racing each other */
   runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  /** the argv (setpriv prefix, ocirt, --root) and environment run() uses, for spawning it otherwise */
+  command(args: string[]): { argv: string[]; env: NodeJS.ProcessEnv };
   /** viaScript: under script(1), so that ocirt's stdio is a terminal */
   run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; cwd?: string }): SpawnSyncReturns<string>;
   cleanup(): void;
@@ -166,6 +168,7 @@ export function runner(user?: User): Runner {
   return {
     root,
     user,
+    command: (args) => ({ argv: [...prefix(), '--root', root, ...args], env: childEnv() }),
     run(args, opts = {}) {
       const env = childEnv();
       const argv = [...prefix(), '--root', root, ...args];

@@ -1,0 +1,72 @@
+/*
+ * Nothing of the host may reach the container: no descriptor it was not given, no working
+ * directory outside its root (the runc CVE-2024-21626 class, where a leaked descriptor of the
+ * host's /sys/fs/cgroup and a process.cwd of /proc/self/fd/7 put the container's cwd on the host).
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int cmp_int(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Closes every descriptor from `from` up except those in keep[] (-1 entries are ignored). The
+ * runtime's caller may have left any descriptor open without close-on-exec (Bun does not mark
+ * inherited ones, Node does), and closing on exec is too late: a chdir to /proc/self/fd/N
+ * before the exec would still reach it.
+ */
+void close_inherited_fds(int from, int *keep, int nkeep) {
+  qsort(keep, (size_t)nkeep, sizeof *keep, cmp_int);
+  unsigned lo = (unsigned)from;
+  for (int i = 0; i < nkeep; i++) {
+    if (keep[i] < from) continue;
+    if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
+      fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+    lo = (unsigned)keep[i] + 1;
+  }
+  if (syscall(SYS_close_range, lo, ~0U, 0) < 0) fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+}
+
+/*
+ * 1 if the working directory can be reached from the root. The kernel's getcwd reports a
+ * directory outside the root as "(unreachable)/..." (glibc turns that into ENOENT, musl passes it
+ * on), and an unlinked one as ENOENT.
+ */
+static int cwd_inside_root(void) {
+  char buf[PATH_MAX];
+  long n = syscall(SYS_getcwd, buf, sizeof buf);
+  return n > 0 && buf[0] == '/';
+}
+
+static __attribute__((noreturn)) void refuse_cwd(const char *cwd) {
+  char detail[OCIRT_DETAIL_LEN];
+  snprintf(detail, sizeof detail, "%s (outside the container's root)", cwd);
+  fail_err(OCIRT_STEP_CWD, EPERM, -1, detail);
+}
+
+/*
+ * Before READY, so that `create` already refuses a cwd that leads out of the root (a preserved
+ * descriptor of a host directory named as /proc/self/fd/N). A cwd that cannot be entered yet is
+ * left to the real chdir after the credentials change, which reports it.
+ */
+void precheck_cwd(const char *cwd) {
+  if (chdir(cwd) < 0) {
+    if (chdir("/") < 0) fail(OCIRT_STEP_CWD, -1, "/");
+    return;
+  }
+  if (!cwd_inside_root()) refuse_cwd(cwd);
+  if (chdir("/") < 0) fail(OCIRT_STEP_CWD, -1, "/");
+}
+
+/* After the real chdir, as the container's user, right before the exec. */
+void enter_cwd(const char *cwd) {
+  if (chdir(cwd) < 0) fail(OCIRT_STEP_CWD, -1, cwd);
+  if (!cwd_inside_root()) refuse_cwd(cwd);
+}
