@@ -12,7 +12,8 @@
       "native/init/console.c",
       "native/init/creds.c",
       "native/init/exec.c",
-      "native/init/hostrefs.c"
+      "native/init/hostrefs.c",
+      "native/init/ordinary-dirs.c"
     ]
   },
   "targets": [

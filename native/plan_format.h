@@ -64,6 +64,8 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
+  /* list<u32>: indexes of the mounts whose target must be an ordinary directory (procfs, sysfs) */
+  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 1,
 };
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */

@@ -13,6 +13,7 @@
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
  *   exec.c        the program lookup and the final execve
  *   hostrefs.c    no host descriptor or working directory reaches the container
+ *   ordinary-dirs.c  procfs and sysfs only on an ordinary directory (plan section)
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
  */
@@ -127,6 +128,13 @@ void close_inherited_fds(int from, int *keep, int nkeep);
 void precheck_cwd(const char *cwd);
 /* chdir(cwd), refused if it leads outside the root */
 void enter_cwd(const char *cwd);
+
+/* ---- ordinary-dirs.c ------------------------------------------------------------------------ */
+void decode_ordinary_dir_targets(struct rd *r);
+/* whether plan.mounts[mount_index] must land on an ordinary directory */
+int needs_ordinary_dir(uint32_t mount_index);
+/* O_PATH fd of a directory reached without symlinks (created if missing), or -1 (ELOOP, ENOTDIR) */
+int open_ordinary_dir_in_root(int root, const char *path);
 
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */

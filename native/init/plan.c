@@ -21,7 +21,7 @@ struct section_decoder {
   void (*decode)(struct rd *r);
 };
 static const struct section_decoder SECTIONS[] = {
-    {0, NULL},
+    {OCIRT_SECTION_ORDINARY_DIR_TARGETS, decode_ordinary_dir_targets},
 };
 
 static void decode_sections(struct rd *r) {

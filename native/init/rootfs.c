@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -24,8 +26,18 @@ static void do_mount_step(int root, const struct mount_step *m, int i) {
     struct stat st;
     if (stat(m->source, &st) == 0) create_file = !S_ISDIR(st.st_mode);
   }
-  int fd = open_create_in_root(root, m->destination, create_file, 0644);
-  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+  int fd;
+  if (needs_ordinary_dir((uint32_t)i)) {
+    fd = open_ordinary_dir_in_root(root, m->destination);
+    if (fd < 0) {
+      char d[OCIRT_DETAIL_LEN];
+      snprintf(d, sizeof d, "%s (%s must be mounted on an ordinary directory, not through a symlink)", m->destination, m->fstype);
+      fail(OCIRT_STEP_MOUNT_TARGET, i, d);
+    }
+  } else {
+    fd = open_create_in_root(root, m->destination, create_file, 0644);
+    if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+  }
 
   const char *data = m->data[0] ? m->data : NULL;
   const char *fstype = m->fstype[0] ? m->fstype : NULL;
@@ -146,9 +158,41 @@ void enter_rootfs(const struct plan *p, int min_fd) {
   close(root);
 }
 
+/*
+ * The null device that masks files: the container's /dev/null, reached without a symlink and
+ * checked to be the character device 1:3, then bound from that fd (open_tree + move_mount), never
+ * by name. Were /dev/null a symlink (an image, or a /dev volume the container controls) to, say,
+ * /proc/sys/fs/lease-break-time, a bind "of /dev/null" would make the masked path a writable bind
+ * of that host sysctl: runc's CVE-2025-31133.
+ */
+static int null_device(int index) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how);
+  const char *why = "/dev/null (masked files are bound from the null device: it must be the device node itself, not a symlink)";
+  if (fd < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) fail_err(OCIRT_STEP_MASKED_PATH, ENODEV, index, why);
+  return fd;
+}
+
+static int bind_fd_onto(int fd, const char *target) {
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) return -1;
+  int rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return rc;
+}
+
 void finish_rootfs(const struct plan *p) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   uint32_t late_prop = late_propagation(p);
+  int devnull = -1;
   for (uint32_t i = 0; i < p->nmasked; i++) {
     const char *m = p->masked[i];
     struct stat ms;
@@ -156,10 +200,16 @@ void finish_rootfs(const struct plan *p) {
       if (errno == ENOENT) continue;
       fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
     }
-    int rc = S_ISDIR(ms.st_mode) ? mount("tmpfs", m, "tmpfs", MS_RDONLY, NULL)
-                                 : mount("/dev/null", m, NULL, MS_BIND, NULL);
+    int rc;
+    if (S_ISDIR(ms.st_mode)) {
+      rc = mount("tmpfs", m, "tmpfs", MS_RDONLY, NULL);
+    } else {
+      if (devnull < 0) devnull = null_device((int)i);
+      rc = bind_fd_onto(devnull, m);
+    }
     if (rc < 0) fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
   }
+  if (devnull >= 0) close(devnull);
   for (uint32_t i = 0; i < p->nreadonly; i++) {
     const char *r = p->readonly[i];
     if (mount(r, r, NULL, MS_BIND | MS_REC, NULL) < 0) {

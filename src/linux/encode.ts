@@ -31,18 +31,21 @@
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
+import { encodeOrdinaryDirTargets } from './ordinary-dirs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
 
 /** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
-export const SECTION = {} as const satisfies Record<string, number>;
+export const SECTION = {
+  ORDINARY_DIR_TARGETS: 1,
+} as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
 export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 
 /** In tag order; each feature adds its line. */
-const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [];
+const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [[SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets]];
 
 export const PF = {
   FORK_AFTER_JOIN: 1 << 0,

@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js'
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { needsOrdinaryDirectory } from './ordinary-dirs.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -283,6 +284,7 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
     remountFlags: fallbackBindSource ? o.flags & ~MS.REMOUNT : 0,
     createAs: 'dir',
     ...(fallbackBindSource ? { fallbackBindSource } : {}),
+    ...(needsOrdinaryDirectory(fstype) ? { ordinaryDirectory: true } : {}),
   };
 }
 
