@@ -13,7 +13,8 @@
       "native/init/creds.c",
       "native/init/exec.c",
       "native/init/hostrefs.c",
-      "native/init/ordinary-dirs.c"
+      "native/init/ordinary-dirs.c",
+      "native/init/procfs.c"
     ]
   },
   "targets": [

@@ -14,6 +14,7 @@
  *   exec.c        the program lookup and the final execve
  *   hostrefs.c    no host descriptor or working directory reaches the container
  *   ordinary-dirs.c  procfs and sysfs only on an ordinary directory (plan section)
+ *   procfs.c      the verified procfs handle every write to /proc goes through
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
  */
@@ -110,8 +111,8 @@ void finish_rootfs(const struct plan *p);
 
 /* ---- process.c ------------------------------------------------------------------------------ */
 void write_sysctls(const struct plan *p);
-/* rlimits, oom_score_adj (through hostproc, the host's /proc), the session keyring */
-void set_process_attributes(const struct plan *p, int hostproc);
+/* rlimits, oom_score_adj (through the procfs handle), the session keyring */
+void set_process_attributes(const struct plan *p);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
 int console_connect(const char *path);
@@ -128,6 +129,19 @@ void close_inherited_fds(int from, int *keep, int nkeep);
 void precheck_cwd(const char *cwd);
 /* chdir(cwd), refused if it leads outside the root */
 void enter_cwd(const char *cwd);
+
+/* ---- procfs.c ------------------------------------------------------------------------------- */
+/* before the container's mounts: a procfs of our own (checked to be one), kept at >= min_fd */
+void procfs_open_handle(int min_fd);
+void procfs_close_handle(void);
+/* `rel` beneath the handle: no symlink, no magic link, no mount crossed */
+int procfs_open(const char *rel, int flags);
+/* the same below our own /proc/<pid> (what "self" names), e.g. "attr/exec" */
+int procfs_open_self(const char *rel, int flags);
+/* writes data to `rel` (e.g. "sys/net/ipv4/ip_forward") */
+int procfs_write(const char *rel, const char *data);
+/* reopens one of our own fds through /proc/<pid>/fd (the exec fifo, as a writer) */
+int procfs_reopen_own_fd(int fd, int flags);
 
 /* ---- ordinary-dirs.c ------------------------------------------------------------------------ */
 void decode_ordinary_dir_targets(struct rd *r);

@@ -40,12 +40,8 @@ static void reset_signals(void) {
 }
 
 /* Blocks until `start` opens the exec fifo for reading. */
-static void wait_for_start(const struct plan *p, int hostproc, int fifo, int min_fd) {
-  char path[64];
-  snprintf(path, sizeof path, "self/fd/%d", fifo);
-  int w;
-  do w = openat(hostproc, path, O_WRONLY | O_CLOEXEC);
-  while (w < 0 && errno == EINTR);
+static void wait_for_start(const struct plan *p, int fifo, int min_fd) {
+  int w = procfs_reopen_own_fd(fifo, O_WRONLY);
   if (w < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
   if (write(w, "0", 1) != 1) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
   /*
@@ -122,10 +118,8 @@ int main(int argc, char **argv) {
 
   read_cap_last();
   int min_fd = 3 + (int)p->preserve_fds;
-  /* host /proc and the fifo must be reachable after pivot_root, which hides both paths */
-  int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
-  hostproc = move_fd_high(hostproc, min_fd);
+  /* procfs and the fifo must be reachable after pivot_root, which hides both paths */
+  procfs_open_handle(min_fd);
   if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
     fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
     if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
@@ -142,7 +136,7 @@ int main(int argc, char **argv) {
   finish_rootfs(p);
 
   /* 5. per-process settings while privileged, and the terminal */
-  set_process_attributes(p, hostproc);
+  set_process_attributes(p);
   if (console >= 0) setup_console(console);
 
   /* no args: a container without a process (config.json has none); start only releases it */
@@ -155,8 +149,8 @@ int main(int argc, char **argv) {
   ready_sent = 1;
 
   /* 6. create returns here */
-  if (fifo >= 0) wait_for_start(p, hostproc, fifo, min_fd);
-  close(hostproc);
+  if (fifo >= 0) wait_for_start(p, fifo, min_fd);
+  procfs_close_handle();
   if (p->nargs == 0) _exit(0);
 
   /* 7. credentials and confinement, then the program */
