@@ -90,12 +90,18 @@ static void do_device(int root, const struct device_step *d, int i) {
   if (dir < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
   if (mknodat(dir, name, d->mode, makedev(d->major, d->minor)) < 0) {
     struct stat st;
-    /* an identical node already there (e.g. from the image) is fine */
+    /*
+     * An identical node already there (from the image) is used as it is, as runc does: never
+     * chown or chmod a node we did not make. It may be the host's own, reached through a bind
+     * mount of a host directory, and the config would then change the host's device.
+     */
     if (errno != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
         (st.st_mode & S_IFMT) != (d->mode & S_IFMT) || st.st_rdev != makedev(d->major, d->minor)) {
       if (errno == 0) errno = EEXIST;
       fail(OCIRT_STEP_DEVICE, i, d->path);
     }
+    close(dir);
+    return;
   }
   if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
   /* mknod applied the umask */
