@@ -87,6 +87,7 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *errno_name(int err);
 // `rm -rf path`: 0, or -1 with errno set.
 int remove_tree(const char *path);
+int remove_state_dir(const char *path);
 // Node's path.dirname and path.basename (posix), into a new string.
 char *path_dirname(const char *p);
 char *path_basename(const char *p);

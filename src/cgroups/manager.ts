@@ -33,6 +33,23 @@ export function cgroupRelPath(cgroupsPath: string | undefined, id: string): stri
 }
 
 /**
+ * Every directory setupCgroups may make for these resources, made or not: create records them in
+ * the state before making any, so that a create killed halfway leaves nothing `delete` cannot
+ * find.
+ */
+export function plannedCgroups(host: CgroupHost, rel: string, resources: ResourcePlan): CgroupSet {
+  const set: CgroupSet = { v1: [] };
+  if (host.cgroup2Mount) set.v2 = host.cgroup2Mount + rel;
+  if (isHybrid(host)) {
+    for (const controller of new Set(resources.v1.map((w) => w.controller))) {
+      const mount = host.v1Mounts[controller];
+      if (mount) set.v1.push(mount + rel);
+    }
+  }
+  return set;
+}
+
+/**
  * Create the container's cgroups and write its limits. With `optional` (an unprivileged caller
  * without a delegated hierarchy) a cgroup that may not be created is skipped, as runc's
  * --rootless=auto does; limits that cannot be applied then are an error, not silently lost.

@@ -6,8 +6,9 @@ import type { CommandArgs, CommandContext } from './context.js';
 export function run(args: CommandArgs, ctx: CommandContext): number {
   const store = new StateStore(ctx.globals.root);
   const id = containerId(args);
-  // runc: `delete --force` of a container that does not exist succeeds.
-  if (bool(args, 'force') && !store.exists(id)) return 0;
+  // runc: `delete --force` of a container that does not exist succeeds. A lock file left by a
+  // command killed before it made the state directory is taken over and removed by deleteContainer.
+  if (bool(args, 'force') && !store.exists(id) && !store.lockExists(id)) return 0;
   deleteContainer(store, id, bool(args, 'force'));
   return 0;
 }

@@ -7,11 +7,12 @@ import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
 import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
-import { addProcess, cgroupRelPath, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { addProcess, cgroupRelPath, plannedCgroups, removeCgroups, setupCgroups, type CgroupSet } from '../cgroups/manager.js';
 import { planResources } from '../cgroups/resources.js';
 import * as native from '../native.js';
 import { OcirtError, sysError } from '../errors.js';
 import { OCI_SPEC_VERSION } from '../version.js';
+import { faultPoint } from './fault.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
 import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
@@ -57,6 +58,9 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 }
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
+  faultPoint('create:locked');
+  // what a create or delete killed halfway left (the lock is ours: that command is gone)
+  if (store.isDebris(id)) store.remove(id);
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
   const { config, rootfs } = loadBundle(bundleDir);
@@ -66,8 +70,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   try {
     store.createDir(id);
     undo.push(() => store.remove(id));
+    faultPoint('create:state-dir');
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
+    faultPoint('create:fifo');
     let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
     let consoleListenFd: number | undefined;
     if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
@@ -93,35 +99,47 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     );
 
     const resources = planResources(config.linux?.resources);
-    const cgroups = setupCgroups(
-      { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() },
-      cgroupRelPath(config.linux?.cgroupsPath, id),
-      resources,
-      host.euid !== 0 && o.rootless !== 'false',
-    );
-    undo.push(() => removeCgroups(cgroups));
+    const cgroupHost = { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() };
+    const cgroupRel = cgroupRelPath(config.linux?.cgroupsPath, id);
     for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
 
-    // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
-    // something `delete --force` can find and remove: the state dir and the cgroups, which hold
-    // the half-made init.
-    const creating: StoredState = {
+    // A create killed at any point from here leaves a record `delete --force` finishes from: the
+    // cgroups are recorded before they are made (pid 0: "creating"), the init as soon as it exists
+    // (creating: true), the final state once it is ready.
+    const created = new Date().toISOString();
+    const owner = ownerName();
+    const record = (cgroups: CgroupSet, init?: { pid: number; startTime: number; ready: boolean }): StoredState => ({
       ociVersion: OCI_SPEC_VERSION,
       id,
-      pid: 0,
-      pidStartTime: 0,
+      pid: init?.pid ?? 0,
+      pidStartTime: init?.startTime ?? 0,
       bundle: bundleDir,
       rootfs,
       ...(config.annotations ? { annotations: config.annotations } : {}),
-      created: new Date().toISOString(),
-      owner: ownerName(),
+      created,
+      owner,
       ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
       ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
       rootless: plan.userns !== undefined,
-    };
-    store.write(creating);
+      ...(init && !init.ready ? { creating: true } : {}),
+    });
+    const planned = plannedCgroups(cgroupHost, cgroupRel, resources);
+    store.write(record(planned));
+    faultPoint('create:recorded');
+    const cgroups = setupCgroups(cgroupHost, cgroupRel, resources, host.euid !== 0 && o.rootless !== 'false');
+    undo.push(() => removeCgroups(cgroups));
+    // a cgroup the caller may not make (--rootless auto) is not ours to remove later
+    if (!sameCgroups(cgroups, planned)) store.write(record(cgroups));
+    faultPoint('create:cgroups');
 
-    const init = launchInit(plan, { beforeGo: (pid) => addProcess(cgroups, pid) });
+    const init = launchInit(plan, {
+      spawned: (pid) => {
+        const startTime = readProcStat(pid)?.startTime;
+        if (startTime !== undefined) store.write(record(cgroups, { pid, startTime, ready: false }));
+        faultPoint('create:spawned');
+      },
+      beforeGo: (pid) => addProcess(cgroups, pid),
+    });
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -130,11 +148,13 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // already gone
       }
     });
+    faultPoint('create:ready');
 
     const startTime = readProcStat(init.pid)?.startTime;
     if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
-    const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime };
+    const state = record(cgroups, { pid: init.pid, startTime, ready: true });
     store.write(state);
+    faultPoint('create:state');
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
     return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
   } catch (err) {
@@ -147,6 +167,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     }
     throw err;
   }
+}
+
+function sameCgroups(a: CgroupSet, b: CgroupSet): boolean {
+  return a.v2 === b.v2 && a.v1.length === b.v1.length && a.v1.every((d, i) => d === b.v1[i]);
 }
 
 function resolveBundle(bundle: string): string {

@@ -5,6 +5,7 @@
 import { OcirtError } from '../errors.js';
 import { killCgroup, removeCgroups } from '../cgroups/manager.js';
 import * as native from '../native.js';
+import { faultPoint } from './fault.js';
 import { openVerified } from './kill.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
@@ -13,6 +14,18 @@ import type { StateStore } from './state-store.js';
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
   const unlock = store.lock(id);
   try {
+    faultPoint('delete:locked');
+    if (!store.exists(id)) {
+      // only a dead command's lock was left; ours goes with unlock()
+      if (force) return;
+      throw new OcirtError(`container "${id}" does not exist`);
+    }
+    if (store.isDebris(id)) {
+      // a create or delete killed halfway (runc removes such a directory too)
+      store.remove(id);
+      if (force) return;
+      throw new OcirtError(`container "${id}" does not exist`);
+    }
     const state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && !force) {
@@ -31,8 +44,10 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
         // already gone (or never started: a create killed halfway)
       }
       waitGone(state.pid, state.pidStartTime);
+      faultPoint('delete:killed');
     }
     removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
+    faultPoint('delete:cgroups-removed');
     store.remove(id);
   } finally {
     unlock();

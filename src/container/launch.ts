@@ -9,6 +9,7 @@ import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
 import { describeInitError } from './init-errors.js';
+import { faultPoint } from './fault.js';
 
 export interface LaunchedInit {
   pid: number;
@@ -16,6 +17,11 @@ export interface LaunchedInit {
 }
 
 export interface LaunchHooks {
+  /**
+   * called as soon as the init process exists (it waits for "go"), and again with the real
+   * init's pid when it forks into a joined pid namespace: create records it there
+   */
+  spawned?: (pid: number) => void;
   /** called after the id maps are written and before the init continues: cgroup placement */
   beforeGo?: (pid: number) => void;
 }
@@ -31,9 +37,11 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
+    hooks.spawned?.(pid);
     if (plan.userns) writeIdMaps(pid, plan.userns);
     hooks.beforeGo?.(pid);
     native.sendGo(spawned.syncFd);
+    faultPoint('create:go');
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready') break;
@@ -42,6 +50,7 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
         // the intermediate exits at once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        hooks.spawned?.(pid);
         continue;
       }
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));

@@ -2,6 +2,7 @@
 // Opening the fifo for reading lets its open complete; the byte it writes confirms it got there.
 import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
 import { OcirtError, errnoName, sysError } from '../errors.js';
+import { faultPoint } from './fault.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import { sleepMs } from '../sleep.js';
 import type { StateStore } from './state-store.js';
@@ -9,6 +10,7 @@ import type { StateStore } from './state-store.js';
 export function startContainer(store: StateStore, id: string): void {
   const unlock = store.lock(id);
   try {
+    faultPoint('start:locked');
     const state = store.read(id);
     const fifo = store.fifoPath(id);
     const status = deriveStatus(state, fifo);
@@ -22,6 +24,7 @@ export function startContainer(store: StateStore, id: string): void {
     } catch (err) {
       throw sysError('open exec fifo', fifo, err);
     }
+    faultPoint('start:released');
     try {
       const buf = Buffer.alloc(1);
       for (;;) {
@@ -37,7 +40,9 @@ export function startContainer(store: StateStore, id: string): void {
         }
         sleepMs(1);
       }
+      faultPoint('start:confirmed');
       unlinkSync(fifo);
+      faultPoint('start:fifo-removed');
       awaitExec(fd);
     } finally {
       closeSync(fd);

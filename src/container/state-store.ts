@@ -18,6 +18,7 @@ import {
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
+import { faultPoint } from './fault.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -39,6 +40,11 @@ export interface StoredState {
   cgroupV1Paths?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
+  /**
+   * create recorded the init (pid, pidStartTime) but has not finished: status "creating" while
+   * that process lives, "stopped" once it is gone (a create killed halfway; delete removes it)
+   */
+  creating?: boolean;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -95,6 +101,15 @@ export class StateStore {
     return existsSync(this.dir(id));
   }
 
+  /**
+   * A state directory without state.json: what a create or delete killed halfway leaves (create
+   * makes the directory before it writes state.json, delete removes state.json last). Only
+   * meaningful while holding the id's lock, which such a command held.
+   */
+  isDebris(id: string): boolean {
+    return existsSync(this.dir(id)) && !existsSync(this.statePath(id));
+  }
+
   /** Create the container's directory; fails if the id is taken. */
   createDir(id: string): string {
     const d = this.dir(id);
@@ -127,8 +142,20 @@ export class StateStore {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
   }
 
+  /** Everything else first, state.json last: a delete killed halfway leaves a record to finish from. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return;
+      throw sysError('remove state directory', dir, err);
+    }
+    for (const n of names) if (n !== 'state.json') rmSync(join(dir, n), { recursive: true, force: true });
+    faultPoint('delete:emptied');
+    rmSync(join(dir, 'state.json'), { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 
   list(): string[] {
@@ -142,12 +169,20 @@ export class StateStore {
     return names.filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'state.json'))).sort();
   }
 
+  lockExists(id: string): boolean {
+    return existsSync(this.lockPath(id));
+  }
+
+  private lockPath(id: string): string {
+    return join(this.root, `${LOCK_PREFIX}${id}`);
+  }
+
   /**
    * Exclusive lock on one id: a lock file created with O_EXCL that records the holder's pid. A
    * lock whose holder is gone is taken over, so a crashed command never wedges a container.
    */
   lock(id: string): () => void {
-    const p = join(this.root, `${LOCK_PREFIX}${id}`);
+    const p = this.lockPath(id);
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
