@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -108,17 +109,13 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
 
 // ---- the per-id lock (state-store.ts StateStore.lock) ----
 
-// O_EXCL file holding our pid. Taken or not: an existing lock (a live holder to wait for, or a
+// A symlink whose target is our pid (made atomically; it needs no data block, so a full state
+// filesystem still takes it). Taken or not: an existing lock (a live holder to wait for, or a
 // dead one to take over) is the core's business.
 static int lock_take(const char *lock) {
-  int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
   char pid[24];
-  int n = snprintf(pid, sizeof pid, "%ld", (long)getpid());
-  int rc = write_all(fd, pid, (size_t)n);
-  if (close(fd) < 0) rc = -1;
-  if (rc < 0) unlink(lock);
-  return rc;
+  snprintf(pid, sizeof pid, "%ld", (long)getpid());
+  return symlink(pid, lock);
 }
 
 static void lock_release(const char *lock) { unlink(lock); }
@@ -217,24 +214,33 @@ static enum outcome await_fifo_byte(const struct stored_state *st, int fd, const
 
 // start.ts awaitExec: the init's end of the fifo closes at its execve (CLOEXEC), so end-of-file
 // means the user's program runs (or the init died); a signal sent after start then reaches that
-// program, as with runc. Bounded, like the TypeScript side: 10 s.
-static void await_exec(int fd) {
+// program, as with runc. Bounded, like the TypeScript side: 10 s. What the init wrote there is the
+// reason it could not run the program (empty when it could), trimmed as the TypeScript side trims.
+static void await_exec(int fd, char *msg, size_t cap) {
+  size_t len = 0;
+  msg[0] = '\0';
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   for (int waited_ms = 0; waited_ms < 10000;) {
     int r = poll(&pfd, 1, 100);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return;
+    if (r < 0) break;
     if (r == 0) {
       waited_ms += 100;
       continue;
     }
-    char buf[16];
+    char buf[512];
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+    for (ssize_t i = 0; i < n && len + 1 < cap; i++) msg[len++] = buf[i];
+    msg[len] = '\0';
   }
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) msg[--len] = '\0';
+  size_t lead = 0;
+  while (msg[lead] == '\n' || msg[lead] == ' ') lead++;
+  if (lead) memmove(msg, msg + lead, len - lead + 1);
 }
 
-static enum outcome cmd_start(const struct paths *p) {
+static enum outcome cmd_start(const struct paths *p, const char *id) {
   if (lock_take(p->lock) < 0) return FALLBACK;
   struct stored_state st;
   enum outcome result = FALLBACK;
@@ -247,7 +253,15 @@ static enum outcome cmd_start(const struct paths *p) {
     say("remove exec fifo %s: %s", p->fifo, errno_name(errno));
     result = FAILED;
   }
-  if (result == DONE) await_exec(fd);
+  if (result == DONE) {
+    char failure[4096];
+    await_exec(fd, failure, sizeof failure);
+    if (failure[0]) {
+      // after the fifo's byte was read: reported here, worded as start.ts words it
+      say("cannot start container \"%s\": %s", id, failure);
+      result = FAILED;
+    }
+  }
   close(fd);
 out:
   lock_release(p->lock);
@@ -294,7 +308,8 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
   // by a killed command is the core's to take over and remove
   if (force && access(p->dir, F_OK) < 0) {
     if (errno != ENOENT) return FALLBACK;
-    return access(p->lock, F_OK) < 0 && errno == ENOENT ? DONE : FALLBACK;
+    struct stat st; // the lock is a symlink: not followed
+    return lstat(p->lock, &st) < 0 && errno == ENOENT ? DONE : FALLBACK;
   }
   if (lock_take(p->lock) < 0) return FALLBACK;
   enum outcome result = FALLBACK;
@@ -329,7 +344,7 @@ int main(int argc, char **argv) {
   enum outcome result = FALLBACK;
   switch (cli.cmd) {
   case CMD_STATE: result = cmd_state(&p); break;
-  case CMD_START: result = cmd_start(&p); break;
+  case CMD_START: result = cmd_start(&p, cli.id); break;
   case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
   case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
   case CMD_NONE: break;

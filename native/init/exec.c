@@ -53,8 +53,10 @@ int lookup(const struct plan *p, char *out, size_t outlen) {
 }
 
 __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err) {
-  /* after READY nobody may be reading the sync socket any more: stderr is the only sure channel */
-  dprintf(2, "ocirt: exec \"%s\": %s\n", p->args[0], strerror(err));
+  /* after READY nobody may be reading the sync socket any more: stderr and `start` it is */
+  char text[512];
+  snprintf(text, sizeof text, "exec \"%s\": %s", p->args[0], strerror(err));
+  report_after_ready(text);
   send_record(OCIRT_MSG_ERROR, OCIRT_STEP_EXEC, err, -1, 0, p->args[0]);
   _exit(127);
 }

@@ -6,9 +6,11 @@
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,14 +37,34 @@ void close_inherited_fds(int from, int *keep, int nkeep) {
 }
 
 /*
- * 1 if the working directory can be reached from the root. The kernel's getcwd reports a
- * directory outside the root as "(unreachable)/..." (glibc turns that into ENOENT, musl passes it
- * on), and an unlinked one as ENOENT.
+ * 1 if the working directory lies under the root. ".." stops at the process's root only when the
+ * walk starts inside it; from a directory outside it the walk goes on to the real root. So: climb
+ * from the cwd until ".." leads nowhere new and compare that top with "/". (getcwd cannot decide
+ * it: it also fails for a root whose directory was removed, e.g. with the bundle.)
  */
 static int cwd_inside_root(void) {
-  char buf[PATH_MAX];
-  long n = syscall(SYS_getcwd, buf, sizeof buf);
-  return n > 0 && buf[0] == '/';
+  struct stat root, st, up;
+  if (stat("/", &root) < 0) return 0;
+  int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int inside = 0;
+  for (int depth = 0; depth < 4096; depth++) {
+    if (fstat(fd, &st) < 0) break;
+    int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) break;
+    if (fstat(parent, &up) < 0) {
+      close(parent);
+      break;
+    }
+    close(fd);
+    fd = parent;
+    if (up.st_dev == st.st_dev && up.st_ino == st.st_ino) {
+      inside = st.st_dev == root.st_dev && st.st_ino == root.st_ino;
+      break;
+    }
+  }
+  close(fd);
+  return inside;
 }
 
 static __attribute__((noreturn)) void refuse_cwd(const char *cwd) {

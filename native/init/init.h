@@ -32,6 +32,10 @@
 extern int sync_fd;
 /* set once READY is sent: from then on `create` has returned and nobody may read the sync socket */
 extern int ready_sent;
+/* once `start` released us: the exec fifo's write end, which `start` reads to its end */
+extern int start_fd;
+/* a failure after READY: one line on the container's stderr ("ocirt: " first) and to `start` */
+void report_after_ready(const char *text);
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);

@@ -47,9 +47,10 @@ static void wait_for_start(const struct plan *p, int fifo, int min_fd) {
   /*
    * The write end stays open (CLOEXEC) until the execve: `start` reads on to end-of-file and so
    * returns once the user's program runs (or this process died), as runc's start does. A kill
-   * right after start then reaches the program, not an init about to exec it.
+   * right after start then reaches the program, not an init about to exec it. A failure before
+   * the execve is written there for `start` to report (report_after_ready).
    */
-  (void)move_fd_high(w, min_fd);
+  start_fd = move_fd_high(w, min_fd);
   close(fifo);
 }
 

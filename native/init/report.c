@@ -9,6 +9,33 @@
 
 int sync_fd = -1;
 int ready_sent;
+int start_fd = -1;
+
+/*
+ * The steps that can fail after READY, in the words of src/container/init-errors.ts: nobody reads
+ * the sync socket any more, so these failures go to the container's stderr and to `start`.
+ */
+static const char *after_ready(uint32_t step) {
+  switch (step) {
+  case OCIRT_STEP_EXEC_FIFO: return "wait on the exec fifo";
+  case OCIRT_STEP_SETGROUPS: return "set additional groups";
+  case OCIRT_STEP_SETGID: return "set gid";
+  case OCIRT_STEP_SETUID: return "set uid";
+  case OCIRT_STEP_CAP_BOUNDING: return "drop capabilities from the bounding set";
+  case OCIRT_STEP_CAPABILITIES: return "set capabilities";
+  case OCIRT_STEP_CAP_AMBIENT: return "raise ambient capabilities";
+  case OCIRT_STEP_NO_NEW_PRIVS: return "set no_new_privs";
+  case OCIRT_STEP_CWD: return "change to the working directory";
+  case OCIRT_STEP_CLOSE_FDS: return "close inherited file descriptors";
+  default: return NULL;
+  }
+}
+
+void report_after_ready(const char *text) {
+  dprintf(2, "ocirt: %s\n", text);
+  /* `start` reads the fifo to its end: what arrives there is its error */
+  if (start_fd >= 0) dprintf(start_fd, "%s", text);
+}
 
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail) {
   if (sync_fd < 0) return;
@@ -32,8 +59,16 @@ void send_record(uint32_t type, uint32_t step, int err, int index, int pid, cons
 
 void fail_err(uint32_t step, int err, int index, const char *detail) {
   send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
-  /* the container's stderr is then the only place a failure can still be seen */
-  if (ready_sent) dprintf(2, "ocirt: container init (step %u) %s: %s\n", step, detail ? detail : "", strerror(err));
+  if (ready_sent) {
+    char text[512], what[32];
+    const char *phrase = after_ready(step);
+    if (!phrase) {
+      snprintf(what, sizeof what, "step %u", step);
+      phrase = what;
+    }
+    snprintf(text, sizeof text, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "", strerror(err));
+    report_after_ready(text);
+  }
   _exit(1);
 }
 

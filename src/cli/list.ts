@@ -11,8 +11,9 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
     try {
       const s = store.read(id);
       states.push(toRuntimeState(s, deriveStatus(s, store.fifoPath(id))));
-    } catch {
-      // removed while listing
+    } catch (err) {
+      // removed while listing: not there; a damaged record: said, and the others still listed (runc)
+      if (store.exists(id)) ctx.log.warn(err instanceof Error ? err.message : String(err));
     }
   }
   if (bool(args, 'quiet')) {

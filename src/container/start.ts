@@ -43,7 +43,10 @@ export function startContainer(store: StateStore, id: string): void {
       faultPoint('start:confirmed');
       unlinkSync(fifo);
       faultPoint('start:fifo-removed');
-      awaitExec(fd);
+      const failure = awaitExec(fd);
+      // the init could not run the program (its binary gone with the bundle, a cwd it may not
+      // enter...): it said why on the fifo before it exited
+      if (failure) throw new OcirtError(`cannot start container "${id}": ${failure}`);
     } finally {
       closeSync(fd);
     }
@@ -56,16 +59,24 @@ export function startContainer(store: StateStore, id: string): void {
  * The init keeps its end of the fifo open until its execve closes it (CLOEXEC): reading on to
  * end-of-file returns once the user's program runs (or the init died), as runc's start does, so
  * that a signal sent right after `start` reaches that program. Bounded: an exec stuck in the
- * kernel must not hold the container's lock forever.
+ * kernel must not hold the container's lock forever. Returns what the init wrote there: the reason
+ * it failed before the execve, or "" (native/front/front.c await_exec does the same).
  */
-function awaitExec(fd: number): void {
-  const buf = Buffer.alloc(16);
-  for (let waited = 0; waited < 10_000; waited++) {
+function awaitExec(fd: number): string {
+  const buf = Buffer.alloc(512);
+  let text = '';
+  for (let waited = 0; waited < 10_000; ) {
+    let n: number;
     try {
-      if (readSync(fd, buf, 0, buf.length, null) === 0) return;
+      n = readSync(fd, buf, 0, buf.length, null);
     } catch (err) {
-      if (errnoName(err) !== 'EAGAIN') return;
+      if (errnoName(err) !== 'EAGAIN') break;
+      sleepMs(1);
+      waited++;
+      continue;
     }
-    sleepMs(1);
+    if (n === 0) break;
+    if (text.length < 4096) text += buf.subarray(0, n).toString('utf8');
   }
+  return text.trim();
 }

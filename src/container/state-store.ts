@@ -2,18 +2,17 @@
 // <root>/<id>/exec.fifo while the container is "created". One lock file per id serializes
 // commands on the same container; commands on different ids never wait for each other.
 import {
-  closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
-  constants as FS,
 } from 'node:fs';
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
@@ -130,11 +129,15 @@ export class StateStore {
       if (errnoName(err) === 'ENOENT') throw new OcirtError(`container "${id}" does not exist`);
       throw sysError('read state', this.statePath(id), err);
     }
+    let value: unknown;
     try {
-      return JSON.parse(text) as StoredState;
+      value = JSON.parse(text);
     } catch (err) {
       throw new OcirtError(`state of container "${id}" is corrupt (${this.statePath(id)}): ${(err as Error).message}`);
     }
+    const wrong = shapeError(value);
+    if (wrong) throw new OcirtError(`state of container "${id}" is corrupt (${this.statePath(id)}): ${wrong}`);
+    return value as StoredState;
   }
 
   /** write-then-rename, so a reader never sees half a file */
@@ -170,7 +173,13 @@ export class StateStore {
   }
 
   lockExists(id: string): boolean {
-    return existsSync(this.lockPath(id));
+    // the symlink itself (existsSync would follow it to its target, a pid)
+    try {
+      lstatSync(this.lockPath(id));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private lockPath(id: string): string {
@@ -178,17 +187,19 @@ export class StateStore {
   }
 
   /**
-   * Exclusive lock on one id: a lock file created with O_EXCL that records the holder's pid. A
-   * lock whose holder is gone is taken over, so a crashed command never wedges a container.
+   * Exclusive lock on one id: a symlink <root>/.lock-<id> whose target is the holder's pid, made
+   * atomically (EEXIST while held). A symlink needs an inode but no data block: with the state
+   * filesystem full, containers can still be started, killed and deleted (a lock file with the pid
+   * written into it could not be, and the empty file left behind wedged the container). A lock
+   * whose holder is gone is taken over, so a crashed command never wedges a container.
+   * (native/front/front.c takes the same lock.)
    */
   lock(id: string): () => void {
     const p = this.lockPath(id);
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const fd = openSync(p, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL, 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        symlinkSync(String(process.pid), p);
         return () => {
           try {
             unlinkSync(p);
@@ -199,8 +210,9 @@ export class StateStore {
       } catch (err) {
         if (errnoName(err) !== 'EEXIST') throw sysError('lock', p, err);
       }
-      const holder = Number(safeRead(p));
-      if (holder > 0 && !isAlive(holder)) {
+      const holder = lockHolder(p);
+      if (holder === undefined) continue; // released meanwhile
+      if (holder.stale) {
         try {
           unlinkSync(p);
         } catch {
@@ -208,10 +220,22 @@ export class StateStore {
         }
         continue;
       }
-      if (Date.now() > deadline) throw new OcirtError(`container "${id}" is locked by process ${holder} (${p})`);
+      if (Date.now() > deadline) throw new OcirtError(`container "${id}" is locked by process ${holder.pid} (${p})`);
       sleepMs(2);
     }
   }
+}
+
+/** What is wrong with a parsed state.json (the fields every command relies on), or undefined. */
+function shapeError(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  for (const k of ['ociVersion', 'id', 'bundle', 'rootfs', 'created', 'owner']) if (typeof o[k] !== 'string') return `${k}: not a string`;
+  for (const k of ['pid', 'pidStartTime']) if (!Number.isSafeInteger(o[k]) || (o[k] as number) < 0) return `${k}: not a non-negative integer`;
+  if (typeof o.rootless !== 'boolean') return 'rootless: not a boolean';
+  if (o.cgroupPath !== undefined && typeof o.cgroupPath !== 'string') return 'cgroupPath: not a string';
+  if (o.cgroupV1Paths !== undefined && !(Array.isArray(o.cgroupV1Paths) && o.cgroupV1Paths.every((p) => typeof p === 'string'))) return 'cgroupV1Paths: not a list of strings';
+  return undefined;
 }
 
 export function writeAtomic(path: string, content: string, mode = 0o644): void {
@@ -225,12 +249,24 @@ export function writeAtomic(path: string, content: string, mode = 0o644): void {
   }
 }
 
-function safeRead(p: string): string {
+/**
+ * Who holds a lock, and whether it may be taken over: its holder is gone, or (a regular file from
+ * an older ocirt, which wrote the pid into it) it names nobody and is older than any create of it
+ * could be still writing. undefined if the lock is gone.
+ */
+function lockHolder(p: string): { pid: number; stale: boolean } | undefined {
+  let st: ReturnType<typeof lstatSync>;
+  let text: string;
   try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
+    st = lstatSync(p);
+    text = st.isSymbolicLink() ? readlinkSync(p) : readFileSync(p, 'utf8');
+  } catch (err) {
+    if (errnoName(err) === 'ENOENT') return undefined;
+    throw sysError('lock', p, err);
   }
+  const pid = Number(text);
+  if (Number.isSafeInteger(pid) && pid > 0) return { pid, stale: !isAlive(pid) };
+  return { pid: 0, stale: Date.now() - st.mtimeMs > 5_000 };
 }
 
 function isAlive(pid: number): boolean {
