@@ -7,10 +7,13 @@
       "native/init/plan.c",
       "native/init/fsutil.c",
       "native/init/namespaces.c",
+      "native/init/join.c",
       "native/init/rootfs.c",
       "native/init/process.c",
       "native/init/console.c",
       "native/init/creds.c",
+      "native/init/lsm.c",
+      "native/init/seccomp.c",
       "native/init/exec.c",
       "native/init/hostrefs.c",
       "native/init/ordinary-dirs.c",
@@ -37,7 +40,7 @@
       # Test program for the integration tests, run inside containers.
       "target_name": "ocirt-probe",
       "type": "executable",
-      "sources": ["test/fixtures/probe.c"],
+      "sources": ["test/fixtures/probe.c", "test/fixtures/probe_sys.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
       "cflags!": ["-O3", "-pthread"],
       "ldflags": ["-static"],
@@ -54,9 +57,18 @@
       "ldflags!": ["-rdynamic", "-pthread"]
     },
     {
+      # The seccomp agent of the notify tests: receives the listener fd, answers notifications.
+      "target_name": "ocirt-seccomp-agent",
+      "type": "executable",
+      "sources": ["test/fixtures/seccomp_agent.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+      "cflags!": ["-O3", "-pthread"],
+      "ldflags!": ["-rdynamic", "-pthread"]
+    },
+    {
       "target_name": "ocirt",
       "dependencies": ["ocirt-init"],
-      "sources": ["native/addon.cc", "native/sys.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
+      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/bpf.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Werror"],

@@ -14,7 +14,12 @@
 //   BENCH_ROOTLESS   0 to skip the rootless rows (default 1)
 //   BENCH_NETNS      0 to leave the network namespace out of the config (default 1)
 //   BENCH_PRIVATE_NS 0 to run in the host mount namespace (crun then refuses on a hybrid host)
+//   BENCH_SECCOMP    0 to skip the seccomp rows (the ~400-name profile of test/fixtures)
 //   BUN              path to a bun binary for the floor row (else node_modules/.bin/bun, the devDependency's, PATH)
+//   BENCH_PHASES     subset of phases, comma separated (default all): run, lifecycle, sequence,
+//                    engine, exec, rootless, seccomp, seq100, rss, initmem
+//   BENCH_COVERED    ocirt labels to measure a second time in crun's namespace (the v2 mount
+//                    covered: a pure v1 host), as "<label>@v1"
 //
 // How it runs (see bench/README.md for the reasoning):
 //   * The launching process (host mount namespace) snapshots /proc/self/mountinfo, then re-runs
@@ -57,7 +62,12 @@ const RSS_N = intEnv('BENCH_RSS_N', 5);
 const ROOTLESS = process.env.BENCH_ROOTLESS !== '0';
 const NETNS = process.env.BENCH_NETNS !== '0';
 const PRIVATE_NS = process.env.BENCH_PRIVATE_NS !== '0';
+const SECCOMP = process.env.BENCH_SECCOMP !== '0';
+// The same profile for every runtime: default deny (EPERM), ~400 syscall names, some argument rules.
+const SECCOMP_PROFILE = path.join(REPO, 'test', 'fixtures', 'seccomp-profile-400.json');
 const BENCH_USER = 'ocirt-bench';
+const PHASES = new Set((process.env.BENCH_PHASES || 'run,lifecycle,sequence,engine,exec,rootless,seccomp,seq100,rss,initmem').split(',').map((x) => x.trim()));
+const COVERED = new Set((process.env.BENCH_COVERED || '').split(',').map((x) => x.trim()).filter(Boolean));
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -223,7 +233,7 @@ function outerMain() {
 
 function leftoverCgroups() {
   const out = [];
-  const walk = (dir, depth) => {
+  const walk = (dir, depth, inOurs) => {
     let ents;
     try {
       ents = fs.readdirSync(dir, { withFileTypes: true });
@@ -233,12 +243,14 @@ function leftoverCgroups() {
     for (const e of ents) {
       if (!e.isDirectory()) continue;
       const p = path.join(dir, e.name);
-      if (e.name.startsWith('ocb-')) out.push(p);
-      else if (depth < 2) walk(p, depth + 1);
+      const ours = inOurs || e.name.startsWith('ocb-');
+      if (ours || depth < 2) walk(p, depth + 1, ours);
+      if (ours) out.push(p);
     }
   };
-  walk('/sys/fs/cgroup', 0);
-  return out;
+  walk('/sys/fs/cgroup', 0, false);
+  // children before their parents (the engine rows nest containers under /ocb-engine)
+  return out.sort((a, b) => b.split('/').length - a.split('/').length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +538,7 @@ function discoverRuntimes(user) {
     const bin = path.resolve(eq > 0 ? e.slice(eq + 1) : e);
     list.push({ label, kind: 'ocirt', bin });
   });
+  for (const e of list.filter((x) => COVERED.has(x.label))) list.push({ label: `${e.label}@v1`, kind: 'ocirt', bin: e.bin, covered: true });
   for (const name of ['runc', 'crun']) {
     const bin = which(name) || ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'].map((d) => `${d}/${name}`).find(isExec);
     list.push({ label: name, kind: name, bin: bin || null });
@@ -722,6 +735,34 @@ async function phaseLifecycle(rts) {
   });
 }
 
+const EXEC_ROW = 'exec /bin/true (running container)';
+const EXEC_D_ROW = 'exec -d /bin/true (running container)';
+/** One running container per runtime (create + start, untimed); exec of /bin/true into it, foreground and detached. */
+async function phaseExec(rts) {
+  const ids = new Map();
+  for (const rt of rts) {
+    const id = newId(rt);
+    tracked.get(rt.label).add(id);
+    for (const args of [['create', '--bundle', B.sleep, id], ['start', id]]) {
+      const argv = rt.cmd(args);
+      const r = await rtRun(rt, argv);
+      if (!ok(r)) {
+        fail(EXEC_ROW, rt.label, `setting up the container: ${why(argv, r)}`);
+        await forceDelete(rt, id);
+        break;
+      }
+      if (args[0] === 'start') ids.set(rt.label, id);
+    }
+  }
+  const ready = rts.filter((rt) => ids.has(rt.label));
+  await alternate(ready, N, async (rt) => {
+    const id = ids.get(rt.label);
+    await timedRun(EXEC_ROW, rt, rt.cmd(['exec', id, '/bin/true']));
+    await timedRun(EXEC_D_ROW, rt, rt.cmd(['exec', '-d', id, '/bin/true']));
+  });
+  for (const rt of ready) await forceDelete(rt, ids.get(rt.label));
+}
+
 const SEQ_ROW = 'sequence create+start+state+delete (/bin/true)';
 let seqRetries = new Map();
 async function phaseSequence(rts) {
@@ -792,6 +833,115 @@ async function phaseSeq100(rts) {
       rec(seqRuns, 'seq', rt.label, { totalMs, per, failed });
     }
   }
+}
+
+// --- engine-like config: cgroupsPath plus memory, pids, cpu and device rules ------------------
+
+/**
+ * linux.resources as podman and containerd send them: a deny-all device rule followed by the
+ * default device allow list, a memory limit with swap, a pids limit and a CPU quota.
+ */
+const ENGINE_DEVICES = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 8], [1, 7], [5, 0], [1, 5], [1, 9], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+const ENGINE_RESOURCES = {
+  devices: ENGINE_DEVICES,
+  memory: { limit: 536870912, swap: 1073741824 },
+  cpu: { shares: 1024, quota: 100000, period: 100000 },
+  pids: { limit: 2048 },
+};
+const ENGINE_PARENT = 'ocb-engine';
+
+/** A bundle for one container id (written untimed): cgroupsPath /ocb-engine/<id>, as engines nest theirs. */
+function engineBundle(id, args) {
+  const config = makeConfig({ rootfs: path.join(tmp, 'rootfs'), args });
+  config.linux.cgroupsPath = `/${ENGINE_PARENT}/${id}`;
+  config.linux.resources = ENGINE_RESOURCES;
+  return writeBundle(path.join(tmp, 'engine', id), config);
+}
+
+const ENGINE_RUN = 'engine-like run /bin/true';
+const ENGINE_SEQ = 'engine-like create+start+state+delete (/bin/true)';
+async function phaseEngine(rts) {
+  await alternate(rts, N, async (rt) => {
+    let id = newId(rt);
+    tracked.get(rt.label).add(id);
+    const r = await timedRun(ENGINE_RUN, rt, rt.cmd(['run', '--bundle', engineBundle(id, ['/bin/true']), id]));
+    if (ok(r)) tracked.get(rt.label).delete(id);
+    else await forceDelete(rt, id);
+    fs.rmSync(path.join(tmp, 'engine', id), { recursive: true, force: true });
+
+    id = newId(rt);
+    tracked.get(rt.label).add(id);
+    const bundle = engineBundle(id, ['/bin/true']);
+    let total = 0;
+    let failed = false;
+    for (const args of [['create', '--bundle', bundle, id], ['start', id], ['state', id], ['delete', id]]) {
+      const argv = rt.cmd(args);
+      let s = await rtRun(rt, argv);
+      if (!ok(s) && args[0] === 'delete') {
+        // /bin/true had not exited yet: wait (untimed) and time one more delete; counted.
+        total += s.ms;
+        await waitStopped(rt, id);
+        s = await rtRun(rt, argv);
+      }
+      if (!ok(s)) {
+        fail(ENGINE_SEQ, rt.label, why(argv, s));
+        failed = true;
+        break;
+      }
+      total += s.ms;
+    }
+    if (failed) await forceDelete(rt, id);
+    else {
+      tracked.get(rt.label).delete(id);
+      rec(timings, ENGINE_SEQ, rt.label, total);
+    }
+    fs.rmSync(path.join(tmp, 'engine', id), { recursive: true, force: true });
+  });
+}
+
+const SC_ROW = 'run /bin/true, ~400-name seccomp profile';
+const SC_COLD_ROW = 'run /bin/true, ~400-name seccomp profile, ocirt compile cache emptied first';
+const SC_PLAIN_ROW = 'run /bin/true, no profile (paired with the seccomp rows)';
+
+/**
+ * The profile's cost: the same `run /bin/true` with the profile and without it, in the same
+ * iteration, paired across runtimes (each checked once to really run under the profile: Seccomp 2
+ * in /proc/self/status), and for ocirt once more with its cache of compiled programs removed
+ * before the run (untimed), i.e. with libseccomp compiling the profile.
+ */
+async function phaseSeccomp(rts) {
+  const usable = [];
+  for (const rt of rts) {
+    const id = newId(rt);
+    tracked.get(rt.label).add(id);
+    const argv = rt.cmd(['run', '--bundle', B.seccompCheck, id]);
+    const r = await rtRun(rt, argv);
+    if (ok(r) && /^Seccomp:\s+2$/m.test(r.stdout)) {
+      tracked.get(rt.label).delete(id);
+      usable.push(rt);
+    } else {
+      fail(SC_ROW, rt.label, ok(r) ? `not filtered: ${firstLine(r.stdout) || '(no Seccomp line)'}` : why(argv, r));
+      await forceDelete(rt, id);
+    }
+  }
+  await alternate(usable, N, async (rt) => {
+    const rows = [[SC_PLAIN_ROW, B.true, false], [SC_ROW, B.seccomp, false]];
+    if (rt.kind === 'ocirt') rows.push([SC_COLD_ROW, B.seccomp, true]);
+    for (const [row, bundle, cold] of rows) {
+      if (cold) fs.rmSync(path.join(rt.root, '.seccomp-cache'), { recursive: true, force: true });
+      const id = newId(rt);
+      tracked.get(rt.label).add(id);
+      const r = await timedRun(row, rt, rt.cmd(['run', '--bundle', bundle, id]));
+      if (ok(r)) tracked.get(rt.label).delete(id);
+      else await forceDelete(rt, id);
+    }
+  });
 }
 
 const TIME = '/usr/bin/time';
@@ -965,6 +1115,19 @@ function report(ctx) {
   }
   out.push(table(['row', 'runtime', 'median', 'min', 'max', 'n', '/runc', '/crun'], rows));
 
+  if (timings.has(SC_ROW)) {
+    out.push('\n## What the ~400-name seccomp profile costs `run` (ms; median with the profile - median without it, same iterations)');
+    const crows = [];
+    for (const label of labels) {
+      const plain = medOf(timings, SC_PLAIN_ROW, label);
+      for (const row of [SC_ROW, SC_COLD_ROW]) {
+        const m = medOf(timings, row, label);
+        if (Number.isFinite(m)) crows.push([row === SC_ROW ? 'profile' : 'profile, compile cache emptied', label, fmt(m, 2), fmt(plain, 2), fmt(m - plain, 2)]);
+      }
+    }
+    out.push(table(['run', 'runtime', 'with profile', 'without', 'profile cost'], crows));
+  }
+
   out.push(`\n## ${SEQ} sequential \`run /bin/true\` (one block per runtime per round, ${SEQ_ROUNDS} rounds, rotated order)`);
   const srows = [];
   const seqMed = {};
@@ -1043,9 +1206,15 @@ function report(ctx) {
       chk('run', 'run /bin/true', ref, lim);
       chk('create+start+state+delete', SEQ_ROW, ref, lim);
     }
+    chk('engine-like run', ENGINE_RUN, 'crun', 1.0);
+    chk('engine-like create+start+state+delete', ENGINE_SEQ, 'crun', 1.0);
+    // issue 8: exec at most 1.0x crun
+    chk('exec', EXEC_ROW, 'crun', 1.0);
+    chk('exec -d', EXEC_D_ROW, 'crun', 1.0);
+    chk('run with the ~400-name seccomp profile', SC_ROW, 'crun', 1.0);
     if (Number.isFinite(initPriv[rt.label])) goals.push(`- ${rt.label} waiting init private memory: ${initPriv[rt.label]} kB (goal <= 4096 kB) ${initPriv[rt.label] <= 4096 ? 'MET' : 'NOT MET'}`);
   }
-  if (goals.length) out.push('\n## Goals (issue): ocirt <= 1.0x runc and <= 1.5x crun; waiting init <= 4 MB private\n' + goals.join('\n'));
+  if (goals.length) out.push('\n## Goals (issues): ocirt <= 1.0x runc and <= 1.5x crun; engine-like rows <= 1.0x crun; exec <= 1.0x crun; waiting init <= 4 MB private; run with the seccomp profile <= 1.0x crun with it\n' + goals.join('\n'));
   return out.join('\n');
 }
 
@@ -1064,7 +1233,7 @@ async function innerMain() {
   const meta = {
     date: started.toISOString(),
     host: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    params: { N, SEQ, SEQ_ROUNDS, RSS_N, ROOTLESS, NETNS, PRIVATE_NS },
+    params: { N, SEQ, SEQ_ROUNDS, RSS_N, ROOTLESS, NETNS, PRIVATE_NS, SECCOMP },
     loadavgStart: os.loadavg(),
     notes: [],
   };
@@ -1091,6 +1260,16 @@ async function innerMain() {
       sleep: writeBundle(path.join(tmp, 'bundle-sleep'), makeConfig({ rootfs, args: sleepArgs })),
     };
     if (USER) B.rlTrue = writeBundle(path.join(tmp, 'bundle-rootless-true'), makeConfig({ rootfs, args: ['/bin/true'], rootless: true, ...USER }));
+    if (SECCOMP) {
+      const { seccomp } = JSON.parse(fs.readFileSync(SECCOMP_PROFILE, 'utf8'));
+      const withProfile = (args) => {
+        const c = makeConfig({ rootfs, args });
+        c.linux.seccomp = seccomp;
+        return c;
+      };
+      B.seccomp = writeBundle(path.join(tmp, 'bundle-seccomp'), withProfile(['/bin/true']));
+      B.seccompCheck = writeBundle(path.join(tmp, 'bundle-seccomp-check'), withProfile(['/bin/grep', '^Seccomp:', '/proc/self/status']));
+    }
     meta.bundle = {
       rootfs: `busybox-static (${bb.busybox}) + ${bb.applets} applet symlinks`,
       config: 'fixed: runc spec 1.1.5 defaults, terminal false, no linux.resources, no cgroupsPath; ' +
@@ -1104,11 +1283,13 @@ async function innerMain() {
 
     rts = discoverRuntimes(USER);
     const crun = rts.find((rt) => rt.kind === 'crun' && rt.bin);
-    if (crun && NEED_COVER) {
+    for (const rt of rts.filter((r) => r.covered && !NEED_COVER)) rt.bin = null; // no hybrid host: nothing to cover
+    if ((crun || rts.some((rt) => rt.covered)) && NEED_COVER) {
       SERVER = startServer();
       const st = await SERVER.ready;
-      if (st.ready) crun.server = SERVER;
-      else meta.notes.push(`crun helper namespace failed: ${st.error}`), console.log(`- crun helper namespace failed: ${st.error}`);
+      if (st.ready) {
+        for (const rt of rts) if (rt === crun || rt.covered) rt.server = SERVER;
+      } else meta.notes.push(`crun helper namespace failed: ${st.error}`), console.log(`- crun helper namespace failed: ${st.error}`);
     }
     nsMountsBefore = mountLines();
     console.log('\n## Runtimes');
@@ -1136,25 +1317,22 @@ async function innerMain() {
     t('floor');
     meta.floor = await phaseFloor(rts);
     if (active.length) {
-      t('run /bin/true');
-      await phaseRun(active);
-      t('create/start/state/kill/delete');
-      await phaseLifecycle(active);
-      t('create+start+state+delete sequence');
-      await phaseSequence(active);
-      if (ROOTLESS) {
-        const rl = active.filter((rt) => rt.rootlessOk);
-        if (rl.length) {
-          t('rootless run');
-          await phaseRootless(rl);
-        }
-      }
-      t(`${SEQ} sequential runs x ${SEQ_ROUNDS}`);
-      await phaseSeq100(active);
-      t('peak RSS');
-      await phaseRss(active);
-      t('waiting init memory');
-      await phaseInitMem(active);
+      const phase = async (name, label, fn) => {
+        if (!PHASES.has(name)) return;
+        t(label);
+        await fn();
+      };
+      await phase('run', 'run /bin/true', () => phaseRun(active));
+      await phase('lifecycle', 'create/start/state/kill/delete', () => phaseLifecycle(active));
+      await phase('sequence', 'create+start+state+delete sequence', () => phaseSequence(active));
+      await phase('engine', 'engine-like config (cgroupsPath, memory, pids, cpu, devices)', () => phaseEngine(active));
+      await phase('exec', 'exec into a running container', () => phaseExec(active));
+      const rl = active.filter((rt) => rt.rootlessOk);
+      if (ROOTLESS && rl.length) await phase('rootless', 'rootless run', () => phaseRootless(rl));
+      if (SECCOMP) await phase('seccomp', 'run with the seccomp profile', () => phaseSeccomp(active));
+      await phase('seq100', `${SEQ} sequential runs x ${SEQ_ROUNDS}`, () => phaseSeq100(active));
+      await phase('rss', 'peak RSS', () => phaseRss(active));
+      await phase('initmem', 'waiting init memory', () => phaseInitMem(active));
     }
     meta.loadavgEnd = os.loadavg();
     meta.elapsedS = (Date.now() - started.getTime()) / 1000;

@@ -28,7 +28,10 @@
 #include <string>
 #include <sys/ioctl.h>
 
+#include "bpf.h"
+#include "seccomp.h"
 #include "sys.h"
+#include "terminal.h"
 #include "util.h"
 #include "plan_format.h"
 
@@ -109,9 +112,15 @@ bool GetInt(Napi::Object o, const char *key, int64_t def, int64_t *out) {
   return true;
 }
 
+// At most this many cgroup v1 hierarchies to join (a host mounts about a dozen).
+constexpr int kMaxJoinFds = 32;
+
 // What the cloned child needs, prepared before the clone: it may only issue raw syscalls.
 struct ChildArgs {
   int high[6];  // sync, plan, stdin, stdout, stderr, exec fifo (-1: none)
+  // `tasks` files of the container's cgroup v1 directories, opened by the caller
+  int join[kMaxJoinFds];
+  int njoin = 0;
   int preserve;
   bool userns;
   bool waitGo;
@@ -127,14 +136,65 @@ struct ChildArgs {
 // (CLONE_VFORK) until the child has exec'd, so one static stack serves every spawn.
 alignas(64) char g_child_stack[64 * 1024];
 
+}  // namespace
+
+#if defined(__x86_64__)
+// clone3 on a stack of its own, calling fn(arg) in the child: clone(2) cannot place the child in
+// a cgroup (CLONE_INTO_CGROUP), and clone3 through syscall(2) would return into the C wrapper on
+// a fresh stack in the child. Registers other than rax, rcx and r11 survive the syscall, so the
+// child finds fn and arg in r8 and r9. Returns the pid, or -errno.
+extern "C" long ocirt_clone3_on_stack(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+asm(R"(
+  .text
+  .p2align 4
+  .hidden ocirt_clone3_on_stack
+  .globl ocirt_clone3_on_stack
+  .type ocirt_clone3_on_stack,@function
+ocirt_clone3_on_stack:
+  endbr64
+  mov %rdx, %r8
+  mov %rcx, %r9
+  mov $435, %eax
+  syscall
+  test %rax, %rax
+  jnz 1f
+  xor %ebp, %ebp
+  and $-16, %rsp
+  mov %r9, %rdi
+  call *%r8
+  mov %eax, %edi
+  mov $231, %eax
+  syscall
+  ud2
+1:
+  ret
+  .size ocirt_clone3_on_stack, .-ocirt_clone3_on_stack
+)");
+#define OCIRT_HAVE_CLONE3_ON_STACK 1
+#endif
+
+namespace {
+
 // The child: stdio and the kept fds in place, then exec the stub. Raw syscalls only (we are a
 // copy, or a borrower, of a multi-threaded process's memory); errors go back as a sync record.
 int ChildMain(void *arg) {
   const ChildArgs &c = *static_cast<const ChildArgs *>(arg);
   struct ocirt_sync_record rec;
-  uint32_t step = OCIRT_STEP_SPAWN_GO;
+  uint32_t step = OCIRT_STEP_SPAWN_CGROUP;
+  int index = -1;
   char go[8];
   long n;
+  // Join each cgroup v1 hierarchy by writing "0" (ourselves) to its `tasks` file: a single thread
+  // moving itself is the one migration the kernel does without taking cgroup_threadgroup_rwsem
+  // for writing, which costs an RCU grace period (5-15 ms measured here) per cgroup.procs write
+  // by another process. The fd was opened by the caller, whose credentials the kernel checks.
+  for (index = 0; index < c.njoin; index++) {
+    do n = syscall(SYS_write, c.join[index], "0", 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) goto fail;
+  }
+  index = -1;
+  step = OCIRT_STEP_SPAWN_GO;
   for (int i = 0; i < 3; i++) {
     if (c.high[2 + i] >= 0) {
       if (syscall(SYS_dup3, c.high[2 + i], i, 0) < 0) goto fail;
@@ -167,14 +227,16 @@ fail:
     rec.type = OCIRT_MSG_ERROR;
     rec.step = step;
     rec.err = e;
-    rec.index = -1;
+    rec.index = index;
     syscall(SYS_sendto, c.high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
     for (;;) syscall(SYS_exit_group, 127);
   }
 }
 
-// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, stdio?: [in, out, err], execFifo? })
-//   -> { pid, pidfd, syncFd }
+// spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, cgroupJoinFds?, stdio?: [in, out, err],
+//             execFifo? }) -> { pid, pidfd, syncFd }
+// cgroupFd: a cgroup2 directory the child starts in (CLONE_INTO_CGROUP); cgroupJoinFds: `tasks`
+// files of cgroup v1 directories the child moves itself into before it execs the stub.
 // execFifo is opened O_PATH here, by the caller's credentials: the init may run as an id that
 // cannot traverse the state root (a user namespace mapping root elsewhere), and only needs the fd.
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
@@ -200,6 +262,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
       Napi::Value v = a.Get(i);
       if (!v.IsNumber()) return TypeErr(env, "spawnInit: stdio entries must be numbers");
       stdio[i] = v.As<Napi::Number>().Int32Value();
+    }
+  }
+  int joinFds[kMaxJoinFds];
+  int njoin = 0;
+  Napi::Value joinV = o.Get("cgroupJoinFds");
+  if (!joinV.IsUndefined() && !joinV.IsNull()) {
+    if (!joinV.IsArray() || joinV.As<Napi::Array>().Length() > kMaxJoinFds)
+      return TypeErr(env, "spawnInit: cgroupJoinFds must be an array of at most 32 fds");
+    Napi::Array a = joinV.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) return TypeErr(env, "spawnInit: cgroupJoinFds entries must be numbers");
+      joinFds[njoin++] = v.As<Napi::Number>().Int32Value();
     }
   }
   std::string execFifo;
@@ -228,8 +303,12 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   // The fds the child keeps get their final numbers here, above the preserved range, so the child
   // only has to clear FD_CLOEXEC and the argv can be formatted before the clone.
   int high[6] = {-1, -1, -1, -1, -1, -1};  // sync, plan, stdin, stdout, stderr, exec fifo
+  int highJoin[kMaxJoinFds];
+  for (int &fd : highJoin) fd = -1;
   auto cleanup = [&]() {
     for (int fd : high)
+      if (fd >= 0) close(fd);
+    for (int fd : highJoin)
       if (fd >= 0) close(fd);
     close(planFd);
     close(sv[0]);
@@ -249,6 +328,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
       err = errno;
       cleanup();
       return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err, "stdio " + std::to_string(i));
+    }
+  }
+
+  // above the range the child's dup3s and the preserved fds use; CLOEXEC: gone at the stub's exec
+  for (int i = 0; i < njoin; i++) {
+    highJoin[i] = fcntl(joinFds[i], F_DUPFD_CLOEXEC, minFd);
+    if (highJoin[i] < 0) {
+      err = errno;
+      cleanup();
+      return Throw(env, "fcntl(F_DUPFD_CLOEXEC)", err, "cgroup join fd " + std::to_string(i));
     }
   }
 
@@ -274,12 +363,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   // The child execs the stub at once when it can, sharing our memory (CLONE_VM|CLONE_VFORK, as
   // posix_spawn) instead of copying the page tables of a runtime with a large heap, whose every
   // later write would be a copy-on-write fault until the exec; the stub then waits for "go" (id
-  // maps written, cgroup joined). In a new user namespace the stub's exec happens before the maps
-  // exist and drops its capabilities; if our ids become root there (callerIsNsRoot), the stub gets
-  // them back by exec'ing itself again after "go" ("wait-go-reexec"). Otherwise the child must
-  // setresuid(0) and exec after "go" itself, as a copy. A time namespace cannot be created
-  // together with CLONE_VM: that case copies too.
-  const bool shareVm = (!userns || callerIsNsRoot) && (cloneFlags & CLONE_NEWTIME) == 0 && cgroupFd < 0;
+  // maps written; the cgroups were joined before the exec). In a new user namespace the stub's
+  // exec happens before the maps exist and drops its capabilities; if our ids become root there
+  // (callerIsNsRoot), the stub gets them back by exec'ing itself again after "go"
+  // ("wait-go-reexec"). Otherwise the child must setresuid(0) and exec after "go" itself, as a
+  // copy. A time namespace cannot be created together with CLONE_VM: that case copies too, and so
+  // does a cgroupFd where there is no clone3 trampoline (clone(2) has no CLONE_INTO_CGROUP).
+#ifdef OCIRT_HAVE_CLONE3_ON_STACK
+  const bool canShareIntoCgroup = true;
+#else
+  const bool canShareIntoCgroup = false;  // clone(2) has no CLONE_INTO_CGROUP: copy instead
+#endif
+  const bool shareVm =
+      (!userns || callerIsNsRoot) && (cloneFlags & CLONE_NEWTIME) == 0 && (cgroupFd < 0 || canShareIntoCgroup);
   snprintf(ca.mode, sizeof ca.mode, "%s", !shareVm ? "went" : userns ? "wait-go-reexec" : "wait-go");
   ca.argv[0] = ca.a0;
   ca.argv[1] = ca.a1;
@@ -289,6 +385,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   ca.argv[5] = nullptr;
   ca.envp[0] = nullptr;
   for (int i = 0; i < 6; i++) ca.high[i] = high[i];
+  for (int i = 0; i < njoin; i++) ca.join[i] = highJoin[i];
+  ca.njoin = njoin;
   ca.preserve = static_cast<int>(preserveFds);
   ca.userns = userns;
   ca.waitGo = !shareVm;
@@ -302,10 +400,27 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid = clone(ChildMain, g_child_stack + sizeof g_child_stack,
-                static_cast<int>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                &ca, &pidfd);
-    err = errno;
+    if (cgroupFd >= 0) {
+#ifdef OCIRT_HAVE_CLONE3_ON_STACK
+      struct clone_args cla;
+      memset(&cla, 0, sizeof cla);
+      cla.flags = static_cast<uint64_t>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD |
+                  CLONE_INTO_CGROUP;
+      cla.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+      cla.exit_signal = SIGCHLD;
+      cla.stack = reinterpret_cast<uint64_t>(g_child_stack);
+      cla.stack_size = sizeof g_child_stack;
+      cla.cgroup = static_cast<uint64_t>(cgroupFd);
+      pid = ocirt_clone3_on_stack(&cla, sizeof cla, ChildMain, &ca);
+      err = pid < 0 ? static_cast<int>(-pid) : 0;
+      if (pid < 0) pid = -1;
+#endif
+    } else {
+      pid = clone(ChildMain, g_child_stack + sizeof g_child_stack,
+                  static_cast<int>(static_cast<uint32_t>(cloneFlags)) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                  &ca, &pidfd);
+      err = errno;
+    }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   } else {
     struct clone_args cla;
@@ -480,20 +595,38 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   }
   struct ocirt_sync_record rec;
   memset(&rec, 0, sizeof rec);
+  // a record may carry one fd (OCIRT_MSG_SECCOMP_FD: the seccomp listener)
+  struct iovec iov = {&rec, sizeof rec};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recv(fd, &rec, sizeof rec, 0);
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == ECONNRESET) n = 0;
     else return Throw(env, "recv", errno, "sync socket");
   }
+  int passed = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(c), sizeof passed);
   Napi::Object r = Napi::Object::New(env);
   if (n == 0) {
     r.Set("type", Napi::Number::New(env, 0));
     return r;
   }
-  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC)
+  if (static_cast<size_t>(n) != sizeof rec || rec.magic != OCIRT_SYNC_MAGIC) {
+    if (passed >= 0) close(passed);
     return Throw(env, "recv", EPROTO, "sync socket: malformed record of " + std::to_string(n) + " bytes");
+  }
+  if (passed >= 0) r.Set("fd", Napi::Number::New(env, passed));
   rec.detail[sizeof rec.detail - 1] = 0;
   r.Set("type", Napi::Number::New(env, rec.type));
   r.Set("step", Napi::Number::New(env, rec.step));
@@ -506,15 +639,51 @@ Napi::Value ReadSyncMessage(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// sendGo(syncFd, fds = []): "go", then the descriptors the plan needs in one 'F' message
+// (SCM_RIGHTS; the order is the plan format's, plan_format.h).
 Napi::Value SendGo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "sendGo: fd expected");
   int fd = info[0].As<Napi::Number>().Int32Value();
+  int fds[OCIRT_SYNC_MAX_FDS];
+  uint32_t nfds = 0;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsArray()) return TypeErr(env, "sendGo: fds must be an array");
+    Napi::Array a = info[1].As<Napi::Array>();
+    if (a.Length() > OCIRT_SYNC_MAX_FDS) return TypeErr(env, "sendGo: too many fds");
+    for (nfds = 0; nfds < a.Length(); nfds++) {
+      Napi::Value v = a.Get(nfds);
+      if (!v.IsNumber()) return TypeErr(env, "sendGo: fds must be numbers");
+      fds[nfds] = v.As<Napi::Number>().Int32Value();
+    }
+  }
   char go = OCIRT_SYNC_GO;
   ssize_t n;
   do n = send(fd, &go, 1, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return Throw(env, "send", errno, "sync socket");
+  if (nfds == 0) return env.Undefined();
+  char tag = OCIRT_SYNC_FDS;
+  struct iovec iov = {&tag, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return Throw(env, "sendmsg", errno, "sync socket (descriptors)");
   return env.Undefined();
 }
 
@@ -535,89 +704,77 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// setWinsize(fd, rows, cols): the size of a pty whose master ocirt holds (`run` with a terminal)
-Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
-    return TypeErr(env, "setWinsize: fd, rows, cols expected");
-  struct winsize ws;
-  memset(&ws, 0, sizeof ws);
-  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
-  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return Throw(env, "ioctl(TIOCSWINSZ)", errno);
-  return env.Undefined();
-}
-
 Napi::Value ErrnoNameJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "errnoName: number expected");
   return Napi::String::New(env, ErrnoName(info[0].As<Napi::Number>().Int32Value()));
 }
 
-// recvFd(socketFd) -> { fd, data }: receives one SCM_RIGHTS fd (the console socket's pty master).
-Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+// unixSendFd(path, data, fd): connect to the AF_UNIX stream socket at path, send data with fd
+// attached (SCM_RIGHTS) in one sendmsg, close the connection. The seccomp listener's hand-over.
+Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "recvFd: fd expected");
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  char data[4096];
-  struct iovec iov = {data, sizeof data};
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber())
+    return TypeErr(env, "unixSendFd: (path, data, fd) expected");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string data = info[1].As<Napi::String>().Utf8Value();
+  int fd = info[2].As<Napi::Number>().Int32Value();
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return Throw(env, "connect", ENAMETOOLONG, path);
+  memcpy(a.sun_path, path.c_str(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return Throw(env, "socket", errno);
+  int rc;
+  do rc = connect(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int e = errno;
+    close(s);
+    return Throw(env, "connect", e, path);
+  }
+  struct iovec iov = {&data[0], data.size()};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } u;
+  memset(&u, 0, sizeof u);
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = u.buf;
   msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return Throw(env, "recvmsg", errno, "fd " + std::to_string(sock));
-  int fd = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  if (fd < 0) return Throw(env, "recvmsg", EBADMSG, "no fd in message");
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("fd", Napi::Number::New(env, fd));
-  r.Set("data", Napi::String::New(env, std::string(data, static_cast<size_t>(n))));
-  return r;
-}
-
-// socketFd(): a SOCK_STREAM unix socket, for tests and the console-socket receiver
-Napi::Value UnixListen(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "unixListen: path expected");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) return Throw(env, "bind", ENAMETOOLONG, path);
-  memcpy(a.sun_path, path.c_str(), path.size());
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Throw(env, "socket", errno);
-  if (bind(s, reinterpret_cast<struct sockaddr *>(&a), sizeof a) < 0 || listen(s, 4) < 0) {
-    int e = errno;
-    close(s);
-    return Throw(env, "bind", e, path);
+  int e = n < 0 ? errno : 0;
+  // the rest of a long message without the fd (the spec allows several sendmsg calls)
+  for (size_t off = n < 0 ? data.size() : static_cast<size_t>(n); off < data.size();) {
+    ssize_t m = send(s, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (m < 0 && errno == EINTR) continue;
+    if (m < 0) {
+      e = errno;
+      break;
+    }
+    off += static_cast<size_t>(m);
   }
-  return Napi::Number::New(env, s);
-}
-
-Napi::Value Accept(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "accept: fd expected");
-  int s = info[0].As<Napi::Number>().Int32Value();
-  int c;
-  do c = accept4(s, nullptr, nullptr, SOCK_CLOEXEC);
-  while (c < 0 && errno == EINTR);
-  if (c < 0) return Throw(env, "accept4", errno);
-  return Napi::Number::New(env, c);
+  close(s);
+  if (e) return Throw(env, "sendmsg", e, path);
+  return env.Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSys(env, exports);
+  RegisterBpf(env, exports);
+  RegisterSeccomp(env, exports);
+  RegisterTerminal(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
   exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
@@ -629,10 +786,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
-  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
-  exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
-  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
-  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
+  exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
   exports.Set("initStubSize",
               Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
   return exports;

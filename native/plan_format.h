@@ -11,7 +11,8 @@
  *   "OCIRTPL\0"  u32 version(=1)  u32 total length of the buffer
  *   u32 cloneFlags  u32 unshareFlags  u32 flags (OCIRT_PF_*)
  *   u32 rootPropagation  u32 rootfsPropagation
- *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket
+ *   str hostname  str domainname  str rootfs  str execFifo  str consoleSocket (what the pty
+ *     master goes to, for messages: the socket itself arrives with "go", connected by the runtime)
  *   list joins:    u32 nstype, str path
  *   list mounts:   str source, str destination, str fstype, u32 flags, u32 remountFlags,
  *                  list<u32> propagation, str data, u32 createAs (0 dir, 1 file),
@@ -32,9 +33,29 @@
  * decoded by its own file of the stub (native/init/plan.c has the table). A plan without the
  * feature has no such section.
  *
+ *   SECCOMP (src/seccomp/section.ts -> native/init/seccomp.c):
+ *            u32 flags (SECCOMP_FILTER_FLAG_*), u32 install (enum ocirt_seccomp_install),
+ *            u64 keepCaps (held until the execve, for the install), u32 byte length, the
+ *            program (struct sock_filter[], as libseccomp exported it)
+ *   LSM      (src/lsm/section.ts -> native/init/lsm.c):
+ *            list writes: u32 when (enum ocirt_lsm_when), str attr (below /proc/thread-self),
+ *            str value
+ *   EXEC     (src/linux/exec-join.ts -> native/init/join.c): the exec process kind:
+ *            u32 namespaces to join through the init's pidfd (CLONE_NEW*), u32 OCIRT_EXEC_*
+ *   CONSOLE_SIZE (src/linux/console-size.ts -> native/init/console.c): process.consoleSize:
+ *            u32 height (rows), u32 width (columns)
+ *
  * ## Sync socket records (SOCK_SEQPACKET, one record per message)
- * parent -> child: one message whose first byte is 'G' (maps written, cgroup placed: go on).
- * child -> parent: struct ocirt_sync_record, always exactly 256 bytes.
+ * parent -> child: one message whose first byte is 'G' (id maps written: go on; the cgroups were
+ *   joined by the cloned child itself, before it exec'd the stub); then,
+ *   when the plan needs descriptors from the runtime, one message whose first byte is 'F' carrying
+ *   them (SCM_RIGHTS), in this order: the container init's pidfd (exec section), the connected
+ *   console socket (OCIRT_PF_TERMINAL with OCIRT_PF_HAS_CONSOLE), the init's root directory (exec
+ *   section with OCIRT_EXEC_CHROOT).
+ * child -> parent: struct ocirt_sync_record, always exactly 256 bytes; an OCIRT_MSG_SECCOMP_FD
+ *   record carries one fd (SCM_RIGHTS). A create-kind init sends READY when set up; an exec-kind
+ *   process sends none: the socket's end-of-file (its CLOEXEC end closed by the execve) says the
+ *   program runs.
  */
 #ifndef OCIRT_PLAN_FORMAT_H
 #define OCIRT_PLAN_FORMAT_H
@@ -64,17 +85,43 @@
 /* Optional plan sections. Stable numbers: append only. */
 enum ocirt_section {
   OCIRT_SECTION_NONE = 0,
+  OCIRT_SECTION_SECCOMP = 1,
+  OCIRT_SECTION_LSM = 2,
+  OCIRT_SECTION_EXEC = 3,
+  OCIRT_SECTION_CONSOLE_SIZE = 4,
   /* list<u32>: indexes of the mounts whose target must be an ordinary directory (procfs, sysfs) */
-  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 1,
+  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 5,
 };
+
+/* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
+ * the runtime still reads the sync socket, which takes the listener fd. */
+enum ocirt_seccomp_install {
+  OCIRT_SECCOMP_LAST = 0,
+  OCIRT_SECCOMP_BEFORE_READY = 1,
+};
+
+/* When an LSM attribute is written: before the session keyring is made, or right before execve. */
+enum ocirt_lsm_when {
+  OCIRT_LSM_BEFORE_KEYRING = 0,
+  OCIRT_LSM_BEFORE_EXEC = 1,
+};
+
+/* flags of the exec section */
+/* the container has no mount namespace of its own: chroot into the init's root (an fd with "go") */
+#define OCIRT_EXEC_CHROOT (1u << 0)
 
 #define OCIRT_SYNC_MAGIC 0x5452434fu /* "OCRT" */
 #define OCIRT_SYNC_GO 'G'
+#define OCIRT_SYNC_FDS 'F'
+/* most descriptors an 'F' message carries */
+#define OCIRT_SYNC_MAX_FDS 4
 
 enum ocirt_msg_type {
   OCIRT_MSG_READY = 1,
   OCIRT_MSG_PID = 2,
   OCIRT_MSG_ERROR = 3,
+  /* carries the seccomp listener fd (SCM_RIGHTS): the runtime hands it to listenerPath */
+  OCIRT_MSG_SECCOMP_FD = 4,
 };
 
 /* Stable numbers: src/native.ts maps them to names. Append only. */
@@ -126,6 +173,11 @@ enum ocirt_step {
   OCIRT_STEP_EXEC = 44,
   OCIRT_STEP_SETSID = 45,
   OCIRT_STEP_PREPARE = 46,
+  OCIRT_STEP_SECCOMP = 47,
+  OCIRT_STEP_LSM_LABEL = 48,
+  OCIRT_STEP_RECV_FDS = 49,
+  /* the cloned child joining a cgroup v1 hierarchy through an inherited tasks fd (index: which) */
+  OCIRT_STEP_SPAWN_CGROUP = 50,
 };
 
 #define OCIRT_DETAIL_LEN 232

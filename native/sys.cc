@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <string>
@@ -181,6 +182,16 @@ Napi::Value Stat(const Napi::CallbackInfo &info) {
 }
 
 // fsAccess(path, mode) -> boolean (existsSync never throws)
+// fsStatfsType(path) -> f_type of the file system (statfs(2)): tells a real cgroup mount from
+// whatever covers its mount point.
+Napi::Value StatfsType(const Napi::CallbackInfo &info) {
+  std::string path;
+  if (!PathArg(info, 0, &path)) return TypeErr(info.Env(), "fsStatfsType: path must be a string without NUL");
+  struct statfs st;
+  if (statfs(path.c_str(), &st) < 0) return ThrowFs(info.Env(), "statfs", errno, path);
+  return Napi::Number::New(info.Env(), static_cast<double>(static_cast<unsigned long>(st.f_type)));
+}
+
 Napi::Value Access(const Napi::CallbackInfo &info) {
   std::string path;
   if (!PathArg(info, 0, &path)) return Napi::Boolean::New(info.Env(), false);
@@ -286,6 +297,7 @@ void RegisterSys(Napi::Env env, Napi::Object exports) {
   exports.Set("fsWriteFile", Napi::Function::New(env, WriteFile, "fsWriteFile"));
   exports.Set("fsStat", Napi::Function::New(env, Stat, "fsStat"));
   exports.Set("fsAccess", Napi::Function::New(env, Access, "fsAccess"));
+  exports.Set("fsStatfsType", Napi::Function::New(env, StatfsType, "fsStatfsType"));
   exports.Set("fsMkdir", Napi::Function::New(env, Mkdir, "fsMkdir"));
   exports.Set("fsRmdir", Napi::Function::New(env, PathCall<rmdir, kRmdir>, "fsRmdir"));
   exports.Set("fsUnlink", Napi::Function::New(env, PathCall<unlink, kUnlink>, "fsUnlink"));

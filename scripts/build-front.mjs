@@ -1,14 +1,16 @@
 // The native front end (native/front/*.c): a small static program installed as dist/ocirt-exe
-// that handles the happy path of state/start/kill/delete itself and exec's dist/ocirt-core (the
+// that handles the happy path of state/start/kill/delete/exec itself and exec's dist/ocirt-core (the
 // Bun executable) for everything else. See docs/architecture.md "Native fast path".
 //
 //   node scripts/build-front.mjs <out-path>      or      buildFront({ root, out })
 //
 // Compiled by scripts/static-cc.mjs: musl-gcc -static when it is on PATH (a ~50 kB executable
-// that starts in well under a millisecond), else cc -static (glibc).
+// that starts in well under a millisecond, plus the ~55 kB init stub that exec runs), else
+// cc -static (glibc).
 // Two headers are generated from the TypeScript sources, so that the C code cannot drift from
 // them: the runtime-spec version `state` prints (src/version.ts) and the signal table
 // (src/linux/constants.ts).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildStatic } from './static-cc.mjs';
@@ -57,6 +59,12 @@ export function buildFront({ root, out }) {
   mkdirSync(gen, { recursive: true });
   generateHeaders(root, gen);
   const sources = readdirSync(src).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, f));
+  // exec.c runs the container init stub itself: the same one the addon embeds (node-gyp built it)
+  const stub = join(root, 'build', 'Release', 'ocirt-init');
+  if (!existsSync(stub)) throw new Error(`build-front: ${stub} not built: run npm run build:native first`);
+  const blob = join(gen, 'init_blob.S');
+  execFileSync(process.execPath, [join(root, 'native', 'gen_blob.mjs'), stub, blob], { stdio: 'inherit' });
+  sources.push(blob);
   const cc = buildStatic({
     out,
     sources,

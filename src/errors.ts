@@ -23,3 +23,16 @@ export function sysError(operation: string, path: string, err: unknown): OcirtEr
   const detail = err instanceof Error ? err.message : String(err);
   return new OcirtError(`${operation} ${path}: ${code ?? detail}`, { cause: err });
 }
+
+/**
+ * A valid config that cannot be carried out here, found after validation (the planner): `pointer`
+ * is the JSON pointer of the field, and create puts the field's line:column in front of it.
+ */
+export class ConfigError extends OcirtError {
+  constructor(
+    readonly pointer: string,
+    readonly detail: string,
+  ) {
+    super(`config.json: ${pointer}: ${detail}`);
+  }
+}

@@ -12,17 +12,26 @@
 //     if (denySetgroups) write "deny" to /proc/<pid>/setgroups   (before gid_map)
 //     write /proc/<pid>/uid_map, then gid_map  ('direct'), or run newuidmap/newgidmap ('helpers')
 //   }
-//   optionally place pid in its cgroup (unless cgroupFd was given: CLONE_INTO_CGROUP did it)
-//   sendGo(syncFd);                    // child: setresuid/gid(0) in the userns, exec ocirt-init
+//   (cgroups: a cgroupFd starts the child in that cgroup2 directory, CLONE_INTO_CGROUP; the
+//    cgroupJoinFds are v1 `tasks` files it joins itself before exec'ing the stub: see spawnInit)
+//   sendGo(syncFd, fds?);              // child: setresuid/gid(0) in the userns, exec ocirt-init;
+//                                      // fds: what the plan takes from the runtime, in the order
+//                                      // of native/plan_format.h (exec: the init's pidfd; a
+//                                      // terminal: the connected console socket)
 //   loop: const m = readSyncMessage(syncFd, timeoutMs?)
-//     'pid'   -> forkAfterJoin: the real init is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
+//     'pid'   -> the process forked into a joined pid namespace (with CLONE_PARENT: it is our
+//                child): the real process is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
 //                until `start` opens it for reading; then it sets credentials and execs.
 //                Without execFifo it goes straight on to execve.
+//     'seccomp-listener' -> the init installed a filter with SCMP_ACT_NOTIFY rules before READY:
+//                m.fd (ours now) is its listener, for the seccomp agent (src/seccomp/notify.ts).
 //     'error' -> setup failed at m.step (m.index = item in that plan list, e.g. mounts[m.index]);
 //                the child exits with status 1 (127 for failures before the stub ran).
 //     'eof'   -> the child died without a record (killed, or parent gave up); check waitExit.
+//   An exec-kind plan (plan.exec) sends no 'ready': 'eof' means its program runs, 'error' that it
+//   failed.
 //   After 'ready' the sync socket closes at the container's execve (it is CLOEXEC in the init), so
 //   a later read returns 'eof' on success or an 'error' with step 'exec' if execve failed; the
 //   exec failure is also printed to the container's stderr as `ocirt: exec "<arg0>": <strerror>`
@@ -48,6 +57,11 @@ export interface SpawnInitOptions {
   preserveFds: number;
   /** an O_RDONLY|O_DIRECTORY fd of a cgroup v2 directory: the child starts in it (CLONE_INTO_CGROUP) */
   cgroupFd?: number;
+  /**
+   * O_WRONLY fds of the `tasks` files of cgroup v1 directories: the cloned child writes "0" to
+   * each (moves itself) before it execs the init stub. At most 32.
+   */
+  cgroupJoinFds?: number[];
   /**
    * With CLONE_NEWUSER: the caller's uid and gid become 0 in the new namespace. The child may then
    * exec the stub at once, sharing our memory instead of copying it, and the stub re-execs itself
@@ -125,6 +139,10 @@ export const STEP_NAMES: readonly string[] = [
   'EXEC',
   'SETSID',
   'PREPARE',
+  'SECCOMP',
+  'LSM_LABEL',
+  'RECV_FDS',
+  'SPAWN_CGROUP',
 ];
 
 export type StepName = (typeof STEP_NAMES)[number];
@@ -146,10 +164,17 @@ export interface InitErrorMessage {
   detail: string;
 }
 
-export type SyncMessage = { type: 'ready' } | { type: 'pid'; pid: number } | InitErrorMessage | { type: 'eof' };
+export type SyncMessage =
+  | { type: 'ready' }
+  | { type: 'pid'; pid: number }
+  | { type: 'seccomp-listener'; fd: number }
+  | InitErrorMessage
+  | { type: 'eof' };
 
 interface RawSyncRecord {
   type: number;
+  /** an fd that came with the record (SCM_RIGHTS), now ours */
+  fd?: number;
   step?: number;
   errno?: number;
   errnoName?: string;
@@ -167,15 +192,40 @@ interface Addon {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   readSyncMessage(fd: number, timeoutMs: number): RawSyncRecord;
-  sendGo(fd: number): void;
+  sendGo(fd: number, fds?: number[]): void;
   closeFd(fd: number): void;
   errnoName(n: number): string;
-  recvFd(fd: number): { fd: number; data: string };
+  connectUnix(path: string): number;
+  socketPair(): [number, number];
+  recvFd(fd: number, dontWait?: boolean): { fd: number; data: string };
   unixListen(path: string): number;
   accept(fd: number): number;
+  isatty(fd: number): boolean;
+  setRawMode(fd: number, full: boolean): Buffer;
+  restoreTermios(fd: number, saved: Buffer): void;
+  getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean };
+  deviceProgramCount(cgroupDir: string, name: string): number;
+  eventFd(): number;
+  signalEventFd(fd: number): void;
+  relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void>;
+  unixSendFd(path: string, data: string, fd: number): void;
+  seccompCompile(request: Buffer, cacheDir?: string): SeccompCompiled;
+  seccompFlagsSupported(): number;
+  seccompInfo(archNames: string[]): SeccompLibInfo;
   initStubSize: number;
 }
+
+export interface SeccompCompiled {
+  program: Buffer;
+  skipped: string[];
+  cached: boolean;
+  version: string;
+}
+
+/** libseccomp as loaded here, or why it could not be */
+export type SeccompLibInfo = { version: string; apiLevel: number; archs: string[] } | { error: string };
 
 const ADDON_REL = join('build', 'Release', 'ocirt.node');
 
@@ -246,6 +296,7 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
 /** Blocks until one record arrives (or timeoutMs passes: throws with code ETIMEDOUT). */
 export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
   const r = native().readSyncMessage(syncFd, timeoutMs);
+  if (r.fd !== undefined && r.type !== 4) closeFd(r.fd); // only the listener record carries one
   switch (r.type) {
     case 0:
       return { type: 'eof' };
@@ -267,22 +318,39 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
         detail: r.detail ?? '',
       };
     }
+    case 4:
+      if (r.fd === undefined) throw new Error(`readSyncMessage: seccomp listener record without an fd on fd ${syncFd}`);
+      return { type: 'seccomp-listener', fd: r.fd };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
   }
 }
 
-export function sendGo(syncFd: number): void {
-  native().sendGo(syncFd);
+/** "go", then (when given) the descriptors the plan takes from the runtime, in one message. */
+export function sendGo(syncFd: number, fds: number[] = []): void {
+  native().sendGo(syncFd, fds);
 }
 
 export function closeFd(fd: number): void {
   native().closeFd(fd);
 }
 
-/** Receives one fd passed with SCM_RIGHTS (e.g. the pty master on a console socket). */
-export function recvFd(socketFd: number): { fd: number; data: string } {
-  return native().recvFd(socketFd);
+/** A connection to the listening unix socket at path (--console-socket), made by the runtime. */
+export function connectUnix(path: string): number {
+  return native().connectUnix(path);
+}
+
+/** A connected AF_UNIX stream pair (the console socket of a terminal ocirt relays itself). */
+export function socketPair(): [number, number] {
+  return native().socketPair();
+}
+
+/**
+ * Receives one fd passed with SCM_RIGHTS (e.g. the pty master on a console socket); dontWait:
+ * fail with EAGAIN instead of blocking when none is there.
+ */
+export function recvFd(socketFd: number, dontWait = false): { fd: number; data: string } {
+  return native().recvFd(socketFd, dontWait);
 }
 
 /** A listening AF_UNIX stream socket fd bound at path (the receiving end of a console socket). */
@@ -295,9 +363,85 @@ export function acceptFd(listenFd: number): number {
   return native().accept(listenFd);
 }
 
+export function isatty(fd: number): boolean {
+  return native().isatty(fd);
+}
+
+/**
+ * Puts the terminal on fd in raw mode (full: cfmakeraw; otherwise output processing off only) and
+ * returns the settings to restore.
+ */
+export function setRawMode(fd: number, full: boolean): Buffer {
+  return native().setRawMode(fd, full);
+}
+
+export function restoreTermios(fd: number, saved: Buffer): void {
+  native().restoreTermios(fd, saved);
+}
+
+/** The window size of the terminal on fd, or null if fd is not a terminal. */
+export function getWinsize(fd: number): { rows: number; cols: number } | null {
+  return native().getWinsize(fd);
+}
+
+/** Connects to the unix stream socket at path, sends data with fd attached (SCM_RIGHTS), closes. */
+export function unixSendFd(path: string, data: string, fd: number): void {
+  native().unixSendFd(path, data, fd);
+}
+
+/**
+ * libseccomp compiles a request (src/seccomp/compile.ts) into a BPF program; with cacheDir, a
+ * program compiled before for the same request and libseccomp is read from there instead.
+ */
+export function seccompCompile(request: Buffer, cacheDir?: string): SeccompCompiled {
+  return native().seccompCompile(request, cacheDir);
+}
+
+/** The SECCOMP_FILTER_FLAG_* bits this kernel accepts (probed, nothing installed). */
+export function seccompFlagsSupported(): number {
+  return native().seccompFlagsSupported();
+}
+
+/** libseccomp's version and which of archNames (libseccomp's names) it knows. */
+export function seccompInfo(archNames: string[]): SeccompLibInfo {
+  return native().seccompInfo(archNames);
+}
+
 /** Set the window size of a pty through its master (TIOCSWINSZ). */
 export function setWinsize(fd: number, rows: number, cols: number): void {
   native().setWinsize(fd, rows, cols);
+}
+
+/**
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (instructions: src/cgroups/device-bpf.ts) and
+ * attaches it to a cgroup2 directory, atomically replacing the program of the same name that was
+ * attached there before (replaced: true).
+ */
+export function attachDeviceProgram(cgroupDir: string, insns: Buffer, name: string): { replaced: boolean } {
+  return native().attachDeviceProgram(cgroupDir, insns, name);
+}
+
+/** How many device programs of this name are attached to the cgroup2 directory (tests, checks). */
+export function deviceProgramCount(cgroupDir: string, name: string): number {
+  return native().deviceProgramCount(cgroupDir, name);
+}
+
+/** An eventfd (CLOEXEC, non-blocking): the stop signal of relayTerminal. */
+export function eventFd(): number {
+  return native().eventFd();
+}
+
+export function signalEventFd(fd: number): void {
+  native().signalEventFd(fd);
+}
+
+/**
+ * Copies inFd (-1: none) to the pty master and the master to outFd on a worker thread, byte for
+ * byte, until no slave of the pty is open any more, or, once stopFd is signalled, until the
+ * master has been quiet for a moment. The fds stay open; the caller closes them afterwards.
+ */
+export function relayTerminal(master: number, inFd: number, outFd: number, stopFd: number): Promise<void> {
+  return native().relayTerminal(master, inFd, outFd, stopFd);
 }
 
 /** "ENOENT" for 2; works without loading the addon. */

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-enum given_bit { G_ROOT = 1, G_LOG = 2, G_LOG_FORMAT = 4, G_ROOTLESS = 8, F_FORCE = 16 };
+enum given_bit { G_ROOT = 1, G_LOG = 2, G_LOG_FORMAT = 4, G_ROOTLESS = 8, F_FORCE = 16, F_DETACH = 32, F_PID_FILE = 64 };
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -19,6 +19,7 @@ static enum command command_of(const char *word) {
   if (!strcmp(word, "start")) return CMD_START;
   if (!strcmp(word, "kill")) return CMD_KILL;
   if (!strcmp(word, "delete")) return CMD_DELETE;
+  if (!strcmp(word, "exec")) return CMD_EXEC;
   return CMD_NONE; // other commands (create, run, list...) are the core's
 }
 
@@ -29,6 +30,30 @@ static int take_force(int argc, char **argv, int i, unsigned *given, struct cli 
   if (i + 1 < argc && (!strcmp(argv[i + 1], "true") || !strcmp(argv[i + 1], "false"))) return -1;
   *given |= F_FORCE;
   c->force = true;
+  return 0;
+}
+
+// exec's boolean -d/--detach, with fastpath.ts's limits (no repeat, no "true"/"false" after it).
+static int take_detach(int argc, char **argv, int i, unsigned *given, struct cli *c) {
+  if (c->cmd != CMD_EXEC || (*given & F_DETACH)) return -1;
+  if (i + 1 < argc && (!strcmp(argv[i + 1], "true") || !strcmp(argv[i + 1], "false"))) return -1;
+  *given |= F_DETACH;
+  c->detach = true;
+  return 0;
+}
+
+// exec's --pid-file F / --pid-file=F (a value starting with '-' is left to the core, as fastpath.ts does).
+static int take_pid_file(int argc, char **argv, int *i, const char *inline_val, unsigned *given, struct cli *c) {
+  if (c->cmd != CMD_EXEC || (*given & F_PID_FILE)) return -1;
+  const char *v = inline_val;
+  if (!v) {
+    if (*i + 1 >= argc) return -1;
+    v = argv[++*i];
+    if (v[0] == '-') return -1;
+  }
+  if (!*v) return -1;
+  *given |= F_PID_FILE;
+  c->pid_file = v;
   return 0;
 }
 
@@ -78,9 +103,11 @@ int parse_cli(int argc, char **argv, struct cli *c) {
     size_t len = strlen(tok);
     if (len > 1 && tok[0] == '-') {
       if (tok[1] != '-') {
-        // short flags are command flags only, after the command; the only one kept here is -f
-        if (len != 2 || tok[1] != 'f' || take_force(argc, argv, i, &given, c) < 0) return -1;
-        continue;
+        // short flags are command flags only, after the command; the ones kept here: -f, exec's -d
+        if (len != 2) return -1;
+        if (tok[1] == 'f' && take_force(argc, argv, i, &given, c) == 0) continue;
+        if (tok[1] == 'd' && take_detach(argc, argv, i, &given, c) == 0) continue;
+        return -1;
       }
       if (len == 2) return -1; // `--`
       const char *name = tok + 2;
@@ -88,6 +115,14 @@ int parse_cli(int argc, char **argv, struct cli *c) {
       size_t nlen = eq ? (size_t)(eq - name) : len - 2;
       if (name_is(name, nlen, "force")) {
         if (eq || take_force(argc, argv, i, &given, c) < 0) return -1;
+        continue;
+      }
+      if (name_is(name, nlen, "detach")) {
+        if (eq || take_detach(argc, argv, i, &given, c) < 0) return -1;
+        continue;
+      }
+      if (name_is(name, nlen, "pid-file")) {
+        if (take_pid_file(argc, argv, &i, eq ? eq + 1 : NULL, &given, c) < 0) return -1;
         continue;
       }
       if (take_global(argc, argv, &i, name, nlen, eq ? eq + 1 : NULL, &given, c) < 0) return -1;
@@ -98,10 +133,22 @@ int parse_cli(int argc, char **argv, struct cli *c) {
       if (c->cmd == CMD_NONE) return -1;
       continue;
     }
+    if (c->cmd == CMD_EXEC) {
+      // src/cli/fastpath.ts splitCommand: everything after the id is the command, verbatim
+      pos[npos++] = tok;
+      c->cmd_argv = argv + i + 1;
+      c->cmd_argc = argc - i - 1;
+      if (c->cmd_argc > 0 && !strcmp(c->cmd_argv[0], "--")) {
+        c->cmd_argv++;
+        c->cmd_argc--;
+      }
+      break;
+    }
     if (npos == 2) return -1;
     pos[npos++] = tok;
   }
   if (c->cmd == CMD_NONE || npos == 0) return -1;
+  if (c->cmd == CMD_EXEC && c->cmd_argc == 0) return -1; // no command: the core says so
   if (npos == 2 && c->cmd != CMD_KILL) return -1;
   c->id = pos[0];
   c->signal = npos == 2 ? pos[1] : NULL;

@@ -1,8 +1,8 @@
 // ocirt's native front end, installed as dist/ocirt-exe. Engines run the runtime once per
 // lifecycle step; the TypeScript executable (dist/ocirt-core, compiled by Bun) needs ~17 ms just
 // to start, crun's whole `state` ~9 ms. This static program does the common successful case of
-// `state`, `start`, `kill` and `delete` itself and exec's the core, argv and environment
-// unchanged, for everything else.
+// `state`, `start`, `kill`, `delete` and `exec ID ARGS...` (exec.c) itself and exec's the core,
+// argv and environment unchanged, for everything else.
 //
 // The rules (docs/architecture.md "Native fast path for the short commands"):
 //  - The TypeScript code is the single source of truth. This program only repeats its successful
@@ -36,8 +36,6 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-enum outcome { DONE, FAILED, FALLBACK };
-
 static char **g_argv;
 
 // ---- the core ----
@@ -69,13 +67,6 @@ static _Noreturn void fallback(void) {
 }
 
 // ---- paths ----
-
-struct paths {
-  char *dir;   // <root>/<id>
-  char *state; // <root>/<id>/state.json
-  char *fifo;  // <root>/<id>/exec.fifo
-  char *lock;  // <root>/.lock-<id>
-};
 
 // main.ts resolveGlobals + context.ts defaultRoot. NULL: no root (the core explains).
 static char *state_root(const struct cli *c) {
@@ -112,13 +103,13 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
 // A symlink whose target is our pid (made atomically; it needs no data block, so a full state
 // filesystem still takes it). Taken or not: an existing lock (a live holder to wait for, or a
 // dead one to take over) is the core's business.
-static int lock_take(const char *lock) {
+int lock_take(const char *lock) {
   char pid[24];
   snprintf(pid, sizeof pid, "%ld", (long)getpid());
   return symlink(pid, lock);
 }
 
-static void lock_release(const char *lock) { unlink(lock); }
+void lock_release(const char *lock) { unlink(lock); }
 
 // ---- state ----
 
@@ -276,9 +267,10 @@ static enum outcome cmd_kill(const struct paths *p, const char *signal_text) {
   struct stored_state st;
   if (read_state(p->state, &st) < 0) return FALLBACK;
   enum status status = derive_status(&st, p->fifo);
-  // created, running or paused (ST_UNSURE is one of the last two); creating and stopped give
-  // the core's errors
-  if (status == ST_CREATING || status == ST_STOPPED || st.pid > INT_MAX) return FALLBACK;
+  // created or running; creating and stopped give the core's errors, and a paused container
+  // (or one that may be: ST_UNSURE) is the core's: a SIGKILL there may need a thaw
+  if (status != ST_CREATED && status != ST_RUNNING) return FALLBACK;
+  if (st.pid > INT_MAX) return FALLBACK;
   // A pidfd first, then the identity check: the signal cannot reach a recycled pid.
   int pidfd = (int)syscall(SYS_pidfd_open, (int)st.pid, 0);
   if (pidfd < 0) return FALLBACK;
@@ -290,16 +282,11 @@ static enum outcome cmd_kill(const struct paths *p, const char *signal_text) {
 
 // ---- delete (src/container/delete.ts, a stopped container) ----
 
-// manager.ts removeCgroup without the EBUSY retry (a stopped container's cgroup is normally
-// empty; if not, the core kills what is left and retries). Then ocirt's own parent directory
-// "ocirt/" goes when it is empty, errors ignored.
+// src/cgroups/manager.ts removeCgroups for the common case: a stopped container's cgroups are
+// empty and have no cgroups below them. If one is not (EBUSY, ENOTEMPTY), the core kills what is
+// left, removes what is below and retries.
 static int remove_cgroup(const char *dir) {
   if (rmdir(dir) < 0 && errno != ENOENT) return -1;
-  char *parent = path_dirname(dir);
-  char *base = parent ? path_basename(parent) : NULL;
-  if (base && !strcmp(base, "ocirt")) (void)rmdir(parent);
-  free(base);
-  free(parent);
   return 0;
 }
 
@@ -316,8 +303,8 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
   struct stored_state st;
   // not stopped: the core kills it (--force) or refuses (without)
   if (read_state(p->state, &st) < 0 || derive_status(&st, p->fifo) != ST_STOPPED) goto out;
-  for (size_t i = 0; i < st.n_cgroup_v1_paths; i++)
-    if (remove_cgroup(st.cgroup_v1_paths[i]) < 0) goto out;
+  for (size_t i = 0; i < st.cgroup_v1_paths.n; i++)
+    if (remove_cgroup(st.cgroup_v1_paths.v[i]) < 0) goto out;
   if (st.cgroup_path && st.cgroup_path[0] && remove_cgroup(st.cgroup_path) < 0) goto out;
   // From here on state.json may be gone: no fallback any more.
   if (remove_state_dir(p->dir) < 0) {
@@ -342,13 +329,15 @@ int main(int argc, char **argv) {
   struct paths p;
   if (!root || make_paths(root, cli.id, &p) < 0) fallback();
   enum outcome result = FALLBACK;
+  int exit_code = 0;
   switch (cli.cmd) {
   case CMD_STATE: result = cmd_state(&p); break;
   case CMD_START: result = cmd_start(&p, cli.id); break;
   case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
   case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
+  case CMD_EXEC: result = cmd_exec(&p, &cli, &exit_code); break;
   case CMD_NONE: break;
   }
   if (result == FALLBACK) fallback();
-  return result == DONE ? 0 : 1;
+  return result == DONE ? exit_code : 1;
 }

@@ -10,7 +10,7 @@
 
 // ---- args.c: the subset of the CLI handled here (a restriction of src/cli/fastpath.ts) ----
 
-enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE };
+enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE, CMD_EXEC };
 
 struct cli {
   enum command cmd;
@@ -18,7 +18,31 @@ struct cli {
   bool force;         // delete --force / -f
   const char *id;
   const char *signal; // kill's second positional, NULL if absent
+  bool detach;        // exec -d / --detach
+  const char *pid_file; // exec --pid-file, NULL if absent
+  char **cmd_argv;    // exec: the command after the id (without a leading "--")
+  int cmd_argc;
 };
+
+// ---- front.c: what the commands share ----
+
+enum outcome { DONE, FAILED, FALLBACK };
+
+struct paths {
+  char *dir;   // <root>/<id>
+  char *state; // <root>/<id>/state.json
+  char *fifo;  // <root>/<id>/exec.fifo
+  char *lock;  // <root>/.lock-<id>
+};
+
+// The per-id lock (state-store.ts StateStore.lock): 0 if taken; an existing lock is the core's.
+int lock_take(const char *lock);
+void lock_release(const char *lock);
+
+// ---- exec.c: exec [-d] [--pid-file F] ID ARGS... from the exec template ----
+
+// DONE with *exit_code set (the process's status in the foreground), or FALLBACK.
+enum outcome cmd_exec(const struct paths *p, const struct cli *c, int *exit_code);
 
 // 0, or -1 for anything outside the subset (the caller falls back).
 int parse_cli(int argc, char **argv, struct cli *out);
@@ -43,6 +67,11 @@ struct annotation {
   struct slice key, value;
 };
 
+struct path_list {
+  char **v; // decoded strings
+  size_t n;
+};
+
 struct stored_state {
   struct slice oci_version, id, bundle, rootfs, created, owner;
   struct slice pid_text; // canonical decimal digits of pid
@@ -50,8 +79,9 @@ struct stored_state {
   struct annotation *annotations;
   size_t n_annotations;
   char *cgroup_path; // decoded; NULL when absent
-  char **cgroup_v1_paths;
-  size_t n_cgroup_v1_paths;
+  struct path_list cgroup_v1_paths;
+  // the hierarchy of each v1 path ("memory", "cpu,cpuacct"), parallel to cgroup_v1_paths
+  struct path_list cgroup_v1_controllers;
   bool rootless;
 };
 
@@ -61,8 +91,9 @@ int read_state(const char *path, struct stored_state *st);
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED, ST_UNSURE };
 
 bool same_process(unsigned long long pid, unsigned long long start_time);
-// ST_UNSURE: running or paused, but cgroup.freeze holds something JavaScript's trim() might read
-// differently.
+// ST_UNSURE: running or paused, but the freezer's file holds something JavaScript's trim() might
+// read differently. The freezer is src/cgroups/record.ts freezerOf's: the v1 freezer hierarchy's
+// directory when the container has one (freezer.state FROZEN), else cgroup.freeze of cgroupPath.
 enum status derive_status(const struct stored_state *st, const char *fifo_path);
 const char *status_name(enum status s);
 
@@ -87,10 +118,8 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *errno_name(int err);
 // `rm -rf path`: 0, or -1 with errno set.
 int remove_tree(const char *path);
+// state-store.ts StateStore.remove: everything but state.json first, state.json last.
 int remove_state_dir(const char *path);
-// Node's path.dirname and path.basename (posix), into a new string.
-char *path_dirname(const char *p);
-char *path_basename(const char *p);
 // Sprintf into a new string, NULL on failure.
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sleep_ms(long ms);

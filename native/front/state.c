@@ -26,6 +26,7 @@ enum key_bit {
   K_CGROUP_PATH = 1 << 9,
   K_CGROUP_V1 = 1 << 10,
   K_ROOTLESS = 1 << 11,
+  K_CGROUP_V1_CTRL = 1 << 12,
 };
 // every field of StoredState that is not optional
 #define K_REQUIRED (K_OCI_VERSION | K_ID | K_PID | K_PID_START | K_BUNDLE | K_ROOTFS | K_CREATED | K_OWNER | K_ROOTLESS)
@@ -287,20 +288,20 @@ static int scan_annotations(struct scanner *s, struct stored_state *st) {
   return take(s, '}') ? 0 : -1;
 }
 
-static int scan_paths(struct scanner *s, struct stored_state *st) {
+static int scan_paths(struct scanner *s, struct path_list *l) {
   if (!take(s, '[')) return -1;
   if (take(s, ']')) return 0;
   size_t cap = 0;
   do {
-    if (st->n_cgroup_v1_paths == cap) {
+    if (l->n == cap) {
       if (cap >= 64) return -1;
       cap = cap ? cap * 2 : 8;
-      char **grown = realloc(st->cgroup_v1_paths, cap * sizeof *grown);
+      char **grown = realloc(l->v, cap * sizeof *grown);
       if (!grown) return -1;
-      st->cgroup_v1_paths = grown;
+      l->v = grown;
     }
-    if (scan_path(s, &st->cgroup_v1_paths[st->n_cgroup_v1_paths]) < 0) return -1;
-    st->n_cgroup_v1_paths++;
+    if (scan_path(s, &l->v[l->n]) < 0) return -1;
+    l->n++;
   } while (take(s, ','));
   return take(s, ']') ? 0 : -1;
 }
@@ -312,6 +313,7 @@ static const struct {
     {"ociVersion", K_OCI_VERSION}, {"id", K_ID},           {"pid", K_PID},           {"pidStartTime", K_PID_START},
     {"bundle", K_BUNDLE},          {"rootfs", K_ROOTFS},   {"annotations", K_ANNOTATIONS}, {"created", K_CREATED},
     {"owner", K_OWNER},            {"cgroupPath", K_CGROUP_PATH}, {"cgroupV1Paths", K_CGROUP_V1}, {"rootless", K_ROOTLESS},
+    {"cgroupV1Controllers", K_CGROUP_V1_CTRL},
 };
 
 static int scan_value(struct scanner *s, enum key_bit bit, struct stored_state *st) {
@@ -329,7 +331,8 @@ static int scan_value(struct scanner *s, enum key_bit bit, struct stored_state *
   }
   case K_ANNOTATIONS: return scan_annotations(s, st);
   case K_CGROUP_PATH: return scan_path(s, &st->cgroup_path);
-  case K_CGROUP_V1: return scan_paths(s, st);
+  case K_CGROUP_V1: return scan_paths(s, &st->cgroup_v1_paths);
+  case K_CGROUP_V1_CTRL: return scan_paths(s, &st->cgroup_v1_controllers);
   case K_ROOTLESS: return scan_bool(s, &st->rootless);
   }
   return -1;
@@ -404,9 +407,10 @@ bool same_process(unsigned long long pid, unsigned long long start_time) {
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
-// 1 frozen, 0 not, -1 unsure (non-ASCII bytes, which trim() might strip as Unicode spaces).
-static int frozen(const char *cgroup_path) {
-  char *path = str_printf("%s/cgroup.freeze", cgroup_path);
+// 1 when the file, trimmed, is `word`; 0 not; -1 unsure (non-ASCII bytes, which trim() might strip
+// as Unicode spaces).
+static int frozen(const char *dir, const char *file, const char *word) {
+  char *path = str_printf("%s/%s", dir, file);
   if (!path) return -1;
   size_t len;
   char *text = read_file(path, 4096, &len);
@@ -418,7 +422,7 @@ static int frozen(const char *cgroup_path) {
     if ((unsigned char)text[i] >= 0x80 || text[i] == '\0') result = -1;
   while (a < b && is_space(text[a])) a++;
   while (b > a && is_space(text[b - 1])) b--;
-  if (result == 0 && b - a == 1 && text[a] == '1') result = 1;
+  if (result == 0 && b - a == strlen(word) && memcmp(text + a, word, b - a) == 0) result = 1;
   free(text);
   return result;
 }
@@ -429,8 +433,22 @@ enum status derive_status(const struct stored_state *st, const char *fifo_path) 
   if (!same_process(st->pid, st->start_time)) return ST_STOPPED;
   // existsSync: any error reads as "does not exist"
   if (access(fifo_path, F_OK) == 0) return ST_CREATED;
-  if (st->cgroup_path && st->cgroup_path[0]) {
-    int f = frozen(st->cgroup_path);
+  // a v1 freezer hierarchy among the container's: "freezer" is one of a hierarchy's controllers
+  const char *v1_freezer = NULL;
+  for (size_t i = 0; i < st->cgroup_v1_controllers.n && i < st->cgroup_v1_paths.n && !v1_freezer; i++) {
+    const char *k = st->cgroup_v1_controllers.v[i];
+    for (const char *p = k; *p;) {
+      size_t n = strcspn(p, ",");
+      if (n == 7 && memcmp(p, "freezer", 7) == 0) v1_freezer = st->cgroup_v1_paths.v[i];
+      p += n + (p[n] == ',');
+    }
+  }
+  if (v1_freezer) {
+    int f = frozen(v1_freezer, "freezer.state", "FROZEN");
+    if (f < 0) return ST_UNSURE;
+    if (f) return ST_PAUSED;
+  } else if (st->cgroup_path && st->cgroup_path[0]) {
+    int f = frozen(st->cgroup_path, "cgroup.freeze", "1");
     if (f < 0) return ST_UNSURE;
     if (f) return ST_PAUSED;
   }

@@ -125,47 +125,6 @@ const char *errno_name(int err) {
   return strerror(err);
 }
 
-char *path_dirname(const char *p) {
-  // Node's posix dirname, byte for byte: trailing slashes ignored, "." without a slash
-  size_t len = strlen(p);
-  if (len == 0) return strdup(".");
-  bool has_root = p[0] == '/';
-  long end = -1;
-  bool matched_slash = true;
-  for (long i = (long)len - 1; i >= 1; --i) {
-    if (p[i] == '/') {
-      if (!matched_slash) {
-        end = i;
-        break;
-      }
-    } else {
-      matched_slash = false;
-    }
-  }
-  if (end == -1) return strdup(has_root ? "/" : ".");
-  if (has_root && end == 1) return strdup("//");
-  return strndup(p, (size_t)end);
-}
-
-char *path_basename(const char *p) {
-  // Node's posix basename without an extension argument
-  long start = 0, end = -1;
-  bool matched_slash = true;
-  for (long i = (long)strlen(p) - 1; i >= 0; --i) {
-    if (p[i] == '/') {
-      if (!matched_slash) {
-        start = i + 1;
-        break;
-      }
-    } else if (end == -1) {
-      matched_slash = false;
-      end = i + 1;
-    }
-  }
-  if (end == -1) return strdup("");
-  return strndup(p + start, (size_t)(end - start));
-}
-
 void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {

@@ -1,4 +1,8 @@
-/* process.terminal: a pty made inside the container, its master sent over the console socket. */
+/*
+ * process.terminal: a pty made inside the container from its own devpts instance, its master sent
+ * over the console socket. The runtime connects that socket (a host path: from inside a user
+ * namespace the container's ids could not), and hands it over with "go".
+ */
 #include "init.h"
 
 #include <errno.h>
@@ -6,7 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,29 +19,44 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-int console_connect(const char *path) {
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) fail(OCIRT_STEP_CONSOLE_CONNECT, -1, path);
-  struct sockaddr_un a;
-  memset(&a, 0, sizeof a);
-  a.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof a.sun_path) {
-    errno = ENAMETOOLONG;
-    fail(OCIRT_STEP_CONSOLE_CONNECT, -1, path);
-  }
-  strcpy(a.sun_path, path);
-  if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) fail(OCIRT_STEP_CONSOLE_CONNECT, -1, path);
-  return s;
+/* process.consoleSize (section OCIRT_SECTION_CONSOLE_SIZE); 0 x 0: not given */
+static struct winsize console_size;
+
+void decode_console_size_section(struct rd *r) {
+  console_size.ws_row = (unsigned short)rd_u32(r);
+  console_size.ws_col = (unsigned short)rd_u32(r);
 }
 
-void setup_console(int sock) {
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+/*
+ * /dev/ptmx of the container's root, which the container controls: resolved without magic links
+ * (a symlink to /proc/self/fd/... must not reach a host file we hold) and accepted only if it is
+ * the pty multiplexer (5:2, the devpts instance's node or a device node of it).
+ */
+static int open_ptmx(void) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(OCIRT_STEP_CONSOLE, -1, "/");
+  int master = (int)openat2_in_root(root, "/dev/ptmx", O_RDWR | O_NOCTTY);
   if (master < 0) fail(OCIRT_STEP_CONSOLE, -1, "/dev/ptmx");
+  close(root);
+  struct stat st;
+  if (fstat(master, &st) < 0) fail(OCIRT_STEP_CONSOLE, -1, "/dev/ptmx");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
+    fail_err(OCIRT_STEP_CONSOLE, ENOTTY, -1, "/dev/ptmx (not the pty multiplexer)");
+  return master;
+}
+
+void setup_console(const struct plan *p, int sock) {
+  int master = open_ptmx();
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(OCIRT_STEP_CONSOLE, -1, "unlockpt");
+  if (console_size.ws_row || console_size.ws_col) {
+    if (ioctl(master, TIOCSWINSZ, &console_size) < 0) fail(OCIRT_STEP_CONSOLE, -1, "consoleSize");
+  }
   /* TIOCGPTPEER opens the slave through the master: no lookup of /dev/pts/N by name */
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCGPTPEER");
+  /* the process's own terminal: its user owns it; the group is the devpts mount's gid= */
+  if (fchown(slave, p->uid, (gid_t)-1) < 0) fail(OCIRT_STEP_CONSOLE, -1, "chown the pty");
   if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(OCIRT_STEP_CONSOLE, -1, "TIOCSCTTY");
   for (int i = 0; i < 3; i++)
     if (dup3(slave, i, 0) < 0) fail(OCIRT_STEP_CONSOLE, -1, "dup3");
@@ -60,8 +80,10 @@ void setup_console(int sock) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) fail(OCIRT_STEP_CONSOLE, -1, "sendmsg console socket");
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) fail(OCIRT_STEP_CONSOLE, -1, p->console_socket);
   close(master);
   close(sock);
 }
-

@@ -41,7 +41,7 @@ static void current_caps(uint64_t *eff, uint64_t *prm, uint64_t *inh) {
   *inh = d[0].inheritable | ((uint64_t)d[1].inheritable << 32);
 }
 
-void set_credentials(const struct plan *p) {
+void set_credentials(const struct plan *p, uint64_t keep) {
   /* bounding first: dropping needs CAP_SETPCAP, which a non-root uid no longer has effective */
   for (int c = 0; c <= cap_last && c < 64; c++) {
     if (p->cap_bounding & (1ull << c)) continue;
@@ -63,7 +63,7 @@ void set_credentials(const struct plan *p) {
   uint64_t eff, prm, inh;
   current_caps(&eff, &prm, &inh);
   capset3(prm, prm, inh);
-  capset3(p->cap_effective, p->cap_permitted, p->cap_inheritable);
+  capset3(p->cap_effective | keep, p->cap_permitted | keep, p->cap_inheritable);
 
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     fail(OCIRT_STEP_CAP_AMBIENT, -1, "clear ambient");
@@ -78,4 +78,3 @@ void set_credentials(const struct plan *p) {
   if ((p->flags & OCIRT_PF_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     fail(OCIRT_STEP_NO_NEW_PRIVS, -1, "PR_SET_NO_NEW_PRIVS");
 }
-

@@ -62,13 +62,16 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 }
 
 
-/* The last step: umask, cwd, every fd not meant for the container closed on exec, execve. */
-void exec_process(const struct plan *p, char *exe, size_t exelen) {
+/* Before the program: umask, cwd (inside the root: hostrefs.c), every fd not meant for the container closed on exec. */
+void prepare_exec(const struct plan *p) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
   enter_cwd(p->cwd);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+}
 
+/* The last step, after the seccomp filter may be in: only execve, and a report if it fails. */
+void exec_program(const struct plan *p, char *exe, size_t exelen) {
   execve(exe, p->args, p->env);
   int err = errno;
   if (!strchr(p->args[0], '/') && (err == ENOENT || err == ENOTDIR)) {

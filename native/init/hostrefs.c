@@ -1,7 +1,7 @@
 /*
- * Nothing of the host may reach the container: no descriptor it was not given, no working
- * directory outside its root (the runc CVE-2024-21626 class, where a leaked descriptor of the
- * host's /sys/fs/cgroup and a process.cwd of /proc/self/fd/7 put the container's cwd on the host).
+ * No working directory outside the container's root (the runc CVE-2024-21626 class, where a
+ * leaked descriptor of the host's /sys/fs/cgroup and a process.cwd of /proc/self/fd/7 put the
+ * container's cwd on the host). Leaked descriptors themselves are closed first thing (main.c).
  */
 #include "init.h"
 
@@ -9,32 +9,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int cmp_int(const void *a, const void *b) {
-  return *(const int *)a - *(const int *)b;
-}
-
-/*
- * Closes every descriptor from `from` up except those in keep[] (-1 entries are ignored). The
- * runtime's caller may have left any descriptor open without close-on-exec (Bun does not mark
- * inherited ones, Node does), and closing on exec is too late: a chdir to /proc/self/fd/N
- * before the exec would still reach it.
- */
-void close_inherited_fds(int from, int *keep, int nkeep) {
-  qsort(keep, (size_t)nkeep, sizeof *keep, cmp_int);
-  unsigned lo = (unsigned)from;
-  for (int i = 0; i < nkeep; i++) {
-    if (keep[i] < from) continue;
-    if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
-      fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
-    lo = (unsigned)keep[i] + 1;
-  }
-  if (syscall(SYS_close_range, lo, ~0U, 0) < 0) fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
-}
 
 /*
  * 1 if the working directory lies under the root. ".." stops at the process's root only when the

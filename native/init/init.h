@@ -7,12 +7,15 @@
  *   plan.c        the plan decoder (format: ../plan_format.h), including the optional sections
  *   fsutil.c      paths inside the rootfs (openat2 RESOLVE_IN_ROOT), remounts, small file writes
  *   namespaces.c  joins by path, unshare, the fork into a joined pid namespace, hostname
+ *   join.c        the exec kind: a process that joins a running container (exec section)
  *   rootfs.c      mounts, devices, /dev symlinks, pivot_root, masked and readonly paths
  *   process.c     sysctls, rlimits, oom_score_adj, the session keyring
  *   console.c     the pty and the console socket
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
+ *   lsm.c         LSM attribute writes (AppArmor profile, SELinux labels) through the procfs handle
+ *   seccomp.c     installs the seccomp program the runtime compiled
  *   exec.c        the program lookup and the final execve
- *   hostrefs.c    no host descriptor or working directory reaches the container
+ *   hostrefs.c    no working directory outside the container's root
  *   ordinary-dirs.c  procfs and sysfs only on an ordinary directory (plan section)
  *   procfs.c      the verified procfs handle every write to /proc goes through
  *
@@ -37,8 +40,12 @@ extern int start_fd;
 /* a failure after READY: one line on the container's stderr ("ocirt: " first) and to `start` */
 void report_after_ready(const char *text);
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
+/* a record of `type` that carries `fd` (SCM_RIGHTS); 0, or -1 and errno */
+int send_record_fd(uint32_t type, int fd);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+/* the runtime's descriptors after "go" (plan_format.h: the 'F' message) */
+void recv_fds(int *fds, int want);
 
 /* ---- plan.c --------------------------------------------------------------------------------- */
 struct rd {
@@ -47,6 +54,8 @@ struct rd {
 uint32_t rd_u32(struct rd *r);
 uint64_t rd_u64(struct rd *r);
 const char *rd_str(struct rd *r);
+/* n raw bytes, in place */
+const void *rd_bytes(struct rd *r, size_t n);
 /* a list length, checked against the bytes left before anything is allocated */
 uint32_t rd_count(struct rd *r);
 const char **rd_strlist(struct rd *r, uint32_t *n);
@@ -106,6 +115,18 @@ int move_fd_high(int fd, int min);
 /* ---- namespaces.c --------------------------------------------------------------------------- */
 void join_namespaces(const struct plan *p);
 void set_uts_names(const struct plan *p);
+/* fork with CLONE_PARENT; the parent reports the child's pid (OCIRT_MSG_PID) and exits */
+void fork_into_pid_namespace(void);
+
+/* ---- join.c --------------------------------------------------------------------------------- */
+void decode_exec_section(struct rd *r);
+/* the plan is of the exec kind: join a running container instead of making one */
+int is_exec_kind(void);
+/* descriptors the exec kind takes from the runtime's 'F' message (pidfd, root) */
+int exec_fd_count(void);
+/* setns into the container through its init's pidfd (chroot when it has no mount namespace), a
+ * session of its own, then the fork into its pid namespace; both fds are consumed */
+void join_container(int pidfd, int rootfd);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
 /* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
@@ -119,16 +140,30 @@ void write_sysctls(const struct plan *p);
 void set_process_attributes(const struct plan *p);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
-int console_connect(const char *path);
-void setup_console(int sock);
+void decode_console_size_section(struct rd *r);
+/* a pty from the container's /dev/ptmx, made the controlling terminal and stdio, owned by the
+ * process's uid; its master goes over sock (the console socket the runtime connected and
+ * p->console_socket names), which is then closed */
+void setup_console(const struct plan *p, int sock);
 
 /* ---- creds.c -------------------------------------------------------------------------------- */
 void read_cap_last(void);
-void set_credentials(const struct plan *p);
+/* the plan's credentials, plus `keep` in the effective and permitted sets (execve drops it) */
+void set_credentials(const struct plan *p, uint64_t keep);
+
+/* ---- lsm.c ---------------------------------------------------------------------------------- */
+void decode_lsm(struct rd *r);
+/* the attribute writes planned for `when` (enum ocirt_lsm_when), through `proc` (procfs_handle()) */
+void write_lsm_labels(int proc, uint32_t when);
+
+/* ---- seccomp.c ------------------------------------------------------------------------------ */
+void decode_seccomp(struct rd *r);
+/* capabilities the install needs (CAP_SYS_ADMIN without no_new_privs), held until the execve */
+uint64_t seccomp_kept_caps(void);
+/* installs the filter if the plan puts it at `when` (enum ocirt_seccomp_install) */
+void install_seccomp(uint32_t when);
 
 /* ---- hostrefs.c ----------------------------------------------------------------------------- */
-/* closes every fd from `from` up but keep[] (sorted in place; -1 entries ignored) */
-void close_inherited_fds(int from, int *keep, int nkeep);
 /* before READY: refuses a cwd outside the root that can already be entered */
 void precheck_cwd(const char *cwd);
 /* chdir(cwd), refused if it leads outside the root */
@@ -138,6 +173,8 @@ void enter_cwd(const char *cwd);
 /* before the container's mounts: a procfs of our own (checked to be one), kept at >= min_fd */
 void procfs_open_handle(int min_fd);
 void procfs_close_handle(void);
+/* the handle itself (an O_PATH fd of the procfs root), e.g. for lsm.c's attribute writes */
+int procfs_handle(void);
 /* `rel` beneath the handle: no symlink, no magic link, no mount crossed */
 int procfs_open(const char *rel, int flags);
 /* the same below our own /proc/<pid> (what "self" names), e.g. "attr/exec" */
@@ -157,7 +194,9 @@ int open_ordinary_dir_in_root(int root, const char *path);
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */
 int lookup(const struct plan *p, char *out, size_t outlen);
-/* umask, cwd, fds closed on exec, execve of exe (looked up again if it moved) */
-__attribute__((noreturn)) void exec_process(const struct plan *p, char *exe, size_t exelen);
+/* umask, cwd, fds not meant for the container marked close-on-exec */
+void prepare_exec(const struct plan *p);
+/* execve of exe (looked up again if it moved) */
+__attribute__((noreturn)) void exec_program(const struct plan *p, char *exe, size_t exelen);
 
 #endif

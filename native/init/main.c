@@ -5,7 +5,7 @@
  *
  * argv: ocirt-init <sync fd> <plan fd> <exec fifo O_PATH fd, or -1> <wait-go|wait-go-reexec|went>
  * "wait-go": the addon's child exec'd us at once (it shared the parent's memory), so the parent's
- * "go" (cgroup joined) is awaited here, before anything the container could observe.
+ * "go" (id maps written) is awaited here, before anything the container could observe.
  * The plan format and the sync records are described in ../plan_format.h. main() below is the
  * order of operations (design.md "The child's order of operations"; init.h lists which file does
  * what); each failure is reported as (step, errno, index, detail) on the sync socket and ends the
@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void reset_signals(void) {
@@ -52,6 +53,116 @@ static void wait_for_start(const struct plan *p, int fifo, int min_fd) {
    */
   start_fd = move_fd_high(w, min_fd);
   close(fifo);
+}
+
+/*
+ * The create kind: the container's first process. Namespaces, the root filesystem, then READY;
+ * `create` returns while this waits on the exec fifo for `start`.
+ */
+static __attribute__((noreturn)) void create_kind(const struct plan *p, int fifo, int console, int min_fd) {
+  /* 2. namespaces */
+  join_namespaces(p);
+  if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
+  /* 3. UTS */
+  set_uts_names(p);
+
+  read_cap_last();
+  /* procfs (a verified handle, procfs.c) and the fifo must be reachable after pivot_root, which hides both paths */
+  procfs_open_handle(min_fd);
+  if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
+    fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
+    if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
+  }
+  if (fifo >= 0) fifo = move_fd_high(fifo, min_fd);
+
+  /* 4. the root filesystem; sysctls between pivot_root and the readonly paths (process.c says why) */
+  enter_rootfs(p, min_fd);
+  write_sysctls(p);
+  finish_rootfs(p);
+
+  /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_KEYRING);
+  set_process_attributes(p);
+  if (console >= 0) setup_console(p, console);
+
+  /* no args: a container without a process (config.json has none); start only releases it */
+  char exe[PATH_MAX];
+  int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
+  if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
+  if (p->nargs) precheck_cwd(p->cwd);
+
+  /* with SCMP_ACT_NOTIFY the listener fd must reach the runtime, which reads only until READY */
+  install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
+  send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
+  ready_sent = 1;
+
+  /* 6. create returns here */
+  if (fifo >= 0) wait_for_start(p, fifo, min_fd);
+  if (p->nargs == 0) _exit(0);
+
+  /*
+   * 7. confinement and credentials, then the program. The LSM label first (it takes effect at
+   * execve; AppArmor refuses some transitions once no_new_privs is set); seccomp last, so that
+   * only execve runs under the filter. Without no_new_privs installing it needs CAP_SYS_ADMIN:
+   * the planner then has us keep it in the effective and permitted sets until then. It never
+   * reaches the program: execve computes the new sets afresh, from the bounding set for root
+   * and the ambient set for any other uid, and the plan's sets decide both.
+   */
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_EXEC);
+  procfs_close_handle();
+  set_credentials(p, seccomp_kept_caps());
+  prepare_exec(p);
+  install_seccomp(OCIRT_SECCOMP_LAST);
+  exec_program(p, exe, sizeof exe);
+}
+
+/*
+ * The exec kind: a further process of a running container. It joins the container (setns through
+ * the init's pidfd, the fork into its pid namespace), takes the process's settings and execs. No
+ * READY: the runtime reads the sync socket to its end, which the execve closes (CLOEXEC), or to a
+ * failure record. Non-dumpable throughout, and the only fds it holds besides the container's
+ * stdio and preserved fds are its own, CLOEXEC, closed before the program runs.
+ */
+static __attribute__((noreturn)) void exec_kind(const struct plan *p, int pidfd, int console, int rootfd, int min_fd) {
+  read_cap_last();
+  /*
+   * a procfs of our own (procfs.c), for oom_score_adj and the LSM attributes, made before we join:
+   * the container's /proc is its own to shape
+   */
+  procfs_open_handle(min_fd);
+  join_container(pidfd, rootfd);
+  /* then stages 5 and 7 of the create kind, in the same order */
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_KEYRING);
+  set_process_attributes(p);
+  if (console >= 0) setup_console(p, console);
+  char exe[PATH_MAX];
+  int lerr = lookup(p, exe, sizeof exe);
+  if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
+  /* a SCMP_ACT_NOTIFY listener goes to the runtime, which reads the sync socket to its end */
+  install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_EXEC);
+  procfs_close_handle();
+  set_credentials(p, seccomp_kept_caps());
+  prepare_exec(p);
+  install_seccomp(OCIRT_SECCOMP_LAST);
+  exec_program(p, exe, sizeof exe);
+}
+
+/*
+ * Every fd from `from` up, except ours: a runtime started with leaked fds (engines leak them) must
+ * not carry them into the container, and not even hold them while it joins it (a leaked directory
+ * fd reachable as /proc/self/fd/N could become the process's cwd: CVE-2024-21626).
+ */
+static void close_leaked_fds(int from, int keep_a, int keep_b) {
+  int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
+  unsigned lo = (unsigned)from;
+  for (int i = 0; i < 2; i++) {
+    if (keep[i] < from) continue;
+    if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
+      fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
+    if ((unsigned)keep[i] + 1 > lo) lo = (unsigned)keep[i] + 1;
+  }
+  if (syscall(SYS_close_range, lo, ~0U, 0) < 0) fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
 }
 
 int main(int argc, char **argv) {
@@ -103,58 +214,24 @@ int main(int argc, char **argv) {
   decode_plan(map, (size_t)st.st_size, &pl);
   const struct plan *p = &pl;
 
-  /* nothing the runtime's caller left open reaches the container: stdio, the preserved fds and ours */
-  int own[] = {sync_fd, fifo};
-  close_inherited_fds(3 + (int)p->preserve_fds, own, 2);
-
-  /* keep the sync fd out of the way of the preserved fds and the stdio dup3s below */
-  sync_fd = move_fd_high(sync_fd, 3 + (int)p->preserve_fds);
-  if (sync_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "move sync fd");
-
-  /* 2. namespaces */
-  join_namespaces(p);
-  if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
-  /* 3. UTS */
-  set_uts_names(p);
-
-  read_cap_last();
+  /* keep our own fds out of the way of the preserved fds and the stdio dup3s below */
   int min_fd = 3 + (int)p->preserve_fds;
-  /* procfs and the fifo must be reachable after pivot_root, which hides both paths */
-  procfs_open_handle(min_fd);
-  if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
-    fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
-    if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
-  }
+  sync_fd = move_fd_high(sync_fd, min_fd);
+  if (sync_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "move sync fd");
   if (fifo >= 0) fifo = move_fd_high(fifo, min_fd);
-  int console = -1;
-  if ((p->flags & OCIRT_PF_TERMINAL) && (p->flags & OCIRT_PF_HAS_CONSOLE)) {
-    console = move_fd_high(console_connect(p->console_socket), min_fd);
-  }
+  close_leaked_fds(min_fd, sync_fd, fifo);
 
-  /* 4. the root filesystem; sysctls between pivot_root and the readonly paths (process.c says why) */
-  enter_rootfs(p, min_fd);
-  write_sysctls(p);
-  finish_rootfs(p);
+  /* the runtime's descriptors, in the order of ../plan_format.h */
+  int want_console = (p->flags & OCIRT_PF_TERMINAL) && (p->flags & OCIRT_PF_HAS_CONSOLE);
+  int nfds = exec_fd_count() + want_console;
+  int fds[OCIRT_SYNC_MAX_FDS] = {-1, -1, -1, -1};
+  if (nfds) recv_fds(fds, nfds);
+  for (int i = 0; i < nfds; i++) fds[i] = move_fd_high(fds[i], min_fd);
+  int k = 0;
+  int pidfd = is_exec_kind() ? fds[k++] : -1;
+  int console = want_console ? fds[k++] : -1;
+  int rootfd = k < nfds ? fds[k++] : -1;
 
-  /* 5. per-process settings while privileged, and the terminal */
-  set_process_attributes(p);
-  if (console >= 0) setup_console(console);
-
-  /* no args: a container without a process (config.json has none); start only releases it */
-  char exe[PATH_MAX];
-  int lerr = p->nargs ? lookup(p, exe, sizeof exe) : 0;
-  if (lerr) fail_err(OCIRT_STEP_EXEC_LOOKUP, lerr, -1, p->args[0]);
-  if (p->nargs) precheck_cwd(p->cwd);
-
-  send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
-  ready_sent = 1;
-
-  /* 6. create returns here */
-  if (fifo >= 0) wait_for_start(p, fifo, min_fd);
-  procfs_close_handle();
-  if (p->nargs == 0) _exit(0);
-
-  /* 7. credentials and confinement, then the program */
-  set_credentials(p);
-  exec_process(p, exe, sizeof exe);
+  if (is_exec_kind()) exec_kind(p, pidfd, console, rootfd, min_fd);
+  create_kind(p, fifo, console, min_fd);
 }

@@ -21,6 +21,10 @@ struct section_decoder {
   void (*decode)(struct rd *r);
 };
 static const struct section_decoder SECTIONS[] = {
+    {OCIRT_SECTION_SECCOMP, decode_seccomp},
+    {OCIRT_SECTION_LSM, decode_lsm},
+    {OCIRT_SECTION_EXEC, decode_exec_section},
+    {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size_section},
     {OCIRT_SECTION_ORDINARY_DIR_TARGETS, decode_ordinary_dir_targets},
 };
 
@@ -65,6 +69,12 @@ const char *rd_str(struct rd *r) {
   if (s[n] != 0 || memchr(s, 0, n)) fail_err(OCIRT_STEP_PLAN_DECODE, EINVAL, -1, "bad string in plan");
   r->p += (size_t)n + 1;
   return s;
+}
+const void *rd_bytes(struct rd *r, size_t n) {
+  need(r, n);
+  const void *b = r->p;
+  r->p += n;
+  return b;
 }
 void *xcalloc(size_t n, size_t sz) {
   void *p = calloc(n ? n : 1, sz);

@@ -57,6 +57,35 @@ void send_record(uint32_t type, uint32_t step, int err, int index, int pid, cons
   }
 }
 
+int send_record_fd(uint32_t type, int fd) {
+  struct ocirt_sync_record r;
+  memset(&r, 0, sizeof r);
+  r.magic = OCIRT_SYNC_MAGIC;
+  r.type = type;
+  r.index = -1;
+  struct iovec iov = {&r, sizeof r};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(sync_fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t)sizeof r ? 0 : -1;
+}
+
 void fail_err(uint32_t step, int err, int index, const char *detail) {
   send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
   if (ready_sent) {
@@ -74,4 +103,36 @@ void fail_err(uint32_t step, int err, int index, const char *detail) {
 
 void fail(uint32_t step, int index, const char *detail) {
   fail_err(step, errno, index, detail);
+}
+
+/*
+ * The runtime's 'F' message after "go": exactly `want` descriptors (SCM_RIGHTS, received
+ * CLOEXEC), in the order ../plan_format.h gives.
+ */
+void recv_fds(int *fds, int want) {
+  char tag = 0;
+  struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) fail(OCIRT_STEP_RECV_FDS, -1, "recvmsg sync socket");
+  int got = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < k && got < OCIRT_SYNC_MAX_FDS; i++) memcpy(&fds[got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  if (n == 0) fail_err(OCIRT_STEP_RECV_FDS, EPIPE, -1, "the runtime went away before sending descriptors");
+  if (tag != OCIRT_SYNC_FDS || got != want || (msg.msg_flags & MSG_CTRUNC))
+    fail_err(OCIRT_STEP_RECV_FDS, EPROTO, got, "unexpected descriptor message");
 }

@@ -11,6 +11,13 @@ export function str(args: CommandArgs, key: string): string | undefined {
   return String(v);
 }
 
+/** A repeatable flag's values (or a variadic positional's words), as strings, in order. */
+export function strings(args: CommandArgs, key: string): string[] {
+  const v = args[key];
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined && x !== null).map(String);
+}
+
 export function bool(args: CommandArgs, key: string): boolean {
   return args[key] === true;
 }
@@ -42,5 +49,6 @@ export function createFlags(args: CommandArgs, ctx: CommandContext): Omit<Create
     preserveFds: num(args, 'preserve-fds', 0),
     rootless: ctx.globals.rootless,
     warn: (m: string) => ctx.log.warn(m),
+    debug: (m: string) => ctx.log.debug(m),
   };
 }

@@ -4,6 +4,7 @@
 import type { CommandModule } from './context.js';
 
 export interface FlagSpec {
+  /** 'array': a string flag that may be repeated, one value each time (collected in order) */
   type: 'string' | 'boolean' | 'number' | 'array';
   alias?: string;
   describe: string;
@@ -44,13 +45,6 @@ const createFlags: Record<string, FlagSpec> = {
   'no-new-keyring': { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' },
   'preserve-fds': preserveFds,
 };
-
-const notYet = (name: string) => async (): Promise<CommandModule> => ({
-  run: () => {
-    process.stderr.write(`ocirt: ${name}: not implemented yet\n`);
-    return 1;
-  },
-});
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -122,35 +116,42 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'exec',
     positionals: '<container-id> [command..]',
-    describe: 'run an additional process in a running container',
+    describe: 'run an additional process in a running container (everything after the id is the command)',
     flags: {
       'console-socket': consoleSocket,
       cwd: { type: 'string', describe: 'current working directory in the container' },
-      env: { type: 'array', alias: 'e', describe: 'set environment variables (KEY=VALUE)' },
+      env: { type: 'array', alias: 'e', default: [], describe: 'set an environment variable (NAME=VALUE); repeatable' },
       tty: { type: 'boolean', alias: 't', default: false, describe: 'allocate a pseudo-TTY' },
       user: { type: 'string', alias: 'u', describe: 'UID[:GID] to run as' },
-      'additional-gids': { type: 'array', alias: 'g', describe: 'additional gids' },
-      process: { type: 'string', alias: 'p', describe: 'path to a process.json' },
+      'additional-gids': { type: 'array', alias: 'g', default: [], describe: 'an additional group id; repeatable' },
+      process: { type: 'string', alias: 'p', describe: 'path to a process.json (runtime-spec process) to run instead of ARGS' },
       detach: { type: 'boolean', alias: 'd', default: false, describe: 'detach from the process' },
       'pid-file': pidFile,
       'process-label': { type: 'string', describe: 'SELinux label for the process' },
       apparmor: { type: 'string', describe: 'AppArmor profile for the process' },
       'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs for the process' },
-      cap: { type: 'array', alias: 'c', describe: 'add a capability to the bounding set' },
-      'preserve-fds': preserveFds,
-      cgroup: { type: 'string', describe: 'run the process in a sub-cgroup' },
+      cap: { type: 'array', alias: 'c', default: [], describe: 'add a capability to the bounding, effective and permitted sets; repeatable' },
+      'preserve-fds': { ...preserveFds, describe: 'pass N additional file descriptors (3 to 2+N) to the process' },
+      cgroup: { type: 'array', default: [], describe: 'run the process in an existing sub-cgroup, [<controller>:]<path>; repeatable' },
       'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },
     },
-    examples: [['$0 exec mycontainer ps', 'run ps in the container']],
-    load: notYet('exec'),
+    examples: [
+      ['$0 exec mycontainer ps', 'run ps in the container'],
+      ['$0 exec -t mycontainer sh', 'an interactive shell'],
+      ['$0 exec -d --pid-file p.pid -p process.json mycontainer', 'what engines run'],
+    ],
+    load: () => import('./exec.js'),
   },
   {
     name: 'ps',
     positionals: '<container-id> [ps-options..]',
-    describe: 'list the processes running in a container',
+    describe: 'list the processes running in a container (words after the id are options for ps(1), default -ef)',
     flags: { format: { type: 'string', alias: 'f', default: 'table', choices: ['table', 'json'], describe: 'output format' } },
-    examples: [['$0 ps -f json mycontainer', 'pids as a JSON array']],
-    load: notYet('ps'),
+    examples: [
+      ['$0 ps -f json mycontainer', 'host pids as a JSON array'],
+      ['$0 ps mycontainer -o pid,rss,args', 'ps(1) columns of its processes'],
+    ],
+    load: () => import('./ps.js'),
   },
   {
     name: 'pause',
@@ -158,7 +159,7 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'freeze all processes of a container',
     flags: {},
     examples: [['$0 pause mycontainer', 'freeze it']],
-    load: notYet('pause'),
+    load: () => import('./pause.js'),
   },
   {
     name: 'resume',
@@ -166,32 +167,49 @@ export const COMMANDS: CommandSpec[] = [
     describe: 'thaw a paused container',
     flags: {},
     examples: [['$0 resume mycontainer', 'thaw it']],
-    load: notYet('resume'),
+    load: () => import('./resume.js'),
   },
   {
     name: 'update',
     positionals: '<container-id>',
-    describe: 'update the cgroup resource limits of a container',
+    describe: 'change the cgroup resource limits of a running container (only the values given)',
     flags: {
       resources: { type: 'string', alias: 'r', describe: 'path to a JSON file with linux.resources ("-" for stdin)' },
-      memory: { type: 'string', describe: 'memory limit (in bytes)' },
-      'pids-limit': { type: 'number', describe: 'maximum number of pids' },
-      'cpu-quota': { type: 'number', describe: 'CPU CFS quota (µs)' },
-      'cpu-period': { type: 'number', describe: 'CPU CFS period (µs)' },
+      memory: { type: 'string', describe: 'memory limit in bytes (k, m, g suffixes; -1: unlimited)' },
+      'memory-swap': { type: 'string', describe: 'memory plus swap limit (-1: unlimited swap)' },
+      'memory-reservation': { type: 'string', describe: 'memory reservation (soft limit)' },
+      'kernel-memory': { type: 'string', describe: 'obsolete: ignored, as by the kernel' },
+      'kernel-memory-tcp': { type: 'string', describe: 'TCP buffer limit (cgroup v1)' },
+      'cpu-share': { type: 'string', describe: 'CPU shares (relative weight)' },
+      'cpu-shares': { type: 'string', describe: 'the same as --cpu-share' },
+      'cpu-quota': { type: 'string', describe: 'CPU CFS quota in microseconds per period (-1: none)' },
+      'cpu-period': { type: 'string', describe: 'CPU CFS period in microseconds' },
+      'cpu-burst': { type: 'string', describe: 'CPU CFS burst in microseconds' },
+      'cpu-rt-period': { type: 'string', describe: 'realtime period in microseconds (cgroup v1)' },
+      'cpu-rt-runtime': { type: 'string', describe: 'realtime runtime in microseconds (cgroup v1)' },
+      'cpuset-cpus': { type: 'string', describe: 'CPUs to run on, e.g. 0-3,6' },
+      'cpuset-mems': { type: 'string', describe: 'memory nodes to use' },
+      'blkio-weight': { type: 'string', describe: 'block I/O weight, 10 to 1000' },
+      'pids-limit': { type: 'string', describe: 'maximum number of processes (-1: unlimited)' },
+      'l3-cache-schema': { type: 'string', describe: 'Intel RDT L3 cache schema (not supported)' },
+      'mem-bw-schema': { type: 'string', describe: 'Intel RDT memory bandwidth schema (not supported)' },
     },
-    examples: [['$0 update --pids-limit 100 mycontainer', 'limit the number of processes']],
-    load: notYet('update'),
+    examples: [
+      ['$0 update --pids-limit 100 mycontainer', 'limit the number of processes'],
+      ['$0 update -r resources.json mycontainer', 'apply a linux.resources document'],
+    ],
+    load: () => import('./update.js'),
   },
   {
     name: 'events',
     positionals: '<container-id>',
-    describe: 'display container events and resource statistics',
+    describe: 'print resource statistics (every --interval) and OOM events of a container, as JSON lines',
     flags: {
-      interval: { type: 'string', default: '5s', describe: 'interval between stats' },
-      stats: { type: 'boolean', default: false, describe: 'print stats once and exit' },
+      interval: { type: 'string', default: '5s', describe: 'interval between stats, e.g. 5s, 500ms' },
+      stats: { type: 'boolean', default: false, describe: 'print the stats once and exit' },
     },
     examples: [['$0 events --stats mycontainer', 'one stats snapshot']],
-    load: notYet('events'),
+    load: () => import('./events.js'),
   },
   {
     name: 'features',

@@ -12,7 +12,7 @@ import { COMMANDS, type CommandSpec, type FlagSpec } from './commands.js';
  * The commands the fast parser handles; the rest (help, spec, exec...) go to yargs. `spec` stays
  * with yargs: its boolean --rootless shares the global flag's name.
  */
-const FAST_COMMANDS = new Set(['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'validate']);
+const FAST_COMMANDS = new Set(['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'validate', 'exec']);
 
 type GlobalType = 'string' | 'boolean' | 'untyped';
 interface GlobalSpec {
@@ -57,16 +57,62 @@ function coerce(x: string): string | number {
 interface Positional {
   name: string;
   required: boolean;
+  /** [name..]: what splitCommand took off argv (exec's command); yargs leaves it [] */
+  variadic: boolean;
 }
 
 function positionalsOf(spec: CommandSpec): Positional[] | undefined {
   const out: Positional[] = [];
   for (const tok of spec.positionals.split(' ').filter(Boolean)) {
-    const m = /^([<[])([a-z][a-z0-9-]*)[>\]]$/.exec(tok);
-    if (!m) return undefined; // variadic ([command..]) and anything else: yargs
-    out.push({ name: m[2], required: m[1] === '<' });
+    const m = /^([<[])([a-z][a-z0-9-]*)(\.\.)?[>\]]$/.exec(tok);
+    if (!m) return undefined;
+    out.push({ name: m[2], required: m[1] === '<', variadic: m[3] !== undefined });
   }
   return out;
+}
+
+/**
+ * exec's command (and ps's options for ps(1)) is everything after the container id, verbatim: as
+ * in runc, flags after the id are the command's own. It is split off before either parser sees
+ * argv: yargs would take the command's flags as exec's and turn its numbers into other numbers
+ * ("0x10" into 16). `name` is the command's variadic positional that receives the words.
+ */
+export function splitCommand(argv: readonly string[]): { argv: string[]; command?: string[]; name?: string } {
+  let spec: CommandSpec | undefined;
+  let name: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i];
+    if (tok === '--') break; // `exec -- id ...`: unusual, yargs says what it makes of it
+    if (tok.length > 1 && tok[0] === '-') {
+      if (takesValue(tok, spec)) i++;
+      continue;
+    }
+    if (!spec) {
+      spec = byName.get(tok);
+      name = spec && /^<container-id> \[([a-z-]+)\.\.\]$/.exec(spec.positionals)?.[1];
+      if (!name) break;
+      continue;
+    }
+    const rest = argv.slice(i + 1);
+    return { argv: argv.slice(0, i + 1), command: rest[0] === '--' ? rest.slice(1) : rest, name };
+  }
+  return { argv: [...argv] };
+}
+
+/** Whether flag token `tok` consumes the next word as its value (as yargs reads it). */
+function takesValue(tok: string, spec: CommandSpec | undefined): boolean {
+  if (tok.startsWith('--')) {
+    if (tok.includes('=')) return false;
+    const name = tok.slice(2);
+    const global = GLOBAL_OPTIONS[name];
+    if (global) return global.type !== 'boolean';
+    const own = spec?.flags[name];
+    return own !== undefined && own.type !== 'boolean';
+  }
+  if (tok.includes('=')) return false;
+  // -x, or a group -xyz whose last letter may take the next word
+  const own = spec && Object.values(spec.flags).find((f) => f.alias === tok[tok.length - 1]);
+  return own !== undefined && own.type !== 'boolean';
 }
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
@@ -101,9 +147,9 @@ export function fastParse(argv: readonly string[]): ParsedCommand | undefined {
         if (!long) return undefined;
         name = long;
       }
-      if (given.has(name)) return undefined; // yargs turns repeats into arrays
       const type = flagType(name, spec);
       if (!type) return undefined;
+      if (given.has(name) && type !== 'array') return undefined; // yargs turns repeats into arrays
       const choices = GLOBAL_OPTIONS[name]?.choices ?? (spec && !GLOBAL_OPTIONS[name] ? spec.flags[name]?.choices : undefined);
       let value: unknown;
       if (type === 'boolean') {
@@ -120,6 +166,7 @@ export function fastParse(argv: readonly string[]): ParsedCommand | undefined {
           i++;
         }
         if (type === 'string') value = raw;
+        else if (type === 'array') value = [...((given.get(name) as string[] | undefined) ?? []), raw];
         else if (type === 'number') {
           if (!/^\d+$/.test(raw)) return undefined;
           value = Number(raw);
@@ -147,7 +194,8 @@ export function fastParse(argv: readonly string[]): ParsedCommand | undefined {
   const wanted = positionalsOf(spec);
   if (!wanted) return undefined;
   const required = wanted.filter((p) => p.required).length;
-  if (positionals.length < required || positionals.length > wanted.length) return undefined;
+  const fixed = wanted.filter((p) => !p.variadic).length;
+  if (positionals.length < required || positionals.length > fixed) return undefined;
 
   const args: ParsedCommand['args'] = { _: [spec.name] };
   const set = (name: string, alias: string | undefined, v: unknown) => {
@@ -164,7 +212,8 @@ export function fastParse(argv: readonly string[]): ParsedCommand | undefined {
   // of absent flags without a default too, to undefined
   for (const [name, f] of Object.entries(spec.flags)) set(name, f.alias, given.has(name) ? given.get(name) : f.default);
   wanted.forEach((p, k) => {
-    if (k < positionals.length) set(p.name, undefined, coerce(positionals[k]));
+    if (p.variadic) set(p.name, undefined, []);
+    else if (k < positionals.length) set(p.name, undefined, coerce(positionals[k]));
   });
   return { spec, args };
 }
@@ -174,8 +223,7 @@ function flagType(name: string, spec: CommandSpec | undefined): GlobalType | Fla
   const global = GLOBAL_OPTIONS[name];
   if (own && global) return undefined; // a command flag shadowing a global: leave it to yargs
   if (global) return global.type;
-  if (!own || own.type === 'array') return undefined;
-  return own.type;
+  return own?.type;
 }
 
 /**

@@ -7,7 +7,7 @@
 // errors and anything that parser does not fully understand.
 import type { CommandSpec } from './commands.js';
 import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
-import { fastParse, GLOBAL_OPTIONS, unknownFlags } from './fastpath.js';
+import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { OcirtError } from '../errors.js';
@@ -33,13 +33,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText());
     return 0;
   }
-  const fast = fastParse(argv);
-  if (fast) return runCommand(fast.spec, fast.args);
+  // exec's command (ps's options), verbatim, beside what the parsers read
+  const split = splitCommand(argv);
+  const withCommand = (args: CommandArgs): CommandArgs =>
+    split.command && split.name ? { ...args, [split.name]: split.command, [camelCase(split.name)]: split.command } : args;
+  const fast = fastParse(split.argv);
+  if (fast) return runCommand(fast.spec, withCommand(fast.args));
 
   const { buildParser, UsageError } = await import('./yargs-cli.js');
   let exitCode = 0;
-  const parser = buildParser(argv, async (spec, args) => {
-    exitCode = await runCommand(spec, args as CommandArgs);
+  const parser = buildParser(split.argv, async (spec, args) => {
+    exitCode = await runCommand(spec, withCommand(args as CommandArgs));
   });
   let parsed: Record<string, unknown>;
   try {

@@ -83,7 +83,8 @@ export function withoutRedundantDoubleDash(argv: readonly string[]): string[] {
 function configure(y: Argv, spec: CommandSpec): Argv {
   for (const [name, flag] of Object.entries(spec.flags)) {
     y.option(name, {
-      type: flag.type,
+      // a repeatable flag takes one value each time; yargs' plain array would swallow the id
+      ...(flag.type === 'array' ? { type: 'string', array: true, nargs: 1 } : { type: flag.type }),
       alias: flag.alias,
       describe: flag.describe,
       default: flag.default,

@@ -6,16 +6,21 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { findCgroupV1Mounts, hostFacts } from '../linux/host.js';
-import { addProcess, cgroupRelPath, plannedCgroups, removeCgroups, setupCgroups, type CgroupSet } from '../cgroups/manager.js';
-import { planResources } from '../cgroups/resources.js';
+import { hostFacts, runsRootless } from '../linux/host.js';
+import { readCgroupHost } from '../cgroups/host.js';
+import { cgroupMountFacts, openPlacement, plannedCgroups, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { toStateFields, type ContainerCgroups } from '../cgroups/record.js';
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { sendListenerFd } from '../seccomp/notify.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { faultPoint } from './fault.js';
 import { launchInit } from './launch.js';
 import { readProcStat } from './status.js';
-import { StateStore, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
+import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
+import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
@@ -31,9 +36,11 @@ export interface CreateOptions {
   rootless: 'auto' | 'true' | 'false';
   /** where to report what was accepted but ignored (the --log file) */
   warn?: (msg: string) => void;
+  /** --debug details */
+  debug?: (msg: string) => void;
   /**
-   * A foreground `run` of a config with process.terminal and no --console-socket: ocirt itself
-   * receives the pty master (on a socket in the state dir) and relays it, as runc does.
+   * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
+   * as runc does (and --console-socket is refused, as runc does).
    */
   relayTerminal?: boolean;
 }
@@ -42,8 +49,8 @@ export interface Created {
   state: StoredState;
   /** pidfd of the init, open in this process */
   pidfd: number;
-  /** with relayTerminal: the listening socket the init sent the pty master to */
-  consoleListenFd?: number;
+  /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
+  consoleRelayFd?: number;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -63,8 +70,13 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   if (store.isDebris(id)) store.remove(id);
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
-  const { config, rootfs } = loadBundle(bundleDir);
-  const host = hostFacts();
+  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
+  const cgroupHost = readCgroupHost();
+  const warn = o.warn ?? (() => {});
+  const terminal = config.process?.terminal === true;
+  checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
+  const listenFds = listenFdsFromEnv();
+  checkPreservedFds(listenFds + o.preserveFds);
 
   const undo: (() => void)[] = [];
   try {
@@ -74,41 +86,21 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
     faultPoint('create:fifo');
-    let consoleSocket = o.consoleSocket ? resolve(o.consoleSocket) : undefined;
-    let consoleListenFd: number | undefined;
-    if (!consoleSocket && o.relayTerminal && config.process?.terminal) {
-      consoleSocket = `${store.dir(id)}/console.sock`;
-      const fd = native.unixListen(consoleSocket);
-      consoleListenFd = fd;
-      undo.push(() => native.closeFd(fd));
+    let console: ConsoleSocket | undefined;
+    if (terminal) {
+      const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
+      console = c;
+      undo.push(() => closeConsoleSocket(c));
     }
-
-    const plan = buildPlan(
-      config,
-      rootfs,
-      {
-        bundle: bundleDir,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: o.preserveFds,
-        ...(execFifo ? { execFifo } : {}),
-        ...(consoleSocket ? { consoleSocket } : {}),
-        ...(o.warn ? { warn: o.warn } : {}),
-      },
-      host,
-    );
-
-    const resources = planResources(config.linux?.resources);
-    const cgroupHost = { cgroup2Mount: host.cgroup2Mount, v1Mounts: findCgroupV1Mounts() };
-    const cgroupRel = cgroupRelPath(config.linux?.cgroupsPath, id);
-    for (const field of resources.unsupported) o.warn?.(`${field} is not supported yet and was ignored`);
 
     // A create killed at any point from here leaves a record `delete --force` finishes from: the
     // cgroups are recorded before they are made (pid 0: "creating"), the init as soon as it exists
     // (creating: true), the final state once it is ready.
     const created = new Date().toISOString();
     const owner = ownerName();
-    const record = (cgroups: CgroupSet, init?: { pid: number; startTime: number; ready: boolean }): StoredState => ({
+    // what plan.userns says once there is a plan: the config makes a user namespace
+    const rootless = (config.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    const record = (c: ContainerCgroups, init?: { pid: number; startTime: number; ready: boolean }): StoredState => ({
       ociVersion: OCI_SPEC_VERSION,
       id,
       pid: init?.pid ?? 0,
@@ -118,28 +110,78 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       ...(config.annotations ? { annotations: config.annotations } : {}),
       created,
       owner,
-      ...(cgroups.v2 ? { cgroupPath: cgroups.v2 } : {}),
-      ...(cgroups.v1.length ? { cgroupV1Paths: cgroups.v1 } : {}),
-      rootless: plan.userns !== undefined,
+      ...toStateFields(c),
+      rootless,
       ...(init && !init.ready ? { creating: true } : {}),
     });
-    const planned = plannedCgroups(cgroupHost, cgroupRel, resources);
+    const cgroupIds = { id, cgroupsPath: config.linux?.cgroupsPath };
+    const planned = plannedCgroups(cgroupHost, cgroupIds);
     store.write(record(planned));
     faultPoint('create:recorded');
-    const cgroups = setupCgroups(cgroupHost, cgroupRel, resources, host.euid !== 0 && o.rootless !== 'false');
+
+    // Limits and device rules are in place before the init exists; the plan's cgroup mounts
+    // show the directories made here.
+    const cgroups = setupCgroups(cgroupHost, {
+      ...cgroupIds,
+      resources: config.linux?.resources,
+      rootless: runsRootless(o.rootless),
+      warn,
+    });
     undo.push(() => removeCgroups(cgroups));
-    // a cgroup the caller may not make (--rootless auto) is not ours to remove later
-    if (!sameCgroups(cgroups, planned)) store.write(record(cgroups));
+    // a cgroup the caller may not make (rootless) is not ours to remove later
+    if (JSON.stringify(toStateFields(cgroups)) !== JSON.stringify(toStateFields(planned))) store.write(record(cgroups));
     faultPoint('create:cgroups');
 
-    const init = launchInit(plan, {
-      spawned: (pid) => {
-        const startTime = readProcStat(pid)?.startTime;
-        if (startTime !== undefined) store.write(record(cgroups, { pid, startTime, ready: false }));
-        faultPoint('create:spawned');
-      },
-      beforeGo: (pid) => addProcess(cgroups, pid),
-    });
+    const host = hostFacts({ seccompCacheDir: store.seccompCacheDir(), cgroups: cgroupMountFacts(cgroupHost, cgroups) });
+    const plan = located(where, () =>
+      buildPlan(
+        config,
+        rootfs,
+        {
+          bundle: bundleDir,
+          noPivot: o.noPivot,
+          noNewKeyring: o.noNewKeyring,
+          preserveFds: o.preserveFds,
+          ...(listenFds ? { listenFds } : {}),
+          ...(execFifo ? { execFifo } : {}),
+          ...(console ? { consoleSocket: console.describe } : {}),
+          ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
+          warn,
+          ...(o.debug ? { debug: o.debug } : {}),
+          ...(exactIntegers.size ? { exactIntegers } : {}),
+        },
+        host,
+      ),
+    );
+
+    const configRecord = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
+    store.writeRecord(id, configRecord);
+    writeExecTemplate(store, id, configRecord, rootfs, host);
+
+    const listener = plan.seccomp?.listener;
+    const placement = openPlacement(cgroups);
+    const init = (() => {
+      try {
+        return launchInit(plan, {
+          spawned: (pid) => {
+            const startTime = readProcStat(pid)?.startTime;
+            if (startTime !== undefined) store.write(record(cgroups, { pid, startTime, ready: false }));
+            faultPoint('create:spawned');
+          },
+          afterGo: () => faultPoint('create:go'),
+          placement,
+          fds: console ? [console.stubFd] : [],
+          ...(listener
+            ? {
+                onSeccompListener: (fd: number, pid: number) =>
+                  sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+              }
+            : {}),
+        });
+      } finally {
+        placement.close();
+      }
+    })();
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -148,6 +190,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // already gone
       }
     });
+
     faultPoint('create:ready');
 
     const startTime = readProcStat(init.pid)?.startTime;
@@ -156,7 +199,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     store.write(state);
     faultPoint('create:state');
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
-    return { state, pidfd: init.pidfd, ...(consoleListenFd !== undefined ? { consoleListenFd } : {}) };
+    // the init has its own copy; the --console-socket peer keeps the connection
+    if (console) native.closeFd(console.stubFd);
+    return { state, pidfd: init.pidfd, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {
@@ -169,8 +214,14 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   }
 }
 
-function sameCgroups(a: CgroupSet, b: CgroupSet): boolean {
-  return a.v2 === b.v2 && a.v1.length === b.v1.length && a.v1.every((d, i) => d === b.v1[i]);
+/** A ConfigError from `f` gets the field's place in config.json in front of its message. */
+function located<T>(where: (pointer: string) => string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
+    throw err;
+  }
 }
 
 function resolveBundle(bundle: string): string {

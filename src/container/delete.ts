@@ -3,7 +3,8 @@
 // deletes created containers without --force; we follow the spec, which engines also satisfy:
 // they pass --force or kill first.)
 import { OcirtError } from '../errors.js';
-import { killCgroup, removeCgroups } from '../cgroups/manager.js';
+import { removeCgroups, signalAll } from '../cgroups/manager.js';
+import { fromStateFields } from '../cgroups/record.js';
 import * as native from '../native.js';
 import { faultPoint } from './fault.js';
 import { openVerified } from './kill.js';
@@ -31,8 +32,10 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
     if (status !== 'stopped' && !force) {
       throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
     }
+    const cgroups = fromStateFields(state);
     if (status !== 'stopped') {
-      if (state.cgroupPath) killCgroup(state.cgroupPath);
+      // everything in its cgroups, a paused one too (a v1 freezer is thawed for the SIGKILL)
+      signalAll(cgroups, 9);
       try {
         const fd = openVerified(state.pid, state.pidStartTime, id);
         try {
@@ -46,7 +49,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
       waitGone(state.pid, state.pidStartTime);
       faultPoint('delete:killed');
     }
-    removeCgroups({ v2: state.cgroupPath, v1: state.cgroupV1Paths ?? [] });
+    removeCgroups(cgroups);
     faultPoint('delete:cgroups-removed');
     store.remove(id);
   } finally {

@@ -6,6 +6,7 @@
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
 import { KNOWN_MOUNT_OPTIONS } from '../linux/mount-options.js';
 import { OCI_SPEC_VERSION } from '../version.js';
+import { seccompFeatures, type SeccompFeatureHost, type SeccompFeatures } from '../seccomp/features.js';
 
 /** The features document, as features-schema.json describes it (only the fields ocirt fills). */
 export interface Features {
@@ -19,14 +20,7 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
-    seccomp: {
-      enabled: boolean;
-      actions?: string[];
-      operators?: string[];
-      archs?: string[];
-      knownFlags?: string[];
-      supportedFlags?: string[];
-    };
+    seccomp: SeccompFeatures;
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -40,6 +34,12 @@ export interface FeatureHost {
   cgroupV1: boolean;
   /** a cgroup2 hierarchy is mounted */
   cgroupV2: boolean;
+  /** the rdma controller is there to apply linux.resources.rdma */
+  cgroupRdma?: boolean;
+  seccomp: SeccompFeatureHost;
+  /** the LSMs the host enforces (labels are applied where they are, refused where not) */
+  apparmor: boolean;
+  selinux: boolean;
 }
 
 /** Mount option words that ocirt does not apply yet (recognised only to be refused). */
@@ -58,10 +58,10 @@ export function buildFeatures(host: FeatureHost): Features {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      cgroup: { v1: host.cgroupV1, v2: host.cgroupV2, systemd: false, systemdUser: false, rdma: host.cgroupRdma === true },
+      seccomp: seccompFeatures(host.seccomp),
+      apparmor: { enabled: host.apparmor },
+      selinux: { enabled: host.selinux },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
       netDevices: { enabled: false },

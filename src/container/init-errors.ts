@@ -7,7 +7,7 @@ interface StepInfo {
   what: string;
   /** the plan item the index points into, for its config field */
   field?: (plan: LaunchPlan, index: number) => string | undefined;
-  hint?: string;
+  hint?: string | ((plan: LaunchPlan) => string | undefined);
 }
 
 const at =
@@ -23,7 +23,11 @@ const STEPS: Record<string, StepInfo> = {
   PLAN_DECODE: { what: 'decode the launch plan' },
   SIGNALS: { what: 'reset signal handlers' },
   DUMPABLE: { what: 'make the init non-dumpable' },
-  JOIN: { what: 'join namespace', field: at((p) => p.joins), hint: 'does the namespace path exist, and is it of that type?' },
+  JOIN: {
+    what: 'join namespace',
+    field: (p, i) => (p.exec ? undefined : p.joins[i]?.field),
+    hint: (p) => (p.exec ? 'did the container stop meanwhile?' : 'does the namespace path exist, and is it of that type?'),
+  },
   UNSHARE: { what: 'create namespaces', field: () => '/linux/namespaces' },
   FORK: { what: 'fork into the joined pid namespace', field: () => '/linux/namespaces' },
   HOSTNAME: { what: 'set hostname', field: () => '/hostname' },
@@ -39,6 +43,7 @@ const STEPS: Record<string, StepInfo> = {
   DEVICE: { what: 'create device', field: at((p) => p.devices) },
   SYMLINK: { what: 'create symlink' },
   CONSOLE_CONNECT: { what: 'connect to the console socket', hint: 'is --console-socket a listening unix socket?' },
+  RECV_FDS: { what: 'receive the descriptors from the runtime' },
   PIVOT_ROOT: { what: 'pivot_root into the rootfs', field: () => '/root/path', hint: 'on a ramfs root, use --no-pivot' },
   MASKED_PATH: { what: 'mask path', field: at((p) => p.maskedPaths) },
   READONLY_PATH: { what: 'make path read-only', field: at((p) => p.readonlyPaths) },
@@ -62,16 +67,25 @@ const STEPS: Record<string, StepInfo> = {
   EXEC: { what: 'execute', field: () => '/process/args/0' },
   SETSID: { what: 'create a session' },
   PREPARE: { what: 'prepare the init' },
+  SECCOMP: { what: 'install the seccomp filter', field: () => '/linux/seccomp' },
+  LSM_LABEL: {
+    what: 'write the LSM attribute',
+    field: (p, i) => p.lsm?.writes[i]?.field,
+    hint: 'is the AppArmor profile loaded, or the SELinux label valid in the loaded policy?',
+  },
 };
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
   const info: StepInfo = STEPS[msg.stepName] ?? { what: `step ${msg.stepName}` };
   const field = info.field?.(plan, msg.index);
-  let out = field ? `config.json ${field}: ` : '';
-  out += `container init: ${info.what}`;
+  let out: string;
+  // an exec'd process's settings come from the process (flags or -p) as much as from config.json
+  if (plan.exec) out = `exec: ${field ? `${field}: ` : ''}${info.what}`;
+  else out = `${field ? `config.json ${field}: ` : ''}container init: ${info.what}`;
   if (msg.detail) out += ` ${msg.detail}`;
   out += `: ${msg.errnoName || 'error'}`;
   if (msg.errnoText) out += ` (${msg.errnoText})`;
-  if (info.hint) out += `: ${info.hint}`;
+  const hint = typeof info.hint === 'function' ? info.hint(plan) : info.hint;
+  if (hint) out += `: ${hint}`;
   return out;
 }

@@ -1,24 +1,27 @@
-// `kill`: signal the container's init (or, with --all, every process in its cgroup). The pidfd
+// `kill`: signal the container's init (or, with --all, every process in its cgroups). The pidfd
 // is opened and the process identity re-checked before signalling, so a recycled pid is never hit.
 import * as native from '../native.js';
 import { OcirtError } from '../errors.js';
-import { cgroupPids, killCgroup } from '../cgroups/manager.js';
+import { freeze, signalAll } from '../cgroups/manager.js';
+import { freezerOf, fromStateFields } from '../cgroups/record.js';
 import { deriveStatus, isSameProcess } from './status.js';
 import type { StateStore } from './state-store.js';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const state = store.read(id);
   const status = deriveStatus(state, store.fifoPath(id));
-  if (status === 'stopped') throw new OcirtError(`cannot kill container "${id}": container not running`);
-  if (all && state.cgroupPath) {
-    if (signal === 9 && killCgroup(state.cgroupPath)) return;
-    for (const pid of cgroupPids(state.cgroupPath)) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // exited meanwhile
-      }
+  const cgroups = fromStateFields(state);
+  const hasCgroup = cgroups.v2 !== undefined || cgroups.v1.length > 0;
+  if (status === 'stopped') {
+    // runc: signalling every process of a stopped container succeeds (there may be none left)
+    if (all) {
+      if (hasCgroup) signalAll(cgroups, signal);
+      return;
     }
+    throw new OcirtError(`cannot kill container "${id}": container not running`);
+  }
+  if (all && hasCgroup) {
+    signalAll(cgroups, signal);
     return;
   }
   const pidfd = openVerified(state.pid, state.pidStartTime, id);
@@ -27,6 +30,8 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   } finally {
     native.closeFd(pidfd);
   }
+  // a process frozen by the v1 freezer does not die of SIGKILL until thawed (runc thaws it too)
+  if (signal === 9 && status === 'paused' && freezerOf(cgroups)?.kind === 'v1') freeze(cgroups, false);
 }
 
 /** A pidfd for the init, or an error if the pid no longer names the same process. */

@@ -1,15 +1,15 @@
 // Starting a container's init: the parent's half of the protocol with ocirt-init (see
-// src/native.ts). spawn -> write the id maps -> place it in its cgroup -> "go" -> wait for READY.
+// src/native.ts). spawn (into its cgroups) -> write the id maps -> "go" -> wait for READY.
 // On any failure the half-made init is killed and reaped before the error is thrown, so the
 // caller only has to remove what it made itself (state dir, cgroup).
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as native from '../native.js';
+import type { InitErrorMessage } from '../native.js';
 import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
 import { OcirtError, sysError } from '../errors.js';
 import { describeInitError } from './init-errors.js';
-import { faultPoint } from './fault.js';
 
 export interface LaunchedInit {
   pid: number;
@@ -18,19 +18,39 @@ export interface LaunchedInit {
 
 export interface LaunchHooks {
   /**
-   * called as soon as the init process exists (it waits for "go"), and again with the real
-   * init's pid when it forks into a joined pid namespace: create records it there
+   * called as soon as the process exists (it waits for "go"), and again with the real init's pid
+   * when it forks into a joined pid namespace: create records it there
    */
   spawned?: (pid: number) => void;
-  /** called after the id maps are written and before the init continues: cgroup placement */
-  beforeGo?: (pid: number) => void;
+  /** called once "go" is sent (create's fault point) */
+  afterGo?: () => void;
+  /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
+  placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
+  /**
+   * descriptors the init stub takes with "go", in the order of native/plan_format.h: the
+   * container init's pidfd (exec kind), the connected console socket (process.terminal)
+   */
+  fds?: number[];
+  /**
+   * The init installed a seccomp filter with SCMP_ACT_NOTIFY rules (plan.seccomp.listener): `fd` is
+   * its listener, ours to hand to the agent and close; `pid` the process it filters.
+   */
+  onSeccompListener?: (fd: number, pid: number) => void;
 }
 
+/**
+ * Launches the plan's process and returns once it is set up: a create-kind init after READY (it
+ * then waits on the exec fifo, or goes on to its program), an exec-kind process once its program
+ * runs (the sync socket's end-of-file) or with the error that stopped it.
+ */
 export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
+  const p = hooks.placement;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
     preserveFds: plan.process.preserveFds,
+    ...(p?.cgroupFd !== undefined ? { cgroupFd: p.cgroupFd } : {}),
+    ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
   });
@@ -39,22 +59,42 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   try {
     hooks.spawned?.(pid);
     if (plan.userns) writeIdMaps(pid, plan.userns);
-    hooks.beforeGo?.(pid);
-    native.sendGo(spawned.syncFd);
-    faultPoint('create:go');
+    try {
+      native.sendGo(spawned.syncFd, hooks.fds ?? []);
+    } catch (err) {
+      // the child may have failed before "go" (its cgroup join): its report says why
+      const code = (err as { code?: string }).code;
+      if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
+      const msg = native.readSyncMessage(spawned.syncFd, 1000);
+      if (msg.type !== 'error') throw err;
+      throw new OcirtError(msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : describeInitError(plan, msg));
+    }
+    hooks.afterGo?.();
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
-      if (msg.type === 'ready') break;
+      if (msg.type === 'ready' && !plan.exec) break;
       if (msg.type === 'pid') {
-        // The init forked into a joined pid namespace: the container's process is the child;
-        // the intermediate exits at once and is reaped below.
+        // The init forked into a joined pid namespace: the container's process is the child (ours,
+        // by CLONE_PARENT, so its pidfd cannot name a recycled pid); the intermediate exits at
+        // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
         hooks.spawned?.(pid);
         continue;
       }
+      if (msg.type === 'seccomp-listener') {
+        if (!hooks.onSeccompListener) {
+          native.closeFd(msg.fd);
+          throw new OcirtError('container init sent a seccomp listener nobody takes');
+        }
+        hooks.onSeccompListener(msg.fd, pid);
+        continue;
+      }
+      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw new OcirtError(joinError(p, msg));
       if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
-      throw new OcirtError('container init exited before it was ready (no error was reported)');
+      // exec kind: its execve closed the last end of the sync socket
+      if (msg.type === 'eof' && plan.exec) break;
+      throw new OcirtError(`${plan.exec ? 'exec' : 'container init'}: the process exited before it was ready (no error was reported)`);
     }
   } catch (err) {
     abort(spawned.pidfd, pidfd);
@@ -67,6 +107,12 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
     native.closeFd(spawned.pidfd);
   }
   return { pid, pidfd };
+}
+
+function joinError(p: LaunchHooks['placement'], msg: InitErrorMessage): string {
+  const dir = p?.joinDirs[msg.index] ?? '';
+  const hint = msg.errnoName === 'ENOSPC' ? ' (a cgroup v1 cpuset without cpuset.cpus and cpuset.mems takes no process)' : '';
+  return `start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`;
 }
 
 function abort(...pidfds: number[]): void {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
 import { faultPoint } from './fault.js';
+import type { Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -33,10 +34,12 @@ export interface StoredState {
   /** RFC 3339 */
   created: string;
   owner: string;
-  /** absolute path of the container's cgroup v2 directory, if ocirt made one */
+  /** the container's cgroup2 directory (a pure v2 host's, or the unified one of a hybrid host) */
   cgroupPath?: string;
-  /** cgroup v1 controller directories ocirt made for limits (hybrid hosts) */
+  /** its cgroup v1 directories, one per hierarchy (v1 and hybrid hosts) */
   cgroupV1Paths?: string[];
+  /** the hierarchies of cgroupV1Paths, in the same order: "memory", "cpu,cpuacct", "name=systemd" */
+  cgroupV1Controllers?: string[];
   /** the config uses a user namespace (kill/delete need no privileges beyond the owner's) */
   rootless: boolean;
   /**
@@ -44,6 +47,29 @@ export interface StoredState {
    * that process lives, "stopped" once it is gone (a create killed halfway; delete removes it)
    */
   creating?: boolean;
+}
+
+/**
+ * What create decided that later commands build on (container.json beside state.json): the
+ * validated config as it was at create, so that `exec` does not depend on the bundle staying
+ * unchanged (runc keeps its own copy of the config in its state too), and the create options
+ * that concern every process of the container.
+ */
+export interface ContainerRecord {
+  config: Spec;
+  /** create's --no-new-keyring: an exec'd process does not get a session keyring of its own either */
+  noNewKeyring: boolean;
+  /** exact values of config.json's integers above 2^53 (seccomp arguments), decimal, by JSON pointer */
+  exactIntegers?: Record<string, string>;
+}
+
+/** The record's form of loadBundle's exact integers (JSON has no bigint). */
+export function recordedIntegers(exact: ReadonlyMap<string, bigint>): Pick<ContainerRecord, 'exactIntegers'> {
+  return exact.size ? { exactIntegers: Object.fromEntries([...exact].map(([k, v]) => [k, v.toString()])) } : {};
+}
+
+export function integersOf(record: ContainerRecord): ReadonlyMap<string, bigint> | undefined {
+  return record.exactIntegers ? new Map(Object.entries(record.exactIntegers).map(([k, v]) => [k, BigInt(v)])) : undefined;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -86,6 +112,20 @@ export class StateStore {
   }
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
+  }
+  recordPath(id: string): string {
+    return join(this.root, id, 'container.json');
+  }
+  templatePath(id: string): string {
+    return join(this.root, id, 'exec-template');
+  }
+  /** compiled seccomp programs (native/seccomp.cc keeps it; a dot name is never a container) */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
+  }
+  /** linux.resources as last applied by `update` (before one: the record's config has them) */
+  resourcesPath(id: string): string {
+    return join(this.root, id, 'resources.json');
   }
 
   ensureRoot(): void {
@@ -143,6 +183,26 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  writeRecord(id: string, record: ContainerRecord): void {
+    writeAtomic(this.recordPath(id), JSON.stringify(record), 0o600);
+  }
+
+  /** The record create wrote, or undefined for a container made before records existed. */
+  readRecord(id: string): ContainerRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.recordPath(id), 'utf8');
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return undefined;
+      throw sysError('read', this.recordPath(id), err);
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (err) {
+      throw new OcirtError(`record of container "${id}" is corrupt (${this.recordPath(id)}): ${(err as Error).message}`);
+    }
   }
 
   /** Everything else first, state.json last: a delete killed halfway leaves a record to finish from. */
@@ -234,11 +294,14 @@ function shapeError(v: unknown): string | undefined {
   for (const k of ['pid', 'pidStartTime']) if (!Number.isSafeInteger(o[k]) || (o[k] as number) < 0) return `${k}: not a non-negative integer`;
   if (typeof o.rootless !== 'boolean') return 'rootless: not a boolean';
   if (o.cgroupPath !== undefined && typeof o.cgroupPath !== 'string') return 'cgroupPath: not a string';
-  if (o.cgroupV1Paths !== undefined && !(Array.isArray(o.cgroupV1Paths) && o.cgroupV1Paths.every((p) => typeof p === 'string'))) return 'cgroupV1Paths: not a list of strings';
+  for (const k of ['cgroupV1Paths', 'cgroupV1Controllers']) {
+    const l = o[k];
+    if (l !== undefined && !(Array.isArray(l) && l.every((p) => typeof p === 'string'))) return `${k}: not a list of strings`;
+  }
   return undefined;
 }
 
-export function writeAtomic(path: string, content: string, mode = 0o644): void {
+export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, content, { mode });

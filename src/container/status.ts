@@ -1,7 +1,8 @@
 // A container's status is derived from the live system every time, never trusted from
-// state.json: the pid must still be the same process (same start time), not a zombie, and the
-// exec fifo tells "created" from "running".
+// state.json: the pid must still be the same process (same start time), not a zombie, the
+// exec fifo tells "created" from "running", and the container's freezer "paused".
 import { existsSync, readFileSync } from 'node:fs';
+import { freezerOf, fromStateFields, isFrozen } from '../cgroups/record.js';
 import type { StoredState } from './state-store.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -36,14 +37,6 @@ export function deriveStatus(state: StoredState, fifoPath: string): Status {
   // the init exists, create has not finished (or was killed before it did)
   if (state.creating) return 'creating';
   if (existsSync(fifoPath)) return 'created';
-  if (state.cgroupPath && isFrozen(state.cgroupPath)) return 'paused';
+  if (isFrozen(freezerOf(fromStateFields(state)))) return 'paused';
   return 'running';
-}
-
-function isFrozen(cgroupPath: string): boolean {
-  try {
-    return readFileSync(`${cgroupPath}/cgroup.freeze`, 'utf8').trim() === '1';
-  } catch {
-    return false;
-  }
 }

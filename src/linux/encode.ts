@@ -31,6 +31,10 @@
 // `field` pointers are not encoded: the stub reports failures by list index and the caller maps the
 // index back to the plan item (and so to its field).
 import type { LaunchPlan } from './plan.js';
+import { encodeSeccompSection } from '../seccomp/section.js';
+import { encodeLsmSection } from '../lsm/section.js';
+import { encodeExecSection } from './exec-join.js';
+import { encodeConsoleSizeSection } from './console-size.js';
 import { encodeOrdinaryDirTargets } from './ordinary-dirs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
@@ -38,14 +42,24 @@ export const PLAN_VERSION = 2;
 
 /** Optional plan sections (enum ocirt_section in native/plan_format.h). Append only. */
 export const SECTION = {
-  ORDINARY_DIR_TARGETS: 1,
+  SECCOMP: 1,
+  LSM: 2,
+  EXEC: 3,
+  CONSOLE_SIZE: 4,
+  ORDINARY_DIR_TARGETS: 5,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
 export type SectionEncoder = (plan: LaunchPlan, w: Writer) => boolean;
 
 /** In tag order; each feature adds its line. */
-const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [[SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets]];
+const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
+  [SECTION.SECCOMP, encodeSeccompSection],
+  [SECTION.LSM, encodeLsmSection],
+  [SECTION.EXEC, encodeExecSection],
+  [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
+  [SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets],
+];
 
 export const PF = {
   FORK_AFTER_JOIN: 1 << 0,
@@ -134,6 +148,11 @@ export class Writer {
     items.forEach((it, i) => each(it, `${where}[${i}]`));
   }
 
+  /** how many bytes are written so far */
+  get offset(): number {
+    return this.off;
+  }
+
   /** the bytes written so far */
   bytes(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.off));
@@ -147,6 +166,15 @@ export class Writer {
 }
 
 export function encodePlan(plan: LaunchPlan): Buffer {
+  return encodePlanWithArgsSpan(plan).bytes;
+}
+
+/**
+ * The encoded plan and where its process.args list lies in it ([start, end): the u32 count and
+ * the strings): the exec template (src/container/exec-template.ts) lets the native front end put
+ * other arguments there.
+ */
+export function encodePlanWithArgsSpan(plan: LaunchPlan): { bytes: Buffer; argsStart: number; argsEnd: number } {
   const w = new Writer();
   const p = plan.process;
   w.raw(Buffer.from(PLAN_MAGIC, 'latin1'));
@@ -219,7 +247,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.str(s.value, `${at}.value`);
   });
 
+  const argsStart = w.offset;
   w.list(p.args, 'process.args', (a, at) => w.str(a, at));
+  const argsEnd = w.offset;
   w.list(p.env, 'process.env', (e, at) => w.str(e, at));
   w.str(p.cwd, 'process.cwd');
   w.u32(p.uid, 'process.uid');
@@ -249,5 +279,5 @@ export function encodePlan(plan: LaunchPlan): Buffer {
     w.u32(bytes.length, `${at}.length`);
     w.raw(bytes);
   });
-  return w.finish();
+  return { bytes: w.finish(), argsStart, argsEnd };
 }

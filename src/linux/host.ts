@@ -1,12 +1,50 @@
-// Facts about the running host that the planner and the cgroup manager depend on.
-import { readFileSync, statSync } from 'node:fs';
+// Facts about the running host that the planner depends on.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { HostFacts } from './plan-builder.js';
+import type { NamespaceType } from './plan.js';
+import type { CgroupMountFacts } from './cgroup-mounts.js';
+import { detectLsm, type LsmHost } from '../lsm/host.js';
+import { seccompHost } from '../seccomp/host.js';
 
-export function hostFacts(): HostFacts {
+/** /proc/<pid>/ns/<file> of each runtime-spec namespace type */
+const NS_FILES: Record<NamespaceType, string> = {
+  user: 'user',
+  mount: 'mnt',
+  pid: 'pid',
+  network: 'net',
+  ipc: 'ipc',
+  uts: 'uts',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+/** Whether the namespace file at `path` (a config's namespace path) is this process's own. */
+export function isOwnNamespace(path: string, type: NamespaceType): boolean {
+  const theirs = safeReadlink(path);
+  return theirs !== undefined && theirs === safeReadlink(`/proc/self/ns/${NS_FILES[type]}`);
+}
+
+function safeReadlink(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostOptions {
+  /** a private directory for compiled seccomp programs (none: compile every time) */
+  seccompCacheDir?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups/manager.ts cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
+}
+
+export function hostFacts(o: HostOptions = {}): HostFacts {
+  let lsm: LsmHost | undefined;
   return {
     euid: process.geteuid!(),
     egid: process.getegid!(),
-    cgroup2Mount: findCgroup2Mount(),
+    ...(o.cgroups ? { cgroups: o.cgroups } : {}),
     isDirectory(p: string) {
       try {
         return statSync(p).isDirectory();
@@ -14,42 +52,21 @@ export function hostFacts(): HostFacts {
         return undefined;
       }
     },
+    seccomp: seccompHost(o.seccompCacheDir),
+    lsm: () => (lsm ??= detectLsm()),
   };
 }
 
-/** The mount point of the host's cgroup2 hierarchy: /sys/fs/cgroup (pure v2) or .../unified (hybrid). */
-export function findCgroup2Mount(mountinfo = safeRead('/proc/self/mountinfo')): string | undefined {
-  let best: string | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const fstype = line.slice(sep + 3).split(' ')[0];
-    if (fstype !== 'cgroup2') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    if (best === undefined || mountPoint === '/sys/fs/cgroup') best = mountPoint;
-  }
-  return best;
-}
-
-/** cgroup v1 controller -> mount point (hybrid hosts), e.g. pids -> /sys/fs/cgroup/pids. */
-export function findCgroupV1Mounts(mountinfo = safeRead('/proc/self/mountinfo')): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = unescapeMountPath(line.slice(0, sep).split(' ')[4]);
-    for (const opt of superOpts.split(',')) {
-      if (opt === 'rw' || opt === 'ro' || opt.includes('=')) continue;
-      out[opt] ??= mountPoint;
-    }
-  }
-  return out;
-}
-
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+/**
+ * runc's rootless mode: --rootless true, or (auto) an unprivileged caller or one whose uid 0 is
+ * only root of a user namespace (uid_map is not the identity map of the initial namespace).
+ */
+export function runsRootless(flag: 'auto' | 'true' | 'false', euid = process.geteuid!(), uidMap = safeRead('/proc/self/uid_map')): boolean {
+  if (flag !== 'auto') return flag === 'true';
+  if (euid !== 0) return true;
+  const lines = uidMap.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const identity = lines.length === 1 && lines[0][0] === '0' && lines[0][1] === '0' && lines[0][2] === '4294967295';
+  return uidMap !== '' && !identity;
 }
 
 function safeRead(p: string): string {

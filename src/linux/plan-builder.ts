@@ -2,11 +2,17 @@
 // container is set up lives here, as a pure function of its inputs: what the host looks like is
 // passed in (HostFacts), so the whole translation is unit-tested without root.
 import { posix as path } from 'node:path';
-import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../spec/types.js';
+import type { LinuxDevice, LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { needsOrdinaryDirectory } from './ordinary-dirs.js';
+import { isCgroupMount, planCgroupMount, type CgroupMountFacts } from './cgroup-mounts.js';
+import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
+import type { ExactIntegers } from '../seccomp/profile.js';
+import type { LsmHost } from '../lsm/host.js';
+import { mountContext, planLabels, withMountContext } from '../lsm/labels.js';
+import { namespaceFlags } from './exec-join.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -25,10 +31,14 @@ import type {
 export interface HostFacts {
   euid: number;
   egid: number;
-  /** where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified), if any */
-  cgroup2Mount?: string;
+  /** the container's cgroups as its cgroup mounts show them (src/cgroups: cgroupMountFacts) */
+  cgroups?: CgroupMountFacts;
   /** is this host path a directory? undefined when it does not exist */
   isDirectory(hostPath: string): boolean | undefined;
+  /** libseccomp and the kernel's seccomp; asked only for a config with linux.seccomp */
+  seccomp?: SeccompHost;
+  /** the LSMs the host enforces; asked only for a config with a label */
+  lsm?: () => LsmHost;
 }
 
 export interface PlanOptions {
@@ -37,10 +47,41 @@ export interface PlanOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
+  /**
+   * fds handed to ocirt by systemd socket activation (LISTEN_FDS, for this process): they go to
+   * the container first, as fds 3.., with LISTEN_FDS and LISTEN_PID=1 in its environment (runc)
+   */
+  listenFds?: number;
   execFifo?: string;
   consoleSocket?: string;
+  /**
+   * the size of the terminal ocirt relays the pty to: it wins over process.consoleSize, and the
+   * pty has it before the program runs (a resize after it starts would race the program)
+   */
+  terminalSize?: { height: number; width: number };
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
+  /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
+  debug?: (msg: string) => void;
+  /** exact values of integers above 2^53 in config.json, by JSON pointer (seccomp arguments) */
+  exactIntegers?: ExactIntegers;
+}
+
+/** What an exec plan needs beyond the container's config (whose process is the one to run). */
+export interface ExecPlanOptions {
+  /** the container's rootfs (host path), as recorded at create */
+  rootfs: string;
+  /** is the namespace file at this path (a config's namespace path) the runtime's own? */
+  isOwnNamespace: (path: string, type: NamespaceType) => boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  consoleSocket?: string;
+  /** as PlanOptions.terminalSize */
+  terminalSize?: { height: number; width: number };
+  warn?: (msg: string) => void;
+  debug?: (msg: string) => void;
+  /** as PlanOptions.exactIntegers (the container's config's, kept by create) */
+  exactIntegers?: ExactIntegers;
 }
 
 const DEFAULT_DEVICES: Omit<DeviceStep, 'bindFromHost'>[] = [
@@ -72,12 +113,18 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (userns && config.process) checkIdsMapped(config.process.user ?? {}, userns);
 
   const hasNs = (t: NamespaceType) => (linux.namespaces ?? []).some((n) => n.type === t);
-  const mounts = (config.mounts ?? []).map((m, i) =>
-    planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc') }),
-  );
+  const context = mountContext(linux.mountLabel, lsmHost(host));
+  const cgroupLinks: SymlinkStep[] = [];
+  const mounts = (config.mounts ?? []).flatMap((m, i) => {
+    if (!isCgroupMount(m)) return [planMount(m, `/mounts/${i}`, opts.bundle, host, { inUserns, netns: hasNs('network'), ipcns: hasNs('ipc'), context })];
+    const c = planCgroupMount(m, `/mounts/${i}`, host.cgroups ?? { mode: 'none', v1: [] }, hasNs('cgroup'), context);
+    cgroupLinks.push(...c.symlinks);
+    return c.mounts;
+  });
   const devBound = mounts.some((m) => m.destination === '/dev' && (m.flags & MS.BIND) !== 0);
 
-  for (const field of notYetApplied(config)) opts.warn?.(`${field} is not supported yet and is ignored`);
+  for (const field of notYetApplied(config)) opts.warn?.(notAppliedWarning(field));
+  const ptmxLink = mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts');
   const mountNs = hasNs('mount');
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
@@ -86,6 +133,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
     : MS.SLAVE | MS.REC;
+  const proc = planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0);
 
   return {
     cloneFlags: ns.cloneFlags,
@@ -102,8 +150,8 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     noMountNamespace: !mountNs,
     readonlyRoot: mountNs && config.root?.readonly === true,
     mounts: mountNs ? mounts : [],
-    devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns),
-    symlinks: devBound || !mountNs ? [] : planSymlinks(mounts),
+    devices: devBound || !mountNs ? [] : planDevices(linux.devices ?? [], inUserns, ptmxLink),
+    symlinks: !mountNs ? [] : [...(devBound ? [] : planSymlinks(ptmxLink)), ...cgroupLinks],
     maskedPaths: mountNs ? (linux.maskedPaths ?? []).map((p, i) => ({ field: `/linux/maskedPaths/${i}`, path: p })) : [],
     readonlyPaths: mountNs ? (linux.readonlyPaths ?? []).map((p, i) => ({ field: `/linux/readonlyPaths/${i}`, path: p })) : [],
     sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
@@ -111,10 +159,82 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
       path: key.replace(/\./g, '/'),
       value,
     })),
-    process: planProcess(config, opts),
+    process: proc,
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
+  };
+}
+
+/**
+ * The process's seccomp filter and LSM labels. Without a process the init runs nothing, so there
+ * is nothing to confine (and no filter to compile).
+ */
+function planConfinement(
+  p: NonNullable<Spec['process']>,
+  sc: LinuxSeccomp | undefined,
+  proc: ProcessPlan,
+  opts: Pick<PlanOptions, 'exactIntegers' | 'debug' | 'noNewKeyring'>,
+  host: HostFacts,
+): Pick<LaunchPlan, 'seccomp' | 'lsm'> {
+  if (sc && !host.seccomp) throw new OcirtError('config.json: /linux/seccomp: this host has no seccomp support');
+  const seccomp = sc && host.seccomp ? planSeccomp(sc, proc, host.seccomp, { exact: opts.exactIntegers, debug: opts.debug }) : undefined;
+  const lsm = planLabels(p, lsmHost(host), { newKeyring: !opts.noNewKeyring });
+  return { ...(seccomp ? { seccomp } : {}), ...(lsm ? { lsm } : {}) };
+}
+
+function lsmHost(host: HostFacts): () => LsmHost {
+  return () => {
+    if (!host.lsm) throw new OcirtError('config.json: the config has LSM labels, but this host\'s LSMs are unknown');
+    return host.lsm();
+  };
+}
+
+/**
+ * A further process in a running container: the container's config (with the process to run in
+ * place of its own) -> a plan of the exec kind. It joins the init's namespaces, makes no mounts,
+ * and carries the process's own settings, decided exactly as for the container's first process.
+ * The namespaces joined are the config's (as runc), created or joined by path alike: the init is
+ * in each, and the pidfd names them; one joined by path that is the runtime's own is left alone
+ * (setns refuses to enter one's own user namespace, and the others would change nothing).
+ */
+export function buildExecPlan(config: Spec, opts: ExecPlanOptions, host: HostFacts): LaunchPlan {
+  const linux = config.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const joined = namespaces.filter((n) => !(n.path && opts.isOwnNamespace(n.path, n.type))).map((n) => n.type);
+  const createsUserns = namespaces.some((n) => n.type === 'user' && !n.path);
+  if (createsUserns && config.process) {
+    checkIdsMapped(config.process.user ?? {}, { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] });
+  }
+  for (const field of processNotYetApplied(config)) opts.warn?.(notAppliedWarning(field));
+  const proc = planProcess(config, opts, 0);
+  return {
+    cloneFlags: 0,
+    joins: [],
+    unshareFlags: 0,
+    forkAfterJoin: false,
+    rootfs: opts.rootfs,
+    rootPropagation: 0,
+    rootfsPropagation: 0,
+    noPivot: false,
+    noMountNamespace: false,
+    readonlyRoot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctls: [],
+    process: proc,
+    newSessionKeyring: !opts.noNewKeyring,
+    ...(opts.consoleSocket && config.process?.terminal ? { consoleSocket: opts.consoleSocket } : {}),
+    // the container's seccomp filter and the process's labels, as for its first process
+    ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
+    exec: {
+      nsFlags: namespaceFlags(joined),
+      chroot: !namespaces.some((n) => n.type === 'mount'),
+    },
   };
 }
 
@@ -124,26 +244,30 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
  * the container does not get is never silent.
  */
 export function notYetApplied(config: Spec): string[] {
-  const out: string[] = [];
-  const p = config.process;
+  const out = processNotYetApplied(config);
   const l = config.linux;
   const check = (field: string, v: unknown) => {
     if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
   };
-  check('/linux/seccomp', l?.seccomp);
-  check('/process/apparmorProfile', p?.apparmorProfile);
-  check('/process/selinuxLabel', p?.selinuxLabel);
-  check('/linux/mountLabel', l?.mountLabel);
-  check('/process/scheduler', p?.scheduler);
-  check('/process/ioPriority', p?.ioPriority);
-  check('/process/execCPUAffinity', p?.execCPUAffinity);
   check('/linux/personality', l?.personality);
   check('/linux/intelRdt', l?.intelRdt);
   check('/linux/timeOffsets', l?.timeOffsets);
   check('/linux/netDevices', l?.netDevices);
   check('/linux/memoryPolicy', l?.memoryPolicy);
-  check('/linux/resources/devices', l?.resources?.devices);
   for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
+  return out;
+}
+
+/** The part of notYetApplied that concerns a process: what an exec'd process would not get either. */
+export function processNotYetApplied(config: Spec): string[] {
+  const out: string[] = [];
+  const p = config.process;
+  const check = (field: string, v: unknown) => {
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(field);
+  };
+  check('/process/scheduler', p?.scheduler);
+  check('/process/ioPriority', p?.ioPriority);
+  check('/process/execCPUAffinity', p?.execCPUAffinity);
   return out;
 }
 
@@ -170,9 +294,12 @@ export function planNamespaces(list: LinuxNamespace[]): NamespacePlan {
   // setns into the user namespace first: joining the others then happens with its privileges.
   joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const joinsUser = joins.some((j) => j.type === 'user');
+  // A new cgroup namespace is rooted where its creator is: the init unshares it once it is in
+  // its cgroups (all v1 hierarchies joined), not at the clone.
+  const later = joinsUser ? create : create & CLONE.NEWCGROUP;
   return {
-    cloneFlags: joinsUser ? 0 : create,
-    unshareFlags: joinsUser ? create : 0,
+    cloneFlags: create & ~later,
+    unshareFlags: later,
     joins,
     forkAfterJoin: joins.some((j) => j.type === 'pid') || (joinsUser && (create & CLONE.NEWPID) !== 0),
   };
@@ -207,7 +334,10 @@ export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], h
  * The process's ids must exist in the user namespace it runs in: setresuid to an unmapped id
  * fails only after `start`, long after `create` reported success.
  */
-function checkIdsMapped(user: { uid?: number; gid?: number; additionalGids?: number[] }, u: UserNamespaceSetup): void {
+function checkIdsMapped(
+  user: { uid?: number; gid?: number; additionalGids?: number[] },
+  u: Pick<UserNamespaceSetup, 'uidMappings' | 'gidMappings'>,
+): void {
   const mapped = (id: number, m: IdMapping[]) => m.some((e) => id >= e.containerID && id < e.containerID + e.size);
   const ranges = (m: IdMapping[]) => m.map((e) => `${e.containerID}-${e.containerID + e.size - 1}`).join(', ');
   const uid = user.uid ?? 0;
@@ -234,6 +364,8 @@ interface MountContext {
   inUserns: boolean;
   netns: boolean;
   ipcns: boolean;
+  /** linux.mountLabel as a mount option (context="..."), for the mounts that take one */
+  context?: string;
 }
 
 export function planMount(m: Mount, field: string, bundle: string, host: HostFacts, ctx: MountContext): MountStep {
@@ -263,14 +395,9 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
       createAs: host.isDirectory(source) === false ? 'file' : 'dir',
     };
   }
-  let fstype = m.type ?? '';
+  const fstype = m.type ?? '';
   let fallbackBindSource: string | undefined;
-  if (fstype === 'cgroup' || fstype === 'cgroup2') {
-    // ocirt manages cgroup v2 only: the container sees the unified hierarchy, whatever the
-    // config's word, and falls back to a bind of the host's where it may not mount one.
-    fstype = 'cgroup2';
-    fallbackBindSource = host.cgroup2Mount;
-  } else if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
+  if (ctx.inUserns && fstype === 'sysfs' && !ctx.netns) {
     // sysfs can be mounted only by the owner of the network namespace.
     fallbackBindSource = '/sys';
   } else if (ctx.inUserns && fstype === 'mqueue' && !ctx.ipcns) {
@@ -278,6 +405,7 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
   }
   return {
     ...base,
+    data: withMountContext(data, fstype, ctx.context),
     source: m.source ?? fstype,
     fstype,
     flags: o.flags,
@@ -290,10 +418,16 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
 
 const DEVICE_TYPE: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BLK, p: S_IF.FIFO };
 
-export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceStep[] {
+/**
+ * ptmxLink: /dev/ptmx will be the symlink to the devpts instance's ptmx, so a /dev/ptmx listed in
+ * linux.devices is left out (runc does the same): a node of the host's multiplexer there would
+ * take the place of the container's own.
+ */
+export function planDevices(devices: LinuxDevice[], inUserns: boolean, ptmxLink = false): DeviceStep[] {
   const out = new Map<string, DeviceStep>();
   for (const d of DEFAULT_DEVICES) out.set(d.path, { ...d, bindFromHost: inUserns });
   devices.forEach((d, i) => {
+    if (ptmxLink && path.normalize(d.path) === '/dev/ptmx') return;
     out.set(d.path, {
       field: `/linux/devices/${i}`,
       path: d.path,
@@ -309,12 +443,10 @@ export function planDevices(devices: LinuxDevice[], inUserns: boolean): DeviceSt
   return [...out.values()];
 }
 
-function planSymlinks(mounts: MountStep[]): SymlinkStep[] {
+function planSymlinks(ptmxLink: boolean): SymlinkStep[] {
   const links = [...DEFAULT_SYMLINKS];
   // /dev/ptmx must be the container's own devpts instance's, not the host's.
-  if (mounts.some((m) => m.destination === '/dev/pts' && m.fstype === 'devpts')) {
-    links.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
-  }
+  if (ptmxLink) links.push({ link: '/dev/ptmx', target: 'pts/ptmx' });
   return links;
 }
 
@@ -346,24 +478,20 @@ const NO_PROCESS: ProcessPlan = {
   preserveFds: 0,
 };
 
-function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
+function planProcess(
+  config: Spec,
+  opts: Pick<PlanOptions, 'preserveFds' | 'consoleSocket' | 'terminalSize' | 'warn'>,
+  listenFds: number,
+): ProcessPlan {
   const p = config.process;
   if (!p) return { ...NO_PROCESS, preserveFds: opts.preserveFds };
-  const caps = p.capabilities ?? {};
-  const capabilities: CapabilitySets = {
-    bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),
-    effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
-    permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
-    inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
-    ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
-  };
+  const capabilities = capabilitySets(p);
   // The kernel raises an ambient capability only if it is permitted and inheritable; runc's
   // default spec lists ambient caps without inheritable ones. Those are dropped, and said so.
-  const raisable = capabilities.ambient & capabilities.permitted & capabilities.inheritable;
-  if (raisable !== capabilities.ambient) {
-    const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (capabilities.ambient & ~raisable) & (1n << BigInt(bit)));
-    opts.warn?.(`/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
-    capabilities.ambient = raisable;
+  const notRaised = ambientNotRaised(capabilities);
+  if (notRaised) {
+    opts.warn?.(notRaised);
+    capabilities.ambient &= capabilities.permitted & capabilities.inheritable;
   }
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
@@ -378,9 +506,13 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     );
   }
   const user = p.user ?? {};
+  const size = opts.terminalSize ?? p.consoleSize;
+  const consoleSize = p.terminal && size ? planConsoleSize(size) : undefined;
+  // runc's socket activation: LISTEN_PID is the container's process, pid 1 of its namespace
+  const listenEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
   return {
     args,
-    env: p.env ?? [],
+    env: [...(p.env ?? []), ...listenEnv],
     cwd: p.cwd,
     uid: user.uid ?? 0,
     gid: user.gid ?? 0,
@@ -391,6 +523,41 @@ function planProcess(config: Spec, opts: PlanOptions): ProcessPlan {
     rlimits,
     ...(p.oomScoreAdj !== undefined ? { oomScoreAdj: p.oomScoreAdj } : {}),
     terminal: p.terminal === true,
+    ...(consoleSize ? { consoleSize } : {}),
     preserveFds: opts.preserveFds,
   };
+}
+
+function capabilitySets(p: NonNullable<Spec['process']>): CapabilitySets {
+  const caps = p.capabilities ?? {};
+  return {
+    bounding: capabilityMask(caps.bounding, '/process/capabilities/bounding'),
+    effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
+    permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
+    inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
+    ambient: capabilityMask(caps.ambient, '/process/capabilities/ambient'),
+  };
+}
+
+function ambientNotRaised(c: CapabilitySets): string | undefined {
+  const raisable = c.ambient & c.permitted & c.inheritable;
+  if (raisable === c.ambient) return undefined;
+  const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (c.ambient & ~raisable) & (1n << BigInt(bit)));
+  return `/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`;
+}
+
+/** What planning this config's process reports through `warn`, in the same words. */
+export function processWarnings(config: Spec): string[] {
+  const out = processNotYetApplied(config).map(notAppliedWarning);
+  const notRaised = config.process ? ambientNotRaised(capabilitySets(config.process)) : undefined;
+  return notRaised ? [...out, notRaised] : out;
+}
+
+const notAppliedWarning = (field: string) => `${field} is not supported yet and is ignored`;
+
+function planConsoleSize(size: { height: number; width: number }): { height: number; width: number } {
+  for (const k of ['height', 'width'] as const) {
+    if (size[k] > 0xffff) throw new OcirtError(`config.json: /process/consoleSize/${k}: ${size[k]} is larger than a terminal can be (at most 65535)`);
+  }
+  return { height: size.height, width: size.width };
 }

@@ -5,6 +5,8 @@
 //
 // Every item that can fail in the executor carries `field`: the JSON pointer of the config value it
 // came from ("" for runtime defaults), so a failure names what the user has to change.
+import type { LsmPlan } from '../lsm/labels.js';
+import type { SeccompPlan } from '../seccomp/plan.js';
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
@@ -129,10 +131,23 @@ export interface ProcessPlan {
   noNewPrivileges: boolean;
   rlimits: Rlimit[];
   oomScoreAdj?: number;
-  /** allocate a pty inside the container and send its master over consoleSocket */
+  /** allocate a pty inside the container and send its master over the console socket */
   terminal: boolean;
+  /** process.consoleSize: the pty's initial size */
+  consoleSize?: { height: number; width: number };
   /** fds 3..3+preserveFds-1 of the caller stay open in the container */
   preserveFds: number;
+}
+
+/**
+ * The exec kind: the plan makes no container but adds a process to a running one. The runtime
+ * hands the init stub the container init's pidfd (checked against its start time) with "go".
+ */
+export interface ExecJoin {
+  /** CLONE_NEW* namespaces of the container's init that differ from ours: joined through its pidfd */
+  nsFlags: number;
+  /** the container has no mount namespace of its own: chroot into its init's root (an fd with "go") */
+  chroot: boolean;
 }
 
 export interface LaunchPlan {
@@ -174,6 +189,15 @@ export interface LaunchPlan {
   newSessionKeyring: boolean;
   /** host path of the exec fifo the init blocks on before execve; absent for `run` without create split */
   execFifo?: string;
-  /** host path of the unix socket that receives the pty master (process.terminal) */
+  /**
+   * process.terminal: where the pty master goes, for messages (the --console-socket path, or a
+   * description of ocirt's own relay). The runtime connects it and hands the stub the connection.
+   */
   consoleSocket?: string;
+  /** present for the exec kind: a process joining a running container (no setup of its own) */
+  exec?: ExecJoin;
+  /** the compiled seccomp filter of the process (src/seccomp/plan.ts) */
+  seccomp?: SeccompPlan;
+  /** the process's LSM labels (src/lsm/labels.ts) */
+  lsm?: LsmPlan;
 }

@@ -16,7 +16,14 @@ export interface BundleCheck {
   configPath: string;
   rootfs?: string;
   problems: Problem[];
+  /** exact values of the integers JSON.parse rounded (above 2^53), by JSON pointer; usually empty */
+  exactIntegers: ReadonlyMap<string, bigint>;
+  /** "config.json:LINE:COL" of the value at a JSON pointer (parses the text again on first use) */
+  where(pointer: string): string;
 }
+
+/** Integers of 16 digits or more may be beyond 2^53, where JSON.parse rounds them. */
+const MAYBE_BIG_INTEGER = /[0-9]{16}/;
 
 export function checkBundle(bundleDir: string): BundleCheck {
   const configPath = join(bundleDir, 'config.json');
@@ -31,7 +38,7 @@ export function checkBundle(bundleDir: string): BundleCheck {
         : checkDirectory(bundleDir) !== undefined
           ? `the bundle directory ${bundleDir} ${checkDirectory(bundleDir)}`
           : 'no such file: run `ocirt spec` to create a default one';
-    return { configPath, problems: [{ pointer: '', message: `cannot read config.json: ${why}` }] };
+    return { configPath, problems: [{ pointer: '', message: `cannot read config.json: ${why}` }], exactIntegers: new Map(), where: () => configPath };
   }
 
   // JSON.parse is native and many times faster than the located parser, which is only needed to
@@ -40,7 +47,7 @@ export function checkBundle(bundleDir: string): BundleCheck {
   try {
     value = JSON.parse(text);
   } catch {
-    return { configPath, problems: [syntaxProblem(text)] };
+    return { configPath, problems: [syntaxProblem(text)], exactIntegers: new Map(), where: () => configPath };
   }
   let located: Located | undefined;
   const getLocated = (): Located | undefined => {
@@ -80,7 +87,13 @@ export function checkBundle(bundleDir: string): BundleCheck {
       }
     }
   }
-  return { config: configOk ? (value as Spec) : undefined, configPath, rootfs, problems: sortProblems(problems) };
+  const where = (pointer: string): string => {
+    const loc = getLocated();
+    const pos = loc ? locate(loc, pointer) : undefined;
+    return pos ? `${configPath}:${pos.line}:${pos.column}` : configPath;
+  };
+  const exactIntegers = MAYBE_BIG_INTEGER.test(text) ? (getLocated()?.bigIntegers ?? new Map<string, bigint>()) : new Map<string, bigint>();
+  return { config: configOk ? (value as Spec) : undefined, configPath, rootfs, problems: sortProblems(problems), exactIntegers, where };
 }
 
 /** The located parser's message and position for text that JSON.parse rejected. */
@@ -95,12 +108,20 @@ function syntaxProblem(text: string): Problem {
   return { pointer: '', message: 'invalid JSON' };
 }
 
-export function loadBundle(bundleDir: string): { config: Spec; configPath: string; rootfs: string } {
+export interface LoadedBundle {
+  config: Spec;
+  configPath: string;
+  rootfs: string;
+  exactIntegers: ReadonlyMap<string, bigint>;
+  where(pointer: string): string;
+}
+
+export function loadBundle(bundleDir: string): LoadedBundle {
   const r = checkBundle(bundleDir);
   if (r.problems.length > 0 || !r.config || !r.rootfs) {
     throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`);
   }
-  return { config: r.config, configPath: r.configPath, rootfs: r.rootfs };
+  return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, exactIntegers: r.exactIntegers, where: r.where };
 }
 
 /** One line per problem: `file:line:col: /pointer: message`. */

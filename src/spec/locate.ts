@@ -16,6 +16,8 @@ export interface Located {
   positions: Map<string, Position>;
   /** JSON pointer of an object member -> position of its key */
   keys: Map<string, Position>;
+  /** integers JSON.parse rounds (beyond 2^53), exact, by JSON pointer: seccomp's uint64 values */
+  bigIntegers: Map<string, bigint>;
 }
 
 export class JsonSyntaxError extends Error {
@@ -61,6 +63,7 @@ class Parser {
   private lineStart = 0;
   readonly positions = new Map<string, Position>();
   readonly keys = new Map<string, Position>();
+  readonly bigIntegers = new Map<string, bigint>();
 
   constructor(private readonly text: string) {}
 
@@ -135,7 +138,7 @@ class Parser {
       case 'n':
         return this.literal('null', null);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(pointer);
         if (c === '\uFEFF') this.fail('byte order mark at the start of the file: save it as UTF-8 without BOM');
         return this.fail(`expected a JSON value, found ${this.describeHere()}`);
     }
@@ -147,7 +150,7 @@ class Parser {
     return value;
   }
 
-  private number(): number {
+  private number(pointer: string): number {
     const re = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
     re.lastIndex = this.i;
     const m = re.exec(this.text);
@@ -159,7 +162,9 @@ class Parser {
       this.fail(`malformed number: unexpected ${this.describeHere()}`);
     }
     this.i = end;
-    return Number(m[0]);
+    const n = Number(m[0]);
+    if (!Number.isSafeInteger(n) && /^-?[0-9]+$/.test(m[0])) this.bigIntegers.set(pointer, BigInt(m[0]));
+    return n;
   }
 
   private string(): string {
@@ -268,7 +273,7 @@ class Parser {
 export function parseLocated(text: string): Located {
   const p = new Parser(text);
   const value = p.parse();
-  return { value, positions: p.positions, keys: p.keys };
+  return { value, positions: p.positions, keys: p.keys, bigIntegers: p.bigIntegers };
 }
 
 /** The position of the value at `pointer`, or of its nearest ancestor that exists. */

@@ -401,6 +401,8 @@ function checkSysctl(c: Checker, linux: JsonObject): void {
 }
 
 const ERRNO_ACTIONS = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
+/** MAX_ERRNO: seccomp answers with at most this errno (a larger one would be cut silently). */
+const MAX_ERRNO_RET = 4095;
 
 function checkSeccomp(c: Checker, linux: JsonObject): void {
   const sc = objectAt(linux, 'seccomp');
@@ -410,6 +412,10 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
   if (field(sc, 'defaultErrnoRet') !== undefined && def !== undefined && !ERRNO_ACTIONS.has(def)) {
     c.report('/linux/seccomp/defaultErrnoRet', `defaultErrnoRet is only used with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, found defaultAction ${def}: remove it`);
   }
+  const errnoRange = (p: string, v: unknown): void => {
+    if (typeof v === 'number' && v > MAX_ERRNO_RET) c.report(p, `errno ${v} is out of range: seccomp returns an errno of at most ${MAX_ERRNO_RET}`);
+  };
+  errnoRange('/linux/seccomp/defaultErrnoRet', field(sc, 'defaultErrnoRet'));
   let notify = false;
   arrayAt(sc, 'syscalls').forEach((s, i) => {
     const p = `/linux/seccomp/syscalls/${i}`;
@@ -418,6 +424,7 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
     if (field(s, 'errnoRet') !== undefined && action !== undefined && !ERRNO_ACTIONS.has(action)) {
       c.report(`${p}/errnoRet`, `errnoRet is only used with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, found action ${action}: remove it`);
     }
+    errnoRange(`${p}/errnoRet`, field(s, 'errnoRet'));
     arrayAt(s, 'names').forEach((n, j) => {
       if (typeof n === 'string' && !/^[a-z0-9_]+$/.test(n)) c.report(`${p}/names/${j}`, `syscall name ${q(n)} is not a syscall name: expected lower-case letters, digits and "_" such as "mkdirat"`);
     });
@@ -431,6 +438,9 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
   }
   const lp = field(sc, 'listenerPath');
   c.absolutePath('/linux/seccomp/listenerPath', lp, 'seccomp listenerPath');
+  if (field(sc, 'listenerMetadata') !== undefined && lp === undefined) {
+    c.report('/linux/seccomp/listenerMetadata', 'listenerMetadata is sent to the seccomp agent at listenerPath, which is not set: set listenerPath or remove listenerMetadata');
+  }
 }
 
 function checkPathLists(c: Checker, linux: JsonObject): void {

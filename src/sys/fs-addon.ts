@@ -17,6 +17,7 @@ export interface FsAddon {
   fsWriteFile(path: string, data: string | Uint8Array, flags: number, mode: number): void;
   fsStat(path: string, follow: boolean): Float64Array;
   fsAccess(path: string, mode: number): boolean;
+  fsStatfsType(path: string): number;
   fsMkdir(path: string, mode: number): void;
   fsRmdir(path: string): void;
   fsUnlink(path: string): void;
@@ -140,6 +141,11 @@ export function statSync(path: string): Stats {
 
 export function lstatSync(path: string): Stats {
   return stat(path, false);
+}
+
+/** The part of fs.StatFs that src/ reads: the file system's magic number. */
+export function statfsSync(path: string): { type: number } {
+  return { type: sys().fsStatfsType(path) };
 }
 
 function errCode(err: unknown): unknown {

@@ -143,10 +143,16 @@ export interface Runner {
   spawnRun(args: string[]): ChildProcess;
   /** the same as run, without blocking: for commands racing each other */
   runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
-  /** the argv (setpriv prefix, ocirt, --root) and environment run() uses, for spawning it otherwise */
+  /**
+   * viaScript: under script(1), so that ocirt's stdio is a terminal. extraFds: fds ocirt is
+   * started with as 3, 4, ... (null: that number left closed), as an engine leaks them.
+   */
+  run(
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv; cwd?: string },
+  ): SpawnSyncReturns<string>;
+  /** the argv and environment that run ocirt with these args (e.g. under another program) */
   command(args: string[]): { argv: string[]; env: NodeJS.ProcessEnv };
-  /** viaScript: under script(1), so that ocirt's stdio is a terminal */
-  run(args: string[], opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; cwd?: string }): SpawnSyncReturns<string>;
   cleanup(): void;
 }
 
@@ -168,7 +174,6 @@ export function runner(user?: User): Runner {
   return {
     root,
     user,
-    command: (args) => ({ argv: [...prefix(), '--root', root, ...args], env: childEnv() }),
     run(args, opts = {}) {
       const env = childEnv();
       const argv = [...prefix(), '--root', root, ...args];
@@ -186,9 +191,9 @@ export function runner(user?: User): Runner {
         const r = spawnSync(argv[0], argv.slice(1), {
           encoding: 'utf8',
           input: opts.input ?? '',
-          stdio: ['pipe', out, err],
+          stdio: ['pipe', out, err, ...(opts.extraFds ?? []).map((fd) => fd ?? 'ignore')],
           timeout: opts.timeoutMs ?? 30_000,
-          env,
+          env: { ...env, ...opts.env },
           ...(opts.cwd ? { cwd: opts.cwd } : {}),
         });
         return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
@@ -198,6 +203,9 @@ export function runner(user?: User): Runner {
         rmSync(outFile, { force: true });
         rmSync(errFile, { force: true });
       }
+    },
+    command(args) {
+      return { argv: [...prefix(), '--root', root, ...args], env: childEnv() };
     },
     spawnRun(args) {
       // setpriv and bin/ocirt both exec: the child's pid is ocirt's, so signals reach it
@@ -248,11 +256,31 @@ export function hostSnapshot(): HostSnapshot {
     .map((l) => l.split(' ').slice(4, 5).join(''))
     .filter(Boolean)
     .sort();
-  const cgroups: string[] = [];
-  for (const base of ['/sys/fs/cgroup/unified/ocirt', '/sys/fs/cgroup/ocirt']) {
-    if (existsSync(base)) for (const d of readdirSync(base)) if (d.includes(RUN_TOKEN)) cgroups.push(join(base, d));
-  }
-  return { mounts, cgroups, probes: probePids() };
+  return { mounts, cgroups: tokenCgroups(), probes: probePids() };
+}
+
+/**
+ * Every cgroup directory, in any hierarchy (v1 controllers, the unified one, or a pure v2 tree),
+ * whose path carries this run's token: container ids and the tests' cgroupsPaths carry it.
+ */
+export function tokenCgroups(root = '/sys/fs/cgroup', depth = 6): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, left: number) => {
+    let ents;
+    try {
+      ents = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of ents) {
+      if (!e.isDirectory()) continue;
+      const p = join(dir, e.name);
+      if (p.includes(RUN_TOKEN)) out.push(p);
+      if (left > 0) walk(p, left - 1);
+    }
+  };
+  walk(root, depth);
+  return out.sort();
 }
 
 /** pids of processes running a test bundle's probe or stub, wherever they are. */

@@ -2,14 +2,12 @@
 // lock files under a state root, cgroups in every hierarchy, container processes, mounts, and
 // descriptors any process still holds into the state root or a bundle.
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { findCgroup2Mount, findCgroupV1Mounts } from '../../src/linux/host.ts';
 import { hostSnapshot, type HostSnapshot } from './containers.ts';
 
 export interface Residue {
   /** entries of the state root: container directories, .lock-<id> files */
   state: string[];
-  /** cgroup directories of these ids (default cgroupsPath ocirt/<id>) in any hierarchy */
+  /** cgroup directories, in any hierarchy, whose path names one of these ids */
   cgroups: string[];
   /** processes running the probe or the init stub that were not there before */
   processes: number[];
@@ -17,12 +15,6 @@ export interface Residue {
   mounts: string[];
   /** "pid fd -> target" of descriptors pointing into the watched paths */
   fds: string[];
-}
-
-/** Every cgroup hierarchy of this host: the cgroup2 mount and each v1 controller's. */
-export function cgroupHierarchies(): string[] {
-  const v2 = findCgroup2Mount();
-  return [...new Set([...(v2 ? [v2] : []), ...Object.values(findCgroupV1Mounts())])];
 }
 
 /** Descriptors, of any process, that point into one of `paths`. */
@@ -50,11 +42,10 @@ export function fdsInto(paths: string[]): string[] {
 
 export function residue(opts: { root: string; ids: string[]; before: HostSnapshot; watched: string[] }): Residue {
   const now = hostSnapshot();
-  const cgroups: string[] = [];
-  for (const h of cgroupHierarchies()) for (const id of opts.ids) if (existsSync(join(h, 'ocirt', id))) cgroups.push(join(h, 'ocirt', id));
   return {
     state: existsSync(opts.root) ? readdirSync(opts.root).filter((n) => !n.startsWith('.out')) : [],
-    cgroups,
+    // ids carry the run's token, which hostSnapshot's cgroup walk looks for
+    cgroups: now.cgroups.filter((c) => opts.ids.some((id) => c.split('/').includes(id))),
     processes: now.probes.filter((p) => !opts.before.probes.includes(p)),
     mounts: now.mounts.filter((m) => !opts.before.mounts.includes(m)),
     fds: fdsInto([opts.root, ...opts.watched]),

@@ -156,6 +156,8 @@ export interface RunOptions {
   callerIsNsRoot?: boolean;
   /** wait this long before writing the id maps: whatever the init does meanwhile must not stop them */
   mapsDelayMs?: number;
+  /** descriptors sent with "go" (plan_format.h's 'F' message) */
+  fds?: number[];
 }
 
 /** The parent protocol: spawn, maps, go, read until ready/error/eof, then wait for the exit. */
@@ -190,7 +192,7 @@ export async function runPlan(plan: LaunchPlan, o: RunOptions): Promise<RunResul
       if (u.denySetgroups) writeFileSync(`/proc/${spawned.pid}/setgroups`, 'deny');
       writeFileSync(`/proc/${spawned.pid}/gid_map`, text(u.gidMappings));
     }
-    native.sendGo(spawned.syncFd);
+    native.sendGo(spawned.syncFd, o.fds ?? []);
     for (;;) {
       const m = native.readSyncMessage(spawned.syncFd, 20000);
       messages.push(m);

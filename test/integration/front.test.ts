@@ -9,9 +9,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX, IS_ROOT, PROBE, REPO, makeBundle, runner, type Bundle, type Config, type Runner } from '../helpers/containers.ts';
+import { BUSYBOX, IS_ROOT, PROBE, REPO, hostSnapshot, makeBundle, runner, type Bundle, type Config, type Runner } from '../helpers/containers.ts';
 
 const NODE_ENTRY = join(REPO, 'bin', 'ocirt');
 const NO_CORE = '/nonexistent';
@@ -65,7 +65,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     r = runner();
   });
   after(() => {
-    for (const f of frozen) writeFileSync(f, '0');
+    // a paused one left by a failure is removed by the cleanup's delete -f
     for (const c of sleepers) c.kill('SIGKILL');
     r?.cleanup();
     for (const b of bundles) b.cleanup();
@@ -150,13 +150,9 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
       create(id, b);
       if (want !== 'created') ok(ts(['start', id]), `start ${id}`);
       if (want === 'paused') {
-        const cg = stored(id).cgroupPath;
-        if (!cg || !existsSync(join(cg, 'cgroup.freeze'))) {
-          t.diagnostic('no cgroup v2 directory with cgroup.freeze: the paused case is skipped');
-          continue;
-        }
-        writeFileSync(join(cg, 'cgroup.freeze'), '1');
-        frozen.push(join(cg, 'cgroup.freeze'));
+        // the v1 freezer on v1/hybrid hosts, cgroup.freeze on v2: the front end must read the same one
+        ok(ts(['pause', id]), `pause ${id}`);
+        frozen.push(id);
       }
       if (want === 'stopped') await killAndWait(id);
       const mine = alone(['state', id]);
@@ -176,7 +172,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     assert.equal(alone(['state', 'run-1', '--log-format=text', '--rootless=false'], true).stdout, theirs);
     assert.equal(alone([`--root=${r.root}`, 'state', 'run-1'], false).stdout, theirs);
     assert.equal(existsSync(join(r.root, 'log')), false, 'nothing is logged on success');
-    for (const f of frozen.splice(0)) writeFileSync(f, '0');
+    for (const id of frozen.splice(0)) ok(ts(['resume', id]), `resume ${id}`);
   });
 
   test('an unusual state.json is printed exactly as TypeScript prints it, or left to the core', () => {
@@ -308,11 +304,109 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
       assert.equal(res.stdout, '', what);
     }
     assert.equal(statusOf('fb'), 'running', 'none of them touched the container');
+    // a paused container's kill is the core's (a SIGKILL may need the v1 freezer thawed)
+    create('fbp', sleeper());
+    ok(ts(['start', 'fbp']), 'start fbp');
+    ok(ts(['pause', 'fbp']), 'pause fbp');
+    frozen.push('fbp');
+    const paused = alone(['kill', 'fbp', 'KILL']);
+    assert.equal(paused.stderr, CANNOT_RUN, 'kill of a paused container');
+    assert.equal(statusOf('fbp'), 'paused');
+    ok(front(['kill', 'fbp', 'KILL']), 'kill of a paused container through the core');
+    await waitFor(() => statusOf('fbp') === 'stopped', 'fbp stopped (thawed for the SIGKILL)');
+    frozen.splice(frozen.indexOf('fbp'), 1);
     // and with the core, they do what the TypeScript CLI does
     assert.match(front(['list', '-q']).stdout, /^fb$/m);
     assert.match(front(['--version'], false).stdout, /^ocirt version /);
     ok(front(['kill', '--all', 'fb', 'KILL']), 'kill --all through the core');
     await waitFor(() => statusOf('fb') === 'stopped', 'fb stopped');
+  });
+
+  test('exec ID ARGS runs without the core, as the TypeScript CLI runs it', async () => {
+    const b = sleeper((c) => {
+      c.process.cwd = '/tmp';
+      c.process.env.push('FROM_CONFIG=1');
+      c.linux.resources = { pids: { limit: 64 } }; // a v1 pids cgroup on hybrid hosts: cgroupV1Paths
+    });
+    create('ex', b);
+    ok(ts(['start', 'ex']), 'start');
+    const pid = stored('ex').pid;
+    const mine = alone(['exec', 'ex', '/bin/probe', 'report', '-x', '0x10']);
+    const theirs = ts(['exec', 'ex', '/bin/probe', 'report', '-x', '0x10']);
+    ok(mine, 'front end exec');
+    ok(theirs, 'bin/ocirt exec');
+    assert.equal(mine.stderr, '');
+    const strip = (text: string) => {
+      const rep = JSON.parse(text) as Record<string, unknown>;
+      for (const k of ['pid', 'fds']) delete rep[k];
+      return rep;
+    };
+    assert.deepEqual(strip(mine.stdout), strip(theirs.stdout));
+    const rep = JSON.parse(mine.stdout) as { ns: Record<string, string>; args: string[]; cwd: string };
+    for (const ns of ['mnt', 'pid', 'net', 'ipc', 'uts']) assert.equal(rep.ns[ns], readlinkSync(`/proc/${pid}/ns/${ns}`), ns);
+    assert.deepEqual(rep.args, ['/bin/probe', 'report', '-x', '0x10']);
+    assert.equal(alone(['exec', 'ex', '--', '/bin/probe', 'exit', '7']).status, 7, 'the exit code is the process\'s');
+    assert.equal(alone(['exec', 'ex', '/bin/probe', 'kill-self', '15']).status, 128 + 15);
+    assert.equal(existsSync(join(r.root, '.lock-ex')), false, 'the lock is released');
+
+    // detached, with a pid file; in the container's cgroups. Its stdio is not a pipe: the process
+    // keeps what exec gives it, and spawnSync would wait for the pipe's end.
+    const pidFile = join(r.root, 'ex.pid');
+    const detached = spawnSync(S.front, ['--root', r.root, 'exec', '-d', '--pid-file', pidFile, 'ex', '/bin/probe', 'sleep', '30'], {
+      env: envFor(NO_CORE),
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+    assert.equal(detached.status, 0, 'exec -d');
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    assert.equal(readFileSync(`/proc/${child}/cgroup`, 'utf8'), readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+    assert.match(readFileSync(`/proc/${child}/cmdline`, 'utf8'), /^\/bin\/probe\0sleep\0/);
+    process.kill(child, 'SIGKILL');
+    await waitFor(() => !existsSync(`/proc/${child}/cmdline`) || readFileSync(`/proc/${child}/cmdline`, 'utf8') === '', 'the detached process to go');
+    ok(alone(['exec', '--detach', `--pid-file=${pidFile}`, 'ex', '/bin/probe', 'exit', '0']), '--detach --pid-file=');
+    assert.notEqual(readFileSync(pidFile, 'utf8'), String(child), 'the pid file was rewritten');
+
+    // signals reach the process
+    const fg = spawn(S.front, ['--root', r.root, 'exec', 'ex', 'sh', '-c', 'trap "exit 9" TERM; echo ready; sleep 30 & wait'], {
+      env: envFor(NO_CORE),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    fg.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('ready'), 'the shell to set its trap');
+    fg.kill('SIGTERM');
+    assert.equal(await new Promise((res) => fg.on('exit', (code) => res(code))), 9);
+
+    // what it leaves to the core
+    const before = hostSnapshot().probes;
+    const fallbacks: [string, string[]][] = [
+      ['a flag it does not handle', ['exec', '-e', 'A=1', 'ex', '/bin/probe']],
+      ['-t', ['exec', '-t', 'ex', 'sh']],
+      ['-p', ['exec', '-p', '/nonexistent.json', 'ex']],
+      ['no command', ['exec', 'ex']],
+      ['an empty command', ['exec', 'ex', '']],
+      ['a missing container', ['exec', 'missing', '/bin/probe']],
+      ['a missing program (its failure is reported by the core)', ['exec', 'ex', 'no-such-program']],
+      ['--pid-file with a value starting with -', ['exec', '--pid-file', '-x', 'ex', '/bin/probe']],
+    ];
+    for (const [what, args] of fallbacks) assert.equal(alone(args).stderr, CANNOT_RUN, what);
+    assert.equal(existsSync(join(r.root, '.lock-ex')), false, 'a failed fast path releases the lock');
+    // without a template (a container made before templates existed) the core does it
+    const template = join(r.root, 'ex', 'exec-template');
+    const saved = readFileSync(template);
+    rmSync(template);
+    assert.equal(alone(['exec', 'ex', '/bin/probe', 'exit', '0']).stderr, CANNOT_RUN, 'no template');
+    ok(front(['exec', 'ex', '/bin/probe', 'exit', '0']), 'no template: through the core');
+    writeFileSync(template, saved);
+    // the same errors as the TypeScript CLI
+    for (const args of [['exec', 'missing', '/bin/probe'], ['exec', 'ex', 'no-such-program'], ['exec', 'ex']]) {
+      const a = front(args);
+      const b2 = ts(args);
+      assert.equal(a.status, b2.status, args.join(' '));
+      assert.equal(a.stderr, b2.stderr, args.join(' '));
+    }
+    assert.deepEqual(hostSnapshot().probes, before, 'no process left behind');
+    assert.equal(statusOf('ex'), 'running');
   });
 
   test('errors are the TypeScript CLI\'s, message and exit status', async () => {

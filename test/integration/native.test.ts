@@ -348,10 +348,11 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
             const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${forked}/status`, 'utf8'))?.[1]?.split(/\s+/);
             assert.equal(nspid?.length, 2);
             assert.ok(Number(nspid![1]) > 1);
+            // forked with CLONE_PARENT: our child, whose status we can read
+            assert.equal(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${forked}/status`, 'utf8'))?.[1], String(process.pid));
             const gone = native.waitExit(fd);
             native.pidfdSendSignal(pidfd, 9); // killing the pid ns init kills the joined process too
-            // not our child: the exit is seen, the status is not ours to read
-            assert.deepEqual(await gone, { code: null, signal: null });
+            assert.deepEqual(await gone, { code: null, signal: 9 });
           } finally {
             native.closeFd(fd);
           }
@@ -363,11 +364,12 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
     }
   });
 
-  test('native: terminal: the pty master arrives on the console socket', rootOnly, async () => {
+  test('native: terminal: the pty master arrives on the console socket the runtime connected', rootOnly, async () => {
     const { dir, rootfs } = makeRootfs();
     try {
       const sockPath = join(dir, 'console.sock');
       const listener = native.unixListen(sockPath);
+      const connected = native.connectUnix(sockPath);
       const plan = basePlan(rootfs, ['probe', 'report']);
       plan.mounts.push({
         field: '/mounts/2',
@@ -388,6 +390,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       let master = -1;
       const res = await runPlan(plan, {
         workDir: dir,
+        fds: [connected],
         afterReady: () => {
           const conn = native.acceptFd(listener);
           const got = native.recvFd(conn);
@@ -413,6 +416,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
       }
       native.closeFd(master);
       native.closeFd(listener);
+      native.closeFd(connected);
       const p = JSON.parse(text.trim()) as Probe & { fds: { fd: number; target: string }[] };
       assert.equal(p.pid, 1);
       assert.match(p.fds[0]!.target, /^\/dev\/pts\/\d+$/);

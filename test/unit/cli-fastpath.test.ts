@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fastParse, unknownFlags } from '../../src/cli/fastpath.ts';
+import { fastParse, splitCommand, unknownFlags } from '../../src/cli/fastpath.ts';
 import { buildParser } from '../../src/cli/yargs-cli.ts';
 
 interface Outcome {
@@ -114,6 +114,7 @@ const SLOW: string[] = [
   'spec --rootless',
   'validate extra',
   'exec id ls',
+  'exec -e A=1 id ls',
   'list -f yaml',
   '--Root /r state id',
 ];
@@ -134,6 +135,45 @@ test('fast path gives up on help, errors and unusual forms', async () => {
   for (const line of SLOW) {
     assert.equal(fastParse(split(line)), undefined, `fast path should leave to yargs: ${line}`);
   }
+});
+
+// exec: the command after the id is split off first (main.ts), then parsed like the rest.
+const EXEC: [line: string, command: string[] | undefined, fast: boolean][] = [
+  ['exec id ls -l', ['ls', '-l'], true],
+  ['exec id -- ls -l', ['ls', '-l'], true],
+  ['exec id sh -c 0x10 --root /x -e A=1', ['sh', '-c', '0x10', '--root', '/x', '-e', 'A=1'], true],
+  ['--root /r exec -d --pid-file /p id true', ['true'], true],
+  ['exec --detach --pid-file=/p id true', ['true'], true],
+  ['exec -e A=1 -e B=2 --env C=3 -u 1:2 -g 5 -g 6 --cap CAP_KILL -c CAP_CHOWN id true', ['true'], true],
+  ['exec --cwd /tmp -t --console-socket /s --preserve-fds 2 --cgroup pids:sub --ignore-paused --no-new-privs id true', ['true'], true],
+  ['exec --apparmor p --process-label l id true', ['true'], true],
+  ['exec -p /proc.json id', [], true],
+  ['exec --process /proc.json -d id', [], true],
+  ['exec -td id sh', ['sh'], false],
+  ['exec -d true id sh', ['id', 'sh'], false],
+  ['exec id', [], true],
+  ['exec', undefined, false],
+  ['exec -- id ls', undefined, false],
+];
+
+test('exec: the command is split off verbatim; fast path and yargs agree on the rest', async () => {
+  for (const [line, command, fast] of EXEC) {
+    const sp = splitCommand(split(line));
+    assert.deepEqual(sp.command, command, line);
+    const f = fastParse(sp.argv);
+    if (!fast) {
+      assert.equal(f, undefined, `fast path should leave to yargs: ${line}`);
+      continue;
+    }
+    assert.ok(f, `fast path should take: ${line}`);
+    const slow = await viaYargs(sp.argv);
+    assert.equal(slow.error, undefined, `yargs failed on ${line}: ${slow.error}`);
+    assert.deepStrictEqual(f.args, slow.args, line);
+  }
+  assert.deepEqual(splitCommand(split('state id')), { argv: ['state', 'id'] }, 'other commands are left alone');
+  // ps: the words after the id are ps(1)'s options, as runc passes them
+  assert.deepEqual(splitCommand(split('ps -f table id -o pid,args')), { argv: ['ps', '-f', 'table', 'id'], command: ['-o', 'pid,args'], name: 'ps-options' });
+  assert.deepEqual(splitCommand(split('--root /r ps id -ef')), { argv: ['--root', '/r', 'ps', 'id'], command: ['-ef'], name: 'ps-options' });
 });
 
 test('unknown flags are found for the error message', () => {

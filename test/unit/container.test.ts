@@ -1,5 +1,5 @@
 // Lifecycle pieces that need no root: signal parsing, ids, the state store and its lock,
-// status derivation, cgroup paths and mountinfo parsing.
+// status derivation. (cgroups: cgroups.test.ts)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync } from 'node:fs';
@@ -9,9 +9,6 @@ import { parseSignal } from '../../src/container/signals.ts';
 import { StateStore, validateId, type StoredState } from '../../src/container/state-store.ts';
 import { deriveStatus, readProcStat } from '../../src/container/status.ts';
 import { toRuntimeState } from '../../src/container/runtime-state.ts';
-import { cgroupRelPath } from '../../src/cgroups/manager.ts';
-import { findCgroup2Mount, findCgroupV1Mounts } from '../../src/linux/host.ts';
-import { planResources, sharesToWeight } from '../../src/cgroups/resources.ts';
 import { defaultRoot } from '../../src/cli/context.ts';
 import { callerIsNsRoot } from '../../src/container/launch.ts';
 
@@ -121,65 +118,6 @@ test('status is derived: a pid that is gone or reused reads as stopped; the fifo
   withStore((_s, dir) => {
     assert.equal(deriveStatus(sample('c', pid, st.startTime), join(dir, 'none')), 'stopped');
   });
-});
-
-test('cgroup paths: cgroupsPath under the cgroup2 mount, default ocirt/<id>, systemd form refused', () => {
-  assert.equal(cgroupRelPath(undefined, 'c1'), '/ocirt/c1');
-  assert.equal(cgroupRelPath('/pods/a', 'c1'), '/pods/a');
-  assert.equal(cgroupRelPath('../../etc', 'c1'), '/etc', 'cannot escape the hierarchy');
-  assert.throws(() => cgroupRelPath('system.slice:ocirt:c1', 'c1'), /--systemd-cgroup/);
-  assert.throws(() => cgroupRelPath('/', 'c1'), /root cgroup/);
-});
-
-test('cgroup2 mount detection prefers /sys/fs/cgroup, finds the hybrid unified mount', () => {
-  const hybrid =
-    '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n' +
-    '31 30 0:28 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n' +
-    '32 30 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n';
-  assert.equal(findCgroup2Mount(hybrid), '/sys/fs/cgroup/unified');
-  const pure = '30 22 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n';
-  assert.equal(findCgroup2Mount(pure), '/sys/fs/cgroup');
-  assert.equal(findCgroup2Mount(''), undefined);
-});
-
-test('cgroup v1 controllers of a hybrid host are found by their super options', () => {
-  const info =
-    '31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n' +
-    '32 30 0:29 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n' +
-    '33 30 0:30 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n' +
-    '34 30 0:31 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio\n';
-  assert.deepEqual(findCgroupV1Mounts(info), {
-    cpu: '/sys/fs/cgroup/cpu',
-    pids: '/sys/fs/cgroup/pids',
-    xattr: '/sys/fs/cgroup/systemd',
-    net_cls: '/sys/fs/cgroup/net_cls,net_prio',
-    net_prio: '/sys/fs/cgroup/net_cls,net_prio',
-  });
-});
-
-test('resources translate to v1 and v2 files; unknown ones are reported, not dropped', () => {
-  const p = planResources({
-    pids: { limit: 1000 },
-    memory: { limit: 1 << 20, swap: 2 << 20, kernel: 5 },
-    cpu: { shares: 1024, quota: 50000, period: 100000 },
-    unified: { 'io.weight': '50' },
-    network: { classID: 1 },
-  });
-  assert.deepEqual(p.v2, [
-    { controller: '', file: 'pids.max', value: '1000' },
-    { controller: '', file: 'memory.max', value: '1048576' },
-    { controller: '', file: 'memory.swap.max', value: '1048576' },
-    { controller: '', file: 'cpu.weight', value: String(sharesToWeight(1024)) },
-    { controller: '', file: 'cpu.max', value: '50000 100000' },
-    { controller: '', file: 'io.weight', value: '50' },
-  ]);
-  assert.ok(p.v1.some((w) => w.controller === 'pids' && w.file === 'pids.max' && w.value === '1000'));
-  assert.ok(p.v1.some((w) => w.controller === 'memory' && w.file === 'memory.memsw.limit_in_bytes' && w.value === String(2 << 20)));
-  assert.ok(p.v1.some((w) => w.controller === 'cpu' && w.file === 'cpu.cfs_quota_us' && w.value === '50000'));
-  assert.deepEqual(p.unsupported, ['/linux/resources/memory/kernel', '/linux/resources/network']);
-  assert.equal(sharesToWeight(2), 1);
-  assert.equal(sharesToWeight(262144), 10000);
-  assert.deepEqual(planResources({ pids: { limit: -1 } }).v2, [{ controller: '', file: 'pids.max', value: 'max' }]);
 });
 
 test('the early-exec path is taken only when our uid and gid both become root of the user namespace', () => {

@@ -263,3 +263,13 @@ test('encodePlan: ORDINARY_DIR_TARGETS lists the mounts that must land on an ord
   // list<u32> of mount indexes: count 1, index 0
   assert.deepEqual([...sections[0]!.bytes], [1, 0, 0, 0, 0, 0, 0, 0]);
 });
+
+test('step names: STEP_NAMES[n] is the enum ocirt_step member numbered n in native/plan_format.h', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { STEP_NAMES } = await import('../../src/native.js');
+  const header = readFileSync(new URL('../../../native/plan_format.h', import.meta.url), 'utf8');
+  const members = [...header.matchAll(/^\s*OCIRT_STEP_([A-Z_]+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])] as const);
+  assert.ok(members.length > 40, 'the enum was found');
+  for (const [name, n] of members) assert.equal(STEP_NAMES[n], name, `step ${n}`);
+  assert.equal(STEP_NAMES.length, members.length);
+});

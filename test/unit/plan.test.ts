@@ -8,7 +8,7 @@ import type { Spec } from '../../src/spec/types.ts';
 const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   euid: 0,
   egid: 0,
-  cgroup2Mount: '/sys/fs/cgroup/unified',
+  cgroups: { mode: 'v2', v2Mount: '/sys/fs/cgroup', v2Dir: '/sys/fs/cgroup/c1', v1: [] },
   isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
   ...over,
 });
@@ -80,9 +80,10 @@ test('mount options become flags, data and propagation', () => {
   assert.equal(byDest['/dev/pts'].data, 'newinstance,ptmxmode=0666');
   assert.equal(byDest['/sys'].flags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
   assert.equal(byDest['/sys'].fallbackBindSource, undefined, 'root with a netns mounts sysfs itself');
-  // cgroup v1 word on a v2-managing runtime: cgroup2, with the host's hierarchy as fallback
+  // the cgroup v1 word on a v2 host: cgroup2; without a cgroup namespace the fallback binds the host's hierarchy
   assert.equal(byDest['/sys/fs/cgroup'].fstype, 'cgroup2');
-  assert.equal(byDest['/sys/fs/cgroup'].fallbackBindSource, '/sys/fs/cgroup/unified');
+  assert.equal(byDest['/sys/fs/cgroup'].flags, MS.RDONLY);
+  assert.equal(byDest['/sys/fs/cgroup'].fallbackBindSource, '/sys/fs/cgroup');
   const bind = byDest['/etc/app.conf'];
   assert.equal(bind.source, '/bundles/b1/files/app.conf', 'relative bind source resolves against the bundle');
   assert.equal(bind.flags, MS.BIND | MS.REC);
@@ -244,16 +245,10 @@ test('a config without a process plans an init that runs nothing', () => {
 
 test('fields accepted but not applied yet are reported, not silently dropped', () => {
   const c = config();
-  c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
   c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] };
-  c.process!.apparmorProfile = 'x';
   const warnings: string[] = [];
   buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
-  assert.deepEqual(warnings, [
-    '/linux/seccomp is not supported yet and is ignored',
-    '/process/apparmorProfile is not supported yet and is ignored',
-    '/hooks/prestart is not supported yet and is ignored',
-  ]);
+  assert.deepEqual(warnings, ['/hooks/prestart is not supported yet and is ignored']);
 });
 
 test('ambient capabilities that are not also permitted and inheritable are dropped with a warning', () => {
@@ -283,4 +278,69 @@ test('a user namespace must map the process ids', () => {
   assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/uid: uid 1000 is not mapped .*maps 0-0/);
   c.process!.user = { uid: 0, gid: 0, additionalGids: [5] };
   assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/additionalGids\/0: gid 5 is not mapped/);
+});
+
+test('a new cgroup namespace is unshared by the init (after it joined its cgroups), not cloned', () => {
+  const ns = planNamespaces([{ type: 'pid' }, { type: 'cgroup' }, { type: 'mount' }]);
+  assert.equal(ns.cloneFlags, CLONE.NEWPID | CLONE.NEWNS);
+  assert.equal(ns.unshareFlags, CLONE.NEWCGROUP);
+  const joined = planNamespaces([{ type: 'cgroup', path: '/proc/9/ns/cgroup' }, { type: 'mount' }]);
+  assert.equal(joined.unshareFlags, 0);
+});
+
+const hybridCgroups = {
+  mode: 'v1' as const,
+  v1: [
+    { name: 'cpu,cpuacct', options: 'cpu,cpuacct', dir: '/sys/fs/cgroup/cpu,cpuacct/ocirt/c1' },
+    { name: 'memory', options: 'memory', dir: '/sys/fs/cgroup/memory/ocirt/c1' },
+    { name: 'systemd', options: 'name=systemd', dir: '/sys/fs/cgroup/systemd/ocirt/c1' },
+  ],
+};
+
+test('cgroup mount on a v1/hybrid host: a tmpfs with each hierarchy bound from the container cgroup, comounts linked', () => {
+  const plan = buildPlan(config(), '/r', opts, host({ cgroups: hybridCgroups }));
+  const cg = plan.mounts.filter((m) => m.destination.startsWith('/sys/fs/cgroup'));
+  assert.deepEqual(
+    cg.map((m) => [m.destination, m.fstype, m.source]),
+    [
+      ['/sys/fs/cgroup', 'tmpfs', 'tmpfs'],
+      ['/sys/fs/cgroup/cpu,cpuacct', '', '/sys/fs/cgroup/cpu,cpuacct/ocirt/c1'],
+      ['/sys/fs/cgroup/memory', '', '/sys/fs/cgroup/memory/ocirt/c1'],
+      ['/sys/fs/cgroup/systemd', '', '/sys/fs/cgroup/systemd/ocirt/c1'],
+    ],
+  );
+  assert.equal(cg[0].data, 'mode=755');
+  assert.equal(cg[0].flags, MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the tmpfs stays writable, as runc has it');
+  assert.equal(cg[1].flags, MS.BIND | MS.REC);
+  assert.equal(cg[1].remountFlags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the config\'s ro reaches each hierarchy');
+  assert.deepEqual(
+    plan.symlinks.filter((l) => l.link.startsWith('/sys/fs/cgroup')),
+    [
+      { link: '/sys/fs/cgroup/cpu', target: 'cpu,cpuacct' },
+      { link: '/sys/fs/cgroup/cpuacct', target: 'cpu,cpuacct' },
+    ],
+  );
+});
+
+test('cgroup mount with a cgroup namespace: each v1 hierarchy mounted afresh (rooted at the container), bind as fallback', () => {
+  const c = config();
+  c.linux!.namespaces!.push({ type: 'cgroup' });
+  const plan = buildPlan(c, '/r', opts, host({ cgroups: hybridCgroups }));
+  const byDest = Object.fromEntries(plan.mounts.map((m) => [m.destination, m]));
+  assert.equal(byDest['/sys/fs/cgroup/memory'].fstype, 'cgroup');
+  assert.equal(byDest['/sys/fs/cgroup/memory'].data, 'memory');
+  assert.equal(byDest['/sys/fs/cgroup/memory'].flags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  assert.equal(byDest['/sys/fs/cgroup/memory'].fallbackBindSource, '/sys/fs/cgroup/memory/ocirt/c1');
+  assert.equal(byDest['/sys/fs/cgroup/systemd'].source, 'systemd');
+  assert.equal(byDest['/sys/fs/cgroup/systemd'].data, 'name=systemd');
+});
+
+test('cgroup mount on a v2 host with a cgroup namespace falls back to the container\'s own directory', () => {
+  const c = config();
+  c.linux!.namespaces!.push({ type: 'cgroup' });
+  const plan = buildPlan(c, '/r', opts, host());
+  const m = plan.mounts.find((x) => x.destination === '/sys/fs/cgroup')!;
+  assert.equal(m.fstype, 'cgroup2');
+  assert.equal(m.fallbackBindSource, '/sys/fs/cgroup/c1');
+  assert.throws(() => buildPlan(config(), '/r', opts, host({ cgroups: { mode: 'none', v1: [] } })), /\/mounts\/4: a mount of type cgroup needs cgroups/);
 });

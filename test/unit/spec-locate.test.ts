@@ -74,3 +74,13 @@ test('pointers escape ~ and /, and locate falls back to the parent', () => {
   assert.equal(parseLocated('{"__proto__": 1}').value instanceof Object, true);
   assert.deepEqual(Object.keys(parseLocated('{"__proto__": 1}').value as object), ['__proto__']);
 });
+
+test('integers beyond 2^53 are kept exact, by pointer (seccomp argument values are uint64)', () => {
+  const loc = parseLocated('{"a": [9007199254740991, 9007199254740993, 18446744073709551615, 1.5e300, -9223372036854775809]}');
+  assert.deepEqual([...loc.bigIntegers], [
+    ['/a/1', 9007199254740993n],
+    ['/a/2', 18446744073709551615n],
+    ['/a/4', -9223372036854775809n],
+  ]);
+  assert.equal((loc.value as { a: number[] }).a[2], 18446744073709551615, 'the value itself is what JSON.parse gives');
+});

@@ -192,3 +192,41 @@ test('random mutations never crash the validator and every problem points into t
     { numRuns: 400 },
   );
 });
+
+test('seccomp: errno range, listenerMetadata without listenerPath, NOTIFY without a listener', () => {
+  const c = base();
+  c.linux!.seccomp = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 4096,
+    listenerMetadata: 'm',
+    syscalls: [
+      { names: ['a'], action: 'SCMP_ACT_ERRNO', errnoRet: 4095 },
+      { names: ['b'], action: 'SCMP_ACT_NOTIFY' },
+    ],
+  };
+  const problems = validateConfig(c);
+  assert.deepEqual(problems.map((p) => p.pointer).sort(), ['/linux/seccomp', '/linux/seccomp/defaultErrnoRet', '/linux/seccomp/listenerMetadata']);
+  assert.match(problems.find((p) => p.pointer === '/linux/seccomp/defaultErrnoRet')!.message, /at most 4095/);
+});
+
+test('loadBundle: exact integers beyond 2^53 and the line:column of any field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocirt-big-'));
+  try {
+    mkdirSync(join(dir, 'rootfs'));
+    const c = base();
+    c.process!.args = ['/x'];
+    c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['lseek'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 1, op: 'SCMP_CMP_EQ' }] }] };
+    const text = JSON.stringify(c, null, 2).replace('"value": 1', '"value": 18446744073709551615');
+    writeFileSync(join(dir, 'config.json'), text);
+    writeFileSync(join(dir, 'rootfs', 'x'), '');
+    chmodSync(join(dir, 'rootfs', 'x'), 0o755);
+    const b = loadBundle(dir);
+    assert.deepEqual([...b.exactIntegers], [['/linux/seccomp/syscalls/0/args/0/value', 18446744073709551615n]]);
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('18446744073709551615'));
+    const column = lines[line].indexOf('18446744073709551615') + 1;
+    assert.equal(b.where('/linux/seccomp/syscalls/0/args/0/value'), `${join(dir, 'config.json')}:${line + 1}:${column}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
