@@ -12,6 +12,7 @@
       "native/init/process.c",
       "native/init/console.c",
       "native/init/creds.c",
+      "native/init/hooks.c",
       "native/init/lsm.c",
       "native/init/seccomp.c",
       "native/init/exec.c",

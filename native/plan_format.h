@@ -89,8 +89,9 @@ enum ocirt_section {
   OCIRT_SECTION_LSM = 2,
   OCIRT_SECTION_EXEC = 3,
   OCIRT_SECTION_CONSOLE_SIZE = 4,
+  OCIRT_SECTION_HOOKS = 5, /* native/init/hooks.c <- src/linux/hooks.ts */
   /* list<u32>: indexes of the mounts whose target must be an ordinary directory (procfs, sysfs) */
-  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 5,
+  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 6,
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while
@@ -122,7 +123,20 @@ enum ocirt_msg_type {
   OCIRT_MSG_ERROR = 3,
   /* carries the seccomp listener fd (SCM_RIGHTS): the runtime hands it to listenerPath */
   OCIRT_MSG_SECCOMP_FD = 4,
+  /* after the mounts, before pivot_root: the parent runs the prestart and createRuntime hooks and
+     answers with OCIRT_SYNC_GO (only when the plan's HOOKS section asks for it) */
+  OCIRT_MSG_HOOKS = 5,
 };
+
+/*
+ * exec.fifo after `start` opened it: the init writes OCIRT_FIFO_READY, then keeps its end open
+ * until its execve (CLOEXEC), so `start` reads to end-of-file. An init that fails in between
+ * (a startContainer hook, a credential step, the execve itself) first writes one of the other
+ * bytes followed by a one-line message: `start` reports it.
+ */
+#define OCIRT_FIFO_READY '0'
+#define OCIRT_FIFO_HOOK_FAILED 'H' /* "<index>\t<path>: <why>" of a startContainer hook */
+#define OCIRT_FIFO_FAILED 'E'      /* the whole message: the execve, or a step after `start` */
 
 /* Stable numbers: src/native.ts maps them to names. Append only. */
 enum ocirt_step {
@@ -178,6 +192,9 @@ enum ocirt_step {
   OCIRT_STEP_RECV_FDS = 49,
   /* the cloned child joining a cgroup v1 hierarchy through an inherited tasks fd (index: which) */
   OCIRT_STEP_SPAWN_CGROUP = 50,
+  OCIRT_STEP_HOOK_WAIT = 51,
+  OCIRT_STEP_CREATE_CONTAINER_HOOK = 52,
+  OCIRT_STEP_START_CONTAINER_HOOK = 53,
 };
 
 #define OCIRT_DETAIL_LEN 232

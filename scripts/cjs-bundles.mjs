@@ -36,7 +36,7 @@ const COMMANDS = [
  * module on first call. A name not listed here fails the build (no such export).
  */
 const LAZY_BUILTINS = {
-  'node:child_process': { functions: ['execFileSync'] },
+  'node:child_process': { functions: ['execFileSync', 'spawnSync'] },
   'node:module': { functions: ['createRequire'] },
   'node:url': { functions: ['fileURLToPath'] },
   'node:util': { functions: ['getSystemErrorName'] },

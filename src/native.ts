@@ -22,6 +22,8 @@
 //     'pid'   -> the process forked into a joined pid namespace (with CLONE_PARENT: it is our
 //                child): the real process is m.pid (caller's pid ns); pidfdOpen(m.pid) it.
 //                The process behind `pidfd` exits right after sending this.
+//     'hooks' -> (plan.hooks.pauseForRuntimeHooks) the mounts are made, pivot_root not yet: run
+//                the prestart and createRuntime hooks, then sendGo(syncFd) again.
 //     'ready' -> setup done. With plan.execFifo the init now blocks opening the fifo for writing
 //                until `start` opens it for reading; then it sets credentials and execs.
 //                Without execFifo it goes straight on to execve.
@@ -143,6 +145,9 @@ export const STEP_NAMES: readonly string[] = [
   'LSM_LABEL',
   'RECV_FDS',
   'SPAWN_CGROUP',
+  'HOOK_WAIT',
+  'CREATE_CONTAINER_HOOK',
+  'START_CONTAINER_HOOK',
 ];
 
 export type StepName = (typeof STEP_NAMES)[number];
@@ -164,10 +169,12 @@ export interface InitErrorMessage {
   detail: string;
 }
 
+/** 'hooks': the init stopped after its mounts for the prestart and createRuntime hooks; answer with sendGo */
 export type SyncMessage =
   | { type: 'ready' }
   | { type: 'pid'; pid: number }
   | { type: 'seccomp-listener'; fd: number }
+  | { type: 'hooks' }
   | InitErrorMessage
   | { type: 'eof' };
 
@@ -321,6 +328,8 @@ export function readSyncMessage(syncFd: number, timeoutMs = -1): SyncMessage {
     case 4:
       if (r.fd === undefined) throw new Error(`readSyncMessage: seccomp listener record without an fd on fd ${syncFd}`);
       return { type: 'seccomp-listener', fd: r.fd };
+    case 5:
+      return { type: 'hooks' };
     default:
       throw new Error(`readSyncMessage: unknown record type ${r.type} on fd ${syncFd}`);
   }

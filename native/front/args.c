@@ -81,9 +81,11 @@ static int take_global(int argc, char **argv, int *i, const char *name, size_t n
     c->root = v;
     break;
   case G_LOG:
-    break; // only written on warnings and errors: never on the paths handled here
+    c->log = v; // errors after a side effect are written there (say())
+    break;
   case G_LOG_FORMAT:
     if (strcmp(v, "text") && strcmp(v, "json")) return -1;
+    c->log_json = !strcmp(v, "json");
     break;
   case G_ROOTLESS:
     // main.ts's rootlessMode accepts these three; it does not matter to these commands

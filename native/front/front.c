@@ -68,12 +68,30 @@ static _Noreturn void fallback(void) {
 
 // ---- paths ----
 
-// main.ts resolveGlobals + context.ts defaultRoot. NULL: no root (the core explains).
+// src/container/rootless.ts runningInUserNamespace: uid_map is not the identity map (uid 0 of
+// rootless podman's user namespace is not the host's root).
+static bool in_user_namespace(void) {
+  size_t len;
+  char *map = read_file("/proc/self/uid_map", 4096, &len);
+  if (!map) return false; // no /proc: nothing says we are confined (rootless.ts does the same)
+  unsigned long inside = 1, outside = 1, count = 0;
+  int end = 0;
+  int fields = sscanf(map, " %lu %lu %lu %n", &inside, &outside, &count, &end);
+  bool identity = fields == 3 && inside == 0 && outside == 0 && count == 4294967295UL && map[end] == '\0';
+  free(map);
+  return !identity;
+}
+
+// main.ts resolveGlobals + rootless.ts defaultStateRoot. NULL: no root (the core explains).
 static char *state_root(const struct cli *c) {
   if (c->root && *c->root) return strdup(c->root);
-  if (geteuid() == 0) return strdup("/run/ocirt");
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (!xdg || !*xdg) return NULL;
+  bool have_xdg = xdg && *xdg;
+  if (geteuid() == 0) {
+    const char *user = getenv("USER");
+    if (!have_xdg || (user && !strcmp(user, "root")) || !in_user_namespace()) return strdup("/run/ocirt");
+  }
+  if (!have_xdg) return NULL;
   size_t n = strlen(xdg);
   while (n > 0 && xdg[n - 1] == '/') n--;
   return str_printf("%.*s/ocirt", (int)n, xdg);
@@ -93,8 +111,9 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
   p->dir = str_printf("%s/%s", root, id);
   p->state = str_printf("%s/%s/state.json", root, id);
   p->fifo = str_printf("%s/%s/exec.fifo", root, id);
+  p->hooks = str_printf("%s/%s/hooks", root, id);
   p->lock = str_printf("%s/.lock-%s", root, id);
-  if (!p->dir || !p->state || !p->fifo || !p->lock) return -1;
+  if (!p->dir || !p->state || !p->fifo || !p->hooks || !p->lock) return -1;
   return strlen(p->state) < PATH_MAX && strlen(p->lock) < PATH_MAX ? 0 : -1;
 }
 
@@ -205,33 +224,31 @@ static enum outcome await_fifo_byte(const struct stored_state *st, int fd, const
 
 // start.ts awaitExec: the init's end of the fifo closes at its execve (CLOEXEC), so end-of-file
 // means the user's program runs (or the init died); a signal sent after start then reaches that
-// program, as with runc. Bounded, like the TypeScript side: 10 s. What the init wrote there is the
-// reason it could not run the program (empty when it could), trimmed as the TypeScript side trims.
-static void await_exec(int fd, char *msg, size_t cap) {
-  size_t len = 0;
-  msg[0] = '\0';
+// program, as with runc. Bounded, like the TypeScript side: 10 s without news. What the init wrote
+// before end-of-file is its failure report (native/plan_format.h, OCIRT_FIFO_*), into report.
+static void await_exec(int fd, struct dstr *report) {
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   for (int waited_ms = 0; waited_ms < 10000;) {
     int r = poll(&pfd, 1, 100);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) break;
+    if (r < 0) return;
     if (r == 0) {
       waited_ms += 100;
       continue;
     }
     char buf[512];
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
-    for (ssize_t i = 0; i < n && len + 1 < cap; i++) msg[len++] = buf[i];
-    msg[len] = '\0';
+    if (n > 0) {
+      dstr_add(report, buf, (size_t)n);
+      waited_ms = 0;
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
   }
-  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) msg[--len] = '\0';
-  size_t lead = 0;
-  while (msg[lead] == '\n' || msg[lead] == ' ') lead++;
-  if (lead) memmove(msg, msg + lead, len - lead + 1);
 }
 
-static enum outcome cmd_start(const struct paths *p, const char *id) {
+static enum outcome cmd_start(const struct paths *p) {
+  // hooks (startContainer, poststart, and the destroy a failure asks for) are the core's
+  if (access(p->hooks, F_OK) == 0 || errno != ENOENT) return FALLBACK;
   if (lock_take(p->lock) < 0) return FALLBACK;
   struct stored_state st;
   enum outcome result = FALLBACK;
@@ -245,13 +262,17 @@ static enum outcome cmd_start(const struct paths *p, const char *id) {
     result = FAILED;
   }
   if (result == DONE) {
-    char failure[4096];
-    await_exec(fd, failure, sizeof failure);
-    if (failure[0]) {
-      // after the fifo's byte was read: reported here, worded as start.ts words it
-      say("cannot start container \"%s\": %s", id, failure);
+    struct dstr report = {0};
+    await_exec(fd, &report);
+    // 'E' + the message: the program could not be exec'd (start.ts reports it the same way);
+    // the other kind, 'H', comes only with hooks, which never get here
+    if (report.len > 1) {
+      size_t n = report.len;
+      while (n > 1 && (report.p[n - 1] == '\n' || report.p[n - 1] == ' ')) n--;
+      say("%.*s", (int)(n - 1), report.p + 1);
       result = FAILED;
     }
+    free(report.p);
   }
   close(fd);
 out:
@@ -298,6 +319,8 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
     struct stat st; // the lock is a symlink: not followed
     return lstat(p->lock, &st) < 0 && errno == ENOENT ? DONE : FALLBACK;
   }
+  // poststop hooks are the core's
+  if (access(p->hooks, F_OK) == 0 || errno != ENOENT) return FALLBACK;
   if (lock_take(p->lock) < 0) return FALLBACK;
   enum outcome result = FALLBACK;
   struct stored_state st;
@@ -325,6 +348,7 @@ int main(int argc, char **argv) {
   if (getenv("OCIRT_FAULT")) fallback();
   struct cli cli;
   if (argc < 1 || parse_cli(argc, argv, &cli) < 0 || !valid_id(cli.id)) fallback();
+  if (cli.log) log_errors_to(cli.log, cli.log_json);
   char *root = state_root(&cli);
   struct paths p;
   if (!root || make_paths(root, cli.id, &p) < 0) fallback();
@@ -332,7 +356,7 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   switch (cli.cmd) {
   case CMD_STATE: result = cmd_state(&p); break;
-  case CMD_START: result = cmd_start(&p, cli.id); break;
+  case CMD_START: result = cmd_start(&p); break;
   case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
   case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
   case CMD_EXEC: result = cmd_exec(&p, &cli, &exit_code); break;

@@ -15,6 +15,8 @@ enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE, CMD_EXEC };
 struct cli {
   enum command cmd;
   const char *root;   // --root as given (NULL if absent)
+  const char *log;    // --log (NULL if absent): errors reported here go there too
+  bool log_json;      // --log-format json
   bool force;         // delete --force / -f
   const char *id;
   const char *signal; // kill's second positional, NULL if absent
@@ -32,6 +34,7 @@ struct paths {
   char *dir;   // <root>/<id>
   char *state; // <root>/<id>/state.json
   char *fifo;  // <root>/<id>/exec.fifo
+  char *hooks; // <root>/<id>/hooks: the container has hooks, start and delete are the core's
   char *lock;  // <root>/.lock-<id>
 };
 
@@ -112,8 +115,9 @@ void dstr_addc(struct dstr *d, char c);
 // NUL-terminated contents of a file, at most `max` bytes (else NULL, errno EFBIG).
 char *read_file(const char *path, size_t max, size_t *len);
 int write_all(int fd, const char *p, size_t n);
-// One line "ocirt: <message>" on stderr.
+// One line "ocirt: <message>" on stderr, and in the --log file as src/cli/log.ts writes an error.
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errors_to(const char *path, bool json);
 // "ENOENT", ... (as Node names them), or strerror for the rare ones.
 const char *errno_name(int err);
 // `rm -rf path`: 0, or -1 with errno set.

@@ -78,6 +78,68 @@ int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+static const char *g_log_path;
+static bool g_log_json;
+
+void log_errors_to(const char *path, bool json) {
+  g_log_path = path;
+  g_log_json = json;
+}
+
+// JSON.stringify's escaping of a string (without the quotes).
+static void json_escape(struct dstr *d, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      dstr_addc(d, '\\');
+      dstr_addc(d, (char)c);
+    } else if (c < 0x20) {
+      static const char short_form[] = "btn\0fr"; // \b \t \n (\v has none) \f \r
+      if (c >= 8 && c <= 13 && c != 11) {
+        dstr_addc(d, '\\');
+        dstr_addc(d, short_form[c - 8]);
+      } else {
+        char u[8];
+        snprintf(u, sizeof u, "\\u%04x", c);
+        dstr_adds(d, u);
+      }
+    } else {
+      dstr_addc(d, (char)c);
+    }
+  }
+}
+
+// src/cli/log.ts: the same line createLogger writes for an error, appended to --log.
+static void log_error(const char *msg, size_t n) {
+  if (!g_log_path) return;
+  struct timespec ts;
+  struct tm tm;
+  char when[40];
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(when + w, sizeof when - w, ".%03ldZ", ts.tv_nsec / 1000000);
+  struct dstr d = {0};
+  if (g_log_json) {
+    dstr_adds(&d, "{\"level\":\"error\",\"msg\":\"");
+    json_escape(&d, msg, n);
+    dstr_adds(&d, "\",\"time\":\"");
+    dstr_adds(&d, when);
+    dstr_adds(&d, "\"}\n");
+  } else {
+    dstr_adds(&d, "time=\"");
+    dstr_adds(&d, when);
+    dstr_adds(&d, "\" level=error msg=\"");
+    json_escape(&d, msg, n);
+    dstr_adds(&d, "\"\n");
+  }
+  int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // a log we cannot write must not hide the error itself, which stderr still gets
+  if (fd >= 0 && !d.failed) (void)write_all(fd, d.p, d.len);
+  if (fd >= 0) close(fd);
+  free(d.p);
+}
+
 void say(const char *fmt, ...) {
   char line[8192];
   va_list ap;
@@ -86,6 +148,7 @@ void say(const char *fmt, ...) {
   va_end(ap);
   if (n < 0) return;
   if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+  log_error(line, (size_t)n);
   line[n++] = '\n';
   static const char prefix[] = "ocirt: ";
   // one write per line where possible: an engine reading stderr sees whole lines

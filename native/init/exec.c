@@ -20,14 +20,32 @@ static const char *env_path(const struct plan *p) {
 }
 
 /*
- * PATH lookup like execvpe, as a check before READY: `create` can then fail on a missing binary.
+ * 0 if path names a regular file with an execute bit, else the errno execve would give. A relative
+ * path is looked at from process.cwd: the execve happens after the chdir, this check before.
+ */
+static int executable(const struct plan *p, const char *path) {
+  char abs[PATH_MAX];
+  if (path[0] != '/') {
+    if (snprintf(abs, sizeof abs, "%s/%s", p->cwd, path) >= (int)sizeof abs) return ENAMETOOLONG;
+    path = abs;
+  }
+  struct stat st;
+  if (stat(path, &st) < 0) return errno;
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) return EACCES;
+  return 0;
+}
+
+/*
+ * PATH lookup like execvpe, as a check before READY, after the mounts (a program may come from a
+ * bind mount, as podman --init's /run/podman-init does): `create` then fails on a missing
+ * (ENOENT) or non-executable (EACCES) program, with the words engines map to exit 127 and 126.
  * Returns 0 and the path in out, or an errno.
  */
 int lookup(const struct plan *p, char *out, size_t outlen) {
   const char *a0 = p->args[0];
   if (strchr(a0, '/')) {
     snprintf(out, outlen, "%s", a0);
-    return 0;
+    return executable(p, out);
   }
   if (!*a0) return ENOENT;
   int err = ENOENT;
@@ -39,13 +57,9 @@ int lookup(const struct plan *p, char *out, size_t outlen) {
       snprintf(out, outlen, "%s", a0); /* empty PATH entry means the cwd */
     else
       snprintf(out, outlen, "%.*s/%s", (int)n, s, a0);
-    struct stat st;
-    if (stat(out, &st) == 0) {
-      if (S_ISREG(st.st_mode)) return 0;
-      err = EACCES;
-    } else if (errno == EACCES) {
-      err = EACCES;
-    }
+    int r = executable(p, out);
+    if (r == 0) return 0;
+    if (r == EACCES) err = EACCES; /* as execvpe: a later entry may still do */
     if (!e) break;
     s = e + 1;
   }
@@ -53,10 +67,12 @@ int lookup(const struct plan *p, char *out, size_t outlen) {
 }
 
 __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err) {
-  /* after READY nobody may be reading the sync socket any more: stderr and `start` it is */
-  char text[512];
-  snprintf(text, sizeof text, "exec \"%s\": %s", p->args[0], strerror(err));
-  report_after_ready(text);
+  /* after READY nobody may be reading the sync socket any more: `start` (through the exec fifo)
+     and the container's stderr are where it shows */
+  char msg[PATH_MAX + 128];
+  snprintf(msg, sizeof msg, "exec \"%s\": %s", p->args[0], errno_words(err));
+  report_to_start(OCIRT_FIFO_FAILED, msg);
+  dprintf(2, "ocirt: %s\n", msg);
   send_record(OCIRT_MSG_ERROR, OCIRT_STEP_EXEC, err, -1, 0, p->args[0]);
   _exit(127);
 }

@@ -14,6 +14,7 @@
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs
  *   lsm.c         LSM attribute writes (AppArmor profile, SELinux labels) through the procfs handle
  *   seccomp.c     installs the seccomp program the runtime compiled
+ *   hooks.c       createContainer and startContainer hooks (plan section HOOKS)
  *   exec.c        the program lookup and the final execve
  *   hostrefs.c    no working directory outside the container's root
  *   ordinary-dirs.c  procfs and sysfs only on an ordinary directory (plan section)
@@ -35,15 +36,17 @@
 extern int sync_fd;
 /* set once READY is sent: from then on `create` has returned and nobody may read the sync socket */
 extern int ready_sent;
-/* once `start` released us: the exec fifo's write end, which `start` reads to its end */
-extern int start_fd;
-/* a failure after READY: one line on the container's stderr ("ocirt: " first) and to `start` */
-void report_after_ready(const char *text);
+/* exec.fifo's write end once `start` opened it: `start` reads what goes wrong before the execve */
+extern int start_report_fd;
+/* one failure record for `start` on the exec fifo: an OCIRT_FIFO_* byte and a one-line message */
+void report_to_start(char kind, const char *msg);
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail);
 /* a record of `type` that carries `fd` (SCM_RIGHTS); 0, or -1 and errno */
 int send_record_fd(uint32_t type, int fd);
 __attribute__((noreturn)) void fail_err(uint32_t step, int err, int index, const char *detail);
 __attribute__((noreturn)) void fail(uint32_t step, int index, const char *detail);
+/* strerror in lower case, as Go words it ("no such file or directory"): engines match those */
+const char *errno_words(int err);
 /* the runtime's descriptors after "go" (plan_format.h: the 'F' message) */
 void recv_fds(int *fds, int want);
 
@@ -129,8 +132,10 @@ int exec_fd_count(void);
 void join_container(int pidfd, int rootfd);
 
 /* ---- rootfs.c ------------------------------------------------------------------------------- */
-/* the rootfs bind, the mounts, devices and symlinks, pivot_root; the cwd is the new "/" after */
-void enter_rootfs(const struct plan *p, int min_fd);
+/* the rootfs bind, the mounts, devices and symlinks; returns an fd of the rootfs */
+int prepare_rootfs(const struct plan *p, int min_fd);
+/* pivot_root (or MS_MOVE + chroot, or only chroot) into that rootfs; the cwd is the new "/" after */
+void pivot_into_rootfs(const struct plan *p, int root);
 /* masked and readonly paths, the readonly root, the final propagation of "/" */
 void finish_rootfs(const struct plan *p);
 
@@ -138,6 +143,9 @@ void finish_rootfs(const struct plan *p);
 void write_sysctls(const struct plan *p);
 /* rlimits, oom_score_adj (through the procfs handle), the session keyring */
 void set_process_attributes(const struct plan *p);
+/* stdio that is /dev/null (containerd's null io passes one read-only /dev/null for all three)
+   becomes the container's own /dev/null, opened read-write, as runc does */
+void reopen_dev_null_stdio(void);
 
 /* ---- console.c ------------------------------------------------------------------------------ */
 void decode_console_size_section(struct rd *r);
@@ -190,6 +198,13 @@ void decode_ordinary_dir_targets(struct rd *r);
 int needs_ordinary_dir(uint32_t mount_index);
 /* O_PATH fd of a directory reached without symlinks (created if missing), or -1 (ELOOP, ENOTDIR) */
 int open_ordinary_dir_in_root(int root, const char *path);
+
+/* ---- hooks.c ------------------------------------------------------------------------------- */
+void decode_hooks(struct rd *r);
+/* waits for the runtime's prestart/createRuntime hooks if asked, then runs createContainer hooks */
+void run_create_hooks(void);
+/* startContainer hooks; a failure is reported to `start` and ends the init */
+void run_start_hooks(void);
 
 /* ---- exec.c --------------------------------------------------------------------------------- */
 /* PATH lookup like execvpe; 0 and the path in out, or an errno */

@@ -40,8 +40,8 @@ static void reset_signals(void) {
   if (sigprocmask(SIG_SETMASK, &all, NULL) < 0) fail(OCIRT_STEP_SIGNALS, -1, "sigprocmask");
 }
 
-/* Blocks until `start` opens the exec fifo for reading. */
-static void wait_for_start(const struct plan *p, int fifo, int min_fd) {
+/* Blocks until `start` opens the exec fifo for reading; returns our end (open until the execve). */
+static int wait_for_start(const struct plan *p, int fifo, int min_fd) {
   int w = procfs_reopen_own_fd(fifo, O_WRONLY);
   if (w < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
   if (write(w, "0", 1) != 1) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
@@ -49,10 +49,11 @@ static void wait_for_start(const struct plan *p, int fifo, int min_fd) {
    * The write end stays open (CLOEXEC) until the execve: `start` reads on to end-of-file and so
    * returns once the user's program runs (or this process died), as runc's start does. A kill
    * right after start then reaches the program, not an init about to exec it. A failure before
-   * the execve is written there for `start` to report (report_after_ready).
+   * the execve is written there for `start` to report (report_to_start).
    */
-  start_fd = move_fd_high(w, min_fd);
+  w = move_fd_high(w, min_fd);
   close(fifo);
+  return w;
 }
 
 /*
@@ -76,7 +77,10 @@ static __attribute__((noreturn)) void create_kind(const struct plan *p, int fifo
   if (fifo >= 0) fifo = move_fd_high(fifo, min_fd);
 
   /* 4. the root filesystem; sysctls between pivot_root and the readonly paths (process.c says why) */
-  enter_rootfs(p, min_fd);
+  int root = prepare_rootfs(p, min_fd);
+  /* the runtime's prestart and createRuntime hooks, then createContainer: mounts made, no pivot yet */
+  run_create_hooks();
+  pivot_into_rootfs(p, root);
   write_sysctls(p);
   finish_rootfs(p);
 
@@ -84,6 +88,7 @@ static __attribute__((noreturn)) void create_kind(const struct plan *p, int fifo
   write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_KEYRING);
   set_process_attributes(p);
   if (console >= 0) setup_console(p, console);
+  reopen_dev_null_stdio();
 
   /* no args: a container without a process (config.json has none); start only releases it */
   char exe[PATH_MAX];
@@ -96,8 +101,9 @@ static __attribute__((noreturn)) void create_kind(const struct plan *p, int fifo
   send_record(OCIRT_MSG_READY, OCIRT_STEP_NONE, 0, -1, 0, NULL);
   ready_sent = 1;
 
-  /* 6. create returns here */
-  if (fifo >= 0) wait_for_start(p, fifo, min_fd);
+  /* 6. create returns here; startContainer hooks once `start` released us */
+  if (fifo >= 0) start_report_fd = wait_for_start(p, fifo, min_fd);
+  run_start_hooks();
   if (p->nargs == 0) _exit(0);
 
   /*

@@ -1,4 +1,4 @@
-/* Per-process settings made while the init still holds its privileges. */
+/* Per-process settings made while the init still holds its privileges, and its stdio. */
 #include "init.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,4 +43,19 @@ void set_process_attributes(const struct plan *p) {
   if ((p->flags & OCIRT_PF_NEW_KEYRING) && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 &&
       errno != ENOSYS)
     fail(OCIRT_STEP_KEYRING, -1, "KEYCTL_JOIN_SESSION_KEYRING");
+}
+
+void reopen_dev_null_stdio(void) {
+  struct stat null_st, st;
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return; /* no /dev/null in this container: its stdio stays as given */
+  if (fstat(fd, &null_st) < 0 || !S_ISCHR(null_st.st_mode)) {
+    close(fd);
+    return;
+  }
+  for (int i = 0; i < 3; i++) {
+    if (fstat(i, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)
+      (void)dup3(fd, i, 0);
+  }
+  close(fd);
 }

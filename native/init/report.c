@@ -9,7 +9,7 @@
 
 int sync_fd = -1;
 int ready_sent;
-int start_fd = -1;
+int start_report_fd = -1;
 
 /*
  * The steps that can fail after READY, in the words of src/container/init-errors.ts: nobody reads
@@ -29,12 +29,6 @@ static const char *after_ready(uint32_t step) {
   case OCIRT_STEP_CLOSE_FDS: return "close inherited file descriptors";
   default: return NULL;
   }
-}
-
-void report_after_ready(const char *text) {
-  dprintf(2, "ocirt: %s\n", text);
-  /* `start` reads the fifo to its end: what arrives there is its error */
-  if (start_fd >= 0) dprintf(start_fd, "%s", text);
 }
 
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail) {
@@ -89,20 +83,42 @@ int send_record_fd(uint32_t type, int fd) {
 void fail_err(uint32_t step, int err, int index, const char *detail) {
   send_record(OCIRT_MSG_ERROR, step, err, index, 0, detail);
   if (ready_sent) {
-    char text[512], what[32];
+    /* create has returned: `start` (if it is the one waiting) and the container's stderr are
+       where a failure can still be seen */
+    char msg[OCIRT_DETAIL_LEN + 96], what[32];
     const char *phrase = after_ready(step);
     if (!phrase) {
       snprintf(what, sizeof what, "step %u", step);
       phrase = what;
     }
-    snprintf(text, sizeof text, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "", strerror(err));
-    report_after_ready(text);
+    snprintf(msg, sizeof msg, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "", errno_words(err));
+    report_to_start(OCIRT_FIFO_FAILED, msg);
+    dprintf(2, "ocirt: %s\n", msg);
   }
   _exit(1);
 }
 
+const char *errno_words(int err) {
+  /* Go's words ("no such file or directory"), which engines match to pick exit status 127/126 */
+  static char buf[128];
+  snprintf(buf, sizeof buf, "%s", strerror(err));
+  if (buf[0] >= 'A' && buf[0] <= 'Z') buf[0] = (char)(buf[0] - 'A' + 'a');
+  return buf;
+}
+
 void fail(uint32_t step, int index, const char *detail) {
   fail_err(step, errno, index, detail);
+}
+
+void report_to_start(char kind, const char *msg) {
+  if (start_report_fd < 0) return;
+  char buf[OCIRT_DETAIL_LEN + 128];
+  int n = snprintf(buf, sizeof buf, "%c%s", kind, msg);
+  if (n <= 0) return;
+  if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
+  /* one write: `start` reads until end-of-file, which comes when we exit */
+  while (write(start_report_fd, buf, (size_t)n) < 0 && errno == EINTR) {
+  }
 }
 
 /*

@@ -212,7 +212,7 @@ static uint32_t late_propagation(const struct plan *p) {
   return p->root_prop & (MS_SHARED | MS_UNBINDABLE);
 }
 
-void enter_rootfs(const struct plan *p, int min_fd) {
+int prepare_rootfs(const struct plan *p, int min_fd) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   uint32_t late_prop = late_propagation(p);
   if (!no_mntns) {
@@ -233,7 +233,11 @@ void enter_rootfs(const struct plan *p, int min_fd) {
   for (uint32_t i = 0; i < p->ndevices; i++) do_device(root, &p->devices[i], (int)i);
   umask(old_umask);
   for (uint32_t i = 0; i < p->nsymlinks; i++) do_symlink(root, p->link[i], p->link_target[i], (int)i);
+  return root;
+}
 
+void pivot_into_rootfs(const struct plan *p, int root) {
+  int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   if (fchdir(root) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, p->rootfs);
   if (no_mntns) {
     /* the mounts are the host's: change nothing, only the process's root */

@@ -48,7 +48,6 @@ export function createFlags(args: CommandArgs, ctx: CommandContext): Omit<Create
     noNewKeyring: bool(args, 'no-new-keyring'),
     preserveFds: num(args, 'preserve-fds', 0),
     rootless: ctx.globals.rootless,
-    warn: (m: string) => ctx.log.warn(m),
-    debug: (m: string) => ctx.log.debug(m),
+    log: ctx.log,
   };
 }

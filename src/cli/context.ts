@@ -23,10 +23,3 @@ export type CommandArgs = Record<string, unknown> & { _: (string | number)[] };
 export interface CommandModule {
   run(args: CommandArgs, ctx: CommandContext): Promise<number> | number;
 }
-
-/** runc's default: /run/<name> for root, $XDG_RUNTIME_DIR/<name> otherwise. */
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0): string {
-  if (euid === 0) return '/run/ocirt';
-  const xdg = env.XDG_RUNTIME_DIR;
-  return xdg ? `${xdg.replace(/\/+$/, '')}/ocirt` : '';
-}

@@ -7,6 +7,5 @@ import type { CommandArgs, CommandContext } from './context.js';
 export function run(args: CommandArgs, ctx: CommandContext): number {
   const created = createContainer(new StateStore(ctx.globals.root), { ...createFlags(args, ctx), waitForStart: true });
   native.closeFd(created.pidfd);
-  ctx.log.debug(`created ${created.state.id} pid ${created.state.pid}`);
   return 0;
 }

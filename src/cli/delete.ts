@@ -9,6 +9,6 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
   // runc: `delete --force` of a container that does not exist succeeds. A lock file left by a
   // command killed before it made the state directory is taken over and removed by deleteContainer.
   if (bool(args, 'force') && !store.exists(id) && !store.lockExists(id)) return 0;
-  deleteContainer(store, id, bool(args, 'force'));
+  deleteContainer(store, id, bool(args, 'force'), ctx.log);
   return 0;
 }

@@ -6,6 +6,8 @@ import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): number {
   const signal = parseSignal(args.signal as string | number | undefined);
-  killContainer(new StateStore(ctx.globals.root), containerId(args), signal, bool(args, 'all'));
+  const id = containerId(args);
+  killContainer(new StateStore(ctx.globals.root), id, signal, bool(args, 'all'));
+  ctx.log.debug(`kill ${id}: signal ${signal}${bool(args, 'all') ? ' to every process' : ''} sent`);
   return 0;
 }

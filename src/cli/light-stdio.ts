@@ -47,7 +47,9 @@ function lightStdio(fd: 1 | 2, name: 'stdout' | 'stderr'): void {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue;
-        if (code === 'EPIPE') break;
+        // a closed pipe, or a stdio that is closed or read-only (containerd's null io gives the
+        // runtime one read-only /dev/null): the output goes nowhere, the command does not fail
+        if (code === 'EPIPE' || code === 'EBADF') break;
         throw err;
       }
     }

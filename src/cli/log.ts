@@ -1,20 +1,14 @@
 // The --log file: runc writes one line per message, as text or JSON lines
 // {"level","msg","time"}; engines (conmon, containerd's shim) read the last error from it.
 import { appendFileSync } from 'node:fs';
+import type { Logger } from '../logger.js';
 
+export type { Logger } from '../logger.js';
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFormat = 'text' | 'json';
 
-export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
-
 export function createLogger(opts: { path?: string; format: LogFormat; debug: boolean }): Logger {
   const write = (level: LogLevel, msg: string) => {
-    if (level === 'debug' && !opts.debug) return;
     const time = new Date().toISOString();
     if (!opts.path) {
       // Errors are printed by main.ts itself; warnings and debug lines go to stderr as runc's do.
@@ -32,7 +26,8 @@ export function createLogger(opts: { path?: string; format: LogFormat; debug: bo
     }
   };
   return {
-    debug: (m) => write('debug', m),
+    // without --debug a debug line costs one empty call
+    debug: opts.debug ? (m) => write('debug', m) : () => {},
     info: (m) => write('info', m),
     warn: (m) => write('warning', m),
     error: (m) => write('error', m),

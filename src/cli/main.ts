@@ -6,11 +6,12 @@
 // invocations go through the small parser in fastpath.ts; yargs is imported only for help text,
 // errors and anything that parser does not fully understand.
 import type { CommandSpec } from './commands.js';
-import { defaultRoot, type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
+import { type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
 import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { OcirtError } from '../errors.js';
+import { defaultStateRoot } from '../container/rootless.js';
 import { embeddedAddon } from '../sys/embedded-addon.js';
 import { versionText } from '../version.js';
 
@@ -71,6 +72,7 @@ async function runCommand(spec: CommandSpec, args: CommandArgs): Promise<number>
   const globals = resolveGlobals(args);
   const log = createLogger({ path: globals.log, format: globals.logFormat, debug: globals.debug });
   const ctx: CommandContext = { globals, log };
+  log.debug(`ocirt ${spec.name}: root ${globals.root}, rootless ${globals.rootless}`);
   try {
     if (globals.systemdCgroup) {
       throw new OcirtError('--systemd-cgroup is not supported yet: drop the flag to use cgroupfs directly');
@@ -85,7 +87,7 @@ async function runCommand(spec: CommandSpec, args: CommandArgs): Promise<number>
 }
 
 function resolveGlobals(args: Record<string, unknown>): GlobalOptions {
-  const root = typeof args.root === 'string' && args.root !== '' ? args.root : defaultRoot();
+  const root = typeof args.root === 'string' && args.root !== '' ? args.root : defaultStateRoot();
   return {
     root,
     log: typeof args.log === 'string' && args.log !== '' ? args.log : undefined,

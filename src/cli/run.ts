@@ -13,7 +13,7 @@ export async function run(args: CommandArgs, ctx: CommandContext): Promise<numbe
     // Detached: the same create/start split an engine would drive, in one invocation.
     const created = createContainer(store, { ...opts, waitForStart: true });
     native.closeFd(created.pidfd);
-    startContainer(store, opts.id);
+    startContainer(store, opts.id, ctx.log);
     return 0;
   }
   return runForeground(store, opts, bool(args, 'keep'));

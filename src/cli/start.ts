@@ -4,6 +4,6 @@ import { containerId } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): number {
-  startContainer(new StateStore(ctx.globals.root), containerId(args));
+  startContainer(new StateStore(ctx.globals.root), containerId(args), ctx.log);
   return 0;
 }

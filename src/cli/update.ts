@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { OcirtError } from '../errors.js';
 import { updateContainer } from '../container/update.js';
 import { StateStore } from '../container/state-store.js';
-import { runsRootless } from '../linux/host.js';
+import { rootlessCgroups } from '../container/rootless.js';
 import { validateConfig } from '../spec/validate.js';
 import type { LinuxResources } from '../spec/types.js';
 import { containerId, str } from './args.js';
@@ -109,7 +109,7 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
     req = resourcesFromFlags(args);
   }
   updateContainer(new StateStore(ctx.globals.root), containerId(args), req, {
-    rootless: runsRootless(ctx.globals.rootless),
+    rootless: rootlessCgroups(ctx.globals.rootless),
     warn: (m) => ctx.log.warn(m),
   });
   return 0;

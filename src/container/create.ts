@@ -6,16 +6,22 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadBundle } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
-import { hostFacts, runsRootless } from '../linux/host.js';
+import { hostFacts } from '../linux/host.js';
 import { readCgroupHost } from '../cgroups/host.js';
 import { cgroupMountFacts, openPlacement, plannedCgroups, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { toStateFields, type ContainerCgroups } from '../cgroups/record.js';
 import * as native from '../native.js';
 import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { SILENT, type Logger } from '../logger.js';
 import { sendListenerFd } from '../seccomp/notify.js';
+import type { Hooks } from '../spec/types.js';
+import type { HookStateTemplate } from '../linux/hooks.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { faultPoint } from './fault.js';
+import { runHooks, runHooksWarning, type HookRun } from './hooks.js';
 import { launchInit } from './launch.js';
+import { rootlessCgroups } from './rootless.js';
+import { toRuntimeState } from './runtime-state.js';
 import { readProcStat } from './status.js';
 import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
 import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
@@ -30,14 +36,12 @@ export interface CreateOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
-  /** false for a foreground `run`: the init goes straight on to execve after setup */
+  /** false for a foreground `run`: the init goes straight on to execve after setup (unless hooks) */
   waitForStart: boolean;
   /** --rootless: 'auto' tolerates a cgroup the caller may not create */
   rootless: 'auto' | 'true' | 'false';
-  /** where to report what was accepted but ignored (the --log file) */
-  warn?: (msg: string) => void;
-  /** --debug details */
-  debug?: (msg: string) => void;
+  /** the --log file: what was accepted but ignored, hook output, --debug lines */
+  log?: Logger;
   /**
    * A foreground `run`: with process.terminal ocirt itself receives the pty master and relays it,
    * as runc does (and --console-socket is refused, as runc does).
@@ -51,6 +55,11 @@ export interface Created {
   pidfd: number;
   /** with relayTerminal and process.terminal: our end of the console socket, the master is there */
   consoleRelayFd?: number;
+  /**
+   * The init waits on exec.fifo for `start`: asked for, or (a foreground run) because the config
+   * has hooks, which run as part of start (startContainer, poststart).
+   */
+  waitsForStart: boolean;
 }
 
 export function createContainer(store: StateStore, o: CreateOptions): Created {
@@ -70,20 +79,41 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   if (store.isDebris(id)) store.remove(id);
   if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
   const bundleDir = resolveBundle(o.bundle);
+  const log = o.log ?? SILENT;
   const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
+  log.debug(`create ${id}: bundle ${bundleDir} loaded and valid`);
   const cgroupHost = readCgroupHost();
-  const warn = o.warn ?? (() => {});
+  const warn = (m: string) => log.warn(m);
+  const hooks = config.hooks;
+  const hookRun: HookRun = { scratchDir: store.root, log };
   const terminal = config.process?.terminal === true;
   checkConsoleFlags(terminal, !o.relayTerminal, o.consoleSocket, 'container');
   const listenFds = listenFdsFromEnv();
   checkPreservedFds(listenFds + o.preserveFds);
 
+  // Recorded before the init exists (pid 0: "creating"), so that a create killed halfway leaves
+  // something `delete --force` can find and remove: the state dir and the cgroups, which hold
+  // the half-made init. The hooks' state is this too.
+  const creating: StoredState = {
+    ociVersion: OCI_SPEC_VERSION,
+    id,
+    pid: 0,
+    pidStartTime: 0,
+    bundle: bundleDir,
+    rootfs,
+    ...(config.annotations ? { annotations: config.annotations } : {}),
+    created: new Date().toISOString(),
+    owner: ownerName(),
+    rootless: false,
+  };
+
   const undo: (() => void)[] = [];
+  let launched = false;
   try {
     store.createDir(id);
     undo.push(() => store.remove(id));
     faultPoint('create:state-dir');
-    const execFifo = o.waitForStart ? store.fifoPath(id) : undefined;
+    const execFifo = o.waitForStart || hasHooks(hooks) ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
     faultPoint('create:fifo');
     let console: ConsoleSocket | undefined;
@@ -96,20 +126,12 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     // A create killed at any point from here leaves a record `delete --force` finishes from: the
     // cgroups are recorded before they are made (pid 0: "creating"), the init as soon as it exists
     // (creating: true), the final state once it is ready.
-    const created = new Date().toISOString();
-    const owner = ownerName();
     // what plan.userns says once there is a plan: the config makes a user namespace
     const rootless = (config.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     const record = (c: ContainerCgroups, init?: { pid: number; startTime: number; ready: boolean }): StoredState => ({
-      ociVersion: OCI_SPEC_VERSION,
-      id,
+      ...creating,
       pid: init?.pid ?? 0,
       pidStartTime: init?.startTime ?? 0,
-      bundle: bundleDir,
-      rootfs,
-      ...(config.annotations ? { annotations: config.annotations } : {}),
-      created,
-      owner,
       ...toStateFields(c),
       rootless,
       ...(init && !init.ready ? { creating: true } : {}),
@@ -124,10 +146,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const cgroups = setupCgroups(cgroupHost, {
       ...cgroupIds,
       resources: config.linux?.resources,
-      rootless: runsRootless(o.rootless),
+      rootless: rootlessCgroups(o.rootless),
       warn,
     });
     undo.push(() => removeCgroups(cgroups));
+    log.debug(`create ${id}: cgroups ${JSON.stringify(toStateFields(cgroups))}`);
     // a cgroup the caller may not make (rootless) is not ours to remove later
     if (JSON.stringify(toStateFields(cgroups)) !== JSON.stringify(toStateFields(planned))) store.write(record(cgroups));
     faultPoint('create:cgroups');
@@ -146,20 +169,25 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           ...(execFifo ? { execFifo } : {}),
           ...(console ? { consoleSocket: console.describe } : {}),
           ...(console?.relayFd !== undefined ? { terminalSize: relayedTerminalSize() } : {}),
+          ...(hooks ? { hookState: hookStateTemplate(creating) } : {}),
           warn,
-          ...(o.debug ? { debug: o.debug } : {}),
+          debug: (m) => log.debug(m),
           ...(exactIntegers.size ? { exactIntegers } : {}),
         },
         host,
       ),
     );
+    log.debug(`create ${id}: plan built (clone flags 0x${plan.cloneFlags.toString(16)}, ${plan.mounts.length} mounts)`);
 
+    Object.assign(creating, toStateFields(cgroups), { rootless: plan.userns !== undefined });
     const configRecord = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
     store.writeRecord(id, configRecord);
+    if (hasHooks(hooks)) store.markHooks(id);
     writeExecTemplate(store, id, configRecord, rootfs, host);
 
     const listener = plan.seccomp?.listener;
     const placement = openPlacement(cgroups);
+    launched = true;
     const init = (() => {
       try {
         return launchInit(plan, {
@@ -177,11 +205,18 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
                   sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
               }
             : {}),
+          atRuntimeHooks: (pid) => {
+            // runtime.md "Lifecycle" steps 3 and 4; status as crun (and runtime-tools) report it
+            const state = toRuntimeState({ ...creating, pid }, 'created');
+            runHooks('prestart', hooks?.prestart, state, hookRun);
+            runHooks('createRuntime', hooks?.createRuntime, state, hookRun);
+          },
         });
       } finally {
         placement.close();
       }
     })();
+    log.debug(`create ${id}: init pid ${init.pid} ready`);
     undo.push(() => {
       try {
         native.pidfdSendSignal(init.pidfd, 9);
@@ -201,7 +236,12 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
     // the init has its own copy; the --console-socket peer keeps the connection
     if (console) native.closeFd(console.stubFd);
-    return { state, pidfd: init.pidfd, ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}) };
+    return {
+      state,
+      pidfd: init.pidfd,
+      waitsForStart: execFifo !== undefined,
+      ...(console?.relayFd !== undefined ? { consoleRelayFd: console.relayFd } : {}),
+    };
   } catch (err) {
     for (const step of undo.reverse()) {
       try {
@@ -210,8 +250,26 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
         // keep undoing the rest; the original error is what the user needs to see
       }
     }
+    // runtime.md: a create-time hook that fails stops the container "and continue[s] the lifecycle
+    // at step 12": destroyed (above), then the poststop hooks. As runc, once the init existed.
+    if (launched) runHooksWarning('poststop', hooks?.poststop, toRuntimeState(creating, 'stopped'), hookRun);
     throw err;
   }
+}
+
+function hasHooks(hooks: Hooks | undefined): boolean {
+  return Object.values(hooks ?? {}).some((list) => Array.isArray(list) && list.length > 0);
+}
+
+/**
+ * The state JSON the init's hooks (createContainer, startContainer) read, cut where the init
+ * writes its own pid: it alone knows it when it forked into a joined pid namespace.
+ */
+function hookStateTemplate(creating: StoredState): HookStateTemplate {
+  const json = JSON.stringify(toRuntimeState(creating, 'created'));
+  const at = json.indexOf('"pid":0,');
+  if (at < 0) throw new OcirtError('internal: no pid in the hooks\' state');
+  return { prefix: json.slice(0, at + '"pid":'.length), suffix: json.slice(at + '"pid":0'.length) };
 }
 
 /** A ConfigError from `f` gets the field's place in config.json in front of its message. */

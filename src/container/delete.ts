@@ -1,19 +1,25 @@
-// `delete`: remove everything create made. runtime-spec: deleting a container that is not
-// stopped is an error, so a created or running one needs --force (it is killed first). (runc
-// deletes created containers without --force; we follow the spec, which engines also satisfy:
-// they pass --force or kill first.)
+// `delete`: remove everything create made, then run the poststop hooks. runtime-spec: deleting a
+// container that is not stopped is an error, so a created or running one needs --force (it is
+// killed first). (runc deletes created containers without --force; we follow the spec, which
+// engines also satisfy: they pass --force or kill first.)
 import { OcirtError } from '../errors.js';
 import { removeCgroups, signalAll } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
+import { SILENT, type Logger } from '../logger.js';
 import * as native from '../native.js';
 import { faultPoint } from './fault.js';
+import { runHooksWarning } from './hooks.js';
 import { openVerified } from './kill.js';
-import { deriveStatus, isSameProcess } from './status.js';
+import { toRuntimeState } from './runtime-state.js';
+import { deriveStatus, isSameProcess, type Status } from './status.js';
 import { sleepMs } from '../sleep.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore, StoredState } from './state-store.js';
+import type { Hook } from '../spec/types.js';
 
-export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+export function deleteContainer(store: StateStore, id: string, force: boolean, log: Logger = SILENT): void {
   const unlock = store.lock(id);
+  let state: StoredState;
+  let poststop: Hook[] | undefined;
   try {
     faultPoint('delete:locked');
     if (!store.exists(id)) {
@@ -27,34 +33,46 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
       if (force) return;
       throw new OcirtError(`container "${id}" does not exist`);
     }
-    const state = store.read(id);
+    state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && !force) {
       throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
     }
-    const cgroups = fromStateFields(state);
-    if (status !== 'stopped') {
-      // everything in its cgroups, a paused one too (a v1 freezer is thawed for the SIGKILL)
-      signalAll(cgroups, 9);
-      try {
-        const fd = openVerified(state.pid, state.pidStartTime, id);
-        try {
-          native.pidfdSendSignal(fd, 9);
-        } finally {
-          native.closeFd(fd);
-        }
-      } catch {
-        // already gone (or never started: a create killed halfway)
-      }
-      waitGone(state.pid, state.pidStartTime);
-      faultPoint('delete:killed');
-    }
-    removeCgroups(cgroups);
-    faultPoint('delete:cgroups-removed');
-    store.remove(id);
+    poststop = store.readHooks(id)?.poststop;
+    destroyContainer(store, state, status);
+    log.debug(`delete ${id}: ${status === 'stopped' ? '' : `killed (it was ${status}), `}cgroups and state removed`);
   } finally {
     unlock();
   }
+  // runtime.md "Lifecycle" step 13: after the container is deleted, before delete returns
+  runHooksWarning('poststop', poststop, toRuntimeState(state, 'stopped'), { scratchDir: store.root, log });
+}
+
+/**
+ * runtime.md "Lifecycle" step 12: kill what is left, remove the cgroups and the state directory.
+ * The caller holds the id's lock.
+ */
+export function destroyContainer(store: StateStore, state: StoredState, status: Status): void {
+  const cgroups = fromStateFields(state);
+  if (status !== 'stopped') {
+    // everything in its cgroups, a paused one too (a v1 freezer is thawed for the SIGKILL)
+    signalAll(cgroups, 9);
+    try {
+      const fd = openVerified(state.pid, state.pidStartTime, state.id);
+      try {
+        native.pidfdSendSignal(fd, 9);
+      } finally {
+        native.closeFd(fd);
+      }
+    } catch {
+      // already gone (or never started: a create killed halfway)
+    }
+    waitGone(state.pid, state.pidStartTime);
+    faultPoint('delete:killed');
+  }
+  removeCgroups(cgroups);
+  faultPoint('delete:cgroups-removed');
+  store.remove(state.id);
 }
 
 function waitGone(pid: number, startTime: number): void {

@@ -5,6 +5,7 @@
 // entry; this file only assembles them. Pure apart from the host facts passed in.
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
 import { KNOWN_MOUNT_OPTIONS } from '../linux/mount-options.js';
+import { HOOK_NAMES } from '../spec/names.js';
 import { OCI_SPEC_VERSION } from '../version.js';
 import { seccompFeatures, type SeccompFeatureHost, type SeccompFeatures } from '../seccomp/features.js';
 
@@ -49,8 +50,9 @@ export function buildFeatures(host: FeatureHost): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_SPEC_VERSION,
-    // hooks are not run yet (reported as not applied when a config has them)
-    hooks: [],
+    // all six run: the runtime's own in src/container/hooks.ts, createContainer and
+    // startContainer in the init (native/init/hooks.c)
+    hooks: [...HOOK_NAMES],
     mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => !MOUNT_OPTIONS_NOT_APPLIED.has(o)),
     annotations: {
       'org.opencontainers.runtime-spec.features.version': OCI_SPEC_VERSION,

@@ -73,6 +73,9 @@ const STEPS: Record<string, StepInfo> = {
     field: (p, i) => p.lsm?.writes[i]?.field,
     hint: 'is the AppArmor profile loaded, or the SELinux label valid in the loaded policy?',
   },
+  HOOK_WAIT: { what: 'wait for the prestart and createRuntime hooks' },
+  CREATE_CONTAINER_HOOK: { what: 'run createContainer hook', field: (p, i) => p.hooks?.createContainer[i]?.field },
+  START_CONTAINER_HOOK: { what: 'run startContainer hook', field: (p, i) => p.hooks?.startContainer[i]?.field },
 };
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
@@ -83,8 +86,10 @@ export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): stri
   if (plan.exec) out = `exec: ${field ? `${field}: ` : ''}${info.what}`;
   else out = `${field ? `config.json ${field}: ` : ''}container init: ${info.what}`;
   if (msg.detail) out += ` ${msg.detail}`;
-  out += `: ${msg.errnoName || 'error'}`;
-  if (msg.errnoText) out += ` (${msg.errnoText})`;
+  // errno 0: the detail says why (a hook's exit status)
+  if (msg.errno !== 0) out += `: ${msg.errnoName || 'error'}`;
+  // Go's lower-case words ("no such file or directory"): engines match them for exit 127/126
+  if (msg.errnoText) out += ` (${msg.errnoText.charAt(0).toLowerCase()}${msg.errnoText.slice(1)})`;
   const hint = typeof info.hint === 'function' ? info.hint(plan) : info.hint;
   if (hint) out += `: ${hint}`;
   return out;

@@ -16,7 +16,7 @@ export interface LaunchedInit {
   pidfd: number;
 }
 
-export interface LaunchHooks {
+export interface LaunchCallbacks {
   /**
    * called as soon as the process exists (it waits for "go"), and again with the real init's pid
    * when it forks into a joined pid namespace: create records it there
@@ -36,6 +36,12 @@ export interface LaunchHooks {
    * its listener, ours to hand to the agent and close; `pid` the process it filters.
    */
   onSeccompListener?: (fd: number, pid: number) => void;
+  /**
+   * plan.hooks.pauseForRuntimeHooks: called when the init has made its mounts and waits before
+   * pivot_root, with the container's pid: run the prestart and createRuntime hooks (a throw aborts
+   * the launch)
+   */
+  atRuntimeHooks?: (pid: number) => void;
 }
 
 /**
@@ -43,8 +49,8 @@ export interface LaunchHooks {
  * then waits on the exec fifo, or goes on to its program), an exec-kind process once its program
  * runs (the sync socket's end-of-file) or with the error that stopped it.
  */
-export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedInit {
-  const p = hooks.placement;
+export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): LaunchedInit {
+  const p = callbacks.placement;
   const spawned = native.spawnInit({
     plan: encodePlan(plan),
     cloneFlags: plan.cloneFlags,
@@ -57,10 +63,10 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
-    hooks.spawned?.(pid);
+    callbacks.spawned?.(pid);
     if (plan.userns) writeIdMaps(pid, plan.userns);
     try {
-      native.sendGo(spawned.syncFd, hooks.fds ?? []);
+      native.sendGo(spawned.syncFd, callbacks.fds ?? []);
     } catch (err) {
       // the child may have failed before "go" (its cgroup join): its report says why
       const code = (err as { code?: string }).code;
@@ -69,25 +75,30 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
       if (msg.type !== 'error') throw err;
       throw new OcirtError(msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : describeInitError(plan, msg));
     }
-    hooks.afterGo?.();
+    callbacks.afterGo?.();
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
+      if (msg.type === 'hooks') {
+        callbacks.atRuntimeHooks?.(pid);
+        native.sendGo(spawned.syncFd);
+        continue;
+      }
       if (msg.type === 'pid') {
         // The init forked into a joined pid namespace: the container's process is the child (ours,
         // by CLONE_PARENT, so its pidfd cannot name a recycled pid); the intermediate exits at
         // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
-        hooks.spawned?.(pid);
+        callbacks.spawned?.(pid);
         continue;
       }
       if (msg.type === 'seccomp-listener') {
-        if (!hooks.onSeccompListener) {
+        if (!callbacks.onSeccompListener) {
           native.closeFd(msg.fd);
           throw new OcirtError('container init sent a seccomp listener nobody takes');
         }
-        hooks.onSeccompListener(msg.fd, pid);
+        callbacks.onSeccompListener(msg.fd, pid);
         continue;
       }
       if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw new OcirtError(joinError(p, msg));
@@ -109,7 +120,7 @@ export function launchInit(plan: LaunchPlan, hooks: LaunchHooks = {}): LaunchedI
   return { pid, pidfd };
 }
 
-function joinError(p: LaunchHooks['placement'], msg: InitErrorMessage): string {
+function joinError(p: LaunchCallbacks['placement'], msg: InitErrorMessage): string {
   const dir = p?.joinDirs[msg.index] ?? '';
   const hint = msg.errnoName === 'ENOSPC' ? ' (a cgroup v1 cpuset without cpuset.cpus and cpuset.mems takes no process)' : '';
   return `start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`;

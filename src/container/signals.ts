@@ -1,4 +1,4 @@
-// Signal arguments as runc takes them: KILL, SIGKILL, 9, RTMIN+3, SIGRTMAX-1.
+// Signal arguments as runc takes them: KILL, SIGKILL, 9, RTMIN+3, SIGRTMAX-1, and 0 (no signal).
 import { OcirtError } from '../errors.js';
 import { SIGNALS, SIGRTMAX, SIGRTMIN } from '../linux/constants.js';
 
@@ -7,8 +7,9 @@ export function parseSignal(raw: string | number | undefined): number {
   const text = String(raw).trim();
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= SIGRTMAX) return n;
-    throw new OcirtError(`invalid signal number ${text}: expected 1..${SIGRTMAX}`);
+    // 0 sends nothing: engines use `kill ID 0` as a liveness check, as kill(2) allows and runc accepts
+    if (n >= 0 && n <= SIGRTMAX) return n;
+    throw new OcirtError(`invalid signal number ${text}: expected 0..${SIGRTMAX}`);
   }
   const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
   if (name in SIGNALS) return SIGNALS[name];

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
 import { faultPoint } from './fault.js';
-import type { Spec } from '../spec/types.js';
+import type { Hooks, Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
 export interface StoredState {
@@ -113,6 +113,13 @@ export class StateStore {
   fifoPath(id: string): string {
     return join(this.root, id, 'exec.fifo');
   }
+  /**
+   * Present when the container's config has hooks (the record holds them): the native front end
+   * (native/front/) leaves start and delete, which run them, to the TypeScript code then.
+   */
+  hooksMarkerPath(id: string): string {
+    return join(this.root, id, 'hooks');
+  }
   recordPath(id: string): string {
     return join(this.root, id, 'container.json');
   }
@@ -183,6 +190,19 @@ export class StateStore {
   /** write-then-rename, so a reader never sees half a file */
   write(state: StoredState): void {
     writeAtomic(this.statePath(state.id), JSON.stringify(state));
+  }
+
+  markHooks(id: string): void {
+    writeAtomic(this.hooksMarkerPath(id), '', 0o600);
+  }
+
+  /**
+   * The container's hooks as its config had them at create (runtime-spec: later changes to
+   * config.json must not affect the container); undefined when it has none.
+   */
+  readHooks(id: string): Hooks | undefined {
+    if (!existsSync(this.hooksMarkerPath(id))) return undefined;
+    return this.readRecord(id)?.config.hooks;
   }
 
   writeRecord(id: string, record: ContainerRecord): void {

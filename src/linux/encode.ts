@@ -35,6 +35,7 @@ import { encodeSeccompSection } from '../seccomp/section.js';
 import { encodeLsmSection } from '../lsm/section.js';
 import { encodeExecSection } from './exec-join.js';
 import { encodeConsoleSizeSection } from './console-size.js';
+import { encodeHooksSection } from './hooks.js';
 import { encodeOrdinaryDirTargets } from './ordinary-dirs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
@@ -46,7 +47,8 @@ export const SECTION = {
   LSM: 2,
   EXEC: 3,
   CONSOLE_SIZE: 4,
-  ORDINARY_DIR_TARGETS: 5,
+  HOOKS: 5,
+  ORDINARY_DIR_TARGETS: 6,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -58,6 +60,7 @@ const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.LSM, encodeLsmSection],
   [SECTION.EXEC, encodeExecSection],
   [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
+  [SECTION.HOOKS, encodeHooksSection],
   [SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets],
 ];
 

@@ -13,6 +13,7 @@ import type { ExactIntegers } from '../seccomp/profile.js';
 import type { LsmHost } from '../lsm/host.js';
 import { mountContext, planLabels, withMountContext } from '../lsm/labels.js';
 import { namespaceFlags } from './exec-join.js';
+import { planInitHooks, type HookStateTemplate } from './hooks.js';
 import type {
   CapabilitySets,
   DeviceStep,
@@ -31,6 +32,12 @@ import type {
 export interface HostFacts {
   euid: number;
   egid: number;
+  /**
+   * ocirt itself runs in a user namespace (rootless podman runs it as uid 0 of its own): what a
+   * config's user namespace forbids (mknod, mounting sysfs without the network namespace) is
+   * forbidden here as well
+   */
+  inUserNamespace?: boolean;
   /** the container's cgroups as its cgroup mounts show them (src/cgroups: cgroupMountFacts) */
   cgroups?: CgroupMountFacts;
   /** is this host path a directory? undefined when it does not exist */
@@ -59,6 +66,8 @@ export interface PlanOptions {
    * pty has it before the program runs (a resize after it starts would race the program)
    */
   terminalSize?: { height: number; width: number };
+  /** the state JSON the init's hooks get (create knows the id, bundle and annotations) */
+  hookState?: HookStateTemplate;
   /** reports what the config asks for but the plan cannot honour */
   warn?: (msg: string) => void;
   /** details for --debug (e.g. seccomp syscall names this libseccomp does not know) */
@@ -105,7 +114,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const ns = planNamespaces(linux.namespaces ?? []);
   const creatingUserns = (ns.cloneFlags | ns.unshareFlags) & CLONE.NEWUSER;
-  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user');
+  const inUserns = creatingUserns !== 0 || ns.joins.some((j) => j.type === 'user') || host.inUserNamespace === true;
   const userns = creatingUserns
     ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
     : undefined;
@@ -129,6 +138,8 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   if (!mountNs && ((config.mounts ?? []).length || linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
     opts.warn?.('no mount namespace: mounts, maskedPaths and readonlyPaths are not applied (they would change the host)');
   }
+
+  const hooks = planInitHooks(config.hooks, opts.hookState ?? { prefix: '{"pid":', suffix: '}' });
 
   const rootPropagation = linux.rootfsPropagation
     ? propagationFlag(linux.rootfsPropagation)
@@ -163,6 +174,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
     newSessionKeyring: !opts.noNewKeyring,
     ...(opts.execFifo ? { execFifo: opts.execFifo } : {}),
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+    ...(hooks ? { hooks } : {}),
     ...(config.process ? planConfinement(config.process, linux.seccomp, proc, opts, host) : {}),
   };
 }
@@ -254,7 +266,6 @@ export function notYetApplied(config: Spec): string[] {
   check('/linux/timeOffsets', l?.timeOffsets);
   check('/linux/netDevices', l?.netDevices);
   check('/linux/memoryPolicy', l?.memoryPolicy);
-  for (const [name, hooks] of Object.entries(config.hooks ?? {})) check(`/hooks/${name}`, hooks);
   return out;
 }
 
@@ -431,7 +442,8 @@ export function planDevices(devices: LinuxDevice[], inUserns: boolean, ptmxLink 
     out.set(d.path, {
       field: `/linux/devices/${i}`,
       path: d.path,
-      mode: DEVICE_TYPE[d.type] | (d.fileMode ?? 0o666),
+      // engines may send the file type bits too (podman: 8630 = S_IFCHR|0666): the type is d.type's
+      mode: DEVICE_TYPE[d.type] | ((d.fileMode ?? 0o666) & 0o7777),
       major: d.major ?? 0,
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,

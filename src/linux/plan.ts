@@ -139,6 +139,34 @@ export interface ProcessPlan {
   preserveFds: number;
 }
 
+/** One hook the init runs itself (createContainer, startContainer): runtime-spec config.md "POSIX-platform Hooks". */
+export interface HookStep {
+  /** JSON pointer of the hook, e.g. /hooks/createContainer/0 */
+  field: string;
+  path: string;
+  /** argv, argv[0] included; [path] when the config gives none */
+  args: string[];
+  env: string[];
+  /** seconds before the hook is killed; 0 for no timeout */
+  timeout: number;
+}
+
+/** The hooks the init takes part in; absent when the config has none of them. */
+export interface InitHooks {
+  /**
+   * The init stops after its mounts, before pivot_root, until the runtime has run the prestart and
+   * createRuntime hooks in its own namespaces (the config has some).
+   */
+  pauseForRuntimeHooks: boolean;
+  /** the state JSON on the hooks' stdin, cut where the init writes its pid as the runtime sees it */
+  statePrefix: string;
+  stateSuffix: string;
+  /** in the container's namespaces, after the mounts, before pivot_root */
+  createContainer: HookStep[];
+  /** in the container, after `start`, before the credentials and execve */
+  startContainer: HookStep[];
+}
+
 /**
  * The exec kind: the plan makes no container but adds a process to a running one. The runtime
  * hands the init stub the container init's pidfd (checked against its start time) with "go".
@@ -200,4 +228,6 @@ export interface LaunchPlan {
   seccomp?: SeccompPlan;
   /** the process's LSM labels (src/lsm/labels.ts) */
   lsm?: LsmPlan;
+  /** hooks run by (or waited for in) the init */
+  hooks?: InitHooks;
 }

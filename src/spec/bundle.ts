@@ -1,8 +1,8 @@
 // A bundle on disk: config.json plus the rootfs it names. checkBundle collects every problem so
 // that `validate` and `create` can show them all at once; loadBundle is the strict form for the
 // lifecycle commands.
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { OcirtError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
 import { JsonSyntaxError, locate, parseLocated, type Located } from './locate.js';
@@ -76,16 +76,10 @@ export function checkBundle(bundleDir: string): BundleCheck {
       const pos = loc ? locate(loc, pointer) : undefined;
       problems.push({ pointer, line: pos?.line, column: pos?.column, message });
     };
+    // process.args[0] is not looked for here: a mount may bring it (podman --init binds
+    // /run/podman-init); the init looks it up after the mounts and reports ENOENT/EACCES
     const rootfsProblem = checkDirectory(rootfs);
     if (rootfsProblem) at('/root/path', `root filesystem ${rootfs} ${rootfsProblem}: expected a directory holding the container's files (unpack an image into it)`);
-    else {
-      const args = doc.process?.args;
-      const prog = Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
-      if (prog !== undefined && isAbsolute(prog)) {
-        const progProblem = checkExecutableInRoot(rootfs, prog);
-        if (progProblem) at('/process/args/0', `${JSON.stringify(prog)} ${progProblem}`);
-      }
-    }
   }
   const where = (pointer: string): string => {
     const loc = getLocated();
@@ -119,7 +113,10 @@ export interface LoadedBundle {
 export function loadBundle(bundleDir: string): LoadedBundle {
   const r = checkBundle(bundleDir);
   if (r.problems.length > 0 || !r.config || !r.rootfs) {
-    throw new OcirtError(`invalid bundle ${bundleDir}:\n${formatProblems(r.configPath, r.problems)}`);
+    // The first line says what and why: engines show the runtime's last error line to their user.
+    const [first, ...rest] = formatProblems(r.configPath, r.problems).split('\n');
+    const more = rest.length ? `\n${rest.join('\n')}` : '';
+    throw new OcirtError(`invalid bundle ${bundleDir}: ${first}${more}`);
   }
   return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, exactIntegers: r.exactIntegers, where: r.where };
 }
@@ -142,52 +139,4 @@ function checkDirectory(path: string): string | undefined {
     const code = errnoName(err);
     return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
   }
-}
-
-const MAX_SYMLINKS = 40;
-
-/**
- * Resolve `path` as the container will see it: symlinks are followed, but absolute targets and
- * ".." stay inside the rootfs (as after pivot_root), so a link to /bin/busybox finds the rootfs's
- * busybox, never the host's.
- */
-export function resolveInRoot(rootfs: string, path: string): { host: string } | { error: string } {
-  const pending = path.split('/').filter((c) => c !== '' && c !== '.');
-  const resolved: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const comp = pending.shift() as string;
-    if (comp === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = join(rootfs, ...resolved, comp);
-    let st;
-    try {
-      st = lstatSync(candidate);
-    } catch (err) {
-      const code = errnoName(err);
-      return { error: code === 'ENOENT' ? `does not exist in the rootfs (no /${[...resolved, comp].join('/')})` : `cannot be resolved in the rootfs (${code ?? String(err)})` };
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > MAX_SYMLINKS) return { error: 'cannot be resolved in the rootfs: too many levels of symbolic links' };
-      const target = readlinkSync(candidate);
-      const parts = target.split('/').filter((c) => c !== '' && c !== '.');
-      if (target.startsWith('/')) resolved.length = 0;
-      pending.unshift(...parts);
-      continue;
-    }
-    if (pending.length > 0 && !st.isDirectory()) return { error: `cannot be resolved in the rootfs: /${[...resolved, comp].join('/')} is not a directory` };
-    resolved.push(comp);
-  }
-  return { host: join(rootfs, ...resolved) };
-}
-
-function checkExecutableInRoot(rootfs: string, prog: string): string | undefined {
-  const r = resolveInRoot(rootfs, prog);
-  if ('error' in r) return `${r.error}: expected the program to run inside the rootfs`;
-  const st = statSync(r.host);
-  if (!st.isFile()) return 'is not a regular file in the rootfs: expected an executable program';
-  if ((st.mode & 0o111) === 0) return 'is not executable in the rootfs: chmod +x it';
-  return undefined;
 }

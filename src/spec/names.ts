@@ -49,4 +49,8 @@ export const MEMORY_POLICY_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NO
 
 export const PERSONALITY_DOMAINS = ['LINUX', 'LINUX32'] as const;
 
-export const ROOTFS_PROPAGATIONS = ['private', 'shared', 'slave', 'unbindable'] as const;
+/**
+ * The schema's four, and the recursive forms runc also takes, which engines send (rootless podman
+ * --privileged: "rslave"). ocirt applies every rootfsPropagation recursively either way.
+ */
+export const ROOTFS_PROPAGATIONS = ['private', 'shared', 'slave', 'unbindable', 'rprivate', 'rshared', 'rslave', 'runbindable'] as const;

@@ -17,6 +17,13 @@ export const Uint32 = () => Type.Integer({ minimum: 0, maximum: 4294967295 });
 export const Uint64 = () => Type.Integer({ minimum: 0, maximum: 18446744073709551615 });
 /** File permission bits, written in decimal in JSON (0o777 = 511). */
 export const FileMode = () => Type.Integer({ minimum: 0, maximum: 511, description: 'file mode, in decimal' });
+/**
+ * A device's fileMode. The schema says 0..511, but engines send st_mode with the file-type bits
+ * (podman --privileged copies the host's: 8630 is S_IFCHR|0666, 24960 S_IFBLK|0600) and runc takes
+ * them: the permission bits are used, and semantic.ts checks that the type bits match "type".
+ */
+export const DeviceFileMode = () =>
+  Type.Integer({ minimum: 0, maximum: 0o177777, description: 'file mode, in decimal; file-type bits (S_IFCHR...) allowed' });
 export const ArrayOfStrings = () => Type.Array(Type.String());
 /** defs.json mapStringString: only non-empty keys are checked, as upstream's ".{1,}" pattern does. */
 export const MapStringString = () =>

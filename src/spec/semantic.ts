@@ -336,6 +336,10 @@ function checkTimeOffsets(c: Checker, linux: JsonObject): void {
   }
 }
 
+/** stat(2)'s file type bits, as engines copy them into fileMode: runc ignores them, so do we */
+const S_IFMT = 0o170000;
+const DEVICE_TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
 function checkDevices(c: Checker, linux: JsonObject): void {
   const paths = new Map<string, number>();
   arrayAt(linux, 'devices').forEach((d, i) => {
@@ -348,6 +352,14 @@ function checkDevices(c: Checker, linux: JsonObject): void {
       else paths.set(path, i);
     }
     const type = stringAt(d, 'type');
+    const mode = numberAt(d, 'fileMode');
+    const typeBits = mode === undefined ? 0 : mode & S_IFMT;
+    if (typeBits !== 0 && type !== undefined && typeBits !== DEVICE_TYPE_BITS[type]) {
+      c.report(
+        `${p}/fileMode`,
+        `fileMode ${mode} (0o${mode!.toString(8)}) carries the file type bits 0o${typeBits.toString(8)}, which do not match type ${q(type)}: give the permission bits only (e.g. ${mode! & 0o7777})`,
+      );
+    }
     if (type === 'c' || type === 'b' || type === 'u') {
       for (const k of ['major', 'minor']) {
         if (field(d, k) === undefined) c.report(p, `missing "${k}": a ${type === 'b' ? 'block' : 'character'} device needs major and minor numbers (see ls -l ${path ?? '/dev/...'})`);

@@ -9,7 +9,7 @@ import {
   HOOK_NAMES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS,
   ROOTFS_PROPAGATIONS, SCHEDULER_FLAGS, SCHEDULER_POLICIES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS,
 } from './names.js';
-import { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, FileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';
+import { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, DeviceFileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';
 import { FreeBSDSchema, SolarisSchema, VMSchema, WindowsSchema, ZOSSchema } from './platforms.js';
 
 // Runtime code should import these lists from names.ts: importing values from this module loads TypeBox.
@@ -133,7 +133,7 @@ export type LinuxNamespace = Static<typeof NamespaceSchema>;
 export const DeviceSchema = Type.Object({
   type: Type.String({ pattern: '^[cbup]$' }),
   path: Type.String(),
-  fileMode: opt(FileMode()),
+  fileMode: opt(DeviceFileMode()),
   major: opt(Int64()),
   minor: opt(Int64()),
   uid: opt(Uint32()),

@@ -214,7 +214,7 @@ for (const mode of ['root', 'rootless'] as const) {
       const before = hostSnapshot().probes;
       const missing = exec([id, 'no-such-program']);
       assert.equal(missing.status, 1);
-      assert.match(missing.stderr, /no-such-program: ENOENT \(No such file or directory\)/);
+      assert.match(missing.stderr, /no-such-program: ENOENT \(no such file or directory\)/); // Go's words, which engines match
       const cwd = exec(['--cwd', '/no/such/dir', id, '/bin/probe']);
       assert.equal(cwd.status, 1);
       assert.match(cwd.stderr, /\/process\/cwd: change to the working directory \/no\/such\/dir: ENOENT/);

@@ -184,7 +184,7 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.equal(s.bundle, doomed.dir);
         const st = r.run(['start', id]);
         assertCleanFailure(st, 'start');
-        assert.equal(st.stderr, `ocirt: cannot start container "${id}": exec "/bin/probe": No such file or directory\n`);
+        assert.equal(st.stderr, 'ocirt: exec "/bin/probe": no such file or directory\n');
         assert.equal(json(r.run(['state', id])).status, 'stopped');
       } finally {
         assert.equal(r.run(['delete', '--force', id]).status, 0);

@@ -245,6 +245,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
       assert.equal(existsSync(join(r.root, '.lock-sig')), false, 'start releases the lock');
       await waitFor(() => existsSync(join(out, 'ready')), 'the shell to set its traps');
       assert.equal(statusOf('sig'), 'running');
+      ok(alone(['kill', 'sig', '0']), 'kill 0: the liveness check engines make');
       ok(alone(['kill', 'sig', 'SIGUSR1']), 'kill SIGUSR1');
       await waitFor(() => log().includes('usr1'), 'USR1 in the container');
       ok(alone(['kill', '--log-format', 'json', 'sig', 'RTMIN+2']), 'kill RTMIN+2');
@@ -425,6 +426,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
       ['delete', '../x'],
       ['kill', 'err-stop'],
       ['kill', 'err-stop', 'KILL'],
+      ['kill', 'err-stop', '0'],
       ['start', 'err-run'],
       ['start', 'err-stop'],
       ['delete', 'err-run'],

@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as native from '../../src/native.js';
 import { describeInitError } from '../../src/container/init-errors.js';
-import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan, releaseDir } from '../helpers/native-rootfs.js';
+import { CLONE, MS, allCaps, basePlan, hex, makeRootfs, runPlan } from '../helpers/native-rootfs.js';
 
 const isRoot = process.getuid?.() === 0;
 const rootOnly = isRoot ? {} : { skip: 'needs root (clone3 with new namespaces, mounts)' };
@@ -306,18 +306,16 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
   test('native: an exec failure after ready goes to stderr, exit 127, and an EXEC record', rootOnly, async () => {
     const { dir, rootfs } = makeRootfs();
     try {
-      // found by the lookup (a regular file) but not executable
-      copyFileSync(join(releaseDir(), 'ocirt-probe'), join(rootfs, 'bin', 'noexec'));
-      chmodSync(join(rootfs, 'bin', 'noexec'), 0o644);
-      const plan = basePlan(rootfs, ['noexec']);
-      plan.process.uid = 1000; // root would not care about the mode bits... of a 0644 file it does
-      const res = await runPlan(plan, { workDir: dir });
+      // passes the lookup (an executable regular file) but its interpreter does not exist
+      writeFileSync(join(rootfs, 'bin', 'badinterp'), '#!/nonexistent/interpreter\n');
+      chmodSync(join(rootfs, 'bin', 'badinterp'), 0o755);
+      const res = await runPlan(basePlan(rootfs, ['badinterp']), { workDir: dir });
       assert.equal(res.messages[0]?.type, 'ready');
       const m = res.messages[1];
       assert.ok(m && m.type === 'error', JSON.stringify(res.messages));
       assert.equal(m.stepName, 'EXEC');
-      assert.equal(m.errnoName, 'EACCES');
-      assert.equal(res.stderr, 'ocirt: exec "noexec": Permission denied\n');
+      assert.equal(m.errnoName, 'ENOENT');
+      assert.equal(res.stderr, 'ocirt: exec "badinterp": no such file or directory\n');
       assert.deepEqual(res.status, { code: 127, signal: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,6 @@ import { deviceProgram, encodeProgram, type BpfInsn } from '../../src/cgroups/de
 import { applyWrites } from '../../src/cgroups/files.ts';
 import { readStats, statsJson, parseList } from '../../src/cgroups/stats.ts';
 import { freezerOf, fromStateFields, limitsOnV1, toStateFields } from '../../src/cgroups/record.ts';
-import { runsRootless } from '../../src/linux/host.ts';
 import { mergeResources, resourcesToApply } from '../../src/container/update.ts';
 
 // ---- host discovery -----------------------------------------------------------------------
@@ -439,14 +438,6 @@ test('record: state fields round-trip; the v1 freezer is used where there is one
   assert.deepEqual(freezerOf({ v2: '/u/c1', v1: [] }), { kind: 'v2', dir: '/u/c1' });
   assert.equal(limitsOnV1(c), true);
   assert.equal(limitsOnV1({ v2: '/u', v1: [{ key: 'name=systemd', dir: '/s' }] }), false);
-});
-
-test('rootless mode as runc decides it: the flag, an unprivileged caller, or uid 0 only inside a user namespace', () => {
-  assert.equal(runsRootless('true', 0, '0 0 4294967295'), true);
-  assert.equal(runsRootless('false', 1000, ''), false);
-  assert.equal(runsRootless('auto', 1000, '0 0 4294967295'), true);
-  assert.equal(runsRootless('auto', 0, '         0          0 4294967295\n'), false);
-  assert.equal(runsRootless('auto', 0, '         0       1000          1\n'), true, 'podman rootless: uid 0 of a user namespace');
 });
 
 test('stats: runc\'s v1 document from the controllers\' files, exact 64-bit numbers', () => {

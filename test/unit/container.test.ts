@@ -9,7 +9,7 @@ import { parseSignal } from '../../src/container/signals.ts';
 import { StateStore, validateId, type StoredState } from '../../src/container/state-store.ts';
 import { deriveStatus, readProcStat } from '../../src/container/status.ts';
 import { toRuntimeState } from '../../src/container/runtime-state.ts';
-import { defaultRoot } from '../../src/cli/context.ts';
+import { defaultStateRoot, rootlessCgroups, runningInUserNamespace } from '../../src/container/rootless.ts';
 import { callerIsNsRoot } from '../../src/container/launch.ts';
 
 test('signals: names with and without SIG, numbers, real-time offsets', () => {
@@ -22,7 +22,8 @@ test('signals: names with and without SIG, numbers, real-time offsets', () => {
   assert.equal(parseSignal('RTMIN+3'), 37);
   assert.equal(parseSignal('SIGRTMAX-1'), 63);
   assert.throws(() => parseSignal('SIGNOPE'), /unknown signal "SIGNOPE"/);
-  assert.throws(() => parseSignal('0'), /invalid signal number/);
+  assert.equal(parseSignal('0'), 0, 'kill ID 0: a liveness check');
+  assert.throws(() => parseSignal('-1'), /unknown signal "-1"/);
   assert.throws(() => parseSignal('65'), /invalid signal number/);
 });
 
@@ -32,10 +33,34 @@ test('container ids: no path separators, no dot names', () => {
 });
 
 test('default --root follows runc: /run/ocirt for root, $XDG_RUNTIME_DIR/ocirt otherwise', () => {
-  assert.equal(defaultRoot({}, 0), '/run/ocirt');
-  assert.equal(defaultRoot({ XDG_RUNTIME_DIR: '/run/user/1000/' }, 1000), '/run/user/1000/ocirt');
-  assert.equal(defaultRoot({}, 1000), '');
+  const initialNs = () => false;
+  const userNs = () => true;
+  assert.equal(defaultStateRoot({}, 0, initialNs), '/run/ocirt');
+  assert.equal(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/0' }, 0, initialNs), '/run/ocirt');
+  assert.equal(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000/' }, 1000, initialNs), '/run/user/1000/ocirt');
+  assert.equal(defaultStateRoot({}, 1000, initialNs), '');
+  // rootless podman: uid 0 in its user namespace, XDG_RUNTIME_DIR of the user
+  assert.equal(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000', USER: 'alice' }, 0, userNs), '/run/user/1000/ocirt');
+  assert.equal(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 0, userNs), '/run/user/1000/ocirt');
+  // runc keeps /run for USER=root even in a user namespace, and without XDG_RUNTIME_DIR
+  assert.equal(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, 0, userNs), '/run/ocirt');
+  assert.equal(defaultStateRoot({}, 0, userNs), '/run/ocirt');
   assert.throws(() => new StateStore(''), /XDG_RUNTIME_DIR is not set; pass --root/);
+});
+
+test('a user namespace is told by its uid_map, not by the uid', () => {
+  assert.equal(runningInUserNamespace('         0          0 4294967295\n'), false);
+  assert.equal(runningInUserNamespace('         0       1000          1\n'), true);
+  assert.equal(runningInUserNamespace('         0       1000          1\n         1     100000      65536\n'), true);
+  assert.equal(runningInUserNamespace(undefined), false);
+});
+
+test('rootless cgroups: --rootless wins; auto means unprivileged or uid 0 of a user namespace', () => {
+  assert.equal(rootlessCgroups('true', 0, () => false), true);
+  assert.equal(rootlessCgroups('false', 1000, () => true), false);
+  assert.equal(rootlessCgroups('auto', 0, () => false), false);
+  assert.equal(rootlessCgroups('auto', 1000, () => false), true);
+  assert.equal(rootlessCgroups('auto', 0, () => true), true);
 });
 
 function withStore(fn: (s: StateStore, dir: string) => void) {

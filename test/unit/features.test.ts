@@ -11,7 +11,9 @@ import { parseMountOptions } from '../../src/linux/mount-options.ts';
 import { detectLsm } from '../../src/lsm/host.ts';
 import { seccompFeatures } from '../../src/seccomp/features.ts';
 import { FILTER_FLAG, translateProfile } from '../../src/seccomp/profile.ts';
-import type { LinuxSeccomp } from '../../src/spec/types.ts';
+import { notYetApplied } from '../../src/linux/plan-builder.ts';
+import { HOOK_NAMES } from '../../src/spec/names.ts';
+import type { LinuxSeccomp, Spec } from '../../src/spec/types.ts';
 
 const SPEC = resolve(process.cwd(), '..', 'shared', 'oci-runtime-spec');
 const skip = existsSync(join(SPEC, 'features-schema.json')) ? false : `official schemas not found at ${SPEC}`;
@@ -114,7 +116,6 @@ test('features: every listed mount option is one the planner applies, idmap is n
 
 test('features: nothing is claimed that is not applied yet', () => {
   const f = buildFeatures(fullHost);
-  assert.deepEqual(f.hooks, []);
   assert.equal(f.linux.netDevices.enabled, false);
   // an LSM is claimed exactly when the host enforces it
   assert.equal(f.linux.apparmor.enabled, true);
@@ -130,4 +131,30 @@ test('features: cgroup support is what this host has (v1 controllers, a cgroup2 
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   assert.equal(cli.linux.cgroup.v2, / - cgroup2 /.test(mounts), 'v2 claimed where a cgroup2 mount is');
   assert.equal(cli.linux.cgroup.systemd, false, 'no systemd cgroup driver');
+});
+
+/**
+ * A claim and the planner's "accepted but not applied" warning (notYetApplied) must never agree:
+ * whoever makes a field work removes its warning and must then claim it here, and the other way
+ * round. Each case is a config that uses the feature.
+ */
+test('features: every claim is something the planner applies, every unclaimed feature is warned about', () => {
+  const f = buildFeatures(fullHost);
+  const config = (over: Partial<Spec>): Spec => ({ ociVersion: '1.3.0', root: { path: 'rootfs' }, ...over });
+  const warned = (c: Spec) => notYetApplied(c).length > 0;
+  for (const name of HOOK_NAMES) {
+    assert.equal(f.hooks.includes(name), !warned(config({ hooks: { [name]: [{ path: '/bin/true' }] } })), `hooks: ${name}`);
+  }
+  assert.deepEqual([...f.hooks].sort(), [...HOOK_NAMES].sort(), 'every hook kind runs (test/integration/hooks.test.ts)');
+  const linux = (l: Spec['linux']) => config({ linux: l });
+  const process = (p: Partial<NonNullable<Spec['process']>>) => config({ process: { cwd: '/', args: ['sh'], ...p } });
+  // (seccomp and the LSMs are claimed by what the host supports, and refused, not warned about,
+  // where it does not: the tests above)
+  const cases: [string, boolean, Spec][] = [
+    ['seccomp', f.linux.seccomp.enabled, linux({ seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } })],
+    ['apparmor', f.linux.apparmor.enabled, process({ apparmorProfile: 'p' })],
+    ['intelRdt', f.linux.intelRdt.enabled, linux({ intelRdt: { closID: 'x' } })],
+    ['netDevices', f.linux.netDevices.enabled, linux({ netDevices: { eth0: {} } })],
+  ];
+  for (const [what, claimed, c] of cases) assert.equal(claimed, !warned(c), `linux.${what}: claimed ${claimed}, warned ${warned(c)}`);
 });

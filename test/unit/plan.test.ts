@@ -8,6 +8,7 @@ import type { Spec } from '../../src/spec/types.ts';
 const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   euid: 0,
   egid: 0,
+  inUserNamespace: false,
   cgroups: { mode: 'v2', v2Mount: '/sys/fs/cgroup', v2Dir: '/sys/fs/cgroup/c1', v1: [] },
   isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
   ...over,
@@ -104,6 +105,34 @@ test('devices: defaults plus config, mknod as root, /dev/ptmx points into the ne
   assert.ok(plan.devices.every((d) => !d.bindFromHost));
   assert.ok(plan.symlinks.some((s) => s.link === '/dev/ptmx' && s.target === 'pts/ptmx'));
   assert.ok(plan.symlinks.some((s) => s.link === '/dev/fd' && s.target === '/proc/self/fd'));
+});
+
+test('device fileMode with the file type bits (podman --privileged sends st_mode) keeps the permission bits', () => {
+  const c = config();
+  c.linux!.devices = [
+    { type: 'c', path: '/dev/tty0', major: 4, minor: 0, fileMode: 8630 }, // S_IFCHR|0666
+    { type: 'b', path: '/dev/loop0', major: 7, minor: 0, fileMode: 24960 }, // S_IFBLK|0600
+  ];
+  const plan = buildPlan(c, '/r', opts, host());
+  assert.equal(plan.devices.find((d) => d.path === '/dev/tty0')!.mode, S_IF.CHR | 0o666);
+  assert.equal(plan.devices.find((d) => d.path === '/dev/loop0')!.mode, S_IF.BLK | 0o600);
+});
+
+test('ocirt inside a user namespace (rootless podman, uid 0 there): devices are bound, sysfs may fall back', () => {
+  const c = config();
+  c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
+  const plan = buildPlan(c, '/r', opts, host({ inUserNamespace: true }));
+  assert.equal(plan.userns, undefined, 'no user namespace of its own: the maps are the engine\'s');
+  assert.ok(plan.devices.length > 0 && plan.devices.every((d) => d.bindFromHost), 'mknod is refused in a user namespace');
+  assert.equal(plan.mounts.find((m) => m.destination === '/sys')!.fallbackBindSource, '/sys');
+});
+
+test('rootfsPropagation: runc\'s recursive words too (rootless podman --privileged sends "rslave")', () => {
+  for (const [word, flag] of [['rslave', MS.SLAVE], ['slave', MS.SLAVE], ['rprivate', MS.PRIVATE], ['rshared', MS.SHARED]] as const) {
+    const c = config();
+    c.linux!.rootfsPropagation = word;
+    assert.equal(buildPlan(c, '/r', opts, host()).rootPropagation, flag | MS.REC, word);
+  }
 });
 
 test('a bind-mounted /dev gets no device nodes or symlinks', () => {
@@ -245,10 +274,40 @@ test('a config without a process plans an init that runs nothing', () => {
 
 test('fields accepted but not applied yet are reported, not silently dropped', () => {
   const c = config();
-  c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] };
+  c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [] }; // applied: no warning
+  c.process!.scheduler = { policy: 'SCHED_OTHER' };
   const warnings: string[] = [];
   buildPlan(c, '/r', { ...opts, warn: (m) => warnings.push(m) }, host());
-  assert.deepEqual(warnings, ['/hooks/prestart is not supported yet and is ignored']);
+  assert.deepEqual(warnings, ['/process/scheduler is not supported yet and is ignored']);
+});
+
+test('hooks: the init runs createContainer and startContainer, and waits for the runtime\'s prestart and createRuntime', () => {
+  const c = config();
+  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'no hooks, no section');
+  c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
+  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'poststart and poststop are the runtime\'s alone');
+  c.hooks = {
+    createRuntime: [{ path: '/usr/bin/netsetup' }],
+    createContainer: [{ path: '/usr/bin/ldconfig', args: ['ldconfig', '-v'], env: ['A=1'], timeout: 5 }],
+    startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'true'] }],
+  };
+  const state = { prefix: '{"ociVersion":"1.3.0","id":"x","pid":', suffix: ',"status":"created","bundle":"/b"}' };
+  const plan = buildPlan(c, '/r', { ...opts, hookState: state }, host());
+  assert.deepEqual(plan.hooks, {
+    pauseForRuntimeHooks: true,
+    statePrefix: state.prefix,
+    stateSuffix: state.suffix,
+    createContainer: [{ field: '/hooks/createContainer/0', path: '/usr/bin/ldconfig', args: ['ldconfig', '-v'], env: ['A=1'], timeout: 5 }],
+    startContainer: [{ field: '/hooks/startContainer/0', path: '/bin/sh', args: ['sh', '-c', 'true'], env: [], timeout: 0 }],
+  });
+  c.hooks = { prestart: [{ path: '/bin/true' }] };
+  const only = buildPlan(c, '/r', opts, host()).hooks!;
+  assert.equal(only.pauseForRuntimeHooks, true);
+  assert.deepEqual([only.createContainer, only.startContainer], [[], []]);
+  c.hooks = { startContainer: [{ path: '/bin/true' }] };
+  const start = buildPlan(c, '/r', opts, host()).hooks!;
+  assert.equal(start.pauseForRuntimeHooks, false);
+  assert.deepEqual(start.startContainer[0].args, ['/bin/true'], 'no args: argv[0] is the path');
 });
 
 test('ambient capabilities that are not also permitted and inheritable are dropped with a warning', () => {
