@@ -19,6 +19,7 @@ import { execConfig, type ExecProcessSource } from './exec-process.js';
 import { planExec } from './exec-plan.js';
 import { checkPreservedFds } from './fds.js';
 import { awaitExit, SignalForwarder } from './foreground.js';
+import { faultPoint } from './fault.js';
 import { launchInit } from './launch.js';
 import { deriveStatus, isSameProcess, type Status } from './status.js';
 import { validateId, writeAtomic, type ContainerRecord, type StateStore, type StoredState } from './state-store.js';
@@ -53,6 +54,7 @@ export async function execContainer(store: StateStore, o: ExecOptions): Promise<
   try {
     const launched = launchLocked(store, id, record, config, o);
     pidfd = launched.pidfd;
+    faultPoint('exec:running');
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(launched.pid));
     if (!signals) {
       if (launched.consoleRelayFd !== undefined) native.closeFd(launched.consoleRelayFd);
@@ -77,6 +79,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
   const unlock = store.lock(id);
   try {
     const state = store.read(id);
+    faultPoint('exec:locked');
     checkStatus(state, deriveStatus(state, store.fifoPath(id)), o.ignorePaused);
     const plan = located(o.process, () => planExec({
       record,
@@ -108,6 +111,8 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       // until the resume: --ignore-paused)
       placement = openPlacement(cgroups);
       const launched = launchInit(plan, {
+        spawned: () => faultPoint('exec:spawned'),
+        afterGo: () => faultPoint('exec:go'),
         placement,
         fds,
         ...(listener

@@ -23,6 +23,12 @@ export const FAULT_POINTS = {
     'start:confirmed', // the init's byte read
     'start:fifo-removed',
   ],
+  exec: [
+    'exec:locked', // the container's lock taken, its state read
+    'exec:spawned', // the process cloned into the container's cgroups, waiting for "go"
+    'exec:go', // "go" sent: it joins the container's namespaces
+    'exec:running', // its program runs, the lock released; a foreground exec waits for it
+  ],
   delete: [
     'delete:locked',
     'delete:killed', // the init signalled

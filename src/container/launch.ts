@@ -19,10 +19,10 @@ export interface LaunchedInit {
 export interface LaunchCallbacks {
   /**
    * called as soon as the process exists (it waits for "go"), and again with the real init's pid
-   * when it forks into a joined pid namespace: create records it there
+   * when it forks into a joined pid namespace: create records it there (and both are fault points)
    */
   spawned?: (pid: number) => void;
-  /** called once "go" is sent (create's fault point) */
+  /** called once "go" is sent (a fault point of create and exec) */
   afterGo?: () => void;
   /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
   placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };

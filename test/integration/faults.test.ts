@@ -1,4 +1,4 @@
-// ocirt killed with SIGKILL at every step of create, start and delete (src/container/fault.ts's
+// ocirt killed with SIGKILL at every step of create, start, exec and delete (src/container/fault.ts's
 // OCIRT_FAULT), then `delete --force`: it must succeed and leave nothing (state directory, lock,
 // cgroup in any hierarchy, process, mount, descriptor into the state root or the bundle). The
 // container sets limits, so that on a v1/v2 hybrid host it has a directory in several
@@ -50,12 +50,13 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     /** kill at `point` while running `command`, then delete --force: nothing may remain */
-    function walk(point: FaultPoint, prepare: (id: string) => void, command: (id: string) => string[]): void {
+    function walk(point: FaultPoint, prepare: (id: string) => void, command: (id: string) => string[], afterwards?: (id: string) => void): void {
       const before = hostSnapshot();
       const id = newId(point.replace(/:/g, '-'));
       prepare(id);
       const x = runFaulted(r, command(id), point);
       assert.equal(x.signal, 'SIGKILL', `${point} was never reached (exit ${x.status}: ${x.stderr})`);
+      afterwards?.(id);
       const d = r.run(['delete', '--force', id]);
       assert.equal(d.status, 0, `delete --force after ${point}: ${d.stderr}`);
       assert.deepEqual(residue({ root: r.root, ids: [id], before, watched: [b.dir] }), NOTHING, `left behind after ${point}`);
@@ -70,6 +71,24 @@ for (const mode of ['root', 'rootless'] as const) {
           point,
           (id) => assert.equal(r.run(['create', '-b', b.dir, id]).status, 0),
           (id) => ['start', id],
+        ),
+      );
+    }
+    for (const point of FAULT_POINTS.exec) {
+      test(point, () =>
+        walk(
+          point,
+          (id) => {
+            assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
+            assert.equal(r.run(['start', id]).status, 0);
+          },
+          (id) => ['exec', id, '/bin/probe', 'sleep', '600'],
+          (id) => {
+            // the container is not wedged by the dead exec's lock, nor stopped by it
+            assert.equal(json(r.run(['state', id])).status, 'running', `state after ${point}`);
+            const again = r.run(['exec', id, '/bin/probe', 'exit', '3']);
+            assert.equal(again.status, 3, `exec after ${point}: ${again.stderr}`);
+          },
         ),
       );
     }
