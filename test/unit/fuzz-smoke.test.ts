@@ -20,6 +20,25 @@ test('fuzz smoke: config.json that is not an object is a located problem', () =>
   }
 });
 
+test('fuzz smoke: a NUL byte in a string the kernel gets is a located problem, in annotations none', () => {
+  // a mount source with one passed validation and the planner, then the plan's encoder refused it:
+  // 'ocirt: encodePlan: mounts[3].source: contains a NUL byte' (fuzz seed 20261130, batch 533)
+  const b = makeBundle();
+  try {
+    const config = JSON.parse(JSON.stringify(b.config));
+    config.mounts[0].source = 'pr\u0000oc';
+    assert.deepEqual(validateAndPlan(b.dir, JSON.stringify(config)), { kind: 'invalid' });
+    const keyed = JSON.parse(JSON.stringify(b.config));
+    keyed.linux.sysctl = { 'kernel.shm\u0000max': '1' };
+    assert.deepEqual(validateAndPlan(b.dir, JSON.stringify(keyed)), { kind: 'invalid' });
+    const annotated = JSON.parse(JSON.stringify(b.config));
+    annotated.annotations = { 'a\u0000': 'b\u0000' };
+    assert.deepEqual(validateAndPlan(b.dir, JSON.stringify(annotated)), { kind: 'planned' });
+  } finally {
+    b.cleanup();
+  }
+});
+
 test('fuzz smoke: 400 mutated configs (seed 12), each a located problem or a plan', () => {
   const b = makeBundle();
   try {
