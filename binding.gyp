@@ -19,7 +19,10 @@
       "native/init/hostrefs.c",
       "native/init/ordinary-dirs.c",
       "native/init/procfs.c"
-    ]
+    ],
+    # The test programs are built in a checkout only: the npm package ships no test/ (package.json
+    # "files"), and an install that builds the addon (scripts/install.mjs) needs none of them.
+    "with_test_fixtures%": "<!(node -p \"require('fs').existsSync('test/fixtures/probe.c')\")"
   },
   "targets": [
     {
@@ -38,38 +41,9 @@
       ]
     },
     {
-      # Test program for the integration tests, run inside containers.
-      "target_name": "ocirt-probe",
-      "type": "executable",
-      "sources": ["test/fixtures/probe.c", "test/fixtures/probe_sys.c"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
-      "cflags!": ["-O3", "-pthread"],
-      "ldflags": ["-static"],
-      "ldflags!": ["-rdynamic", "-pthread"]
-    },
-    {
-      # What hostile containers and helpers do in the security suite (test/security/).
-      "target_name": "ocirt-attack",
-      "type": "executable",
-      "sources": ["test/fixtures/attack.c"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
-      "cflags!": ["-O3", "-pthread"],
-      "ldflags": ["-static"],
-      "ldflags!": ["-rdynamic", "-pthread"]
-    },
-    {
-      # The seccomp agent of the notify tests: receives the listener fd, answers notifications.
-      "target_name": "ocirt-seccomp-agent",
-      "type": "executable",
-      "sources": ["test/fixtures/seccomp_agent.c"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
-      "cflags!": ["-O3", "-pthread"],
-      "ldflags!": ["-rdynamic", "-pthread"]
-    },
-    {
       "target_name": "ocirt",
       "dependencies": ["ocirt-init"],
-      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/bpf.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
+      "sources": ["native/addon.cc", "native/sys.cc", "native/seccomp.cc", "native/terminal.cc", "native/bpf.cc", "native/wait.cc", "<(INTERMEDIATE_DIR)/init_blob.S"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Werror"],
@@ -86,5 +60,40 @@
         }
       ]
     }
+  ],
+  "conditions": [
+    ["with_test_fixtures=='true'", {
+      "targets": [
+        {
+          # Test program for the integration tests, run inside containers.
+          "target_name": "ocirt-probe",
+          "type": "executable",
+          "sources": ["test/fixtures/probe.c", "test/fixtures/probe_sys.c"],
+          "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+          "cflags!": ["-O3", "-pthread"],
+          "ldflags": ["-static"],
+          "ldflags!": ["-rdynamic", "-pthread"]
+        },
+        {
+          # What hostile containers and helpers do in the security suite (test/security/).
+          "target_name": "ocirt-attack",
+          "type": "executable",
+          "sources": ["test/fixtures/attack.c"],
+          "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+          "cflags!": ["-O3", "-pthread"],
+          "ldflags": ["-static"],
+          "ldflags!": ["-rdynamic", "-pthread"]
+        },
+        {
+          # The seccomp agent of the notify tests: receives the listener fd, answers notifications.
+          "target_name": "ocirt-seccomp-agent",
+          "type": "executable",
+          "sources": ["test/fixtures/seccomp_agent.c"],
+          "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+          "cflags!": ["-O3", "-pthread"],
+          "ldflags!": ["-rdynamic", "-pthread"]
+        }
+      ]
+    }]
   ]
 }

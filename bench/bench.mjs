@@ -764,7 +764,7 @@ async function phaseExec(rts) {
 }
 
 const SEQ_ROW = 'sequence create+start+state+delete (/bin/true)';
-let seqRetries = new Map();
+const seqRetries = new Map();
 async function phaseSequence(rts) {
   await alternate(rts, N, async (rt) => {
     const id = newId(rt);
@@ -779,7 +779,7 @@ async function phaseSequence(rts) {
       }
       total += r.ms;
     }
-    let argv = rt.cmd(['delete', id]);
+    const argv = rt.cmd(['delete', id]);
     let r = await rtRun(rt, argv);
     if (!ok(r)) {
       // /bin/true had not exited yet: wait (untimed) and time one more delete; counted.
@@ -1001,7 +1001,7 @@ async function phaseInitMem(rts) {
     const r = await rtRun(rt, rt.cmd(['create', '--bundle', B.sleep, id]));
     if (ok(r)) {
       const { state } = await stateOf(rt, id);
-      if (state && state.pid) {
+      if (state?.pid) {
         try {
           const s = smapsRollup(state.pid);
           rec(initMem, 'init', rt.label, { ...s, status: state.status });
@@ -1086,7 +1086,7 @@ async function cleanup(rts) {
 // --- report -----------------------------------------------------------------------------------
 
 function table(header, rows) {
-  const out = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i === 0 || i === 1 ? '---' : '---:')).join('|')}|`];
+  const out = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 || i === 1 ? '---' : '---:')).join('|')}|`];
   for (const r of rows) out.push(`| ${r.join(' | ')} |`);
   return out.join('\n');
 }
@@ -1289,7 +1289,10 @@ async function innerMain() {
       const st = await SERVER.ready;
       if (st.ready) {
         for (const rt of rts) if (rt === crun || rt.covered) rt.server = SERVER;
-      } else meta.notes.push(`crun helper namespace failed: ${st.error}`), console.log(`- crun helper namespace failed: ${st.error}`);
+      } else {
+        meta.notes.push(`crun helper namespace failed: ${st.error}`);
+        console.log(`- crun helper namespace failed: ${st.error}`);
+      }
     }
     nsMountsBefore = mountLines();
     console.log('\n## Runtimes');

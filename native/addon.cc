@@ -32,6 +32,7 @@
 #include "seccomp.h"
 #include "sys.h"
 #include "terminal.h"
+#include "wait.h"
 #include "util.h"
 #include "plan_format.h"
 
@@ -450,12 +451,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   return r;
 }
 
-// --- waitExit: a blocking waitid on a worker thread ---------------------------------------------
-//
-// An AsyncWorker (Node: a libuv pool thread; Bun: its own pool) blocks in waitid(P_PIDFD, WEXITED)
-// and settles the promise on the JS thread. One mechanism for both runtimes: Bun has no uv_poll
-// (oven-sh/bun#18546), which the earlier pidfd watch used. A pidfd that is not our child (ECHILD)
-// is polled for POLLIN (readable once the process exits) and reports no status.
+// --- reap: a blocking waitid, for a process known to be exiting (waitExit: wait.cc) ------------
 
 Napi::Object StatusObject(Napi::Env env, const siginfo_t &si) {
   Napi::Object r = Napi::Object::New(env);
@@ -463,73 +459,6 @@ Napi::Object StatusObject(Napi::Env env, const siginfo_t &si) {
   r.Set("code", exited ? Napi::Number::New(env, si.si_status) : env.Null());
   r.Set("signal", exited ? env.Null() : Napi::Number::New(env, si.si_status));
   return r;
-}
-
-class ExitWorker : public Napi::AsyncWorker {
- public:
-  ExitWorker(Napi::Env env, int pidfd)
-      : Napi::AsyncWorker(env, "ocirt.waitExit"), deferred_(Napi::Promise::Deferred::New(env)), pidfd_(pidfd) {
-    memset(&si_, 0, sizeof si_);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    int rc;
-    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &si_, WEXITED);
-    while (rc < 0 && errno == EINTR);
-    if (rc == 0) return;
-    if (errno != ECHILD) {
-      err_ = errno;
-      op_ = "waitid";
-      return;
-    }
-    // not our child (or reaped elsewhere): wait for it to exit, its status is not ours to read
-    notChild_ = true;
-    struct pollfd pfd = {pidfd_, POLLIN, 0};
-    for (;;) {
-      rc = poll(&pfd, 1, -1);
-      if (rc > 0) break;
-      if (rc < 0 && errno != EINTR) {
-        err_ = errno;
-        op_ = "poll";
-        return;
-      }
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (err_ != 0) {
-      deferred_.Reject(SysError(env, op_, err_, "pidfd " + std::to_string(pidfd_)).Value());
-    } else if (notChild_) {
-      Napi::Object r = Napi::Object::New(env);
-      r.Set("code", env.Null());
-      r.Set("signal", env.Null());
-      deferred_.Resolve(r);
-    } else {
-      deferred_.Resolve(StatusObject(env, si_));
-    }
-  }
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int pidfd_;
-  siginfo_t si_;
-  bool notChild_ = false;
-  int err_ = 0;
-  const char *op_ = "";
-};
-
-// waitExit(pidfd) -> Promise<{ code, signal }>; the pidfd must stay open until it settles.
-Napi::Value WaitExit(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) return TypeErr(env, "waitExit: pidfd expected");
-  ExitWorker *w = new ExitWorker(env, info[0].As<Napi::Number>().Int32Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();  // deleted by node-addon-api after OnOK/OnError
-  return p;
 }
 
 Napi::Value Reap(const Napi::CallbackInfo &info) {
@@ -543,6 +472,17 @@ Napi::Value Reap(const Napi::CallbackInfo &info) {
   while (rc < 0 && errno == EINTR);
   if (rc < 0) return Throw(env, "waitid", errno, "pidfd " + std::to_string(pidfd));
   return StatusObject(env, si);
+}
+
+// pipe() -> [readFd, writeFd], both O_CLOEXEC: a process's stdio when the API's caller asks for pipes.
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return Throw(env, "pipe2", errno);
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set(0u, Napi::Number::New(env, fds[0]));
+  r.Set(1u, Napi::Number::New(env, fds[1]));
+  return r;
 }
 
 Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
@@ -775,8 +715,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterBpf(env, exports);
   RegisterSeccomp(env, exports);
   RegisterTerminal(env, exports);
+  RegisterWait(env, exports);
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit, "spawnInit"));
-  exports.Set("waitExit", Napi::Function::New(env, WaitExit, "waitExit"));
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("reap", Napi::Function::New(env, Reap, "reap"));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));

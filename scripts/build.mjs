@@ -47,7 +47,19 @@ const cliMeta = await buildCjsBundles({
 // what each file pulls in (OCIRT_BUILD_VERBOSE=1), e.g. to check that cmd-state.cjs stays small
 if (process.env.OCIRT_BUILD_VERBOSE) console.log(describeOutputs(cliMeta, root).join('\n'));
 
-// 3. Tests: each test/**/*.test.ts becomes build/test/**/*.test.mjs for `node --test`.
+// 3. The API (`import { Runtime } from 'ocirt'`, package.json "exports"): ESM, one chunk per
+// operation (src/api/runtime.ts imports each on first use). Its .d.ts (types/) come from `npm run
+// build:types` (tsc is slow: run when packing, not on every build).
+await build({
+  ...common,
+  entryPoints: { index: join(root, 'src', 'api', 'index.ts') },
+  outdir: join(root, 'dist', 'api'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  define: { OCIRT_BUILD_COMMIT: JSON.stringify(buildCommit(root)) },
+});
+
+// 4. Tests: each test/**/*.test.ts becomes build/test/**/*.test.mjs for `node --test`.
 const tests = [];
 const walk = (d) => {
   for (const e of readdirSync(d)) {

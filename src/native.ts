@@ -1,5 +1,6 @@
-// The only importer of the native addon (build/Release/ocirt.node). Everything here is a thin typed
-// wrapper: policy stays in TypeScript callers, the addon only executes syscalls.
+// The only importer of the native addon (build/Release/ocirt.node, or the package's prebuilt one:
+// findAddon). Everything here is a thin typed wrapper: policy stays in TypeScript callers, the
+// addon only executes syscalls.
 //
 // ## Launch protocol (the caller, src/container/, drives it)
 //
@@ -196,6 +197,7 @@ interface Addon {
   waitExit(pidfd: number): Promise<ExitStatus>;
   reap(pidfd: number): ExitStatus;
   mkfifo(path: string, mode: number): void;
+  pipe(): [number, number];
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   readSyncMessage(fd: number, timeoutMs: number): RawSyncRecord;
@@ -234,26 +236,37 @@ export interface SeccompCompiled {
 /** libseccomp as loaded here, or why it could not be */
 export type SeccompLibInfo = { version: string; apiLevel: number; archs: string[] } | { error: string };
 
-const ADDON_REL = join('build', 'Release', 'ocirt.node');
+/**
+ * Where the addon may be, relative to the package root, in order: a local build (a checkout's
+ * `npm run build:native`, or the node-gyp fallback of an install: scripts/install.mjs), then the
+ * prebuilt one the npm package ships for this platform (its init stub is embedded in it).
+ */
+export const ADDON_CANDIDATES: readonly string[] = [
+  join('build', 'Release', 'ocirt.node'),
+  join('prebuilds', `${process.platform}-${process.arch}`, 'ocirt.node'),
+];
 
 /**
- * The bundles live at different depths (dist/*.cjs, build/exe/*.cjs, build/test/**), so
- * walk up from this module to the package root instead of hard-coding a relative path.
+ * The bundles live at different depths (dist/*.cjs, dist/lib/*.js, build/exe/*.cjs,
+ * build/test/**), so walk up from this module to the package root instead of hard-coding a
+ * relative path. $OCIRT_ADDON overrides.
  */
 export function findAddon(): string {
   const override = process.env.OCIRT_ADDON;
   if (override) return override;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, ADDON_REL);
-    if (existsSync(candidate)) return candidate;
+  const from = dirname(fileURLToPath(import.meta.url));
+  for (let dir = from; ; ) {
+    for (const rel of ADDON_CANDIDATES) {
+      const candidate = join(dir, rel);
+      if (existsSync(candidate)) return candidate;
+    }
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
   throw new Error(
-    `ocirt: native addon not found (looked for ${ADDON_REL} above ${dirname(fileURLToPath(import.meta.url))}); ` +
-      'run `npm run build:native` or set OCIRT_ADDON',
+    `ocirt: native addon not found (looked for ${ADDON_CANDIDATES.join(' and ')} above ${from}); ` +
+      'run `npm run build:native` (a checkout) or `npm rebuild ocirt` (an installed package), or set OCIRT_ADDON',
   );
 }
 
@@ -271,12 +284,34 @@ export function spawnInit(opts: SpawnInitOptions): SpawnedInit {
 }
 
 /**
- * Resolves when the process behind the pidfd exits: a blocking waitid on a worker thread of the
- * addon (the same under Node and Bun). For a pidfd that is not our child it resolves
- * { code: null, signal: null } once the process is gone.
+ * Resolves when the process behind the pidfd exits, and reaps it: the addon's watcher thread
+ * (native/wait.cc, the same under Node and Bun). For a pidfd that is not our child it resolves
+ * { code: null, signal: null } once the process is gone. The pidfd may be closed meanwhile.
  */
 export function waitExit(pidfd: number): Promise<ExitStatus> {
-  return native().waitExit(pidfd);
+  return watchExit(pidfd).exited;
+}
+
+export interface ExitWatch {
+  exited: Promise<ExitStatus>;
+  /** the event loop stays alive until the process exits (the default), as for a child process */
+  ref(): void;
+  /** the event loop may end before the process exits */
+  unref(): void;
+}
+
+/** waitExit with a say in the event loop: the addon's wait does not keep it alive, a timer here does. */
+export function watchExit(pidfd: number): ExitWatch {
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  const exited = native()
+    .waitExit(pidfd)
+    .finally(() => clearInterval(keepAlive));
+  return { exited, ref: () => keepAlive.ref(), unref: () => keepAlive.unref() };
+}
+
+/** A pipe, both ends O_CLOEXEC: [read end, write end]. */
+export function pipe(): [number, number] {
+  return native().pipe();
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Hierarchy } from './host.js';
 
 /** The systemd "slice:prefix:name" form, which only the systemd cgroup driver reads. */
 function checkCgroupsPath(cgroupsPath: string | undefined, id: string): void {
-  if (cgroupsPath && cgroupsPath.includes(':') && !cgroupsPath.startsWith('/')) {
+  if (cgroupsPath?.includes(':') && !cgroupsPath.startsWith('/')) {
     throw new OcirtError(
       `config.json: /linux/cgroupsPath "${cgroupsPath}" is in systemd's slice:prefix:name form, which needs --systemd-cgroup (not supported yet); use a path such as /ocirt/${id}`,
     );

@@ -23,7 +23,7 @@ export function planV1(r: LinuxResources | undefined, current: V1Current = {}): 
 
   const m = r.memory;
   if (m) {
-    let limit = m.limit ?? 0;
+    const limit = m.limit ?? 0;
     let swap = m.swap ?? 0;
     // runc: an unlimited memory without a swap value unlimits swap as well
     if (limit === -1 && swap === 0) swap = -1;

@@ -1,7 +1,7 @@
 // Small accessors for yargs' loosely typed argv, so command modules stay typed.
 import { OcirtError } from '../errors.js';
-import type { CreateOptions } from '../container/create.js';
-import { validateId } from '../container/state-store.js';
+import { runtimeContext, type RuntimeContext } from '../api/context.js';
+import type { CreateOptions } from '../api/ops/create.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function str(args: CommandArgs, key: string): string | undefined {
@@ -30,24 +30,28 @@ export function num(args: CommandArgs, key: string, fallback: number): number {
   return n;
 }
 
-/** The container id positional, checked (validateId) before any command makes a path of it. */
 export function containerId(args: CommandArgs): string {
   const id = args['container-id'] ?? args.containerId;
   if (id === undefined || id === '') throw new OcirtError('missing container id');
-  return validateId(String(id));
+  return String(id);
 }
 
-/** The flags `create` and `run` share, as the lifecycle layer takes them. */
-export function createFlags(args: CommandArgs, ctx: CommandContext): Omit<CreateOptions, 'waitForStart'> {
+/** The API's context for a command: the global flags' root, --rootless and the --log logger. */
+export function runtimeOf(ctx: CommandContext): RuntimeContext {
+  return runtimeContext({ root: ctx.globals.root, rootless: ctx.globals.rootless, log: ctx.log });
+}
+
+/** The flags `create` and `run` share, as the API's create takes them. */
+export function createFlags(args: CommandArgs): { id: string; bundle: string; options: Omit<CreateOptions, 'stdio'> } {
   return {
     id: containerId(args),
     bundle: str(args, 'bundle') ?? '.',
-    pidFile: str(args, 'pid-file'),
-    consoleSocket: str(args, 'console-socket'),
-    noPivot: bool(args, 'no-pivot'),
-    noNewKeyring: bool(args, 'no-new-keyring'),
-    preserveFds: num(args, 'preserve-fds', 0),
-    rootless: ctx.globals.rootless,
-    log: ctx.log,
+    options: {
+      pidFile: str(args, 'pid-file'),
+      consoleSocket: str(args, 'console-socket'),
+      noPivot: bool(args, 'no-pivot'),
+      noNewKeyring: bool(args, 'no-new-keyring'),
+      preserveFds: num(args, 'preserve-fds', 0),
+    },
   };
 }

@@ -1,12 +1,11 @@
-import { execContainer } from '../container/exec.js';
-import { StateStore } from '../container/state-store.js';
-import { bool, containerId, num, str, strings } from './args.js';
+import { execAttached } from '../api/ops/exec.js';
+import { bool, containerId, num, runtimeOf, str, strings } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): Promise<number> {
   const processFile = str(args, 'process');
   const command = strings(args, 'command');
-  return execContainer(new StateStore(ctx.globals.root), {
+  return execAttached(runtimeOf(ctx), {
     id: containerId(args),
     process: processFile
       ? { file: processFile }
@@ -30,7 +29,5 @@ export function run(args: CommandArgs, ctx: CommandContext): Promise<number> {
     preserveFds: num(args, 'preserve-fds', 0),
     cgroups: strings(args, 'cgroup'),
     ignorePaused: bool(args, 'ignore-paused'),
-    warn: (m: string) => ctx.log.warn(m),
-    debug: (m: string) => ctx.log.debug(m),
   });
 }

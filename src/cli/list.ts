@@ -1,21 +1,9 @@
-import { StateStore } from '../container/state-store.js';
-import { deriveStatus } from '../container/status.js';
-import { toRuntimeState, type RuntimeState } from '../container/runtime-state.js';
-import { bool, str } from './args.js';
+import { list } from '../api/ops/state.js';
+import { bool, runtimeOf, str } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): number {
-  const store = new StateStore(ctx.globals.root);
-  const states: RuntimeState[] = [];
-  for (const id of store.list()) {
-    try {
-      const s = store.read(id);
-      states.push(toRuntimeState(s, deriveStatus(s, store.fifoPath(id))));
-    } catch (err) {
-      // removed while listing: not there; a damaged record: said, and the others still listed (runc)
-      if (store.exists(id)) ctx.log.warn(err instanceof Error ? err.message : String(err));
-    }
-  }
+  const states = list(runtimeOf(ctx));
   if (bool(args, 'quiet')) {
     for (const s of states) process.stdout.write(`${s.id}\n`);
   } else if (str(args, 'format') === 'json') {

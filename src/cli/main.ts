@@ -6,11 +6,11 @@
 // invocations go through the small parser in fastpath.ts; yargs is imported only for help text,
 // errors and anything that parser does not fully understand.
 import type { CommandSpec } from './commands.js';
-import { type CommandArgs, type CommandContext, type GlobalOptions } from './context.js';
+import type { CommandArgs, CommandContext, GlobalOptions } from './context.js';
 import { camelCase, fastParse, GLOBAL_OPTIONS, splitCommand, unknownFlags } from './fastpath.js';
 import { installLightStdio, stdioStreamsBuilt } from './light-stdio.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
-import { OcirtError } from '../errors.js';
+import { isOcirtError, OcirtError } from '../errors.js';
 import { defaultStateRoot } from '../container/rootless.js';
 import { embeddedAddon } from '../sys/embedded-addon.js';
 import { versionText } from '../version.js';
@@ -113,14 +113,6 @@ function report(err: unknown, log: Logger): number {
     process.stderr.write(err.stack + '\n');
   }
   return isOcirtError(err) ? err.exitCode : 1;
-}
-
-/**
- * By name, not instanceof: a command module built as its own bundle (the Node build loads one file
- * per command) carries its own copy of the class.
- */
-function isOcirtError(err: unknown): err is OcirtError {
-  return err instanceof OcirtError || (err instanceof Error && err.name === 'OcirtError' && typeof (err as OcirtError).exitCode === 'number');
 }
 
 /** A logger for failures that happen before the command's own context exists. */

@@ -3,13 +3,12 @@
 // filtered to the container's processes, as runc prints it.
 import { execFileSync } from 'node:child_process';
 import { OcirtError } from '../errors.js';
-import { containerProcesses } from '../container/ps.js';
-import { StateStore } from '../container/state-store.js';
-import { containerId, str } from './args.js';
+import { ps } from '../api/ops/ps.js';
+import { containerId, runtimeOf, str } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): number {
-  const pids = containerProcesses(new StateStore(ctx.globals.root), containerId(args));
+  const pids = ps(runtimeOf(ctx), containerId(args));
   const format = str(args, 'format') ?? 'table';
   if (format === 'json') {
     process.stdout.write(JSON.stringify(pids) + '\n');

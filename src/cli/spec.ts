@@ -2,17 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
-import { defaultSpec } from '../spec/defaults.js';
+import { spec as defaultSpec } from '../api/ops/spec.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 export function run(args: CommandArgs, ctx: CommandContext): number {
   const bundle = typeof args.bundle === 'string' && args.bundle !== '' ? args.bundle : '.';
-  const rootless = wantsRootless(args, ctx);
-  const spec = defaultSpec({
-    rootless,
-    uid: rootless ? (process.geteuid?.() ?? 0) : 0,
-    gid: rootless ? (process.getegid?.() ?? 0) : 0,
-  });
+  const spec = defaultSpec({ rootless: wantsRootless(args, ctx) });
   const path = join(bundle, 'config.json');
   try {
     // "wx": the existence check and the creation are one step, so a concurrent writer cannot be clobbered.

@@ -2,12 +2,9 @@
 // (checked as config.json's would be, with the file's line:column in errors).
 import { readFileSync } from 'node:fs';
 import { OcirtError } from '../errors.js';
-import { updateContainer } from '../container/update.js';
-import { StateStore } from '../container/state-store.js';
-import { rootlessCgroups } from '../container/rootless.js';
-import { validateConfig } from '../spec/validate.js';
-import type { LinuxResources } from '../spec/types.js';
-import { containerId, str } from './args.js';
+import { checkResources, update } from '../api/ops/update.js';
+import type { LinuxResources } from '../api/index.js';
+import { containerId, runtimeOf, str } from './args.js';
 import type { CommandArgs, CommandContext } from './context.js';
 
 /** docker/go-units RAMInBytes, as runc reads its memory flags: "512m", "1g", "1.5GiB", "4096". */
@@ -74,16 +71,7 @@ export function resourcesFromText(text: string, name: string): LinuxResources {
   } catch (err) {
     throw new OcirtError(`${name}: invalid JSON: ${(err as Error).message}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new OcirtError(`${name}: expected a linux.resources object, such as {"memory": {"limit": 104857600}}`);
-  }
-  // the resources as part of a minimal config: the config's own validator and messages
-  const prefix = '/linux/resources';
-  const problems = validateConfig({ ociVersion: '1.3.0', linux: { resources: value } })
-    .filter((p) => p.pointer.startsWith(prefix))
-    .map((p) => `${p.pointer.slice(prefix.length) || '/'}: ${p.message}`);
-  if (problems.length) throw new OcirtError(`${name}: ${problems.join('; ')}`);
-  return value as LinuxResources;
+  return checkResources(value, name);
 }
 
 const FLAG_NAMES = [
@@ -108,9 +96,6 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
   } else {
     req = resourcesFromFlags(args);
   }
-  updateContainer(new StateStore(ctx.globals.root), containerId(args), req, {
-    rootless: rootlessCgroups(ctx.globals.rootless),
-    warn: (m) => ctx.log.warn(m),
-  });
+  update(runtimeOf(ctx), containerId(args), req);
   return 0;
 }

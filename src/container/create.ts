@@ -2,16 +2,16 @@
 // Everything create makes (state dir, fifo, cgroup, init process) is undone if any later step
 // fails, so a failed create leaves nothing behind.
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { loadBundle } from '../spec/bundle.js';
+import { loadBundle, loadConfigValue } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
 import { hostFacts } from '../linux/host.js';
 import { readCgroupHost } from '../cgroups/host.js';
 import { cgroupMountFacts, openPlacement, plannedCgroups, removeCgroups, setupCgroups } from '../cgroups/manager.js';
 import { toStateFields, type ContainerCgroups } from '../cgroups/record.js';
 import * as native from '../native.js';
-import { ConfigError, OcirtError, sysError } from '../errors.js';
+import { ConfigError, ContainerError, OcirtError, sysError } from '../errors.js';
 import { SILENT, type Logger } from '../logger.js';
 import { sendListenerFd } from '../seccomp/notify.js';
 import type { Hooks } from '../spec/types.js';
@@ -23,14 +23,24 @@ import { launchInit } from './launch.js';
 import { rootlessCgroups } from './rootless.js';
 import { toRuntimeState } from './runtime-state.js';
 import { readProcStat } from './status.js';
-import { StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
+import { type StateStore, recordedIntegers, validateId, writeAtomic, type StoredState } from './state-store.js';
 import { checkConsoleFlags, closeConsoleSocket, openConsoleSocket, relayedTerminalSize, type ConsoleSocket } from './terminal.js';
 import { checkPreservedFds, listenFdsFromEnv } from './fds.js';
 import { writeExecTemplate } from './exec-template.js';
 
 export interface CreateOptions {
   id: string;
+  /** the bundle directory (config.json and, by its root.path, the rootfs) */
   bundle: string;
+  /**
+   * The API's `{ config, rootfs }`: the config as a value, checked as config.json would be, and
+   * the rootfs apart; used instead of `bundle`. The container's bundle is then its state
+   * directory, where the config is written as config.json (root.path absolute) for hooks and
+   * engines that read it.
+   */
+  given?: { config: unknown; rootfs: string };
+  /** the container's fds 0, 1, 2 (-1: ocirt's own) */
+  stdio?: [number, number, number];
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
@@ -77,11 +87,12 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   faultPoint('create:locked');
   // what a create or delete killed halfway left (the lock is ours: that command is gone)
   if (store.isDebris(id)) store.remove(id);
-  if (store.exists(id)) throw new OcirtError(`container "${id}" already exists`);
-  const bundleDir = resolveBundle(o.bundle);
+  if (store.exists(id)) throw new ContainerError('exists', id, `container "${id}" already exists`);
+  const givenBundle = o.given ? resolve(store.dir(id)) : undefined;
+  const bundleDir = givenBundle ?? resolveBundle(o.bundle);
   const log = o.log ?? SILENT;
-  const { config, rootfs, exactIntegers, where } = loadBundle(bundleDir);
-  log.debug(`create ${id}: bundle ${bundleDir} loaded and valid`);
+  const { config, rootfs, exactIntegers, where } = o.given ? loadConfigValue(o.given.config, o.given.rootfs) : loadBundle(bundleDir);
+  log.debug(`create ${id}: ${o.given ? 'config' : `bundle ${bundleDir}`} loaded and valid`);
   const cgroupHost = readCgroupHost();
   const warn = (m: string) => log.warn(m);
   const hooks = config.hooks;
@@ -113,6 +124,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     store.createDir(id);
     undo.push(() => store.remove(id));
     faultPoint('create:state-dir');
+    if (givenBundle) writeAtomic(join(givenBundle, 'config.json'), JSON.stringify(config, null, 2));
     const execFifo = o.waitForStart || hasHooks(hooks) ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
     faultPoint('create:fifo');
@@ -198,6 +210,7 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           },
           afterGo: () => faultPoint('create:go'),
           placement,
+          ...(o.stdio ? { stdio: o.stdio } : {}),
           fds: console ? [console.stubFd] : [],
           ...(listener
             ? {
@@ -277,7 +290,9 @@ function located<T>(where: (pointer: string) => string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof ConfigError) throw new OcirtError(`${where(err.pointer)}: ${err.pointer}: ${err.detail}`, { cause: err });
+    if (err instanceof ConfigError) {
+      throw new ConfigError(err.pointer, err.detail, { message: `${where(err.pointer)}: ${err.pointer}: ${err.detail}`, cause: err });
+    }
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // container that is not stopped is an error, so a created or running one needs --force (it is
 // killed first). (runc deletes created containers without --force; we follow the spec, which
 // engines also satisfy: they pass --force or kill first.)
-import { OcirtError } from '../errors.js';
+import { ContainerError, OcirtError } from '../errors.js';
 import { removeCgroups, signalAll } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
 import { SILENT, type Logger } from '../logger.js';
@@ -25,18 +25,18 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, l
     if (!store.exists(id)) {
       // only a dead command's lock was left; ours goes with unlock()
       if (force) return;
-      throw new OcirtError(`container "${id}" does not exist`);
+      throw new ContainerError('not-found', id, `container "${id}" does not exist`);
     }
     if (store.isDebris(id)) {
       // a create or delete killed halfway (runc removes such a directory too)
       store.remove(id);
       if (force) return;
-      throw new OcirtError(`container "${id}" does not exist`);
+      throw new ContainerError('not-found', id, `container "${id}" does not exist`);
     }
     state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && !force) {
-      throw new OcirtError(`cannot delete container "${id}" that is ${status}: stop it first or use --force`);
+      throw new ContainerError('wrong-state', id, `cannot delete container "${id}" that is ${status}: stop it first or use --force`, status);
     }
     poststop = store.readHooks(id)?.poststop;
     destroyContainer(store, state, status);

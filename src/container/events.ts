@@ -3,7 +3,7 @@
 // it (memory.events' oom_kill on v2, memory.oom_control's on v1, watched between the stats).
 // The stream ends when the container has stopped, as runc's does.
 import { readdirSync, readFileSync } from 'node:fs';
-import { OcirtError } from '../errors.js';
+import { ArgumentError, ContainerError } from '../errors.js';
 import { hugepageDirToSize } from '../cgroups/convert.js';
 import { oomKills } from '../cgroups/manager.js';
 import { fromStateFields, type ContainerCgroups } from '../cgroups/record.js';
@@ -47,14 +47,14 @@ export function parseDuration(s: string): number {
     total += Number(m[1]) * units[m[2]];
     end = re.lastIndex;
   }
-  if (s === '' || end !== s.length) throw new OcirtError(`--interval: invalid duration "${s}": expected a number with a unit, such as 5s or 250ms`);
+  if (s === '' || end !== s.length) throw new ArgumentError(`--interval: invalid duration "${s}": expected a number with a unit, such as 5s or 250ms`);
   return total;
 }
 
-export async function streamEvents(store: StateStore, id: string, o: { stats: boolean; intervalMs: number; write(line: string): void }): Promise<void> {
-  if (!(o.intervalMs > 0)) throw new OcirtError('--interval: the interval must be greater than 0');
+export async function streamEvents(store: StateStore, id: string, o: { stats: boolean; intervalMs: number; write(line: string): void; signal?: AbortSignal }): Promise<void> {
+  if (!(o.intervalMs > 0)) throw new ArgumentError('--interval: the interval must be greater than 0');
   const first = running(store, id);
-  if (first.stopped) throw new OcirtError(`cannot get events of container "${id}": container not running`);
+  if (first.stopped) throw new ContainerError('wrong-state', id, `cannot get events of container "${id}": container not running`, 'stopped');
   if (o.stats) {
     o.write(statsEvent(id, first.cgroups));
     return;
@@ -65,6 +65,7 @@ export async function streamEvents(store: StateStore, id: string, o: { stats: bo
   let nextStats = Date.now() + o.intervalMs;
   for (;;) {
     await new Promise((r) => setTimeout(r, tick));
+    if (o.signal?.aborted) return;
     const now = oomKills(c);
     for (; ooms < now; ooms++) o.write(JSON.stringify({ type: 'oom', id }));
     let gone: boolean;

@@ -4,7 +4,7 @@
 // ARGS, the flags' overrides and additions, and no terminal unless -t, each flag checked itself.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OcirtError, sysError } from '../errors.js';
+import { ArgumentError, BundleError, OcirtError, sysError } from '../errors.js';
 import { CAPABILITIES } from '../linux/constants.js';
 import type { Process, Spec } from '../spec/types.js';
 
@@ -23,7 +23,8 @@ export interface ExecFlags {
   processLabel?: string;
 }
 
-export type ExecProcessSource = { file: string } | { flags: ExecFlags };
+/** -p FILE, ARGS and flags, or (the API) a runtime-spec process object */
+export type ExecProcessSource = { file: string } | { flags: ExecFlags } | { value: unknown };
 
 /** ARGS and no flag: the config's process with another command. */
 export function argsOnly(args: string[]): ExecFlags {
@@ -32,7 +33,9 @@ export function argsOnly(args: string[]): ExecFlags {
 
 /** The container's config with the exec'd process in place of its own. */
 export async function execConfig(config: Spec, source: ExecProcessSource): Promise<Spec> {
-  return 'file' in source ? withProcessFile(config, resolve(source.file)) : withFlags(config, source.flags);
+  if ('file' in source) return withProcessFile(config, resolve(source.file));
+  if ('value' in source) return withProcessValue(config, source.value, 'process', undefined);
+  return withFlags(config, source.flags);
 }
 
 /** The config's process, changed by ARGS and the flags (runc's getProcess). */
@@ -41,12 +44,12 @@ export function withFlags(config: Spec, f: ExecFlags): Spec {
 }
 
 export function processFromFlags(base: Process | undefined, f: ExecFlags): Process {
-  if (f.args.length === 0) throw new OcirtError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
-  if (f.args[0] === '') throw new OcirtError('exec: the command is empty: expected the program to run');
+  if (f.args.length === 0) throw new ArgumentError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
+  if (f.args[0] === '') throw new ArgumentError('exec: the command is empty: expected the program to run');
   const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
   p.args = [...f.args];
   if (f.cwd) {
-    if (!f.cwd.startsWith('/')) throw new OcirtError(`--cwd ${JSON.stringify(f.cwd)}: expected an absolute path in the container`);
+    if (!f.cwd.startsWith('/')) throw new ArgumentError(`--cwd ${JSON.stringify(f.cwd)}: expected an absolute path in the container`);
     p.cwd = f.cwd;
   }
   if (f.apparmor) p.apparmorProfile = f.apparmor;
@@ -55,7 +58,7 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     const caps = (p.capabilities ??= {});
     for (const c of f.caps) {
       if (!(CAPABILITIES as readonly string[]).includes(c)) {
-        throw new OcirtError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
+        throw new ArgumentError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
       }
       (caps.bounding ??= []).push(c);
       (caps.effective ??= []).push(c);
@@ -65,7 +68,7 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     }
   }
   for (const e of f.env) {
-    if (!/^[^=]+=/.test(e)) throw new OcirtError(`--env ${JSON.stringify(e)}: expected NAME=VALUE`);
+    if (!/^[^=]+=/.test(e)) throw new ArgumentError(`--env ${JSON.stringify(e)}: expected NAME=VALUE`);
   }
   p.env = [...(p.env ?? []), ...f.env];
   p.terminal = f.tty;
@@ -74,13 +77,13 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
   if (f.user !== undefined) {
     const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
     if (!m || Number(m[1]) > 0xffffffff || Number(m[2] ?? 0) > 0xffffffff) {
-      throw new OcirtError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
+      throw new ArgumentError(`--user ${JSON.stringify(f.user)}: expected UID[:GID], numbers (names are not looked up)`);
     }
     user.uid = Number(m[1]);
     if (m[2] !== undefined) user.gid = Number(m[2]);
   }
   for (const g of f.additionalGids) {
-    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new OcirtError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
+    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new ArgumentError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
     (user.additionalGids ??= []).push(Number(g));
   }
   return p;
@@ -89,7 +92,6 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
 /** -p: the file's process, checked like config.json's (the checks are loaded only here). */
 async function withProcessFile(config: Spec, file: string): Promise<Spec> {
   const { JsonSyntaxError, parseLocated } = await import('../spec/locate.js');
-  const { locateProblems, validateLocated } = await import('../spec/validate.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -107,17 +109,24 @@ async function withProcessFile(config: Spec, file: string): Promise<Spec> {
     }
     throw new OcirtError(`${file}: invalid JSON`);
   }
+  return withProcessValue(config, value, file, text);
+}
+
+/** The process checked like config.json's; problems located in `text` when the value came from one. */
+async function withProcessValue(config: Spec, value: unknown, file: string, text: string | undefined): Promise<Spec> {
+  const { parseLocated } = await import('../spec/locate.js');
+  const { locateProblems, validateLocated } = await import('../spec/validate.js');
   const full = { ...config, process: value } as Spec;
   let problems = validateLocated(full).filter((p) => p.pointer.startsWith('/process'));
   if (problems.length === 0) return full;
   // the file's own line:column, and its own pointers (its root is /process of the config)
   const relative = problems.map((p) => ({ ...p, pointer: p.pointer.slice('/process'.length) }));
   try {
-    problems = locateProblems(relative, parseLocated(text));
+    problems = text === undefined ? relative : locateProblems(relative, parseLocated(text));
   } catch {
     problems = relative;
   }
   const where = (p: { pointer: string; line?: number; column?: number }) =>
     `${file}${p.line !== undefined ? `:${p.line}:${p.column}` : ''}: ${p.pointer || '/'}`;
-  throw new OcirtError(`exec: invalid process: ${problems.map((p) => `${where(p)}: ${p.message}`).join('; ')}`);
+  throw new BundleError(`exec: invalid process: ${problems.map((p) => `${where(p)}: ${p.message}`).join('; ')}`, file, problems);
 }

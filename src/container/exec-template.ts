@@ -12,6 +12,7 @@
 // seccomp listener to hand on (SCMP_ACT_NOTIFY).
 import { encodePlanWithArgsSpan } from '../linux/encode.js';
 import type { HostFacts } from '../linux/plan-builder.js';
+import type { LaunchPlan } from '../linux/plan.js';
 import { argsOnly, withFlags } from './exec-process.js';
 import { planExec } from './exec-plan.js';
 import { writeAtomic, type ContainerRecord, type StateStore } from './state-store.js';
@@ -22,7 +23,7 @@ export const TEMPLATE_VERSION = 1;
 export function execTemplate(record: ContainerRecord, rootfs: string, host: HostFacts): Buffer | undefined {
   const ns = record.config.linux?.namespaces ?? [];
   if (!record.config.process || ns.some((n) => n.path) || !ns.some((n) => n.type === 'mount')) return undefined;
-  let plan;
+  let plan: LaunchPlan;
   try {
     const config = withFlags(record.config, argsOnly(['true']));
     plan = planExec({ record, config, rootfs, preserveFds: 0, isOwnNamespace: () => false, host });

@@ -8,7 +8,7 @@
 import { openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as native from '../native.js';
-import { ConfigError, OcirtError } from '../errors.js';
+import { ConfigError, ContainerError } from '../errors.js';
 import { hostFacts, isOwnNamespace } from '../linux/host.js';
 import { sendListenerFd } from '../seccomp/notify.js';
 import { openPlacement, type Placement } from '../cgroups/manager.js';
@@ -38,24 +38,20 @@ export interface ExecOptions {
   warn?: (msg: string) => void;
   /** --debug details */
   debug?: (msg: string) => void;
+  /** the process's fds 0, 1, 2 (-1: ocirt's own); the API's pipes */
+  stdio?: [number, number, number];
 }
 
 /** Runs the process; the exit code is the process's in the foreground, 0 once it runs when detached. */
 export async function execContainer(store: StateStore, o: ExecOptions): Promise<number> {
-  const id = validateId(o.id);
-  // the record is create's and never changes: the process is decided before the lock is taken
-  const record = store.readRecord(id) ?? (await legacyRecord(store.read(id)));
-  const config = await execConfig(record.config, o.process);
-  checkConsoleFlags(config.process?.terminal === true, o.detach, o.consoleSocket, 'exec');
-  checkPreservedFds(o.preserveFds);
+  const prepared = await prepareExec(store, o);
   // In the foreground, signals that arrive while the process starts are forwarded once it runs.
   const signals = o.detach ? undefined : new SignalForwarder();
   let pidfd: number | undefined;
   try {
-    const launched = launchLocked(store, id, record, config, o);
+    const launched = prepared.launch();
     pidfd = launched.pidfd;
     faultPoint('exec:running');
-    if (o.pidFile) writeAtomic(resolve(o.pidFile), String(launched.pid));
     if (!signals) {
       if (launched.consoleRelayFd !== undefined) native.closeFd(launched.consoleRelayFd);
       return 0;
@@ -68,10 +64,31 @@ export async function execContainer(store: StateStore, o: ExecOptions): Promise<
   }
 }
 
-interface Launched {
+export interface Launched {
   pid: number;
+  /** the process's pidfd, the caller's to close */
   pidfd: number;
   consoleRelayFd?: number;
+}
+
+/**
+ * The process decided and checked (the record, the source, the flags), ready to launch: the API
+ * holds the launched process itself, the CLI waits for it (execContainer).
+ */
+export async function prepareExec(store: StateStore, o: ExecOptions): Promise<{ launch(): Launched }> {
+  const id = validateId(o.id);
+  // the record is create's and never changes: the process is decided before the lock is taken
+  const record = store.readRecord(id) ?? (await legacyRecord(store.read(id)));
+  const config = await execConfig(record.config, o.process);
+  checkConsoleFlags(config.process?.terminal === true, o.detach, o.consoleSocket, 'exec');
+  checkPreservedFds(o.preserveFds);
+  return {
+    launch() {
+      const launched = launchLocked(store, id, record, config, o);
+      if (o.pidFile) writeAtomic(resolve(o.pidFile), String(launched.pid));
+      return launched;
+    },
+  };
 }
 
 /** Under the container's lock, so that it is not deleted (its cgroup removed) while the process joins it. */
@@ -115,6 +132,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
         afterGo: () => faultPoint('exec:go'),
         placement,
         fds,
+        ...(o.stdio ? { stdio: o.stdio } : {}),
         ...(listener
           ? {
               onSeccompListener: (fd: number, pid: number) =>
@@ -157,15 +175,16 @@ function located<T>(source: ExecProcessSource, f: () => T): T {
       : 'file' in source
         ? `${resolve(source.file)}: ${err.pointer.slice('/process'.length) || '/'}`
         : `the process (config.json's, with the command and flags): ${err.pointer}`;
-    throw new OcirtError(`exec: ${where}: ${err.detail}`, { cause: err });
+    throw new ConfigError(err.pointer, err.detail, { message: `exec: ${where}: ${err.detail}`, cause: err });
   }
 }
 
 function checkStatus(state: StoredState, status: Status, ignorePaused: boolean): void {
-  if (status === 'stopped') throw new OcirtError(`cannot exec in container "${state.id}": container not running (it is stopped)`);
-  if (status === 'creating') throw new OcirtError(`cannot exec in container "${state.id}": it is still being created`);
+  const refuse = (why: string) => new ContainerError('wrong-state', state.id, `cannot exec in container "${state.id}": ${why}`, status);
+  if (status === 'stopped') throw refuse('container not running (it is stopped)');
+  if (status === 'creating') throw refuse('it is still being created');
   if (status === 'paused' && !ignorePaused) {
-    throw new OcirtError(`cannot exec in container "${state.id}": it is paused (use --ignore-paused to override)`);
+    throw refuse('it is paused (use --ignore-paused to override)');
   }
 }
 
@@ -175,11 +194,11 @@ function openInit(state: StoredState, id: string): number {
   try {
     fd = native.pidfdOpen(state.pid);
   } catch {
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   if (!isSameProcess(state.pid, state.pidStartTime)) {
     native.closeFd(fd);
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   return fd;
 }
@@ -192,7 +211,7 @@ function initRoot(state: StoredState, pidfd: number, id: string): number {
     native.pidfdSendSignal(pidfd, 0);
   } catch {
     native.closeFd(fd);
-    throw new OcirtError(`cannot exec in container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot exec in container "${id}": container not running`, 'stopped');
   }
   return fd;
 }

@@ -1,5 +1,6 @@
 // Turns the init's fixed error record (step, errno, index into a plan list, detail) into a
 // message that names the config field the user has to change, the path and the errno.
+import { InitError } from '../errors.js';
 import type { LaunchPlan } from '../linux/plan.js';
 import type { InitErrorMessage } from '../native.js';
 
@@ -77,6 +78,16 @@ const STEPS: Record<string, StepInfo> = {
   CREATE_CONTAINER_HOOK: { what: 'run createContainer hook', field: (p, i) => p.hooks?.createContainer[i]?.field },
   START_CONTAINER_HOOK: { what: 'run startContainer hook', field: (p, i) => p.hooks?.startContainer[i]?.field },
 };
+
+/** The init's report as an InitError: the message below, and the step, errno, field and path as data. */
+export function initError(plan: LaunchPlan, msg: InitErrorMessage): InitError {
+  const pointer = (STEPS[msg.stepName]?.field?.(plan, msg.index));
+  return new InitError(describeInitError(plan, msg), msg.stepName, {
+    ...(msg.errnoName ? { errno: msg.errnoName } : {}),
+    ...(pointer ? { pointer } : {}),
+    ...(msg.detail ? { path: msg.detail } : {}),
+  });
+}
 
 export function describeInitError(plan: LaunchPlan, msg: InitErrorMessage): string {
   const info: StepInfo = STEPS[msg.stepName] ?? { what: `step ${msg.stepName}` };

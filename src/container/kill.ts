@@ -1,7 +1,7 @@
 // `kill`: signal the container's init (or, with --all, every process in its cgroups). The pidfd
 // is opened and the process identity re-checked before signalling, so a recycled pid is never hit.
 import * as native from '../native.js';
-import { OcirtError } from '../errors.js';
+import { ContainerError } from '../errors.js';
 import { freeze, signalAll } from '../cgroups/manager.js';
 import { freezerOf, fromStateFields } from '../cgroups/record.js';
 import { deriveStatus, isSameProcess } from './status.js';
@@ -18,7 +18,7 @@ export function killContainer(store: StateStore, id: string, signal: number, all
       if (hasCgroup) signalAll(cgroups, signal);
       return;
     }
-    throw new OcirtError(`cannot kill container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot kill container "${id}": container not running`, status);
   }
   if (all && hasCgroup) {
     signalAll(cgroups, signal);
@@ -40,11 +40,11 @@ export function openVerified(pid: number, startTime: number, id: string): number
   try {
     fd = native.pidfdOpen(pid);
   } catch {
-    throw new OcirtError(`cannot signal container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot signal container "${id}": container not running`, 'stopped');
   }
   if (!isSameProcess(pid, startTime)) {
     native.closeFd(fd);
-    throw new OcirtError(`cannot signal container "${id}": container not running`);
+    throw new ContainerError('wrong-state', id, `cannot signal container "${id}": container not running`, 'stopped');
   }
   return fd;
 }

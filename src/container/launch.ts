@@ -8,8 +8,8 @@ import * as native from '../native.js';
 import type { InitErrorMessage } from '../native.js';
 import { encodePlan } from '../linux/encode.js';
 import type { IdMapping, LaunchPlan, UserNamespaceSetup } from '../linux/plan.js';
-import { OcirtError, sysError } from '../errors.js';
-import { describeInitError } from './init-errors.js';
+import { InitError, OcirtError, sysError } from '../errors.js';
+import { initError } from './init-errors.js';
 
 export interface LaunchedInit {
   pid: number;
@@ -42,6 +42,8 @@ export interface LaunchCallbacks {
    * the launch)
    */
   atRuntimeHooks?: (pid: number) => void;
+  /** the process's fds 0, 1, 2 (-1: ocirt's own) */
+  stdio?: [number, number, number];
 }
 
 /**
@@ -59,6 +61,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
     ...(p?.joinFds.length ? { cgroupJoinFds: p.joinFds } : {}),
     ...(plan.userns ? { callerIsNsRoot: callerIsNsRoot(plan.userns) } : {}),
     ...(plan.execFifo ? { execFifo: plan.execFifo } : {}),
+    ...(callbacks.stdio ? { stdio: callbacks.stdio } : {}),
   });
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
@@ -73,7 +76,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
       if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
       const msg = native.readSyncMessage(spawned.syncFd, 1000);
       if (msg.type !== 'error') throw err;
-      throw new OcirtError(msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : describeInitError(plan, msg));
+      throw msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : initError(plan, msg);
     }
     callbacks.afterGo?.();
     for (;;) {
@@ -101,8 +104,8 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
         callbacks.onSeccompListener(msg.fd, pid);
         continue;
       }
-      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw new OcirtError(joinError(p, msg));
-      if (msg.type === 'error') throw new OcirtError(describeInitError(plan, msg));
+      if (msg.type === 'error' && msg.stepName === 'SPAWN_CGROUP') throw joinError(p, msg);
+      if (msg.type === 'error') throw initError(plan, msg);
       // exec kind: its execve closed the last end of the sync socket
       if (msg.type === 'eof' && plan.exec) break;
       throw new OcirtError(`${plan.exec ? 'exec' : 'container init'}: the process exited before it was ready (no error was reported)`);
@@ -120,10 +123,13 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
   return { pid, pidfd };
 }
 
-function joinError(p: LaunchCallbacks['placement'], msg: InitErrorMessage): string {
+function joinError(p: LaunchCallbacks['placement'], msg: InitErrorMessage): InitError {
   const dir = p?.joinDirs[msg.index] ?? '';
   const hint = msg.errnoName === 'ENOSPC' ? ' (a cgroup v1 cpuset without cpuset.cpus and cpuset.mems takes no process)' : '';
-  return `start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`;
+  return new InitError(`start the process in its cgroups: join cgroup ${dir}: ${msg.errnoName} (${msg.errnoText})${hint}`, msg.stepName, {
+    errno: msg.errnoName,
+    path: dir,
+  });
 }
 
 function abort(...pidfds: number[]): void {

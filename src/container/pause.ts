@@ -1,7 +1,7 @@
 // `pause` and `resume`: freeze and thaw every process of the container through its freezer (the
 // v1 freezer on v1 and hybrid hosts, cgroup.freeze on v2: src/cgroups/record.ts). `state` then
 // reports "paused".
-import { OcirtError } from '../errors.js';
+import { ContainerError } from '../errors.js';
 import { freeze } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
 import { deriveStatus, type Status } from './status.js';
@@ -10,7 +10,7 @@ import type { StateStore, StoredState } from './state-store.js';
 export function pauseContainer(store: StateStore, id: string): void {
   withStatus(store, id, (status, state) => {
     if (status !== 'running' && status !== 'created') {
-      throw new OcirtError(`cannot pause container "${id}": container not running or created (it is ${status})`);
+      throw new ContainerError('wrong-state', id, `cannot pause container "${id}": container not running or created (it is ${status})`, status);
     }
     freeze(fromStateFields(state), true);
   });
@@ -18,7 +18,9 @@ export function pauseContainer(store: StateStore, id: string): void {
 
 export function resumeContainer(store: StateStore, id: string): void {
   withStatus(store, id, (status, state) => {
-    if (status !== 'paused') throw new OcirtError(`cannot resume container "${id}": container not paused (it is ${status})`);
+    if (status !== 'paused') {
+      throw new ContainerError('wrong-state', id, `cannot resume container "${id}": container not paused (it is ${status})`, status);
+    }
     freeze(fromStateFields(state), false);
   });
 }

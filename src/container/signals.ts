@@ -1,5 +1,5 @@
 // Signal arguments as runc takes them: KILL, SIGKILL, 9, RTMIN+3, SIGRTMAX-1, and 0 (no signal).
-import { OcirtError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { SIGNALS, SIGRTMAX, SIGRTMIN } from '../linux/constants.js';
 
 export function parseSignal(raw: string | number | undefined): number {
@@ -9,7 +9,7 @@ export function parseSignal(raw: string | number | undefined): number {
     const n = Number(text);
     // 0 sends nothing: engines use `kill ID 0` as a liveness check, as kill(2) allows and runc accepts
     if (n >= 0 && n <= SIGRTMAX) return n;
-    throw new OcirtError(`invalid signal number ${text}: expected 0..${SIGRTMAX}`);
+    throw new ArgumentError(`invalid signal number ${text}: expected 0..${SIGRTMAX}`);
   }
   const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
   if (name in SIGNALS) return SIGNALS[name];
@@ -20,5 +20,5 @@ export function parseSignal(raw: string | number | undefined): number {
     const n = base + off;
     if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
-  throw new OcirtError(`unknown signal "${text}": use a name such as TERM, SIGKILL, RTMIN+1 or a number`);
+  throw new ArgumentError(`unknown signal "${text}": use a name such as TERM, SIGKILL, RTMIN+1 or a number`);
 }

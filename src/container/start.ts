@@ -2,7 +2,7 @@
 // Opening the fifo for reading lets its open complete; the byte it writes confirms it got there.
 // Then, as runc's start, wait until the user's program runs, and run the poststart hooks.
 import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
-import { OcirtError, errnoName, sysError } from '../errors.js';
+import { ContainerError, OcirtError, errnoName, sysError } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { SILENT, type Logger } from '../logger.js';
 import { destroyContainer } from './delete.js';
@@ -29,7 +29,7 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
     const fifo = store.fifoPath(id);
     const status = deriveStatus(state, fifo);
     if (status !== 'created') {
-      throw new OcirtError(`cannot start container "${id}": it is ${status}, not created`);
+      throw new ContainerError('wrong-state', id, `cannot start container "${id}": it is ${status}, not created`, status);
     }
     hooks = store.readHooks(id);
     let fd: number;
@@ -52,7 +52,7 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
         }
         if (n === 1) break;
         if (!isSameProcess(state.pid, state.pidStartTime)) {
-          throw new OcirtError(`cannot start container "${id}": its init process exited before it was started`);
+          throw new ContainerError('wrong-state', id, `cannot start container "${id}": its init process exited before it was started`, 'stopped');
         }
         sleepMs(1);
       }

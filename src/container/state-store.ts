@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { OcirtError, errnoName, sysError } from '../errors.js';
+import { ArgumentError, ContainerError, OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
 import { faultPoint } from './fault.js';
 import type { Hooks, Spec } from '../spec/types.js';
@@ -83,12 +83,12 @@ export const MAX_ID_LENGTH = 255 - LOCK_PREFIX.length;
 /** Every command checks the id before it touches a path made from it. */
 export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id === '' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
-    throw new OcirtError(
+    throw new ArgumentError(
       `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only (no path separators)`,
     );
   }
   if (id.length > MAX_ID_LENGTH) {
-    throw new OcirtError(
+    throw new ArgumentError(
       `container id is too long (${id.length} characters): at most ${MAX_ID_LENGTH}, so that the state directory and lock file named after it fit in a file name`,
     );
   }
@@ -98,7 +98,7 @@ export function validateId(id: unknown): string {
 export class StateStore {
   constructor(readonly root: string) {
     if (!root) {
-      throw new OcirtError(
+      throw new ArgumentError(
         'no state root: XDG_RUNTIME_DIR is not set; pass --root DIR (a directory you own, e.g. /tmp/ocirt-$(id -u)) or set XDG_RUNTIME_DIR',
       );
     }
@@ -162,7 +162,7 @@ export class StateStore {
     try {
       mkdirSync(d, { mode: 0o711 });
     } catch (err) {
-      if (errnoName(err) === 'EEXIST') throw new OcirtError(`container "${id}" already exists`);
+      if (errnoName(err) === 'EEXIST') throw new ContainerError('exists', id, `container "${id}" already exists`);
       throw sysError('create state directory', d, err);
     }
     return d;
@@ -173,7 +173,7 @@ export class StateStore {
     try {
       text = readFileSync(this.statePath(id), 'utf8');
     } catch (err) {
-      if (errnoName(err) === 'ENOENT') throw new OcirtError(`container "${id}" does not exist`);
+      if (errnoName(err) === 'ENOENT') throw new ContainerError('not-found', id, `container "${id}" does not exist`);
       throw sysError('read state', this.statePath(id), err);
     }
     let value: unknown;
@@ -300,7 +300,7 @@ export class StateStore {
         }
         continue;
       }
-      if (Date.now() > deadline) throw new OcirtError(`container "${id}" is locked by process ${holder.pid} (${p})`);
+      if (Date.now() > deadline) throw new ContainerError('locked', id, `container "${id}" is locked by process ${holder.pid} (${p})`);
       sleepMs(2);
     }
   }

@@ -5,7 +5,7 @@
 // foreground run or exec, one end of a socket pair whose other end ocirt keeps and relays to its
 // own stdio, as runc does.
 import * as native from '../native.js';
-import { OcirtError, sysError } from '../errors.js';
+import { ArgumentError, sysError } from '../errors.js';
 
 export interface ConsoleSocket {
   /** the connected socket the init stub gets with "go" */
@@ -22,10 +22,10 @@ export interface ConsoleSocket {
  */
 export function checkConsoleFlags(terminal: boolean, detached: boolean, consoleSocket: string | undefined, what: string): void {
   if (terminal && detached && !consoleSocket) {
-    throw new OcirtError(`cannot allocate a terminal for a detached ${what} without --console-socket (to receive the pty master)`);
+    throw new ArgumentError(`cannot allocate a terminal for a detached ${what} without --console-socket (to receive the pty master)`);
   }
   if (consoleSocket && (!detached || !terminal)) {
-    throw new OcirtError(
+    throw new ArgumentError(
       `--console-socket is only for a detached ${what} with a terminal (${!terminal ? 'process.terminal is false' : 'this one stays in the foreground'})`,
     );
   }

@@ -5,7 +5,7 @@
 // memory limit in force. Device rules change only when the request has them (and then replace
 // the old ones without a window).
 import { existsSync, readFileSync } from 'node:fs';
-import { OcirtError } from '../errors.js';
+import { ContainerError } from '../errors.js';
 import { updateCgroups } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
 import type { LinuxResources } from '../spec/types.js';
@@ -49,7 +49,7 @@ export function updateContainer(store: StateStore, id: string, req: LinuxResourc
     const state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status === 'stopped' || status === 'creating') {
-      throw new OcirtError(`cannot update container "${id}": container not running (it is ${status})`);
+      throw new ContainerError('wrong-state', id, `cannot update container "${id}": container not running (it is ${status})`, status);
     }
     const path = store.resourcesPath(id);
     const current: LinuxResources = existsSync(path)

@@ -2,8 +2,8 @@
 // that `validate` and `create` can show them all at once; loadBundle is the strict form for the
 // lifecycle commands.
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { OcirtError, errnoName } from '../errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { BundleError, errnoName } from '../errors.js';
 import type { Spec } from './types.js';
 import { JsonSyntaxError, locate, parseLocated, type Located } from './locate.js';
 import { locateProblems, sortProblems, validateLocated, type Problem } from './validate.js';
@@ -61,6 +61,26 @@ export function checkBundle(bundleDir: string): BundleCheck {
     return located;
   };
 
+  const r = checkParsed(value, bundleDir, configPath, getLocated);
+  const exactIntegers = MAYBE_BIG_INTEGER.test(text) ? (getLocated()?.bigIntegers ?? new Map<string, bigint>()) : new Map<string, bigint>();
+  return { ...r, exactIntegers };
+}
+
+/**
+ * A config given as a value (the API's create and validate with `{ config, rootfs }`): the same
+ * checks as config.json's, the rootfs given apart (root.path becomes it, absolute). Problems have
+ * no line:column, and `configPath` only names what the messages call the config.
+ */
+export function checkConfigValue(config: unknown, rootfs: string, configPath = 'config'): BundleCheck {
+  const abs = resolve(rootfs);
+  const value =
+    typeof config === 'object' && config !== null && !Array.isArray(config)
+      ? { ...config, root: { ...((config as { root?: object }).root ?? {}), path: abs } }
+      : config;
+  return { ...checkParsed(value, dirname(abs), configPath, () => undefined), exactIntegers: new Map() };
+}
+
+function checkParsed(value: unknown, bundleDir: string, configPath: string, getLocated: () => Located | undefined): Omit<BundleCheck, 'exactIntegers'> {
   let problems = validateLocated(value);
   const loc = problems.length > 0 ? getLocated() : undefined;
   if (loc) problems = locateProblems(problems, loc);
@@ -87,8 +107,7 @@ export function checkBundle(bundleDir: string): BundleCheck {
     const pos = loc ? locate(loc, pointer) : undefined;
     return pos ? `${configPath}:${pos.line}:${pos.column}` : configPath;
   };
-  const exactIntegers = MAYBE_BIG_INTEGER.test(text) ? (getLocated()?.bigIntegers ?? new Map<string, bigint>()) : new Map<string, bigint>();
-  return { config: configOk ? (value as Spec) : undefined, configPath, rootfs, problems: sortProblems(problems), exactIntegers, where };
+  return { config: configOk ? (value as Spec) : undefined, configPath, rootfs, problems: sortProblems(problems), where };
 }
 
 /** The located parser's message and position for text that JSON.parse rejected. */
@@ -112,12 +131,20 @@ export interface LoadedBundle {
 }
 
 export function loadBundle(bundleDir: string): LoadedBundle {
-  const r = checkBundle(bundleDir);
+  return loaded(checkBundle(bundleDir), `bundle ${bundleDir}`);
+}
+
+/** loadBundle for a config given as a value (checkConfigValue). */
+export function loadConfigValue(config: unknown, rootfs: string): LoadedBundle {
+  return loaded(checkConfigValue(config, rootfs), 'config');
+}
+
+function loaded(r: BundleCheck, what: string): LoadedBundle {
   if (r.problems.length > 0 || !r.config || !r.rootfs) {
     // The first line says what and why: engines show the runtime's last error line to their user.
     const [first, ...rest] = formatProblems(r.configPath, r.problems).split('\n');
     const more = rest.length ? `\n${rest.join('\n')}` : '';
-    throw new OcirtError(`invalid bundle ${bundleDir}: ${first}${more}`);
+    throw new BundleError(`invalid ${what}: ${first}${more}`, r.configPath, r.problems);
   }
   return { config: r.config, configPath: r.configPath, rootfs: r.rootfs, exactIntegers: r.exactIntegers, where: r.where };
 }

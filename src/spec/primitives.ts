@@ -10,10 +10,12 @@ export function StringEnum<const T extends readonly string[]>(values: T, descrip
 // Integer ranges as in defs.json. int64/uint64 bounds are not exactly representable as doubles;
 // like the official schema we state them anyway (JSON.parse rounds the same way).
 export const Int32 = () => Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
+// biome-ignore lint/correctness/noPrecisionLoss: the schema's own bounds (above)
 export const Int64 = () => Type.Integer({ minimum: -9223372036854775808, maximum: 9223372036854775807 });
 export const Uint8 = () => Type.Integer({ minimum: 0, maximum: 255 });
 export const Uint16 = () => Type.Integer({ minimum: 0, maximum: 65535 });
 export const Uint32 = () => Type.Integer({ minimum: 0, maximum: 4294967295 });
+// biome-ignore lint/correctness/noPrecisionLoss: the schema's own bounds (above)
 export const Uint64 = () => Type.Integer({ minimum: 0, maximum: 18446744073709551615 });
 /** File permission bits, written in decimal in JSON (0o777 = 511). */
 export const FileMode = () => Type.Integer({ minimum: 0, maximum: 511, description: 'file mode, in decimal' });

@@ -6,7 +6,7 @@
 // as far as needed to give the official verdict (see platforms.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  HOOK_NAMES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS,
+  type HOOK_NAMES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS,
   ROOTFS_PROPAGATIONS, SCHEDULER_FLAGS, SCHEDULER_POLICIES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS,
 } from './names.js';
 import { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, DeviceFileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';

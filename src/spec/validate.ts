@@ -113,8 +113,10 @@ const RANGE_NAMES: [number, number, string][] = [
   [0, 511, 'file mode (decimal: 0o755 is 493)'],
   [0, 65535, 'uint16'],
   [0, 4294967295, 'uint32'],
+  // biome-ignore lint/correctness/noPrecisionLoss: the schema's bounds, rounded as JSON.parse rounds them
   [0, 18446744073709551615, 'uint64'],
   [-2147483648, 2147483647, 'int32'],
+  // biome-ignore lint/correctness/noPrecisionLoss: the schema's bounds, rounded as JSON.parse rounds them
   [-9223372036854775808, 9223372036854775807, 'int64'],
 ];
 

@@ -1,7 +1,7 @@
 // Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
 // as the unprivileged test user), and the leak check every error-path test ends with.
 import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, type Dirent, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(process.cwd());
@@ -44,7 +44,8 @@ export function testUser(): User {
   return lookup()!;
 }
 
-export type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: test configs are built loosely, then validated by ocirt itself
+export type Config = Record<string, any>;
 
 export function baseConfig(rootless?: User): Config {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
@@ -266,7 +267,7 @@ export function hostSnapshot(): HostSnapshot {
 export function tokenCgroups(root = '/sys/fs/cgroup', depth = 6): string[] {
   const out: string[] = [];
   const walk = (dir: string, left: number) => {
-    let ents;
+    let ents: Dirent[];
     try {
       ents = readdirSync(dir, { withFileTypes: true });
     } catch {

@@ -162,7 +162,10 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     // enough under a loaded emulated guest: an oom before that read would count as old)
     const child = r.spawnRun(['events', '--interval', '300ms', id]);
     let stdout = '';
-    const firstStats = new Promise<void>((res) => child.stdout!.on('data', (d: Buffer) => ((stdout += d), stdout.includes('"stats"') && res())));
+    const firstStats = new Promise<void>((res) => child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stdout.includes('"stats"')) res();
+    }));
     const exited = new Promise<number | null>((res) => child.on('close', res)); // close: stdout drained too
     await Promise.race([firstStats, exited]);
     assert.equal(r.run(['start', id]).status, 0);

@@ -266,8 +266,8 @@ for (const mode of ['root', 'rootless'] as const) {
       const missing = exec(['--cgroup', 'sub', id, '/bin/probe']);
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /--cgroup sub: no such cgroup/);
-      const escape = exec(['--cgroup', '../..', id, '/bin/probe']);
-      assert.match(escape.stderr, /is not below the container's cgroup/);
+      const outside = exec(['--cgroup', '../..', id, '/bin/probe']);
+      assert.match(outside.stderr, /is not below the container's cgroup/);
       // a process cannot join an inner cgroup node while the container's cgroup holds processes
       // directly only on a controller-enabled v2 hierarchy; this hybrid host's cgroup2 allows it
       for (const d of dirs) {

@@ -136,7 +136,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     slash: '/a/b',
   };
 
-  test('state is byte-identical to the TypeScript CLI: created, running, paused, stopped, annotations, tricky ids', async (t) => {
+  test('state is byte-identical to the TypeScript CLI: created, running, paused, stopped, annotations, tricky ids', async () => {
     const withAnnotations = sleeper((c) => (c.annotations = ANNOTATIONS));
     const plain = sleeper((c) => (c.annotations = {}));
     const cases: [string, Bundle, string][] = [

@@ -498,6 +498,7 @@ test('stats: the v2 document (usage in nanoseconds, memory+swap as v1 reports it
   };
   const doc = JSON.parse(statsJson(readStats({ v2: '/c', v1: [] }, (p) => f[p], []))) as Record<string, Record<string, unknown>>;
   assert.deepEqual(doc.cpu, { usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 5, throttledPeriods: 2, throttledTime: 7000 } });
+  // biome-ignore lint/correctness/noPrecisionLoss: the kernel's 2^64-1, as JSON.parse rounds it
   assert.deepEqual(doc.memory.usage, { limit: 18446744073709551615, usage: 4096, failcnt: 3 });
   assert.deepEqual(doc.pids, { current: 2, limit: 10 });
   assert.deepEqual(doc.blkio, {

@@ -128,7 +128,7 @@ test('status is derived: a pid that is gone or reused reads as stopped; the fifo
   await new Promise((r) => child.once('spawn', r));
   const pid = child.pid!;
   const st = readProcStat(pid)!;
-  withStore((s, dir) => {
+  withStore((_, dir) => {
     const fifo = join(dir, 'exec.fifo');
     assert.equal(deriveStatus(sample('c', pid, st.startTime), fifo), 'running');
     writeFileSync(fifo, '');

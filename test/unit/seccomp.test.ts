@@ -195,8 +195,14 @@ test('plan: syscall names libseccomp does not know are skipped with a debug line
 test('the compile request: magic, default action, arches, rules (names in one string) with 64-bit arguments', () => {
   const req = encodeRequest(translateProfile(sc({ architectures: ['SCMP_ARCH_X86'], syscalls: [{ names: ['ab', 'cd'], action: 'SCMP_ACT_ERRNO', args: [{ index: 3, value: 7, valueTwo: 9, op: 'SCMP_CMP_MASKED_EQ' }] }] })));
   let o = 0;
-  const u32 = () => ((o += 4), req.readUInt32LE(o - 4));
-  const u64 = () => ((o += 8), req.readBigUInt64LE(o - 8));
+  const u32 = () => {
+    o += 4;
+    return req.readUInt32LE(o - 4);
+  };
+  const u64 = () => {
+    o += 8;
+    return req.readBigUInt64LE(o - 8);
+  };
   const str = () => {
     const n = u32();
     o += n + 1;

@@ -82,5 +82,6 @@ test('integers beyond 2^53 are kept exact, by pointer (seccomp argument values a
     ['/a/2', 18446744073709551615n],
     ['/a/4', -9223372036854775809n],
   ]);
+  // biome-ignore lint/correctness/noPrecisionLoss: the rounded value is the point
   assert.equal((loc.value as { a: number[] }).a[2], 18446744073709551615, 'the value itself is what JSON.parse gives');
 });
