@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { newId, runner, testUser, type Bundle, type Runner, type User } from '../helpers/containers.ts';
+import { newId, runner, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
 import { SKIP, attackBundle, nodeIdentity, runWithFds } from '../helpers/security.ts';
 import * as native from '../../src/native.ts';
 
@@ -27,7 +27,7 @@ for (const mode of ['root', 'rootless'] as const) {
       r.cleanup();
       bundles.forEach((b) => b.cleanup());
     });
-    const devs = (list: object[]) => (c: Record<string, any>) => {
+    const devs = (list: object[]) => (c: Config) => {
       c.process.args = ['/bin/probe', 'exit', '0'];
       c.process.user = mode === 'root' ? { uid: 1000, gid: 1000 } : { uid: 0, gid: 0 };
       c.linux.devices = list;

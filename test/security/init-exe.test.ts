@@ -108,6 +108,7 @@ for (const mode of ['root', 'rootless'] as const) {
       const a = startAttacker(withoutPtrace);
       const b = victim(a.pid, (c) => (c.process.args = ['/bin/probe', 'sleep', '600']));
       const id = newId('victim');
+      let res: ReturnType<typeof stopAttacker>;
       try {
         const { argv, env } = r.command(['create', '-b', b.dir, id]);
         const runtime = withoutPtrace ? ['setpriv', '--bounding-set=-sys_ptrace', ...argv] : argv;
@@ -120,7 +121,7 @@ for (const mode of ['root', 'rootless'] as const) {
         rmSync(errFile);
         sleepMs(1500); // the init waits on its exec fifo, the attacker keeps trying
       } finally {
-        var res = stopAttacker(a);
+        res = stopAttacker(a);
         r.run(['delete', '-f', id]);
       }
       assert.ok(res.seen.some((v) => v.comm === 'ocirt-init'), `the attacker never saw the victim's init: ${JSON.stringify(res.seen)}`);
@@ -139,12 +140,13 @@ for (const mode of ['root', 'rootless'] as const) {
       writeFileSync(join(b.rootfs, 'bin', 'evil'), '#!/proc/self/exe\n');
       chmodSync(join(b.rootfs, 'bin', 'evil'), 0o755);
       const id = newId('evil');
+      let res: ReturnType<typeof stopAttacker>;
       try {
         assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
         assert.equal(r.run(['start', id]).status, 0);
         sleepMs(1000);
       } finally {
-        var res = stopAttacker(a);
+        res = stopAttacker(a);
         r.run(['delete', '-f', id]);
       }
       assert.equal(res.exe_writable, 0, `breach: ${res.breach}`);
@@ -154,10 +156,11 @@ for (const mode of ['root', 'rootless'] as const) {
     test('exec: the exec\'d process gives a process of its pid namespace nothing while it starts', (t) => {
       if (!execImplemented(r)) return t.skip('ocirt exec is not implemented in this build (branch exec)');
       const a = startAttacker();
+      let res: ReturnType<typeof stopAttacker>;
       try {
         for (let i = 0; i < 5; i++) assert.equal(r.run(['exec', a.id, '/bin/probe', 'exit', '0']).status, 0);
       } finally {
-        var res = stopAttacker(a);
+        res = stopAttacker(a);
       }
       assert.deepEqual({ exe_writable: res.exe_writable, ptraced: res.ptraced, mem: res.mem, fds: res.fds, environ: res.environ }, { exe_writable: 0, ptraced: 0, mem: 0, fds: 0, environ: 0 }, `breach: ${res.breach}`);
     });
