@@ -90,6 +90,8 @@ enum ocirt_section {
   OCIRT_SECTION_EXEC = 3,
   OCIRT_SECTION_CONSOLE_SIZE = 4,
   OCIRT_SECTION_HOOKS = 5, /* native/init/hooks.c <- src/linux/hooks.ts */
+  /* list<u32>: indexes of the mounts whose target must be an ordinary directory (procfs, sysfs) */
+  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 6,
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while

@@ -78,20 +78,7 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
 }
 
 
-/*
- * chdir(cwd), and a check that the result is inside our root: a path through a descriptor of a
- * directory outside it (/proc/self/fd/N) would give the program a host directory as its cwd
- * (CVE-2024-21626). The kernel's getcwd prefixes such a cwd with "(unreachable)".
- */
-static void enter_cwd(const char *cwd) {
-  if (chdir(cwd) < 0) fail(OCIRT_STEP_CWD, -1, cwd);
-  char buf[PATH_MAX];
-  long n = syscall(SYS_getcwd, buf, sizeof buf);
-  if (n < 0) fail(OCIRT_STEP_CWD, -1, cwd);
-  if (buf[0] != '/') fail_err(OCIRT_STEP_CWD, EXDEV, -1, "cwd (outside the container's root)");
-}
-
-/* Before the program: umask, cwd, every fd not meant for the container closed on exec. */
+/* Before the program: umask, cwd (inside the root: hostrefs.c), every fd not meant for the container closed on exec. */
 void prepare_exec(const struct plan *p) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
   enter_cwd(p->cwd);

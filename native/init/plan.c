@@ -26,6 +26,7 @@ static const struct section_decoder SECTIONS[] = {
     {OCIRT_SECTION_EXEC, decode_exec_section},
     {OCIRT_SECTION_CONSOLE_SIZE, decode_console_size_section},
     {OCIRT_SECTION_HOOKS, decode_hooks},
+    {OCIRT_SECTION_ORDINARY_DIR_TARGETS, decode_ordinary_dir_targets},
 };
 
 static void decode_sections(struct rd *r) {

@@ -17,6 +17,13 @@ export interface LaunchedInit {
 }
 
 export interface LaunchCallbacks {
+  /**
+   * called as soon as the process exists (it waits for "go"), and again with the real init's pid
+   * when it forks into a joined pid namespace: create records it there (and both are fault points)
+   */
+  spawned?: (pid: number) => void;
+  /** called once "go" is sent (a fault point of create and exec) */
+  afterGo?: () => void;
   /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
   placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
   /**
@@ -59,6 +66,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
+    callbacks.spawned?.(pid);
     if (plan.userns) writeIdMaps(pid, plan.userns);
     try {
       native.sendGo(spawned.syncFd, callbacks.fds ?? []);
@@ -70,6 +78,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
       if (msg.type !== 'error') throw err;
       throw msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : initError(plan, msg);
     }
+    callbacks.afterGo?.();
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
@@ -84,6 +93,7 @@ export function launchInit(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): L
         // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        callbacks.spawned?.(pid);
         continue;
       }
       if (msg.type === 'seccomp-listener') {

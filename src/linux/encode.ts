@@ -36,6 +36,7 @@ import { encodeLsmSection } from '../lsm/section.js';
 import { encodeExecSection } from './exec-join.js';
 import { encodeConsoleSizeSection } from './console-size.js';
 import { encodeHooksSection } from './hooks.js';
+import { encodeOrdinaryDirTargets } from './ordinary-dirs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
@@ -47,6 +48,7 @@ export const SECTION = {
   EXEC: 3,
   CONSOLE_SIZE: 4,
   HOOKS: 5,
+  ORDINARY_DIR_TARGETS: 6,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -59,6 +61,7 @@ const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.EXEC, encodeExecSection],
   [SECTION.CONSOLE_SIZE, encodeConsoleSizeSection],
   [SECTION.HOOKS, encodeHooksSection],
+  [SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets],
 ];
 
 export const PF = {

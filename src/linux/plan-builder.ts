@@ -6,6 +6,7 @@ import type { LinuxDevice, LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../
 import { OcirtError } from '../errors.js';
 import { CAPABILITIES, CLONE, MS, NAMESPACE_FLAGS, RLIMITS, S_IF } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { needsOrdinaryDirectory } from './ordinary-dirs.js';
 import { isCgroupMount, planCgroupMount, type CgroupMountFacts } from './cgroup-mounts.js';
 import { planSeccomp, type SeccompHost } from '../seccomp/plan.js';
 import type { ExactIntegers } from '../seccomp/profile.js';
@@ -422,6 +423,7 @@ export function planMount(m: Mount, field: string, bundle: string, host: HostFac
     remountFlags: fallbackBindSource ? o.flags & ~MS.REMOUNT : 0,
     createAs: 'dir',
     ...(fallbackBindSource ? { fallbackBindSource } : {}),
+    ...(needsOrdinaryDirectory(fstype) ? { ordinaryDirectory: true } : {}),
   };
 }
 

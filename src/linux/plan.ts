@@ -67,6 +67,11 @@ export interface MountStep {
   /** MOUNT_ATTR_* flags to apply recursively with mount_setattr (e.g. "rro"); 0 for none */
   recursiveAttrSet: number;
   recursiveAttrClear: number;
+  /**
+   * procfs and sysfs: the destination must be an ordinary directory of the rootfs, reached
+   * without any symlink, or the init refuses the mount (src/linux/ordinary-dirs.ts)
+   */
+  ordinaryDirectory?: boolean;
 }
 
 export interface DeviceStep {

@@ -2,7 +2,7 @@
 // change on one side without the other fails here rather than in a container.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePlan, PF, PLAN_VERSION, PlanEncodeError } from '../../src/linux/encode.js';
+import { encodePlan, PF, PLAN_VERSION, PlanEncodeError, SECTION } from '../../src/linux/encode.js';
 import type { LaunchPlan } from '../../src/linux/plan.js';
 
 function samplePlan(): LaunchPlan {
@@ -251,6 +251,17 @@ test('encodePlan: grows past its initial buffer', () => {
   const d = decode(encodePlan(p));
   assert.equal(d.env.length, 2000);
   assert.equal(d.env[1999], `VAR_1999=${'x'.repeat(20)}`);
+});
+
+test('encodePlan: ORDINARY_DIR_TARGETS lists the mounts that must land on an ordinary directory', () => {
+  const p = samplePlan();
+  assert.deepEqual(decode(encodePlan(p)).sections, [], 'no mark, no section');
+  p.mounts[0]!.ordinaryDirectory = true;
+  const sections = decode(encodePlan(p)).sections;
+  assert.equal(sections.length, 1);
+  assert.equal(sections[0]!.tag, SECTION.ORDINARY_DIR_TARGETS);
+  // list<u32> of mount indexes: count 1, index 0
+  assert.deepEqual([...sections[0]!.bytes], [1, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 test('step names: STEP_NAMES[n] is the enum ocirt_step member numbered n in native/plan_format.h', async () => {
