@@ -22,7 +22,10 @@
       "native/init/hooks.c",
       "native/init/lsm.c",
       "native/init/seccomp.c",
-      "native/init/exec.c"
+      "native/init/exec.c",
+      "native/init/hostrefs.c",
+      "native/init/ordinary-dirs.c",
+      "native/init/procfs.c"
     ],
     # The test programs are built in a checkout only: the npm package ships no test/ (package.json
     # "files"), and an install that builds the addon (scripts/install.mjs) needs none of them.
@@ -73,6 +76,16 @@
           "target_name": "ocirt-probe",
           "type": "executable",
           "sources": ["test/fixtures/probe.c", "test/fixtures/probe_sys.c"],
+          "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
+          "cflags!": ["-O3", "-pthread"],
+          "ldflags": ["-static"],
+          "ldflags!": ["-rdynamic", "-pthread"]
+        },
+        {
+          # What hostile containers and helpers do in the security suite (test/security/).
+          "target_name": "ocirt-attack",
+          "type": "executable",
+          "sources": ["test/fixtures/attack.c"],
           "cflags": ["-Wall", "-Wextra", "-Werror", "-O2", "-std=gnu11"],
           "cflags!": ["-O3", "-pthread"],
           "ldflags": ["-static"],

@@ -118,6 +118,8 @@ enum ocirt_section {
   OCIRT_SECTION_MEMORY_POLICY = 9,   /* mempolicy.c */
   OCIRT_SECTION_TIME_NAMESPACE = 10, /* timens.c */
   OCIRT_SECTION_NET_DEVICES = 11,    /* netdev.c */
+  /* list<u32>: indexes of the mounts whose target must be an ordinary directory (procfs, sysfs) */
+  OCIRT_SECTION_ORDINARY_DIR_TARGETS = 12,
 };
 
 /* When the seccomp filter goes in: last before execve, or (SCMP_ACT_NOTIFY) before READY, while

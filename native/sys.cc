@@ -223,6 +223,14 @@ Napi::Value Rename(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// fsSymlink(target, path): the error names the link's path, as node:fs does
+Napi::Value Symlink(const Napi::CallbackInfo &info) {
+  std::string target, path;
+  if (!PathArg(info, 0, &target) || !PathArg(info, 1, &path)) return TypeErr(info.Env(), "fsSymlink: (target, path)");
+  if (symlink(target.c_str(), path.c_str()) < 0) return ThrowFs(info.Env(), "symlink", errno, path);
+  return info.Env().Undefined();
+}
+
 Napi::Value Readlink(const Napi::CallbackInfo &info) {
   std::string path;
   if (!PathArg(info, 0, &path)) return TypeErr(info.Env(), "fsReadlink: path must be a string without NUL");
@@ -295,6 +303,7 @@ void RegisterSys(Napi::Env env, Napi::Object exports) {
   exports.Set("fsUnlink", Napi::Function::New(env, PathCall<unlink, kUnlink>, "fsUnlink"));
   exports.Set("fsRename", Napi::Function::New(env, Rename, "fsRename"));
   exports.Set("fsReadlink", Napi::Function::New(env, Readlink, "fsReadlink"));
+  exports.Set("fsSymlink", Napi::Function::New(env, Symlink, "fsSymlink"));
   exports.Set("fsRealpath", Napi::Function::New(env, Realpath, "fsRealpath"));
   exports.Set("fsReaddir", Napi::Function::New(env, Readdir, "fsReaddir"));
   exports.Set("userInfo", Napi::Function::New(env, UserInfo, "userInfo"));

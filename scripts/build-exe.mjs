@@ -13,9 +13,12 @@
 //      so exe-entry's static require('../../build/Release/ocirt.node') still names the addon.
 //   2. `bun build --compile --bytecode` turns it into one executable: Bun follows the static
 //      requires, so every file is in it as its own module with its own bytecode, evaluated only
-//      when required; the addon is embedded too. `state` thus runs the core and cmd-state.cjs
-//      (12 kB together), not the 300 kB of yargs, validator and plan builder one bundle had.
-//      Bun writes its temporary output (.<name>.bun-build) to its working directory: build/exe/.
+//      when required. `state` thus runs the core and cmd-state.cjs (12 kB together), not the
+//      300 kB of yargs, validator and plan builder one bundle had. The addon goes in as a plain
+//      asset, build/exe/ocirt-addon.bin (an extra entry point: Bun.embeddedFiles at run time), not
+//      as a required .node file, which Bun would extract to $TMPDIR and dlopen from there;
+//      src/sys/sealed-addon.ts loads it from a sealed memfd. Bun writes its temporary output
+//      (.<name>.bun-build) to its working directory: build/exe/.
 //
 //   3. scripts/build-front.mjs compiles the front end into dist/ocirt-exe. The --version check at
 //      the end goes through it (it falls back to the core for --version), so it checks both.
@@ -25,7 +28,7 @@
 import { buildCjsBundles, buildCommit, describeOutputs } from './cjs-bundles.mjs';
 import { buildFront } from './build-front.mjs';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +57,8 @@ const outDir = join(root, 'build', 'exe');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const bundle = join(outDir, 'ocirt-exe.cjs');
+const addonAsset = join(outDir, 'ocirt-addon.bin');
+copyFileSync(addon, addonAsset);
 const meta = await buildCjsBundles({
   root,
   entry: join(root, 'src', 'cli', 'exe-entry.ts'),
@@ -77,7 +82,7 @@ const bun = findBun();
 // --no-compile-autoload-*: a compiled Bun executable otherwise reads .env and bunfig.toml from
 // its working directory at start-up (the engine's cwd: it must not change ocirt's environment).
 const bunArgs = ['build', '--compile', '--bytecode', '--compile-jit-policy=1000', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
-execFileSync(bun, [...bunArgs, bundle, '--outfile', core], {
+execFileSync(bun, [...bunArgs, bundle, addonAsset, '--outfile', core], {
   cwd: outDir,
   stdio: ['ignore', 'ignore', 'inherit'],
 });

@@ -80,4 +80,17 @@ if (tests.length) {
     define: { OCIRT_BUILD_COMMIT: '"test"' },
   });
 }
+// 4. The fuzzer (npm run fuzz): build/fuzz/fuzz.mjs, outside build/test/, where `node --test`
+// would run every .mjs file.
+const fuzzer = join(root, 'test', 'fuzz', 'fuzz.ts');
+if (existsSync(fuzzer)) {
+  await build({
+    ...common,
+    entryPoints: [fuzzer],
+    outdir: join(root, 'build', 'fuzz'),
+    outExtension: { '.js': '.mjs' },
+    external: ['*.node', 'fast-check'],
+    define: { OCIRT_BUILD_COMMIT: '"fuzz"' },
+  });
+}
 writeFileSync(join(root, 'build', 'BUILD_INFO'), `built ${tests.length} test files\n`);

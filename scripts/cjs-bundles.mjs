@@ -17,7 +17,7 @@
 // Shared modules (errors.ts, native.ts, the state store...) are copied into each file that needs
 // them; main.ts matches errors by name, and native.ts keeps the embedded-addon loader in a global.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -43,11 +43,22 @@ const LAZY_BUILTINS = {
   'node:tty': { classes: ['ReadStream'] },
 };
 
-const lazyBuiltins = {
+/**
+ * Whether an importer is one of ocirt's own sources (<root>/src/...), whose module-level builtin
+ * imports the plugins below replace. By the path under the checkout, not by a "/src/" anywhere in
+ * it: in a checkout such as ~/src/ocirt every file, node_modules' too, has one. esbuild names
+ * importers by their real path, hence realpathSync.
+ */
+const ownSources = (root) => {
+  const prefix = realpathSync(join(root, 'src')) + '/';
+  return (importer) => importer.startsWith(prefix);
+};
+
+const lazyBuiltins = (isOwn) => ({
   name: 'ocirt-lazy-builtins',
   setup(b) {
     b.onResolve({ filter: /^node:(child_process|module|url|util|tty)$/ }, (a) => {
-      if (a.kind !== 'import-statement' || a.namespace !== 'file' || !/\/src\//.test(a.importer)) return undefined;
+      if (a.kind !== 'import-statement' || a.namespace !== 'file' || !isOwn(a.importer)) return undefined;
       return { path: a.path, namespace: 'ocirt-lazy-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'ocirt-lazy-builtin' }, (a) => {
@@ -59,7 +70,7 @@ const lazyBuiltins = {
       return { contents: lines.join('\n'), loader: 'js', resolveDir: a.path };
     });
   },
-};
+});
 
 /**
  * Builds <outdir>/<entryName>.cjs from `entry` plus cmd-*.cjs and yargs-cli.cjs. Returns the
@@ -67,6 +78,7 @@ const lazyBuiltins = {
  */
 export async function buildCjsBundles({ root, entry, entryName, outdir, define = {}, minify = true, builtinRedirects = {} }) {
   const cli = join(root, 'src', 'cli');
+  const isOwn = ownSources(root);
   const commands = COMMANDS;
   const lazyFile = (spec, importer) => {
     if (!importer.startsWith(cli + '/')) return undefined;
@@ -96,7 +108,7 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
       const targets = Object.values(builtinRedirects);
       b.onResolve({ filter: /^(node:)?(fs|path|os)$/ }, (a) => {
         const to = builtinRedirects[a.path.startsWith('node:') ? a.path : `node:${a.path}`];
-        if (!to || a.kind !== 'import-statement' || !/\/src\//.test(a.importer) || targets.includes(a.importer)) return undefined;
+        if (!to || a.kind !== 'import-statement' || !isOwn(a.importer) || targets.includes(a.importer)) return undefined;
         return { path: to };
       });
     },
@@ -116,8 +128,9 @@ export async function buildCjsBundles({ root, entry, entryName, outdir, define =
     supported: { 'dynamic-import': false },
     // true for the executable; 'syntax' keeps names and lines readable in stack traces
     ...(minify === 'syntax' ? { minifySyntax: true } : { minify }),
-    external: ['*.node'],
-    plugins: [lazy, lazyBuiltins, redirect],
+    // bun:ffi: the executable's addon loader (src/sys/sealed-addon.ts), a Bun builtin
+    external: ['*.node', 'bun:ffi'],
+    plugins: [lazy, lazyBuiltins(isOwn), redirect],
     metafile: true,
     logLevel: 'warning',
     // import.meta.resolve (yargs' config `extends`, unused by ocirt) stays unavailable

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,17 +119,13 @@ static int make_paths(const char *root, const char *id, struct paths *p) {
 
 // ---- the per-id lock (state-store.ts StateStore.lock) ----
 
-// O_EXCL file holding our pid. Taken or not: an existing lock (a live holder to wait for, or a
+// A symlink whose target is our pid (made atomically; it needs no data block, so a full state
+// filesystem still takes it). Taken or not: an existing lock (a live holder to wait for, or a
 // dead one to take over) is the core's business.
 int lock_take(const char *lock) {
-  int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
   char pid[24];
-  int n = snprintf(pid, sizeof pid, "%ld", (long)getpid());
-  int rc = write_all(fd, pid, (size_t)n);
-  if (close(fd) < 0) rc = -1;
-  if (rc < 0) unlink(lock);
-  return rc;
+  snprintf(pid, sizeof pid, "%ld", (long)getpid());
+  return symlink(pid, lock);
 }
 
 void lock_release(const char *lock) { unlink(lock); }
@@ -321,8 +318,13 @@ static int remove_cgroup(const char *dir) {
 }
 
 static enum outcome cmd_delete(const struct paths *p, bool force) {
-  // src/cli/delete.ts: `delete --force` of a container that does not exist succeeds
-  if (force && access(p->dir, F_OK) < 0) return errno == ENOENT ? DONE : FALLBACK;
+  // src/cli/delete.ts: `delete --force` of a container that does not exist succeeds; a lock left
+  // by a killed command is the core's to take over and remove
+  if (force && access(p->dir, F_OK) < 0) {
+    if (errno != ENOENT) return FALLBACK;
+    struct stat st; // the lock is a symlink: not followed
+    return lstat(p->lock, &st) < 0 && errno == ENOENT ? DONE : FALLBACK;
+  }
   // poststop hooks are the core's
   if (access(p->hooks, F_OK) == 0 || errno != ENOENT) return FALLBACK;
   if (lock_take(p->lock) < 0) return FALLBACK;
@@ -334,7 +336,7 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
     if (remove_cgroup(st.cgroup_v1_paths.v[i]) < 0) goto out;
   if (st.cgroup_path && st.cgroup_path[0] && remove_cgroup(st.cgroup_path) < 0) goto out;
   // From here on state.json may be gone: no fallback any more.
-  if (remove_tree(p->dir) < 0) {
+  if (remove_state_dir(p->dir) < 0) {
     int err = errno;
     lock_release(p->lock);
     say("remove state directory %s: %s", p->dir, errno_name(err));
@@ -348,6 +350,8 @@ out:
 
 int main(int argc, char **argv) {
   g_argv = argv;
+  // src/container/fault.ts: the steps a fault-injection run kills itself at are the core's
+  if (getenv("OCIRT_FAULT")) fallback();
   struct cli cli;
   if (argc < 1 || parse_cli(argc, argv, &cli) < 0 || !valid_id(cli.id)) fallback();
   if (cli.log) log_errors_to(cli.log, cli.log_json);

@@ -122,6 +122,8 @@ void log_errors_to(const char *path, bool json);
 const char *errno_name(int err);
 // `rm -rf path`: 0, or -1 with errno set.
 int remove_tree(const char *path);
+// state-store.ts StateStore.remove: everything but state.json first, state.json last.
+int remove_state_dir(const char *path);
 // Sprintf into a new string, NULL on failure.
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sleep_ms(long ms);

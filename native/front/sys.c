@@ -276,3 +276,39 @@ int remove_tree(const char *path) {
   if (rc < 0) return -1;
   return rmdir(path) == 0 || errno == ENOENT ? 0 : -1;
 }
+
+// state-store.ts StateStore.remove: everything but state.json first, state.json last, then the
+// directory, so that a delete killed halfway leaves a record the next delete finishes from.
+int remove_state_dir(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  int dfd = dup(fd);
+  DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
+  if (!dir) {
+    int saved = errno;
+    if (dfd >= 0) close(dfd);
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  int rc = 0;
+  struct dirent *e;
+  errno = 0;
+  while ((e = readdir(dir)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "state.json")) continue;
+    if (remove_entry(fd, e->d_name, e->d_type, 0) < 0) {
+      rc = -1;
+      break;
+    }
+    errno = 0;
+  }
+  if (rc == 0 && errno != 0) rc = -1;
+  if (rc == 0 && unlinkat(fd, "state.json", 0) < 0 && errno != ENOENT) rc = -1;
+  int saved = errno;
+  closedir(dir);
+  close(fd);
+  errno = saved;
+  if (rc < 0) return -1;
+  // whatever appeared meanwhile (nothing should: we hold the lock) goes the generic way
+  return remove_tree(path);
+}

@@ -121,35 +121,21 @@ void set_default_home(struct plan *p) {
 }
 
 /*
- * chdir(cwd), and a check that the result is inside our root: a path through a descriptor of a
- * directory outside it (/proc/self/fd/N) would give the program a host directory as its cwd
- * (CVE-2024-21626). The kernel's getcwd prefixes such a cwd with "(unreachable)". 0, or -1 with
- * chdir's errno.
- */
-static int chdir_inside(const char *cwd) {
-  if (chdir(cwd) < 0) return -1;
-  char buf[PATH_MAX];
-  long n = syscall(SYS_getcwd, buf, sizeof buf);
-  if (n < 0) fail(OCIRT_STEP_CWD, -1, cwd);
-  if (buf[0] != '/') fail_err(OCIRT_STEP_CWD, EXDEV, -1, "cwd (outside the container's root)");
-  return 0;
-}
-
-/*
  * runc enters the cwd before dropping privileges (a 0700 /root is then no obstacle), and once
  * more as the user if root was refused (a root-squashed network filesystem): 1 when done.
+ * Either way the result is checked to lie inside our root (hostrefs.c).
  */
 int enter_cwd_privileged(const struct plan *p) {
-  if (chdir_inside(p->cwd) == 0) return 1;
+  if (chdir_inside_root(p->cwd) == 0) return 1;
   if (errno == EACCES || errno == EPERM) return 0;
   fail(OCIRT_STEP_CWD, -1, p->cwd);
 }
 
-/* Before the program: umask, cwd (unless entered already), every fd not meant for the container
- * closed on exec. */
+/* Before the program: umask, cwd (unless entered already; inside the root: hostrefs.c), every fd
+ * not meant for the container closed on exec. */
 void prepare_exec(const struct plan *p, int in_cwd) {
   if (p->flags & OCIRT_PF_HAS_UMASK) umask(p->umask);
-  if (!in_cwd && chdir_inside(p->cwd) < 0) fail(OCIRT_STEP_CWD, -1, p->cwd);
+  if (!in_cwd) enter_cwd(p->cwd);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     fail(OCIRT_STEP_CLOSE_FDS, -1, "close_range");
 }

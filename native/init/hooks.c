@@ -72,12 +72,14 @@ void decode_hooks(struct rd *r) {
 }
 
 /*
- * "self" in the runtime's /proc (hostproc, opened before anything moved) is our pid in the
- * runtime's pid namespace, whatever pid namespace we are pid 1 of: the pid the state must show.
+ * "self" in the runtime's /proc (still at /proc before pivot_root: the rootfs's mounts are all
+ * below the rootfs) is our pid in the runtime's pid namespace, whatever pid namespace we are pid 1
+ * of: the pid the state must show. Only read, never written: the init's procfs handle (procfs.c)
+ * is of the container's pid namespace, where we are 1.
  */
-static void learn_pid(int hostproc) {
+static void learn_pid(void) {
   if (H.pid[0]) return;
-  ssize_t n = readlinkat(hostproc, "self", H.pid, sizeof H.pid - 1);
+  ssize_t n = readlink("/proc/self", H.pid, sizeof H.pid - 1);
   if (n <= 0) fail(OCIRT_STEP_HOOK_WAIT, -1, "readlink /proc/self");
   H.pid[n] = 0;
 }
@@ -185,9 +187,9 @@ static int run_hook(const struct hook *h, char *why, size_t whylen) {
   return -1;
 }
 
-void run_create_hooks(int hostproc) {
+void run_create_hooks(void) {
   if (!H.present) return;
-  learn_pid(hostproc);
+  learn_pid();
   if (H.pause) {
     send_record(OCIRT_MSG_HOOKS, OCIRT_STEP_NONE, 0, -1, 0, NULL);
     char go[8];

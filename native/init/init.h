@@ -18,10 +18,13 @@
  *   mempolicy.c   the NUMA memory policy
  *   console.c     the pty (with its size) and the console socket
  *   creds.c       groups, uid/gid, the capability sets, no_new_privs; checked before READY
- *   lsm.c         LSM attribute writes (AppArmor profile, SELinux labels) through the host's /proc
+ *   lsm.c         LSM attribute writes (AppArmor profile, SELinux labels) through the procfs handle
  *   seccomp.c     installs the seccomp program the runtime compiled
  *   hooks.c       createContainer and startContainer hooks (plan section HOOKS)
  *   exec.c        the program lookup, HOME, the cwd, the final execve
+ *   hostrefs.c    no working directory outside the container's root
+ *   ordinary-dirs.c  procfs and sysfs only on an ordinary directory (plan section)
+ *   procfs.c      the verified procfs handle every write to /proc goes through
  *
  * Each file's functions either succeed or report a failure with fail()/fail_err() and exit.
  */
@@ -135,7 +138,7 @@ void finish_mounts(const struct plan *p);
 
 /* ---- timens.c (section OCIRT_SECTION_TIME_NAMESPACE) ---------------------------------------- */
 void decode_time_namespace(struct rd *r);
-void enter_time_namespace(int hostproc);
+void enter_time_namespace(void);
 
 /* ---- netdev.c (section OCIRT_SECTION_NET_DEVICES) ------------------------------------------- */
 void decode_net_devices(struct rd *r);
@@ -179,8 +182,8 @@ void finish_rootfs(const struct plan *p);
 
 /* ---- process.c ------------------------------------------------------------------------------ */
 void write_sysctls(const struct plan *p);
-/* rlimits, oom_score_adj (through hostproc, the host's /proc), the session keyring */
-void set_process_attributes(const struct plan *p, int hostproc);
+/* rlimits, oom_score_adj (through the procfs handle), the session keyring */
+void set_process_attributes(const struct plan *p);
 /* stdio that is /dev/null (containerd's null io passes one read-only /dev/null for all three)
    becomes the container's own /dev/null, opened read-write, as runc does */
 void reopen_dev_null_stdio(void);
@@ -201,8 +204,8 @@ void set_credentials(const struct plan *p, uint64_t keep);
 
 /* ---- lsm.c ---------------------------------------------------------------------------------- */
 void decode_lsm(struct rd *r);
-/* the attribute writes planned for `when` (enum ocirt_lsm_when), through hostproc */
-void write_lsm_labels(int hostproc, uint32_t when);
+/* the attribute writes planned for `when` (enum ocirt_lsm_when), through `proc` (procfs_handle()) */
+void write_lsm_labels(int proc, uint32_t when);
 
 /* ---- seccomp.c ------------------------------------------------------------------------------ */
 void decode_seccomp(struct rd *r);
@@ -211,10 +214,42 @@ uint64_t seccomp_kept_caps(void);
 /* installs the filter if the plan puts it at `when` (enum ocirt_seccomp_install) */
 void install_seccomp(uint32_t when);
 
+/* ---- hostrefs.c ----------------------------------------------------------------------------- */
+/* before READY: refuses a cwd outside the root that can already be entered */
+void precheck_cwd(const char *cwd);
+/* chdir(cwd), refused if it leads outside the root */
+void enter_cwd(const char *cwd);
+/* chdir and the same check: 0, or -1 with chdir's errno */
+int chdir_inside_root(const char *cwd);
+
+/* ---- procfs.c ------------------------------------------------------------------------------- */
+/* before the container's mounts: a procfs of our own (checked to be one), kept at >= min_fd */
+void procfs_open_handle(int min_fd);
+void procfs_close_handle(void);
+/* the handle itself (an O_PATH fd of the procfs root), e.g. for lsm.c's attribute writes */
+int procfs_handle(void);
+/* `rel` beneath the handle: no symlink, no magic link, no mount crossed */
+int procfs_open(const char *rel, int flags);
+/* the same below our own /proc/<pid> (what "self" names), e.g. "attr/exec" */
+int procfs_open_self(const char *rel, int flags);
+/* writes data to `rel` (e.g. "sys/net/ipv4/ip_forward") */
+int procfs_write(const char *rel, const char *data);
+/* the same for a file of our own process (rel is below /proc/<our pid>/) */
+int procfs_write_self(const char *rel, const char *data);
+/* reopens one of our own fds through /proc/<pid>/fd (the exec fifo, as a writer) */
+int procfs_reopen_own_fd(int fd, int flags);
+
+/* ---- ordinary-dirs.c ------------------------------------------------------------------------ */
+void decode_ordinary_dir_targets(struct rd *r);
+/* whether plan.mounts[mount_index] must land on an ordinary directory */
+int needs_ordinary_dir(uint32_t mount_index);
+/* O_PATH fd of a directory reached without symlinks (created if missing), or -1 (ELOOP, ENOTDIR) */
+int open_ordinary_dir_in_root(int root, const char *path);
+
 /* ---- hooks.c ------------------------------------------------------------------------------- */
 void decode_hooks(struct rd *r);
 /* waits for the runtime's prestart/createRuntime hooks if asked, then runs createContainer hooks */
-void run_create_hooks(int hostproc);
+void run_create_hooks(void);
 /* startContainer hooks; a failure is reported to `start` and ends the init */
 void run_start_hooks(void);
 

@@ -1,9 +1,10 @@
 /*
  * LSM labels (the AppArmor profile, SELinux exec and keyring labels): attribute writes the runtime
- * planned (src/lsm/), made through the /proc the init opened before pivot_root (hostproc) and
- * checked at each step, so that a /proc the container controls cannot take or redirect them
- * (the class of runc's CVE-2025-52881): hostproc must be a procfs, the attribute is opened below
- * it without crossing a mount or following a magic link, and what was opened must be a procfs file.
+ * planned (src/lsm/), made through the init's procfs handle (procfs.c: a procfs instance of its
+ * own, made before the container's mounts) and checked at each step, so that a /proc the
+ * container controls cannot take or redirect them (the class of runc's CVE-2025-52881): the
+ * handle must be a procfs, the attribute is opened below it without crossing a mount or following
+ * a magic link, and what was opened must be a procfs file.
  */
 #include "init.h"
 
@@ -40,9 +41,9 @@ static int is_procfs(int fd) {
   return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-/* The attribute file `attr` of this thread, opened for writing below hostproc; -1 and errno. */
-static int open_attr(int hostproc, const char *attr) {
-  if (!is_procfs(hostproc)) {
+/* The attribute file `attr` of this thread, opened for writing below proc; -1 and errno. */
+static int open_attr(int proc, const char *attr) {
+  if (!is_procfs(proc)) {
     errno = EXDEV;
     return -1;
   }
@@ -56,7 +57,7 @@ static int open_attr(int hostproc, const char *attr) {
   how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
   long fd;
-  do fd = syscall(SYS_openat2, hostproc, path, &how, sizeof how);
+  do fd = syscall(SYS_openat2, proc, path, &how, sizeof how);
   while (fd < 0 && (errno == EINTR || errno == EAGAIN));
   if (fd < 0) return -1;
   struct stat st;
@@ -68,11 +69,11 @@ static int open_attr(int hostproc, const char *attr) {
   return (int)fd;
 }
 
-void write_lsm_labels(int hostproc, uint32_t when) {
+void write_lsm_labels(int proc, uint32_t when) {
   for (uint32_t i = 0; i < nwrites; i++) {
     const struct lsm_write *w = &writes[i];
     if (w->when != when) continue;
-    int fd = open_attr(hostproc, w->attr);
+    int fd = open_attr(proc, w->attr);
     if (fd < 0) fail(OCIRT_STEP_LSM_LABEL, (int)i, w->attr);
     size_t n = strlen(w->value);
     ssize_t done = write(fd, w->value, n);

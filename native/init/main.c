@@ -41,18 +41,15 @@ static void reset_signals(void) {
 }
 
 /* Blocks until `start` opens the exec fifo for reading; returns our end (open until the execve). */
-static int wait_for_start(const struct plan *p, int hostproc, int fifo, int min_fd) {
-  char path[64];
-  snprintf(path, sizeof path, "self/fd/%d", fifo);
-  int w;
-  do w = openat(hostproc, path, O_WRONLY | O_CLOEXEC);
-  while (w < 0 && errno == EINTR);
+static int wait_for_start(const struct plan *p, int fifo, int min_fd) {
+  int w = procfs_reopen_own_fd(fifo, O_WRONLY);
   if (w < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
   if (write(w, "0", 1) != 1) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
   /*
    * The write end stays open (CLOEXEC) until the execve: `start` reads on to end-of-file and so
    * returns once the user's program runs (or this process died), as runc's start does. A kill
-   * right after start then reaches the program, not an init about to exec it.
+   * right after start then reaches the program, not an init about to exec it. A failure before
+   * the execve is written there for `start` to report (report_to_start).
    */
   w = move_fd_high(w, min_fd);
   close(fifo);
@@ -64,19 +61,18 @@ static int wait_for_start(const struct plan *p, int hostproc, int fifo, int min_
  * `create` returns while this waits on the exec fifo for `start`.
  */
 static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int console, int min_fd) {
-  /* 2. namespaces; the host /proc stays reachable (pivot_root hides it) for the writes below */
+  /* 2. namespaces */
   join_namespaces(p);
-  int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
-  hostproc = move_fd_high(hostproc, min_fd);
-  enter_time_namespace(hostproc);
+  /* a procfs handle of our own (procfs.c) for every write to /proc: made here, in the container's
+     pid namespace, before its mounts; the fifo must be reachable after pivot_root too */
+  procfs_open_handle(min_fd);
+  enter_time_namespace();
   if (setsid() < 0 && errno != EPERM) fail(OCIRT_STEP_SETSID, -1, "setsid");
   /* 3. UTS, and the network namespace from the inside */
   set_uts_names(p);
   setup_network(p);
 
   read_cap_last();
-  /* the fifo must be reachable after pivot_root, which hides its path */
   if ((p->flags & OCIRT_PF_HAS_EXEC_FIFO) && fifo < 0) {
     fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
     if (fifo < 0) fail(OCIRT_STEP_EXEC_FIFO, -1, p->exec_fifo);
@@ -86,14 +82,14 @@ static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int 
   /* 4. the root filesystem; sysctls between pivot_root and the readonly paths (process.c says why) */
   int root = prepare_rootfs(p, min_fd);
   /* the runtime's prestart and createRuntime hooks, then createContainer: mounts made, no pivot yet */
-  run_create_hooks(hostproc);
+  run_create_hooks();
   pivot_into_rootfs(p, root);
   write_sysctls(p);
   finish_rootfs(p);
 
   /* 5. per-process settings while privileged, and the terminal; the keyring gets its label */
-  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
-  set_process_attributes(p, hostproc);
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_KEYRING);
+  set_process_attributes(p);
   set_scheduling();
   set_personality();
   set_memory_policy();
@@ -108,6 +104,7 @@ static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int 
     /* what would fail after `start` fails `create` instead, as with runc */
     check_credentials(p, seccomp_kept_caps());
     set_default_home(p);
+    precheck_cwd(p->cwd);
   }
 
   /* with SCMP_ACT_NOTIFY the listener fd must reach the runtime, which reads only until READY */
@@ -116,7 +113,7 @@ static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int 
   ready_sent = 1;
 
   /* 6. create returns here; startContainer hooks once `start` released us */
-  if (fifo >= 0) start_report_fd = wait_for_start(p, hostproc, fifo, min_fd);
+  if (fifo >= 0) start_report_fd = wait_for_start(p, fifo, min_fd);
   run_start_hooks();
   if (p->nargs == 0) _exit(0);
 
@@ -129,8 +126,8 @@ static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int 
    * and the ambient set for any other uid, and the plan's sets decide both. The cwd is entered
    * while still privileged (runc: a 0700 directory of root's works for another uid).
    */
-  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
-  close(hostproc);
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_EXEC);
+  procfs_close_handle();
   int in_cwd = enter_cwd_privileged(p);
   set_credentials(p, seccomp_kept_caps());
   prepare_exec(p, in_cwd);
@@ -147,14 +144,15 @@ static __attribute__((noreturn)) void create_kind(struct plan *p, int fifo, int 
  */
 static __attribute__((noreturn)) void exec_kind(struct plan *p, int pidfd, int console, int rootfd, int min_fd) {
   read_cap_last();
-  /* the host's /proc, for oom_score_adj and the LSM attributes: the container's is its own to shape */
-  int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (hostproc < 0) fail(OCIRT_STEP_PREPARE, -1, "/proc");
-  hostproc = move_fd_high(hostproc, min_fd);
+  /*
+   * a procfs of our own (procfs.c), for oom_score_adj and the LSM attributes, made before we join:
+   * the container's /proc is its own to shape
+   */
+  procfs_open_handle(min_fd);
   join_container(pidfd, rootfd);
   /* then stages 5 and 7 of the create kind, in the same order */
-  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_KEYRING);
-  set_process_attributes(p, hostproc);
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_KEYRING);
+  set_process_attributes(p);
   set_scheduling();
   set_personality();
   set_memory_policy();
@@ -166,8 +164,8 @@ static __attribute__((noreturn)) void exec_kind(struct plan *p, int pidfd, int c
   set_default_home(p);
   /* a SCMP_ACT_NOTIFY listener goes to the runtime, which reads the sync socket to its end */
   install_seccomp(OCIRT_SECCOMP_BEFORE_READY);
-  write_lsm_labels(hostproc, OCIRT_LSM_BEFORE_EXEC);
-  close(hostproc);
+  write_lsm_labels(procfs_handle(), OCIRT_LSM_BEFORE_EXEC);
+  procfs_close_handle();
   int in_cwd = enter_cwd_privileged(p);
   set_credentials(p, seccomp_kept_caps());
   prepare_exec(p, in_cwd);

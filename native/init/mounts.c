@@ -98,8 +98,18 @@ void mount_one(int root, const struct mount_step *m, int i, uint32_t setup_prop)
     if (probe >= 0) close(probe);
   }
 
-  int fd = open_create_in_root(root, m->destination, source_is_file(m, x), 0644);
-  if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+  int fd;
+  if (needs_ordinary_dir((uint32_t)i)) {
+    fd = open_ordinary_dir_in_root(root, m->destination);
+    if (fd < 0) {
+      char d[OCIRT_DETAIL_LEN];
+      snprintf(d, sizeof d, "%s (%s must be mounted on an ordinary directory, not through a symlink)", m->destination, m->fstype);
+      fail(OCIRT_STEP_MOUNT_TARGET, i, d);
+    }
+  } else {
+    fd = open_create_in_root(root, m->destination, source_is_file(m, x), 0644);
+    if (fd < 0) fail(OCIRT_STEP_MOUNT_TARGET, i, m->destination);
+  }
   /* fd keeps naming the directory under the new mount: what tmpcopyup copies from */
 
   int rc;

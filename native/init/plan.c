@@ -32,6 +32,7 @@ static const struct section_decoder SECTIONS[] = {
     {OCIRT_SECTION_MEMORY_POLICY, decode_memory_policy},
     {OCIRT_SECTION_TIME_NAMESPACE, decode_time_namespace},
     {OCIRT_SECTION_NET_DEVICES, decode_net_devices},
+    {OCIRT_SECTION_ORDINARY_DIR_TARGETS, decode_ordinary_dir_targets},
 };
 
 static void decode_sections(struct rd *r) {

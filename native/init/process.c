@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/keyctl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,12 +19,16 @@
 void write_sysctls(const struct plan *p) {
   for (uint32_t i = 0; i < p->nsysctls; i++) {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "/proc/sys/%s", p->sysctl_path[i]);
-    if (write_file_at(AT_FDCWD, path, p->sysctl_value[i]) < 0) fail(OCIRT_STEP_SYSCTL, (int)i, path);
+    snprintf(path, sizeof path, "sys/%s", p->sysctl_path[i]);
+    /* through the procfs handle: the container's own /proc may have anything mounted over it */
+    if (procfs_write(path, p->sysctl_value[i]) < 0) {
+      snprintf(path, sizeof path, "/proc/sys/%s", p->sysctl_path[i]);
+      fail(OCIRT_STEP_SYSCTL, (int)i, path);
+    }
   }
 }
 
-void set_process_attributes(const struct plan *p, int hostproc) {
+void set_process_attributes(const struct plan *p) {
   for (uint32_t i = 0; i < p->nrlimits; i++) {
     struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
     if (prlimit(0, p->rlimits[i].resource, &rl, NULL) < 0) fail(OCIRT_STEP_RLIMIT, (int)i, "prlimit");
@@ -31,7 +36,9 @@ void set_process_attributes(const struct plan *p, int hostproc) {
   if (p->flags & OCIRT_PF_HAS_OOM) {
     char v[16];
     snprintf(v, sizeof v, "%d", p->oom);
-    if (write_file_at(hostproc, "self/oom_score_adj", v) < 0) fail(OCIRT_STEP_OOM_SCORE_ADJ, -1, v);
+    int fd = procfs_open_self("oom_score_adj", O_WRONLY);
+    if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) fail(OCIRT_STEP_OOM_SCORE_ADJ, -1, v);
+    close(fd);
   }
   if ((p->flags & OCIRT_PF_NEW_KEYRING) && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 &&
       errno != ENOSYS)

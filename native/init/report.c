@@ -11,6 +11,26 @@ int sync_fd = -1;
 int ready_sent;
 int start_report_fd = -1;
 
+/*
+ * The steps that can fail after READY, in the words of src/container/init-errors.ts: nobody reads
+ * the sync socket any more, so these failures go to the container's stderr and to `start`.
+ */
+static const char *after_ready(uint32_t step) {
+  switch (step) {
+  case OCIRT_STEP_EXEC_FIFO: return "wait on the exec fifo";
+  case OCIRT_STEP_SETGROUPS: return "set additional groups";
+  case OCIRT_STEP_SETGID: return "set gid";
+  case OCIRT_STEP_SETUID: return "set uid";
+  case OCIRT_STEP_CAP_BOUNDING: return "drop capabilities from the bounding set";
+  case OCIRT_STEP_CAPABILITIES: return "set capabilities";
+  case OCIRT_STEP_CAP_AMBIENT: return "raise ambient capabilities";
+  case OCIRT_STEP_NO_NEW_PRIVS: return "set no_new_privs";
+  case OCIRT_STEP_CWD: return "change to the working directory";
+  case OCIRT_STEP_CLOSE_FDS: return "close inherited file descriptors";
+  default: return NULL;
+  }
+}
+
 void send_record(uint32_t type, uint32_t step, int err, int index, int pid, const char *detail) {
   if (sync_fd < 0) return;
   struct ocirt_sync_record r;
@@ -65,8 +85,13 @@ void fail_err(uint32_t step, int err, int index, const char *detail) {
   if (ready_sent) {
     /* create has returned: `start` (if it is the one waiting) and the container's stderr are
        where a failure can still be seen */
-    char msg[OCIRT_DETAIL_LEN + 96];
-    snprintf(msg, sizeof msg, "container init (step %u) %s: %s", step, detail ? detail : "", errno_words(err));
+    char msg[OCIRT_DETAIL_LEN + 96], what[32];
+    const char *phrase = after_ready(step);
+    if (!phrase) {
+      snprintf(what, sizeof what, "step %u", step);
+      phrase = what;
+    }
+    snprintf(msg, sizeof msg, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "", errno_words(err));
     report_to_start(OCIRT_FIFO_FAILED, msg);
     dprintf(2, "ocirt: %s\n", msg);
   }

@@ -8,10 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -29,12 +34,18 @@ static void do_device(int root, const struct device_step *d, int i) {
   if (dir < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
   if (mknodat(dir, name, d->mode, makedev(d->major, d->minor)) < 0) {
     struct stat st;
-    /* an identical node already there (e.g. from the image) is fine */
+    /*
+     * An identical node already there (from the image) is used as it is, as runc does: never
+     * chown or chmod a node we did not make. It may be the host's own, reached through a bind
+     * mount of a host directory, and the config would then change the host's device.
+     */
     if (errno != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
         (st.st_mode & S_IFMT) != (d->mode & S_IFMT) || st.st_rdev != makedev(d->major, d->minor)) {
       if (errno == 0) errno = EEXIST;
       fail(OCIRT_STEP_DEVICE, i, d->path);
     }
+    close(dir);
+    return;
   }
   if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) fail(OCIRT_STEP_DEVICE, i, d->path);
   /* mknod applied the umask */
@@ -50,6 +61,91 @@ static void do_symlink(int root, const char *link, const char *target, int i) {
   close(dir);
 }
 
+
+/* A mountinfo path field: octal escapes (\040 for a space...) decoded in place. */
+static void unescape(char *s) {
+  char *o = s;
+  for (char *i = s; *i; i++) {
+    if (i[0] == '\\' && i[1] >= '0' && i[1] <= '7' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' && i[3] <= '7') {
+      *o++ = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+      i += 3;
+    } else {
+      *o++ = *i;
+    }
+  }
+  *o = 0;
+}
+
+static int deeper_first(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  size_t la = strlen(x), lb = strlen(y);
+  return la < lb ? 1 : la > lb ? -1 : strcmp(x, y);
+}
+
+/*
+ * --no-pivot: the rootfs is moved onto "/" and chrooted into, so the host's mounts stay in this
+ * mount namespace, unreachable by path but still counted by the kernel when a user namespace
+ * made inside the container asks to mount a fresh procfs or sysfs (it may, if a fully visible one
+ * is already mounted). That procfs would have none of the container's masked and read-only paths.
+ * Every procfs and sysfs outside the rootfs is therefore unmounted, or, where the kernel refuses
+ * (mounts locked in a user namespace), covered with an empty read-only tmpfs, as runc does.
+ */
+static void hide_host_proc_sys(const char *rootfs) {
+  int fd = procfs_open_self("mountinfo", O_RDONLY);
+  if (fd < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "mountinfo");
+  size_t cap = 1 << 16, len = 0;
+  char *buf = xcalloc(cap, 1);
+  for (;;) {
+    if (len + 1 >= cap) {
+      char *bigger = xcalloc(cap * 2, 1);
+      memcpy(bigger, buf, len);
+      free(buf);
+      buf = bigger;
+      cap *= 2;
+    }
+    ssize_t n = read(fd, buf + len, cap - len - 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "mountinfo");
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  buf[len] = 0;
+
+  size_t rlen = strlen(rootfs), n = 0;
+  char **points = xcalloc(len / 16 + 1, sizeof *points);
+  for (char *line = buf, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    /* id parent maj:min root mountpoint options [optional...] - fstype source superoptions */
+    char *f[5] = {0};
+    char *save = NULL, *tok = strtok_r(line, " ", &save);
+    for (int k = 0; k < 5 && tok; k++, tok = strtok_r(NULL, " ", &save)) f[k] = tok;
+    while (tok && strcmp(tok, "-") != 0) tok = strtok_r(NULL, " ", &save);
+    char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+    if (!f[4] || !fstype || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0)) continue;
+    unescape(f[4]);
+    if (strncmp(f[4], rootfs, rlen) == 0 && (f[4][rlen] == '/' || f[4][rlen] == 0)) continue;
+    points[n++] = f[4];
+  }
+  qsort(points, n, sizeof *points, deeper_first);
+  for (size_t i = 0; i < n; i++) {
+    /* several mounts may be stacked on one point (a procfs over the host's): each point once */
+    if (i > 0 && strcmp(points[i], points[i - 1]) == 0) continue;
+    while (umount2(points[i], MNT_DETACH) == 0) {
+    }
+    struct statfs sf;
+    if (statfs(points[i], &sf) < 0) {
+      if (errno == ENOENT) continue; /* went with a mount above it */
+      fail(OCIRT_STEP_PIVOT_ROOT, -1, points[i]);
+    }
+    if (sf.f_type != PROC_SUPER_MAGIC && sf.f_type != SYSFS_MAGIC) continue;
+    if (mount("tmpfs", points[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,nr_inodes=1") < 0)
+      fail(OCIRT_STEP_PIVOT_ROOT, -1, points[i]);
+  }
+  free(points);
+  free(buf);
+}
 
 /*
  * pivot_root refuses a shared new root or parent (EINVAL), and an unbindable rootfs cannot be
@@ -100,6 +196,7 @@ void pivot_into_rootfs(const struct plan *p, int root) {
     /* the mounts are the host's: change nothing, only the process's root */
     if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
   } else if (p->flags & OCIRT_PF_NO_PIVOT) {
+    hide_host_proc_sys(p->rootfs);
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "MS_MOVE");
     if (chroot(".") < 0) fail(OCIRT_STEP_PIVOT_ROOT, -1, "chroot");
   } else {
@@ -122,9 +219,41 @@ void pivot_into_rootfs(const struct plan *p, int root) {
   close(root);
 }
 
+/*
+ * The null device that masks files: the container's /dev/null, reached without a symlink and
+ * checked to be the character device 1:3, then bound from that fd (open_tree + move_mount), never
+ * by name. Were /dev/null a symlink (an image, or a /dev volume the container controls) to, say,
+ * /proc/sys/fs/lease-break-time, a bind "of /dev/null" would make the masked path a writable bind
+ * of that host sysctl: runc's CVE-2025-31133.
+ */
+static int null_device(int index) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how);
+  const char *why = "/dev/null (masked files are bound from the null device: it must be the device node itself, not a symlink)";
+  if (fd < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) fail_err(OCIRT_STEP_MASKED_PATH, ENODEV, index, why);
+  return fd;
+}
+
+static int bind_fd_onto(int fd, const char *target) {
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) return -1;
+  int rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return rc;
+}
+
 void finish_rootfs(const struct plan *p) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
   uint32_t late_prop = late_propagation(p);
+  int devnull = -1;
   for (uint32_t i = 0; i < p->nmasked; i++) {
     const char *m = p->masked[i];
     struct stat ms;
@@ -132,10 +261,16 @@ void finish_rootfs(const struct plan *p) {
       if (errno == ENOENT) continue;
       fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
     }
-    int rc = S_ISDIR(ms.st_mode) ? mount("tmpfs", m, "tmpfs", MS_RDONLY, NULL)
-                                 : mount("/dev/null", m, NULL, MS_BIND, NULL);
+    int rc;
+    if (S_ISDIR(ms.st_mode)) {
+      rc = mount("tmpfs", m, "tmpfs", MS_RDONLY, NULL);
+    } else {
+      if (devnull < 0) devnull = null_device((int)i);
+      rc = bind_fd_onto(devnull, m);
+    }
     if (rc < 0) fail(OCIRT_STEP_MASKED_PATH, (int)i, m);
   }
+  if (devnull >= 0) close(devnull);
   for (uint32_t i = 0; i < p->nreadonly; i++) {
     const char *r = p->readonly[i];
     if (mount(r, r, NULL, MS_BIND | MS_REC, NULL) < 0) {

@@ -31,7 +31,7 @@ void decode_time_namespace(struct rd *r) {
   boot_nsecs = rd_u32(r);
 }
 
-void enter_time_namespace(int hostproc) {
+void enter_time_namespace(void) {
   if (!wanted) return;
   /* EINVAL: a kernel built without CONFIG_TIME_NS (init-errors.ts says so) */
   if (unshare(CLONE_NEWTIME) < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "unshare(CLONE_NEWTIME)");
@@ -40,9 +40,11 @@ void enter_time_namespace(int hostproc) {
   if (present & 1) n += snprintf(text + n, sizeof text - (size_t)n, "monotonic %" PRId64 " %u\n", mono_secs, mono_nsecs);
   if (present & 2) n += snprintf(text + n, sizeof text - (size_t)n, "boottime %" PRId64 " %u\n", boot_secs, boot_nsecs);
   /* one write: the kernel takes the whole file at once */
-  if (n > 0 && write_file_at(hostproc, "self/timens_offsets", text) < 0)
-    fail(OCIRT_STEP_TIME_NAMESPACE, -1, "timens_offsets");
-  int fd = openat(hostproc, "self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (n > 0 && procfs_write_self("timens_offsets", text) < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "timens_offsets");
+  /* ns/ holds magic links, which the handle's resolution refuses: open the directory, then the link */
+  int dir = procfs_open_self("ns", O_PATH | O_DIRECTORY);
+  int fd = dir < 0 ? -1 : openat(dir, "time_for_children", O_RDONLY | O_CLOEXEC);
+  if (dir >= 0) close(dir);
   if (fd < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "ns/time_for_children");
   if (setns(fd, CLONE_NEWTIME) < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "setns(time)");
   close(fd);

@@ -9,7 +9,7 @@
 //   freeze / pids / signalAll / removeCgroups / oomKills
 //
 // Which driver writes limits (v1.ts or v2.ts) follows from the container's record (record.ts).
-import { closeSync, mkdirSync, openSync, readdirSync, rmdirSync, constants as FS } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, constants as FS } from 'node:fs';
 import { posix as path } from 'node:path';
 import { OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
@@ -45,6 +45,20 @@ function driverFor(c: ContainerCgroups): CgroupDriver {
 /** The directories a container gets on this host: where setupCgroups makes them. */
 function plannedDirs(host: CgroupHost, cgroupsPath: string | undefined, id: string): { h: Hierarchy; dir: string }[] {
   return [...(host.unified ? [host.unified] : []), ...host.v1].map((h) => ({ h, dir: containerDir(h, cgroupsPath, id) }));
+}
+
+/**
+ * Every directory setupCgroups may make for this container, made or not: create records them in
+ * the state before making any, so that a create killed halfway leaves nothing `delete` cannot find
+ * (removeCgroups passes over a directory that was never made).
+ */
+export function plannedCgroups(host: CgroupHost, o: { id: string; cgroupsPath?: string }): ContainerCgroups {
+  const c: ContainerCgroups = { v1: [] };
+  for (const { h, dir } of plannedDirs(host, o.cgroupsPath, o.id)) {
+    if (h.key === '') c.v2 = dir;
+    else c.v1.push({ key: h.key, dir });
+  }
+  return c;
 }
 
 /** ocirt's own cgroup in a hierarchy, as a directory (where a container without one of its own runs). */
@@ -355,7 +369,12 @@ export function paused(c: ContainerCgroups): boolean {
  * past the signal; a container that was paused stays paused, except that a v1 freezer must let
  * SIGKILLed processes run to die.
  */
-export function signalAll(c: ContainerCgroups, signal: number): void {
+export function signalAll(recorded: ContainerCgroups, signal: number): void {
+  // a directory recorded but never made (a create killed before it made them) holds no process
+  const c: ContainerCgroups = {
+    ...(recorded.v2 && existsSync(recorded.v2) ? { v2: recorded.v2 } : {}),
+    v1: recorded.v1.filter((h) => existsSync(h.dir)),
+  };
   const f = freezerOf(c);
   const wasFrozen = isFrozen(f);
   if (signal === 9 && c.v2) {

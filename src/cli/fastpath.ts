@@ -2,8 +2,8 @@
 // lifecycle step (create, start, run, state, kill, delete, list), so that they never load yargs.
 // It builds exactly the object yargs would (flags under their long name, camelCase name and
 // alias, defaults filled in, positionals by name, `_`), and gives up (returns undefined) on
-// anything it does not fully understand: --help, --version, unknown or repeated flags, `--`,
-// short-flag groups, a boolean followed by "true"/"false", a missing or extra positional... Then
+// anything it does not fully understand: --help, --version, unknown or repeated flags, short-flag
+// groups, a boolean followed by "true"/"false", a missing or extra positional... Then
 // main.ts hands the argv to yargs, which prints the error or the help text.
 // test/unit/cli-fastpath.test.ts checks that both parsers agree.
 import { COMMANDS, type CommandSpec, type FlagSpec } from './commands.js';
@@ -125,11 +125,17 @@ export function fastParse(argv: readonly string[]): ParsedCommand | undefined {
 
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i];
+    if (tok === '--') {
+      // runc's (urfave/cli's) end of flags: `create -b . -- ID`; what follows are positionals.
+      // yargs fills no positional from there: yargs-cli.ts drops such a `--` when nothing after
+      // it looks like a flag, and so does this parser; "-x" after it is left to yargs to report.
+      if (!spec || argv.slice(i + 1).some((a) => a.startsWith('-'))) return undefined;
+      continue;
+    }
     if (tok.length > 1 && tok[0] === '-') {
       let name: string;
       let inline: string | undefined;
       if (tok[1] === '-') {
-        if (tok.length === 2) return undefined; // `--`
         const eq = tok.indexOf('=');
         name = eq < 0 ? tok.slice(2) : tok.slice(2, eq);
         inline = eq < 0 ? undefined : tok.slice(eq + 1);

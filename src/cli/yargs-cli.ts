@@ -16,7 +16,7 @@ export function buildParser(
   argv: string[],
   onCommand: (spec: CommandSpec, args: Record<string, unknown>) => Promise<void> | void,
 ): Argv {
-  const parser = yargs(argv)
+  const parser = yargs(withoutRedundantDoubleDash(argv))
     .scriptName('ocirt')
     .usage(
       'ocirt — an OCI container runtime (runtime-spec v1.3.0), runc-compatible\n\n' +
@@ -67,6 +67,17 @@ export function buildParser(
     );
   }
   return parser;
+}
+
+/**
+ * runc takes `create -b . -- ID`; yargs fills no positional from after a `--`. When nothing after
+ * it looks like a flag, the `--` changes nothing and is dropped; otherwise (an id "-x") yargs
+ * reports it, while the fast parser (fastpath.ts) takes such argv itself.
+ */
+export function withoutRedundantDoubleDash(argv: readonly string[]): string[] {
+  const i = argv.indexOf('--');
+  if (i < 0 || argv.slice(i + 1).some((a) => a.startsWith('-'))) return [...argv];
+  return [...argv.slice(0, i), ...argv.slice(i + 1)];
 }
 
 function configure(y: Argv, spec: CommandSpec): Argv {

@@ -8,8 +8,8 @@ import { loadBundle, loadConfigValue } from '../spec/bundle.js';
 import { buildPlan } from '../linux/plan-builder.js';
 import { findResctrl, hostFacts } from '../linux/host.js';
 import { readCgroupHost } from '../cgroups/host.js';
-import { cgroupMountFacts, openPlacement, removeCgroups, setupCgroups } from '../cgroups/manager.js';
-import { toStateFields } from '../cgroups/record.js';
+import { cgroupMountFacts, openPlacement, plannedCgroups, removeCgroups, setupCgroups } from '../cgroups/manager.js';
+import { toStateFields, type ContainerCgroups } from '../cgroups/record.js';
 import * as native from '../native.js';
 import { ConfigError, ContainerError, OcirtError, sysError } from '../errors.js';
 import { SILENT, type Logger } from '../logger.js';
@@ -17,6 +17,7 @@ import { sendListenerFd } from '../seccomp/notify.js';
 import type { Hooks } from '../spec/types.js';
 import type { HookStateTemplate } from '../linux/hooks.js';
 import { OCI_SPEC_VERSION } from '../version.js';
+import { faultPoint } from './fault.js';
 import { runHooks, runHooksWarning, type HookRun } from './hooks.js';
 import { launchInit } from './launch.js';
 import { planIntelRdt } from '../linux/intel-rdt.js';
@@ -85,6 +86,9 @@ export function createContainer(store: StateStore, o: CreateOptions): Created {
 }
 
 function createLocked(store: StateStore, id: string, o: CreateOptions): Created {
+  faultPoint('create:locked');
+  // what a create or delete killed halfway left (the lock is ours: that command is gone)
+  if (store.isDebris(id)) store.remove(id);
   if (store.exists(id)) throw new ContainerError('exists', id, `container "${id}" already exists`);
   const givenBundle = o.given ? resolve(store.dir(id)) : undefined;
   const bundleDir = givenBundle ?? resolveBundle(o.bundle);
@@ -124,9 +128,11 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   try {
     store.createDir(id);
     undo.push(() => store.remove(id));
+    faultPoint('create:state-dir');
     if (givenBundle) writeAtomic(join(givenBundle, 'config.json'), JSON.stringify(config, null, 2));
     const execFifo = o.waitForStart || hasHooks(hooks) ? store.fifoPath(id) : undefined;
     if (execFifo) native.mkfifo(execFifo, 0o622);
+    faultPoint('create:fifo');
     let console: ConsoleSocket | undefined;
     if (terminal) {
       const c = openConsoleSocket(o.consoleSocket ? resolve(o.consoleSocket) : undefined);
@@ -134,17 +140,37 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       undo.push(() => closeConsoleSocket(c));
     }
 
+    // A create killed at any point from here leaves a record `delete --force` finishes from: the
+    // cgroups are recorded before they are made (pid 0: "creating"), the init as soon as it exists
+    // (creating: true), the final state once it is ready.
+    // what plan.userns says once there is a plan: the config makes a user namespace
+    const rootless = (config.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    const record = (c: ContainerCgroups, init?: { pid: number; startTime: number; ready: boolean }): StoredState => ({
+      ...creating,
+      pid: init?.pid ?? 0,
+      pidStartTime: init?.startTime ?? 0,
+      ...toStateFields(c),
+      rootless,
+      ...(init && !init.ready ? { creating: true } : {}),
+    });
+    const cgroupIds = { id, cgroupsPath: config.linux?.cgroupsPath };
+    const planned = plannedCgroups(cgroupHost, cgroupIds);
+    store.write(record(planned));
+    faultPoint('create:recorded');
+
     // Limits and device rules are in place before the init exists; the plan's cgroup mounts
     // show the directories made here.
     const cgroups = setupCgroups(cgroupHost, {
-      id,
-      cgroupsPath: config.linux?.cgroupsPath,
+      ...cgroupIds,
       resources: config.linux?.resources,
       rootless: rootlessCgroups(o.rootless),
       warn,
     });
     undo.push(() => removeCgroups(cgroups));
     log.debug(`create ${id}: cgroups ${JSON.stringify(toStateFields(cgroups))}`);
+    // a cgroup the caller may not make (rootless) is not ours to remove later
+    if (JSON.stringify(toStateFields(cgroups)) !== JSON.stringify(toStateFields(planned))) store.write(record(cgroups));
+    faultPoint('create:cgroups');
 
     const host = hostFacts({ seccompCacheDir: store.seccompCacheDir(), cgroups: cgroupMountFacts(cgroupHost, cgroups) });
     const plan = located(where, () =>
@@ -171,11 +197,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     log.debug(`create ${id}: plan built (clone flags 0x${plan.cloneFlags.toString(16)}, ${plan.mounts.length} mounts)`);
 
     Object.assign(creating, toStateFields(cgroups), { rootless: plan.userns !== undefined });
-    store.write(creating);
-    const record = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
-    store.writeRecord(id, record);
+    const configRecord = { config, noNewKeyring: o.noNewKeyring, ...recordedIntegers(exactIntegers) };
+    store.writeRecord(id, configRecord);
     if (hasHooks(hooks)) store.markHooks(id);
-    writeExecTemplate(store, id, record, rootfs, host);
+    writeExecTemplate(store, id, configRecord, rootfs, host);
 
     let resctrlDirs: string[] = [];
     undo.push(() => removeRdt(resctrlDirs));
@@ -185,6 +210,12 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
     const init = (() => {
       try {
         return launchInit(plan, {
+          spawned: (pid) => {
+            const startTime = readProcStat(pid)?.startTime;
+            if (startTime !== undefined) store.write(record(cgroups, { pid, startTime, ready: false }));
+            faultPoint('create:spawned');
+          },
+          afterGo: () => faultPoint('create:go'),
           placement,
           beforeGo: (pid) => {
             if (rdt && resctrlRoot) resctrlDirs = applyRdt(rdt, resctrlRoot, pid, id);
@@ -218,10 +249,13 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
       }
     });
 
+    faultPoint('create:ready');
+
     const startTime = readProcStat(init.pid)?.startTime;
     if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
-    const state: StoredState = { ...creating, pid: init.pid, pidStartTime: startTime, ...(resctrlDirs.length ? { resctrlDirs } : {}) };
+    const state: StoredState = { ...record(cgroups, { pid: init.pid, startTime, ready: true }), ...(resctrlDirs.length ? { resctrlDirs } : {}) };
     store.write(state);
+    faultPoint('create:state');
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
     // the init has its own copy; the --console-socket peer keeps the connection
     if (console) native.closeFd(console.stubFd);

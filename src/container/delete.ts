@@ -7,6 +7,7 @@ import { removeCgroups, signalAll } from '../cgroups/manager.js';
 import { fromStateFields } from '../cgroups/record.js';
 import { SILENT, type Logger } from '../logger.js';
 import * as native from '../native.js';
+import { faultPoint } from './fault.js';
 import { runHooksWarning } from './hooks.js';
 import { openVerified } from './kill.js';
 import { removeRdt } from './resctrl.js';
@@ -21,6 +22,18 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, l
   let state: StoredState;
   let poststop: Hook[] | undefined;
   try {
+    faultPoint('delete:locked');
+    if (!store.exists(id)) {
+      // only a dead command's lock was left; ours goes with unlock()
+      if (force) return;
+      throw new ContainerError('not-found', id, `container "${id}" does not exist`);
+    }
+    if (store.isDebris(id)) {
+      // a create or delete killed halfway (runc removes such a directory too)
+      store.remove(id);
+      if (force) return;
+      throw new ContainerError('not-found', id, `container "${id}" does not exist`);
+    }
     state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && status !== 'created' && !force) {
@@ -56,9 +69,11 @@ export function destroyContainer(store: StateStore, state: StoredState, status: 
       // already gone (or never started: a create killed halfway)
     }
     waitGone(state.pid, state.pidStartTime);
+    faultPoint('delete:killed');
   }
   removeCgroups(cgroups);
   removeRdt(state.resctrlDirs ?? []);
+  faultPoint('delete:cgroups-removed');
   store.remove(state.id);
 }
 

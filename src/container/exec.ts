@@ -19,6 +19,7 @@ import { execConfig, type ExecProcessSource } from './exec-process.js';
 import { planExec } from './exec-plan.js';
 import { checkPreservedFds } from './fds.js';
 import { awaitExit, SignalForwarder } from './foreground.js';
+import { faultPoint } from './fault.js';
 import { launchInit } from './launch.js';
 import { deriveStatus, isSameProcess, type Status } from './status.js';
 import { validateId, writeAtomic, type ContainerRecord, type StateStore, type StoredState } from './state-store.js';
@@ -50,6 +51,7 @@ export async function execContainer(store: StateStore, o: ExecOptions): Promise<
   try {
     const launched = prepared.launch();
     pidfd = launched.pidfd;
+    faultPoint('exec:running');
     if (!signals) {
       if (launched.consoleRelayFd !== undefined) native.closeFd(launched.consoleRelayFd);
       return 0;
@@ -94,6 +96,7 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
   const unlock = store.lock(id);
   try {
     const state = store.read(id);
+    faultPoint('exec:locked');
     checkStatus(state, deriveStatus(state, store.fifoPath(id)), o.ignorePaused);
     const plan = located(o.process, () => planExec({
       record,
@@ -125,6 +128,8 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
       // until the resume: --ignore-paused)
       placement = openPlacement(cgroups);
       const launched = launchInit(plan, {
+        spawned: () => faultPoint('exec:spawned'),
+        afterGo: () => faultPoint('exec:go'),
         placement,
         fds,
         ...(o.stdio ? { stdio: o.stdio } : {}),

@@ -20,6 +20,13 @@ export interface LaunchedInit {
 }
 
 export interface LaunchCallbacks {
+  /**
+   * called as soon as the process exists (it waits for "go"), and again with the real init's pid
+   * when it forks into a joined pid namespace: create records it there (and both are fault points)
+   */
+  spawned?: (pid: number) => void;
+  /** called once "go" is sent (a fault point of create and exec) */
+  afterGo?: () => void;
   /** where the init starts: its cgroups (src/cgroups/manager.ts openPlacement) */
   placement?: { cgroupFd?: number; joinFds: number[]; joinDirs: string[] };
   /** called after the id maps are written and before the init continues (the resctrl group) */
@@ -76,6 +83,7 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCall
   let pid = spawned.pid;
   let pidfd = spawned.pidfd;
   try {
+    callbacks.spawned?.(pid);
     if (plan.userns && !mapsLate) writeIdMaps(pid, plan.userns);
     beforeGo(plan, pid);
     callbacks.beforeGo?.(pid);
@@ -90,6 +98,7 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCall
       if (msg.type !== 'error') throw err;
       throw msg.stepName === 'SPAWN_CGROUP' ? joinError(p, msg) : initError(plan, msg);
     }
+    callbacks.afterGo?.();
     for (;;) {
       const msg = native.readSyncMessage(spawned.syncFd);
       if (msg.type === 'ready' && !plan.exec) break;
@@ -109,6 +118,7 @@ function launchPrepared(plan: LaunchPlan, goFds: number[], callbacks: LaunchCall
         // once and is reaped below.
         pid = msg.pid;
         pidfd = native.pidfdOpen(msg.pid);
+        callbacks.spawned?.(pid);
         continue;
       }
       if (msg.type === 'seccomp-listener') {

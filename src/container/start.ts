@@ -3,6 +3,7 @@
 // Then, as runc's start, wait until the user's program runs, and run the poststart hooks.
 import { closeSync, openSync, readSync, unlinkSync, constants as FS } from 'node:fs';
 import { ContainerError, OcirtError, errnoName, sysError } from '../errors.js';
+import { faultPoint } from './fault.js';
 import { SILENT, type Logger } from '../logger.js';
 import { destroyContainer } from './delete.js';
 import { runHooks, runHooksWarning, type HookRun } from './hooks.js';
@@ -23,6 +24,7 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
   let hooks: Hooks | undefined;
   let failure: OcirtError | undefined;
   try {
+    faultPoint('start:locked');
     state = store.read(id);
     const fifo = store.fifoPath(id);
     const status = deriveStatus(state, fifo);
@@ -37,6 +39,7 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
     } catch (err) {
       throw sysError('open exec fifo', fifo, err);
     }
+    faultPoint('start:released');
     let report: string;
     try {
       const buf = Buffer.alloc(1);
@@ -57,7 +60,9 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
         }
         sleepMs(1);
       }
+      faultPoint('start:confirmed');
       unlinkSync(fifo);
+      faultPoint('start:fifo-removed');
       log.debug(`start ${id}: init ${state.pid} released`);
       // startContainer hooks run in between, as long as their timeouts let them
       report = awaitExec(fd, hooks === undefined);

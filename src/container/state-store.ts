@@ -2,22 +2,22 @@
 // <root>/<id>/exec.fifo while the container is "created". One lock file per id serializes
 // commands on the same container; commands on different ids never wait for each other.
 import {
-  closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
-  constants as FS,
 } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, ContainerError, OcirtError, errnoName, sysError } from '../errors.js';
 import { sleepMs } from '../sleep.js';
+import { faultPoint } from './fault.js';
 import type { Hooks, Spec } from '../spec/types.js';
 
 /** What create records; the status is never stored as truth but derived (status.ts). */
@@ -44,6 +44,11 @@ export interface StoredState {
   rootless: boolean;
   /** resctrl group directories ocirt made for linux.intelRdt, removed by delete (in this order) */
   resctrlDirs?: string[];
+  /**
+   * create recorded the init (pid, pidStartTime) but has not finished: status "creating" while
+   * that process lives, "stopped" once it is gone (a create killed halfway; delete removes it)
+   */
+  creating?: boolean;
 }
 
 /**
@@ -70,11 +75,23 @@ export function integersOf(record: ContainerRecord): ReadonlyMap<string, bigint>
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
+const LOCK_PREFIX = '.lock-';
+/**
+ * The id names the state directory and, with LOCK_PREFIX, the lock file beside it: both must fit
+ * the 255 bytes a file name may have (the id is ASCII).
+ */
+export const MAX_ID_LENGTH = 255 - LOCK_PREFIX.length;
 
+/** Every command checks the id before it touches a path made from it. */
 export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id === '' || !ID_PATTERN.test(id) || id === '.' || id === '..') {
     throw new ArgumentError(
       `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", "+", "-" and "." only (no path separators)`,
+    );
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new ArgumentError(
+      `container id is too long (${id.length} characters): at most ${MAX_ID_LENGTH}, so that the state directory and lock file named after it fit in a file name`,
     );
   }
   return id;
@@ -132,6 +149,15 @@ export class StateStore {
     return existsSync(this.dir(id));
   }
 
+  /**
+   * A state directory without state.json: what a create or delete killed halfway leaves (create
+   * makes the directory before it writes state.json, delete removes state.json last). Only
+   * meaningful while holding the id's lock, which such a command held.
+   */
+  isDebris(id: string): boolean {
+    return existsSync(this.dir(id)) && !existsSync(this.statePath(id));
+  }
+
   /** Create the container's directory; fails if the id is taken. */
   createDir(id: string): string {
     const d = this.dir(id);
@@ -152,11 +178,15 @@ export class StateStore {
       if (errnoName(err) === 'ENOENT') throw new ContainerError('not-found', id, `container "${id}" does not exist`);
       throw sysError('read state', this.statePath(id), err);
     }
+    let value: unknown;
     try {
-      return JSON.parse(text) as StoredState;
+      value = JSON.parse(text);
     } catch (err) {
       throw new OcirtError(`state of container "${id}" is corrupt (${this.statePath(id)}): ${(err as Error).message}`);
     }
+    const wrong = shapeError(value);
+    if (wrong) throw new OcirtError(`state of container "${id}" is corrupt (${this.statePath(id)}): ${wrong}`);
+    return value as StoredState;
   }
 
   /** write-then-rename, so a reader never sees half a file */
@@ -197,8 +227,20 @@ export class StateStore {
     }
   }
 
+  /** Everything else first, state.json last: a delete killed halfway leaves a record to finish from. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      if (errnoName(err) === 'ENOENT') return;
+      throw sysError('remove state directory', dir, err);
+    }
+    for (const n of names) if (n !== 'state.json') rmSync(join(dir, n), { recursive: true, force: true });
+    faultPoint('delete:emptied');
+    rmSync(join(dir, 'state.json'), { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 
   list(): string[] {
@@ -212,18 +254,34 @@ export class StateStore {
     return names.filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'state.json'))).sort();
   }
 
+  lockExists(id: string): boolean {
+    // the symlink itself (existsSync would follow it to its target, a pid)
+    try {
+      lstatSync(this.lockPath(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private lockPath(id: string): string {
+    return join(this.root, `${LOCK_PREFIX}${id}`);
+  }
+
   /**
-   * Exclusive lock on one id: a lock file created with O_EXCL that records the holder's pid. A
-   * lock whose holder is gone is taken over, so a crashed command never wedges a container.
+   * Exclusive lock on one id: a symlink <root>/.lock-<id> whose target is the holder's pid, made
+   * atomically (EEXIST while held). A symlink needs an inode but no data block: with the state
+   * filesystem full, containers can still be started, killed and deleted (a lock file with the pid
+   * written into it could not be, and the empty file left behind wedged the container). A lock
+   * whose holder is gone is taken over, so a crashed command never wedges a container.
+   * (native/front/front.c takes the same lock.)
    */
   lock(id: string): () => void {
-    const p = join(this.root, `.lock-${id}`);
+    const p = this.lockPath(id);
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const fd = openSync(p, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL, 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        symlinkSync(String(process.pid), p);
         return () => {
           try {
             unlinkSync(p);
@@ -234,8 +292,9 @@ export class StateStore {
       } catch (err) {
         if (errnoName(err) !== 'EEXIST') throw sysError('lock', p, err);
       }
-      const holder = Number(safeRead(p));
-      if (holder > 0 && !isAlive(holder)) {
+      const holder = lockHolder(p);
+      if (holder === undefined) continue; // released meanwhile
+      if (holder.stale) {
         try {
           unlinkSync(p);
         } catch {
@@ -243,10 +302,25 @@ export class StateStore {
         }
         continue;
       }
-      if (Date.now() > deadline) throw new ContainerError('locked', id, `container "${id}" is locked by process ${holder} (${p})`);
+      if (Date.now() > deadline) throw new ContainerError('locked', id, `container "${id}" is locked by process ${holder.pid} (${p})`);
       sleepMs(2);
     }
   }
+}
+
+/** What is wrong with a parsed state.json (the fields every command relies on), or undefined. */
+function shapeError(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  for (const k of ['ociVersion', 'id', 'bundle', 'rootfs', 'created', 'owner']) if (typeof o[k] !== 'string') return `${k}: not a string`;
+  for (const k of ['pid', 'pidStartTime']) if (!Number.isSafeInteger(o[k]) || (o[k] as number) < 0) return `${k}: not a non-negative integer`;
+  if (typeof o.rootless !== 'boolean') return 'rootless: not a boolean';
+  if (o.cgroupPath !== undefined && typeof o.cgroupPath !== 'string') return 'cgroupPath: not a string';
+  for (const k of ['cgroupV1Paths', 'cgroupV1Controllers']) {
+    const l = o[k];
+    if (l !== undefined && !(Array.isArray(l) && l.every((p) => typeof p === 'string'))) return `${k}: not a list of strings`;
+  }
+  return undefined;
 }
 
 export function writeAtomic(path: string, content: string | Buffer, mode = 0o644): void {
@@ -260,12 +334,24 @@ export function writeAtomic(path: string, content: string | Buffer, mode = 0o644
   }
 }
 
-function safeRead(p: string): string {
+/**
+ * Who holds a lock, and whether it may be taken over: its holder is gone, or (a regular file from
+ * an older ocirt, which wrote the pid into it) it names nobody and is older than any create of it
+ * could be still writing. undefined if the lock is gone.
+ */
+function lockHolder(p: string): { pid: number; stale: boolean } | undefined {
+  let st: ReturnType<typeof lstatSync>;
+  let text: string;
   try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return '';
+    st = lstatSync(p);
+    text = st.isSymbolicLink() ? readlinkSync(p) : readFileSync(p, 'utf8');
+  } catch (err) {
+    if (errnoName(err) === 'ENOENT') return undefined;
+    throw sysError('lock', p, err);
   }
+  const pid = Number(text);
+  if (Number.isSafeInteger(pid) && pid > 0) return { pid, stale: !isAlive(pid) };
+  return { pid: 0, stale: Date.now() - st.mtimeMs > 5_000 };
 }
 
 function isAlive(pid: number): boolean {

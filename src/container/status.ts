@@ -34,6 +34,8 @@ export function deriveStatus(state: StoredState, fifoPath: string): Status {
   // pid 0: create recorded the container but has not (or never, if it was killed) started its init
   if (state.pid === 0) return 'creating';
   if (!isSameProcess(state.pid, state.pidStartTime)) return 'stopped';
+  // the init exists, create has not finished (or was killed before it did)
+  if (state.creating) return 'creating';
   if (existsSync(fifoPath)) return 'created';
   if (isFrozen(freezerOf(fromStateFields(state)))) return 'paused';
   return 'running';

@@ -40,6 +40,7 @@ import { encodeMountExtras } from './mounts.js';
 import { encodeTimeNamespace } from './namespaces.js';
 import { encodeNetDevices } from './net-devices.js';
 import { encodeMemoryPolicy, encodePersonality, encodeScheduling } from './process-attrs.js';
+import { encodeOrdinaryDirTargets } from './ordinary-dirs.js';
 
 export const PLAN_MAGIC = 'OCIRTPL\0';
 export const PLAN_VERSION = 2;
@@ -57,6 +58,7 @@ export const SECTION = {
   MEMORY_POLICY: 9,
   TIME_NAMESPACE: 10,
   NET_DEVICES: 11,
+  ORDINARY_DIR_TARGETS: 12,
 } as const satisfies Record<string, number>;
 
 /** Writes one optional section's bytes; returns false (having written nothing) when the plan has none. */
@@ -75,6 +77,7 @@ const SECTION_ENCODERS: [tag: number, encode: SectionEncoder][] = [
   [SECTION.MEMORY_POLICY, encodeMemoryPolicy],
   [SECTION.TIME_NAMESPACE, encodeTimeNamespace],
   [SECTION.NET_DEVICES, encodeNetDevices],
+  [SECTION.ORDINARY_DIR_TARGETS, encodeOrdinaryDirTargets],
 ];
 
 export const PF = {

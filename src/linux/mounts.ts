@@ -2,6 +2,7 @@
 // recursive attributes), and what the init or the runtime does beyond mount(2) (MountExtras):
 // runc's handling of tmpfs modes and of a read-only /dev, tmpcopyup, sources the runtime opens
 // itself, id-mapped mounts.
+import { needsOrdinaryDirectory } from './ordinary-dirs.js';
 import { posix as path } from 'node:path';
 import type { Mount } from '../spec/types.js';
 import { OcirtError } from '../errors.js';
@@ -93,6 +94,7 @@ export function planMount(m: Mount, field: string, ctx: MountContext): MountStep
     createAs: 'dir',
     ...(fallbackBindSource ? { fallbackBindSource } : {}),
     ...(Object.keys(extras).length ? { extras } : {}),
+    ...(needsOrdinaryDirectory(fstype) ? { ordinaryDirectory: true } : {}),
   };
 }
 

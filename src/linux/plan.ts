@@ -69,6 +69,11 @@ export interface MountStep {
   recursiveAttrClear: number;
   /** what the init does beyond mount(2) (all optional, absent = no) */
   extras?: MountExtras;
+  /**
+   * procfs and sysfs: the destination must be an ordinary directory of the rootfs, reached
+   * without any symlink, or the init refuses the mount (src/linux/ordinary-dirs.ts)
+   */
+  ordinaryDirectory?: boolean;
 }
 
 /** Mount behaviours beyond mount(2) (native/plan_format.h OCIRT_MX_*). */

@@ -87,7 +87,8 @@ function checkParsed(value: unknown, bundleDir: string, configPath: string, getL
   if (loc) problems = locateProblems(problems, loc);
   // Only a document without schema or semantic errors may be typed as Spec (warnings are allowed).
   const configOk = !hasErrors(problems);
-  const doc = value as Partial<Spec>;
+  // a document that is not an object (null, a number...) has its problem already: no root to look at
+  const doc = (value !== null && typeof value === 'object' ? value : {}) as Partial<Spec>;
   let rootfs: string | undefined;
   const rootPath = typeof doc.root?.path === 'string' ? doc.root.path : undefined;
   if (rootPath !== undefined && rootPath !== '') {

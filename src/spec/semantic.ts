@@ -96,6 +96,7 @@ export function checkSemantics(doc: unknown): SemanticProblem[] {
   checkMounts(c, doc);
   checkHooks(c, doc);
   checkHostname(c, doc);
+  checkNulBytes(c, doc, '');
   const linux = objectAt(doc, 'linux');
   if (linux) {
     checkNamespaces(c, linux);
@@ -115,6 +116,26 @@ export function checkSemantics(doc: unknown): SemanticProblem[] {
 }
 
 // ---- top level ---------------------------------------------------------------------------
+
+/**
+ * Every string the runtime may hand to the kernel (paths, arguments, environment, mount options,
+ * sysctl names and values...) is a C string there, which ends at a NUL byte: refused wherever it
+ * appears, keys included, but in annotations, which only the runtime's state carries.
+ */
+function checkNulBytes(c: Checker, v: unknown, pointer: string): void {
+  if (pointer === '/annotations') return;
+  if (typeof v === 'string') {
+    if (v.includes('\u0000')) c.report(pointer, 'contains a NUL byte: the kernel takes this value as a C string, which would end there');
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => checkNulBytes(c, x, joinPointer(pointer, String(i))));
+  } else if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const at = joinPointer(pointer, k);
+      if (k.includes('\u0000')) c.report(at, 'a key with a NUL byte: the kernel takes names as C strings, which would end there');
+      checkNulBytes(c, x, at);
+    }
+  }
+}
 
 const SEMVER = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 

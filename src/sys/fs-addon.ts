@@ -23,6 +23,7 @@ export interface FsAddon {
   fsUnlink(path: string): void;
   fsRename(from: string, to: string): void;
   fsReadlink(path: string): string;
+  fsSymlink(target: string, path: string): void;
   fsRealpath(path: string): string;
   fsReaddir(path: string): string[];
   fsConstants: Record<string, number>;
@@ -191,6 +192,10 @@ export function realpathSync(path: string): string {
 
 export function readlinkSync(path: string): string {
   return sys().fsReadlink(path);
+}
+
+export function symlinkSync(target: string, path: string): void {
+  sys().fsSymlink(target, path);
 }
 
 export function readdirSync(path: string): string[] {

@@ -5,9 +5,10 @@
 #   npm run test:apparmor          (builds dist/ocirt-exe, then vmrun -- test/guest/apparmor.sh)
 #
 # Loads a profile that denies reading one file, runs containers under it as root and rootless,
-# and checks from inside: the denial, /proc/self/attr/current, and that a /proc the container
-# controls cannot take the label (the attribute is written through the host's /proc, not the
-# container's: runc CVE-2025-52881). TAP on stdout; exit status 1 if any check failed.
+# and checks from inside, for the container's process and an exec'd one: the denial,
+# /proc/self/attr/current, and that a /proc the container controls cannot take the label (the
+# attribute is written through the init's own procfs handle, not the container's /proc: runc
+# CVE-2025-52881). TAP on stdout; exit status 1 if any check failed.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 OCIRT=${OCIRT_BIN:-$REPO/dist/ocirt-exe}
@@ -69,7 +70,7 @@ bundle() {
   local dir=$1 mode=$2 profile=$3 proc=$4 cmd=$5
   mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/dev" "$dir/rootfs/etc" "$dir/rootfs/tmp"
   cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
-  for a in sh cat echo wc; do ln -sf busybox "$dir/rootfs/bin/$a"; done
+  for a in sh cat echo wc sleep; do ln -sf busybox "$dir/rootfs/bin/$a"; done
   echo secret > "$dir/rootfs/etc/secret"
   echo public > "$dir/rootfs/etc/public"
   local procmount='{"destination": "/proc", "type": "proc", "source": "proc"}'
@@ -136,6 +137,36 @@ for mode in root rootless; do
   check "$mode: a /proc the container controls takes nothing: still confined, its attr file untouched" \
     "$(printf 'DENIED\n0')" "$(run "$mode" "$work/hostile-$mode" "hostile-$mode")"
   check "$mode: the fake attribute file is still empty on the host side" 0 "$(wc -c < "$work/hostile-$mode/fakeproc/t/attr/apparmor/exec")"
+done
+
+# ocirt_as MODE ARGS...: ocirt with the state root of MODE, as root or as the test user
+ocirt_as() {
+  local mode=$1; shift
+  if [ "$mode" = rootless ]; then
+    setpriv --reuid="$uid" --regid="$gid" --init-groups --inh-caps=-all --bounding-set=-all \
+      env -u XDG_RUNTIME_DIR HOME="/home/$TEST_USER" "$OCIRT" --root "$work/root-$uid" "$@"
+  else
+    "$OCIRT" --root "$work/root" "$@"
+  fi
+}
+
+# exec: the process joins a running container and gets its profile through the init's procfs
+# handle too (made before it joins), also when the container's /proc is the container's fake
+for mode in root rootless; do
+  for kind in real hostile; do
+    id="exec-$kind-$mode"
+    bundle "$work/$id" "$mode" "$PROFILE" "$kind" 'sleep 600'
+    ocirt_as "$mode" run -d -b "$work/$id" "$id" >/dev/null 2>&1 </dev/null
+    if [ "$kind" = real ]; then
+      check "$mode: exec under $PROFILE: attr/current names it and the denied file cannot be read" \
+        "$(printf '%s (enforce)\nDENIED\npublic' "$PROFILE")" "$(ocirt_as "$mode" exec "$id" sh -c "$SHOW" 2>&1 | grep -v '^ocirt: warning:')"
+    else
+      check "$mode: exec with a /proc the container controls: still confined, its attr file untouched" \
+        "$(printf 'DENIED\n0')" "$(ocirt_as "$mode" exec "$id" sh -c 'cat /etc/secret 2>/dev/null || echo DENIED; wc -c < /proc/thread-self/attr/apparmor/exec' 2>&1 | grep -v '^ocirt: warning:')"
+      check "$mode: exec: the fake attribute file is still empty on the host side" 0 "$(wc -c < "$work/$id/fakeproc/t/attr/apparmor/exec")"
+    fi
+    ocirt_as "$mode" delete --force "$id" >/dev/null 2>&1
+  done
 done
 
 bundle "$work/unconfined" root unconfined real 'cat /proc/self/attr/current'

@@ -105,9 +105,9 @@ export interface Bundle {
   cleanup(): void;
 }
 
-/** A bundle in a fresh temp dir with the probe (and busybox) in its rootfs. */
-export function makeBundle(mutate?: (c: Config) => void, owner?: User): Bundle {
-  const dir = mkdtempSync('/tmp/ocirt-bundle-');
+/** A bundle in a fresh temp dir (under `parent`) with the probe (and busybox) in its rootfs. */
+export function makeBundle(mutate?: (c: Config) => void, owner?: User, parent = '/tmp'): Bundle {
+  const dir = mkdtempSync(join(parent, 'ocirt-bundle-'));
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync(PROBE, join(rootfs, 'bin', 'probe'));
@@ -150,7 +150,7 @@ export interface Runner {
    */
   run(
     args: string[],
-    opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv },
+    opts?: { input?: string; timeoutMs?: number; viaScript?: boolean; extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv; cwd?: string },
   ): SpawnSyncReturns<string>;
   /** the argv and environment that run ocirt with these args (e.g. under another program) */
   command(args: string[]): { argv: string[]; env: NodeJS.ProcessEnv };
@@ -195,6 +195,7 @@ export function runner(user?: User): Runner {
           stdio: ['pipe', out, err, ...(opts.extraFds ?? []).map((fd) => fd ?? 'ignore')],
           timeout: opts.timeoutMs ?? 30_000,
           env: { ...env, ...opts.env },
+          ...(opts.cwd ? { cwd: opts.cwd } : {}),
         });
         return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
       } finally {

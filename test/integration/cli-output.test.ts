@@ -26,6 +26,8 @@ const CASES: string[][] = [
   ['validate', '-b', '/nonexistent-bundle'],
   ['list', '--format', 'bogus'],
   ['list', '-q'],
+  ['state', 'a'.repeat(1100)],
+  ['delete', '-f', 'x/../../etc'],
 ];
 
 function run(bin: string, root: string, argv: string[]) {

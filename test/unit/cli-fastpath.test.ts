@@ -74,6 +74,12 @@ const FAST: string[] = [
   'validate',
   'validate -b /b',
   'validate --bundle /b',
+  // runc's end of flags (issue 12: "Not enough non-option arguments")
+  'create -b . -- id',
+  '--root /r create --bundle /b -- id',
+  'kill -- id KILL',
+  'delete -f -- id',
+  'state id --',
 ];
 
 // Left to yargs (help, errors, forms the fast parser does not take on).
@@ -89,6 +95,8 @@ const SLOW: string[] = [
   'state --frobnicate id',
   'kill -9 id',
   'kill id -- -9',
+  'create -- -id',
+  '-- state id',
   'delete --force true',
   'delete --force=true id',
   'delete -fx id',

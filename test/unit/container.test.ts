@@ -2,7 +2,7 @@
 // status derivation. (cgroups: cgroups.test.ts)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseSignal } from '../../src/container/signals.ts';
@@ -103,13 +103,22 @@ test('state store lock: exclusive, released, taken over from a dead holder', () 
   withStore((s) => {
     s.ensureRoot();
     const release = s.lock('x');
-    assert.ok(existsSync(join(s.root, '.lock-x')));
+    // a symlink naming the holder: it needs no data block, so a full filesystem still locks
+    assert.equal(readlinkSync(join(s.root, '.lock-x')), String(process.pid));
+    assert.equal(s.lockExists('x'), true);
     release();
-    assert.ok(!existsSync(join(s.root, '.lock-x')));
+    assert.equal(s.lockExists('x'), false);
     // a holder pid that cannot exist: the lock is stale and taken over at once
-    writeFileSync(join(s.root, '.lock-y'), '4194304');
-    const r2 = s.lock('y');
-    r2();
+    symlinkSync('4194304', join(s.root, '.lock-y'));
+    s.lock('y')();
+    // the regular file an older ocirt wrote its pid into, and the empty one it left on a full
+    // filesystem (taken over once older than a create could still be writing it)
+    writeFileSync(join(s.root, '.lock-z'), '4194304');
+    s.lock('z')();
+    writeFileSync(join(s.root, '.lock-e'), '');
+    utimesSync(join(s.root, '.lock-e'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    s.lock('e')();
+    assert.deepEqual(readdirSync(s.root), [], 'every lock released');
     assert.deepEqual(s.list(), [], 'lock files are not containers');
   });
 });

@@ -344,6 +344,17 @@ test('encodePlan: each optional feature travels in its section, as native/plan_f
   nd.done();
 });
 
+test('encodePlan: ORDINARY_DIR_TARGETS lists the mounts that must land on an ordinary directory', () => {
+  const p = samplePlan();
+  assert.deepEqual(decode(encodePlan(p)).sections, [], 'no mark, no section');
+  p.mounts[0]!.ordinaryDirectory = true;
+  const sections = decode(encodePlan(p)).sections;
+  assert.equal(sections.length, 1);
+  assert.equal(sections[0]!.tag, SECTION.ORDINARY_DIR_TARGETS);
+  // list<u32> of mount indexes: count 1, index 0
+  assert.deepEqual([...sections[0]!.bytes], [1, 0, 0, 0, 0, 0, 0, 0]);
+});
+
 test('step names: STEP_NAMES[n] is the enum ocirt_step member numbered n in native/plan_format.h', async () => {
   const { readFileSync } = await import('node:fs');
   const { STEP_NAMES } = await import('../../src/native.js');

@@ -72,9 +72,10 @@ test('directories, links, rename, rm like node:fs', () => {
       const again = fs.mkdirSync(`${d}/x/y/z`, { recursive: true });
       const plainAgain = outcome(() => fs.mkdirSync(`${d}/x`, { mode: 0o711 }));
       fs.writeFileSync(`${d}/x/y/z/f`, '1');
-      real.symlinkSync('y/z/f', `${d}/x/link`);
-      real.symlinkSync('/nonexistent', `${d}/dangling`);
+      fs.symlinkSync('y/z/f', `${d}/x/link`);
+      fs.symlinkSync('/nonexistent', `${d}/dangling`);
       const out = {
+        symlinkTaken: outcome(() => fs.symlinkSync('12345', `${d}/dangling`)),
         again,
         plainAgain,
         link: fs.readlinkSync(`${d}/x/link`),

@@ -186,6 +186,13 @@ test('rootless: the user namespace maps the caller, devices are bound, sysfs fal
   const sys = plan.mounts.find((m) => m.destination === '/sys')!;
   assert.equal(sys.fallbackBindSource, '/sys');
   assert.equal(sys.remountFlags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
+  assert.equal(sys.ordinaryDirectory, true, 'sysfs with a bind fallback: still only on an ordinary directory');
+});
+
+test('procfs and sysfs, and nothing else, must land on an ordinary directory', () => {
+  const plan = buildPlan(config(), '/r', opts, host());
+  const marked = plan.mounts.filter((m) => m.ordinaryDirectory).map((m) => m.fstype);
+  assert.deepEqual(marked.sort(), ['proc', 'sysfs']);
 });
 
 test('rootless with several ranges needs newuidmap/newgidmap', () => {

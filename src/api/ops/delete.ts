@@ -8,6 +8,8 @@ import type { RuntimeContext } from '../context.js';
  */
 export function remove(ctx: RuntimeContext, id: string, force = false): void {
   validateId(id);
-  if (force && !ctx.store.exists(id)) return;
+  // a lock left by a command killed before it made the state directory is taken over and removed
+  // by deleteContainer
+  if (force && !ctx.store.exists(id) && !ctx.store.lockExists(id)) return;
   deleteContainer(ctx.store, id, force, ctx.log);
 }

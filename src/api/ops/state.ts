@@ -20,8 +20,9 @@ export function list(ctx: RuntimeContext): RuntimeState[] {
     try {
       const s = store.read(id);
       states.push(toRuntimeState(s, deriveStatus(s, store.fifoPath(id))));
-    } catch {
-      // removed while listing
+    } catch (err) {
+      // removed while listing: not there; a damaged record: said, and the others still listed (runc)
+      if (store.exists(id)) ctx.log.warn(err instanceof Error ? err.message : String(err));
     }
   }
   return states;
