@@ -66,8 +66,15 @@ const SECCOMP = process.env.BENCH_SECCOMP !== '0';
 // The same profile for every runtime: default deny (EPERM), ~400 syscall names, some argument rules.
 const SECCOMP_PROFILE = path.join(REPO, 'test', 'fixtures', 'seccomp-profile-400.json');
 const BENCH_USER = 'ocirt-bench';
-const PHASES = new Set((process.env.BENCH_PHASES || 'run,lifecycle,sequence,engine,exec,rootless,seccomp,seq100,rss,initmem').split(',').map((x) => x.trim()));
-const COVERED = new Set((process.env.BENCH_COVERED || '').split(',').map((x) => x.trim()).filter(Boolean));
+const PHASES = new Set(
+  (process.env.BENCH_PHASES || 'run,lifecycle,sequence,engine,exec,rootless,seccomp,seq100,rss,initmem').split(',').map((x) => x.trim()),
+);
+const COVERED = new Set(
+  (process.env.BENCH_COVERED || '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -199,8 +206,10 @@ function outerMain() {
   if (!added.length && !removed.length) {
     console.log(`- host mount table unchanged (${after.length} entries in /proc/self/mountinfo)`);
   } else if (!oursChanged.length) {
-    console.log(`- no host mount involving the bench temp dir, /sys/fs/cgroup or "ocirt-bench" appeared or vanished; ` +
-      `${other} unrelated change(s) by other processes during the run:`);
+    console.log(
+      `- no host mount involving the bench temp dir, /sys/fs/cgroup or "ocirt-bench" appeared or vanished; ` +
+        `${other} unrelated change(s) by other processes during the run:`,
+    );
     for (const l of added) console.log(`  + ${l}`);
     for (const l of removed) console.log(`  - ${l}`);
   } else {
@@ -215,7 +224,9 @@ function outerMain() {
       if (cmd.includes(tmp)) leftovers.push(`${p}: ${cmd.replace(/\0/g, ' ')}`);
     } catch {}
   }
-  console.log(leftovers.length ? `- WARNING: processes still reference ${tmp}:\n  ${leftovers.join('\n  ')}` : '- no process references the temp dir');
+  console.log(
+    leftovers.length ? `- WARNING: processes still reference ${tmp}:\n  ${leftovers.join('\n  ')}` : '- no process references the temp dir',
+  );
   if (fs.existsSync(tmp)) {
     try {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -279,8 +290,12 @@ function runCmd(argv, { env = BASE_ENV, timeout = 30000 } = {}) {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      try { fs.closeSync(outFd); } catch {}
-      try { fs.closeSync(errFd); } catch {}
+      try {
+        fs.closeSync(outFd);
+      } catch {}
+      try {
+        fs.closeSync(errFd);
+      } catch {}
       res.stdout = fs.readFileSync(outPath, 'utf8');
       res.stderr = (res.stderr || '') + fs.readFileSync(errPath, 'utf8');
       resolve(res);
@@ -324,7 +339,9 @@ function isHybrid() {
 function assertPrivateNs(parentNs) {
   const myNs = fs.readlinkSync('/proc/self/ns/mnt');
   let initNs = null;
-  try { initNs = fs.readlinkSync('/proc/1/ns/mnt'); } catch {}
+  try {
+    initNs = fs.readlinkSync('/proc/1/ns/mnt');
+  } catch {}
   if (!parentNs || myNs === parentNs || myNs === initNs) throw new Error('refusing to mount: not in a private mount namespace');
   return myNs;
 }
@@ -349,11 +366,15 @@ function setupPrivateNamespace() {
     return notes;
   }
   const myNs = assertPrivateNs(process.env.OCIRT_BENCH_HOST_MNTNS);
-  notes.push(`runs in a private mount namespace (${myNs}; host ${process.env.OCIRT_BENCH_HOST_MNTNS}) that is a plain copy of the host's, under a child-subreaper; a mount a runtime leaks lands there, not on the host`);
+  notes.push(
+    `runs in a private mount namespace (${myNs}; host ${process.env.OCIRT_BENCH_HOST_MNTNS}) that is a plain copy of the host's, under a child-subreaper; a mount a runtime leaks lands there, not on the host`,
+  );
   if (isHybrid()) {
     NEED_COVER = true;
-    notes.push('host is cgroup v1/v2 hybrid: crun runs in a nested private mount namespace where /sys/fs/cgroup/unified is covered with a tmpfs ' +
-      '(crun refuses hybrid otherwise); a long-lived helper in that namespace spawns and times crun exactly as the main process times ocirt and runc (spawn to exit), so crun pays no per-command unshare. ocirt and runc see the host\'s cgroup mounts unchanged');
+    notes.push(
+      'host is cgroup v1/v2 hybrid: crun runs in a nested private mount namespace where /sys/fs/cgroup/unified is covered with a tmpfs ' +
+        "(crun refuses hybrid otherwise); a long-lived helper in that namespace spawns and times crun exactly as the main process times ocirt and runc (spawn to exit), so crun pays no per-command unshare. ocirt and runc see the host's cgroup mounts unchanged",
+    );
   }
   return notes;
 }
@@ -389,7 +410,9 @@ function startServer() {
   const pending = new Map();
   let seq = 0;
   let readyRes;
-  const ready = new Promise((r) => { readyRes = r; });
+  const ready = new Promise((r) => {
+    readyRes = r;
+  });
   let buf = '';
   child.stdout.on('data', (d) => {
     buf += d;
@@ -398,7 +421,10 @@ function startServer() {
       const msg = JSON.parse(buf.slice(0, i));
       buf = buf.slice(i + 1);
       if ('ready' in msg) readyRes(msg);
-      else { pending.get(msg.id)?.(msg); pending.delete(msg.id); }
+      else {
+        pending.get(msg.id)?.(msg);
+        pending.delete(msg.id);
+      }
     }
   });
   child.on('exit', (code) => {
@@ -444,7 +470,12 @@ function ensureUser() {
   const gid = Number(spawnSync('id', ['-g', BENCH_USER], { encoding: 'utf8' }).stdout.trim());
   let home = `/home/${BENCH_USER}`;
   try {
-    home = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === BENCH_USER)[5] || home;
+    home =
+      fs
+        .readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .map((l) => l.split(':'))
+        .find((f) => f[0] === BENCH_USER)[5] || home;
   } catch {}
   return { uid, gid, home };
 }
@@ -465,12 +496,32 @@ function buildRootfs(dir) {
 }
 
 const CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 const MASKED = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/proc/scsi',
 ];
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -484,7 +535,12 @@ function makeConfig({ rootfs, args, rootless, uid, gid }) {
   const mounts = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(rootless ? [] : ['gid=5'])] },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(rootless ? [] : ['gid=5'])],
+    },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     rootless || !NETNS
@@ -531,7 +587,10 @@ function writeBundle(dir, config) {
 function discoverRuntimes(user) {
   const list = [];
   const spec = process.env.OCIRT_BIN || path.join(REPO, 'bin/ocirt');
-  const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   entries.forEach((e, i) => {
     const eq = e.indexOf('=');
     const label = eq > 0 ? e.slice(0, eq) : entries.length > 1 ? `ocirt-${i + 1}` : 'ocirt';
@@ -551,9 +610,7 @@ function discoverRuntimes(user) {
     rt.root = path.join(tmp, 'state', `${idx}-${rt.kind}`);
     rt.rlRoot = path.join(tmp, 'xdg', `${idx}-${rt.kind}`);
     rt.cmd = (args) => [rt.bin, '--root', rt.root, ...args];
-    rt.rlCmd = (args) => [
-      'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', rt.bin, '--root', rt.rlRoot, ...args,
-    ];
+    rt.rlCmd = (args) => ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', rt.bin, '--root', rt.rlRoot, ...args];
     rt.ok = false;
     rt.rootlessOk = false;
     tracked.set(rt.label, new Set());
@@ -636,7 +693,12 @@ async function warmUp(rt) {
   // lifecycle with a sleeping process
   const id2 = newId(rt);
   tracked.get(rt.label).add(id2);
-  for (const args of [['create', '--bundle', B.sleep, id2], ['start', id2], ['state', id2], ['kill', id2, 'KILL']]) {
+  for (const args of [
+    ['create', '--bundle', B.sleep, id2],
+    ['start', id2],
+    ['state', id2],
+    ['kill', id2, 'KILL'],
+  ]) {
     argv = rt.cmd(args);
     r = await rtRun(rt, argv);
     if (!ok(r)) {
@@ -743,7 +805,10 @@ async function phaseExec(rts) {
   for (const rt of rts) {
     const id = newId(rt);
     tracked.get(rt.label).add(id);
-    for (const args of [['create', '--bundle', B.sleep, id], ['start', id]]) {
+    for (const args of [
+      ['create', '--bundle', B.sleep, id],
+      ['start', id],
+    ]) {
       const argv = rt.cmd(args);
       const r = await rtRun(rt, argv);
       if (!ok(r)) {
@@ -770,7 +835,11 @@ async function phaseSequence(rts) {
     const id = newId(rt);
     tracked.get(rt.label).add(id);
     let total = 0;
-    for (const args of [['create', '--bundle', B.true, id], ['start', id], ['state', id]]) {
+    for (const args of [
+      ['create', '--bundle', B.true, id],
+      ['start', id],
+      ['state', id],
+    ]) {
       const argv = rt.cmd(args);
       const r = await rtRun(rt, argv);
       if (!ok(r)) {
@@ -845,7 +914,17 @@ const ENGINE_DEVICES = [
   { allow: false, access: 'rwm' },
   { allow: true, type: 'c', access: 'm' },
   { allow: true, type: 'b', access: 'm' },
-  ...[[1, 3], [1, 8], [1, 7], [5, 0], [1, 5], [1, 9], [5, 1], [5, 2], [10, 200]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  ...[
+    [1, 3],
+    [1, 8],
+    [1, 7],
+    [5, 0],
+    [1, 5],
+    [1, 9],
+    [5, 1],
+    [5, 2],
+    [10, 200],
+  ].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
   { allow: true, type: 'c', major: 136, access: 'rwm' },
 ];
 const ENGINE_RESOURCES = {
@@ -880,7 +959,12 @@ async function phaseEngine(rts) {
     const bundle = engineBundle(id, ['/bin/true']);
     let total = 0;
     let failed = false;
-    for (const args of [['create', '--bundle', bundle, id], ['start', id], ['state', id], ['delete', id]]) {
+    for (const args of [
+      ['create', '--bundle', bundle, id],
+      ['start', id],
+      ['state', id],
+      ['delete', id],
+    ]) {
       const argv = rt.cmd(args);
       let s = await rtRun(rt, argv);
       if (!ok(s) && args[0] === 'delete') {
@@ -931,7 +1015,10 @@ async function phaseSeccomp(rts) {
     }
   }
   await alternate(usable, N, async (rt) => {
-    const rows = [[SC_PLAIN_ROW, B.true, false], [SC_ROW, B.seccomp, false]];
+    const rows = [
+      [SC_PLAIN_ROW, B.true, false],
+      [SC_ROW, B.seccomp, false],
+    ];
     if (rt.kind === 'ocirt') rows.push([SC_COLD_ROW, B.seccomp, true]);
     for (const [row, bundle, cold] of rows) {
       if (cold) fs.rmSync(path.join(rt.root, '.seccomp-cache'), { recursive: true, force: true });
@@ -963,7 +1050,12 @@ async function phaseRss(rts) {
     else await forceDelete(rt, id);
     id = newId(rt);
     tracked.get(rt.label).add(id);
-    for (const args of [['create', '--bundle', B.sleep, id], ['start', id], ['state', id], ['kill', id, 'KILL']]) {
+    for (const args of [
+      ['create', '--bundle', B.sleep, id],
+      ['start', id],
+      ['state', id],
+      ['kill', id, 'KILL'],
+    ]) {
       r = await withRss(args[0], rt, rt.cmd(args));
       if (!ok(r)) return forceDelete(rt, id);
     }
@@ -973,13 +1065,17 @@ async function phaseRss(rts) {
     else await forceDelete(rt, id);
   });
   if (ROOTLESS) {
-    await alternate(rts.filter((rt) => rt.rootlessOk), RSS_N, async (rt) => {
-      const id = newId(rt);
-      trackedRl.get(rt.label).add(id);
-      const r = await withRss('rootless run', rt, rt.rlCmd(['run', '--bundle', B.rlTrue, id]), RL_ENV);
-      if (ok(r)) trackedRl.get(rt.label).delete(id);
-      else await forceDelete(rt, id, true);
-    });
+    await alternate(
+      rts.filter((rt) => rt.rootlessOk),
+      RSS_N,
+      async (rt) => {
+        const id = newId(rt);
+        trackedRl.get(rt.label).add(id);
+        const r = await withRss('rootless run', rt, rt.rlCmd(['run', '--bundle', B.rlTrue, id]), RL_ENV);
+        if (ok(r)) trackedRl.get(rt.label).delete(id);
+        else await forceDelete(rt, id, true);
+      },
+    );
   }
 }
 
@@ -990,7 +1086,9 @@ function smapsRollup(pid) {
     const m = /^(\w+):\s+(\d+) kB/.exec(l);
     if (m) out[m[1]] = Number(m[2]);
   }
-  try { out.comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch {}
+  try {
+    out.comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {}
   return out;
 }
 
@@ -1018,11 +1116,27 @@ async function phaseFloor(rts) {
   const floors = [];
   floors.push({ label: 'node -e 0 (NODE_EXTRA_CA_CERTS unset)', argv: [process.execPath, '-e', '0'], env: BASE_ENV });
   const nec = ORIG_NEC || (fs.existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : null);
-  if (nec) floors.push({ label: `node -e 0 (NODE_EXTRA_CA_CERTS=${nec})`, argv: [process.execPath, '-e', '0'], env: { ...BASE_ENV, NODE_EXTRA_CA_CERTS: nec } });
-  const bun = [process.env.BUN, path.join(REPO, 'node_modules/.bin/bun'), path.join(REPO, 'node_modules/@oven/bun-linux-x64/bin/bun'), which('bun')].find((p) => p && isExec(p));
+  if (nec)
+    floors.push({
+      label: `node -e 0 (NODE_EXTRA_CA_CERTS=${nec})`,
+      argv: [process.execPath, '-e', '0'],
+      env: { ...BASE_ENV, NODE_EXTRA_CA_CERTS: nec },
+    });
+  const bun = [
+    process.env.BUN,
+    path.join(REPO, 'node_modules/.bin/bun'),
+    path.join(REPO, 'node_modules/@oven/bun-linux-x64/bin/bun'),
+    which('bun'),
+  ].find((p) => p && isExec(p));
   if (bun) floors.push({ label: `bun -e 0 (${bun})`, argv: [bun, '-e', '0'], env: BASE_ENV });
-  for (const rt of rts) if (rt.bin && isExec(rt.bin)) floors.push({ label: `${rt.label} --version`, argv: [rt.bin, '--version'], env: BASE_ENV });
-  if (ROOTLESS && USER) floors.push({ label: 'setpriv --reuid ... /bin/true (rootless wrapper cost)', argv: ['setpriv', `--reuid=${USER.uid}`, `--regid=${USER.gid}`, '--init-groups', '/bin/true'], env: RL_ENV });
+  for (const rt of rts)
+    if (rt.bin && isExec(rt.bin)) floors.push({ label: `${rt.label} --version`, argv: [rt.bin, '--version'], env: BASE_ENV });
+  if (ROOTLESS && USER)
+    floors.push({
+      label: 'setpriv --reuid ... /bin/true (rootless wrapper cost)',
+      argv: ['setpriv', `--reuid=${USER.uid}`, `--regid=${USER.gid}`, '--init-groups', '/bin/true'],
+      env: RL_ENV,
+    });
   for (let i = 0; i < N; i++) {
     for (const f of rotate(floors, i)) {
       checkInterrupted();
@@ -1047,7 +1161,10 @@ async function cleanup(rts) {
   const lines = [];
   for (const rt of rts) {
     if (!rt.bin || !isExec(rt.bin)) continue;
-    for (const [map, rootless] of [[tracked, false], [trackedRl, true]]) {
+    for (const [map, rootless] of [
+      [tracked, false],
+      [trackedRl, true],
+    ]) {
       for (const id of [...map.get(rt.label)]) {
         await forceDelete(rt, id, rootless);
         lines.push(`force-deleted ${rt.label}${rootless ? ' (rootless)' : ''} ${id}`);
@@ -1060,7 +1177,10 @@ async function cleanup(rts) {
       const argv = rootless ? rt.rlCmd(['list', '-q']) : rt.cmd(['list', '-q']);
       const r = await rtRun(rt, argv, { env: rootless ? RL_ENV : BASE_ENV, timeout: 10000 });
       if (!ok(r)) continue;
-      for (const id of r.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      for (const id of r.stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         await forceDelete(rt, id, rootless);
         lines.push(`force-deleted listed ${rt.label}${rootless ? ' (rootless)' : ''} ${id}`);
       }
@@ -1108,9 +1228,16 @@ function report(ctx) {
       const nf = failures.get(row)?.get(label)?.length || 0;
       if (!v.length && !nf) continue;
       const m = median(v);
-      rows.push([row, label, fmt(m, 2), fmt(min(v), 2), fmt(max(v), 2), `${v.length}${nf ? ` (+${nf} failed)` : ''}`,
+      rows.push([
+        row,
+        label,
+        fmt(m, 2),
+        fmt(min(v), 2),
+        fmt(max(v), 2),
+        `${v.length}${nf ? ` (+${nf} failed)` : ''}`,
         labels.includes('runc') ? fmtRatio(m / medOf(timings, row, 'runc')) : '—',
-        labels.includes('crun') ? fmtRatio(m / medOf(timings, row, 'crun')) : '—']);
+        labels.includes('crun') ? fmtRatio(m / medOf(timings, row, 'crun')) : '—',
+      ]);
     }
   }
   out.push(table(['row', 'runtime', 'median', 'min', 'max', 'n', '/runc', '/crun'], rows));
@@ -1122,7 +1249,8 @@ function report(ctx) {
       const plain = medOf(timings, SC_PLAIN_ROW, label);
       for (const row of [SC_ROW, SC_COLD_ROW]) {
         const m = medOf(timings, row, label);
-        if (Number.isFinite(m)) crows.push([row === SC_ROW ? 'profile' : 'profile, compile cache emptied', label, fmt(m, 2), fmt(plain, 2), fmt(m - plain, 2)]);
+        if (Number.isFinite(m))
+          crows.push([row === SC_ROW ? 'profile' : 'profile, compile cache emptied', label, fmt(m, 2), fmt(plain, 2), fmt(m - plain, 2)]);
       }
     }
     out.push(table(['run', 'runtime', 'with profile', 'without', 'profile cost'], crows));
@@ -1138,13 +1266,27 @@ function report(ctx) {
     seqMed[label] = tot;
     const per = rs.flatMap((r) => r.per);
     const failed = rs.reduce((a, r) => a + r.failed, 0);
-    srows.push([`${SEQ} x run`, label, fmt(tot, 0), fmt(min(rs.map((r) => r.totalMs)), 0), fmt(max(rs.map((r) => r.totalMs)), 0),
-      fmt(tot / SEQ, 2), fmt(median(per), 2), fmt((SEQ * 1000) / tot, 1), String(failed)]);
+    srows.push([
+      `${SEQ} x run`,
+      label,
+      fmt(tot, 0),
+      fmt(min(rs.map((r) => r.totalMs)), 0),
+      fmt(max(rs.map((r) => r.totalMs)), 0),
+      fmt(tot / SEQ, 2),
+      fmt(median(per), 2),
+      fmt((SEQ * 1000) / tot, 1),
+      String(failed),
+    ]);
   }
   for (const r of srows) {
     r.push(seqMed.runc ? fmtRatio(seqMed[r[1]] / seqMed.runc) : '—', seqMed.crun ? fmtRatio(seqMed[r[1]] / seqMed.crun) : '—');
   }
-  out.push(table(['row', 'runtime', 'total ms (median)', 'min', 'max', 'ms/container', 'median run ms', 'containers/s', 'failed', '/runc', '/crun'], srows));
+  out.push(
+    table(
+      ['row', 'runtime', 'total ms (median)', 'min', 'max', 'ms/container', 'median run ms', 'containers/s', 'failed', '/runc', '/crun'],
+      srows,
+    ),
+  );
 
   out.push('\n## Peak RSS per command (MB; ru_maxrss via /usr/bin/time -f %M, separate untimed pass)');
   const rrows = [];
@@ -1168,28 +1310,67 @@ function report(ctx) {
     const g = (k) => median(v.map((s) => s[k] ?? NaN));
     const priv = median(v.map((s) => (s.Private_Dirty ?? 0) + (s.Private_Clean ?? 0)));
     initPriv[label] = priv;
-    irows.push([label, v[0].comm || '?', fmt(g('Private_Dirty'), 0), fmt(g('Private_Clean'), 0), fmt(priv, 0), fmt(g('Rss'), 0), fmt(g('Pss'), 0), fmt(g('Anonymous'), 0), String(v.length)]);
+    irows.push([
+      label,
+      v[0].comm || '?',
+      fmt(g('Private_Dirty'), 0),
+      fmt(g('Private_Clean'), 0),
+      fmt(priv, 0),
+      fmt(g('Rss'), 0),
+      fmt(g('Pss'), 0),
+      fmt(g('Anonymous'), 0),
+      String(v.length),
+    ]);
   }
   for (const r of irows) {
     r.push(initPriv.runc ? fmtRatio(initPriv[r[0]] / initPriv.runc) : '—', initPriv.crun ? fmtRatio(initPriv[r[0]] / initPriv.crun) : '—');
   }
-  out.push(table(['runtime', 'init comm', 'Private_Dirty', 'Private_Clean', 'Private total', 'Rss', 'Pss', 'Anonymous', 'n', 'private /runc', 'private /crun'], irows));
+  out.push(
+    table(
+      [
+        'runtime',
+        'init comm',
+        'Private_Dirty',
+        'Private_Clean',
+        'Private total',
+        'Rss',
+        'Pss',
+        'Anonymous',
+        'n',
+        'private /runc',
+        'private /crun',
+      ],
+      irows,
+    ),
+  );
 
   out.push('\n## Floor (same run, alternating; NODE_EXTRA_CA_CERTS unset unless the row says otherwise)');
   const frows = [];
   for (const row of ROW_ORDER.filter((r) => r.startsWith('floor: '))) {
     const v = timings.get(row)?.get('floor') || [];
     const r = rss.get(row)?.get('floor') || [];
-    frows.push([row.slice(7), fmt(median(v), 2), fmt(min(v), 2), fmt(max(v), 2), String(v.length), r.length ? fmt(median(r) / 1024, 1) : '—']);
+    frows.push([
+      row.slice(7),
+      fmt(median(v), 2),
+      fmt(min(v), 2),
+      fmt(max(v), 2),
+      String(v.length),
+      r.length ? fmt(median(r) / 1024, 1) : '—',
+    ]);
   }
   out.push(table(['command', 'median ms', 'min', 'max', 'n', 'peak RSS MB'], frows));
-  if (!meta.floor?.bun) out.push('(no bun binary found: set BUN=/path/to/bun, or install it under node_modules/.bin, for the Bun floor row)');
+  if (!meta.floor?.bun)
+    out.push('(no bun binary found: set BUN=/path/to/bun, or install it under node_modules/.bin, for the Bun floor row)');
 
   const allFail = [];
-  for (const [row, m] of failures) for (const [label, msgs] of m) allFail.push(`- ${row} / ${label}: ${msgs.length} failed, e.g. ${msgs[0]}`);
+  for (const [row, m] of failures)
+    for (const [label, msgs] of m) allFail.push(`- ${row} / ${label}: ${msgs.length} failed, e.g. ${msgs[0]}`);
   if (allFail.length) out.push('\n## Failures during measurement\n' + allFail.join('\n'));
   const retr = [...seqRetries].filter(([, n]) => n);
-  if (retr.length) out.push(`\nsequence rows where delete found /bin/true still running and was retried (retry time included): ${retr.map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  if (retr.length)
+    out.push(
+      `\nsequence rows where delete found /bin/true still running and was retried (retry time included): ${retr.map(([l, n]) => `${l} ${n}`).join(', ')}`,
+    );
 
   // Goal check for each ocirt binary measured.
   const goals = [];
@@ -1212,9 +1393,16 @@ function report(ctx) {
     chk('exec', EXEC_ROW, 'crun', 1.0);
     chk('exec -d', EXEC_D_ROW, 'crun', 1.0);
     chk('run with the ~400-name seccomp profile', SC_ROW, 'crun', 1.0);
-    if (Number.isFinite(initPriv[rt.label])) goals.push(`- ${rt.label} waiting init private memory: ${initPriv[rt.label]} kB (goal <= 4096 kB) ${initPriv[rt.label] <= 4096 ? 'MET' : 'NOT MET'}`);
+    if (Number.isFinite(initPriv[rt.label]))
+      goals.push(
+        `- ${rt.label} waiting init private memory: ${initPriv[rt.label]} kB (goal <= 4096 kB) ${initPriv[rt.label] <= 4096 ? 'MET' : 'NOT MET'}`,
+      );
   }
-  if (goals.length) out.push('\n## Goals (issues): ocirt <= 1.0x runc and <= 1.5x crun; engine-like rows <= 1.0x crun; exec <= 1.0x crun; waiting init <= 4 MB private; run with the seccomp profile <= 1.0x crun with it\n' + goals.join('\n'));
+  if (goals.length)
+    out.push(
+      '\n## Goals (issues): ocirt <= 1.0x runc and <= 1.5x crun; engine-like rows <= 1.0x crun; exec <= 1.0x crun; waiting init <= 4 MB private; run with the seccomp profile <= 1.0x crun with it\n' +
+        goals.join('\n'),
+    );
   return out.join('\n');
 }
 
@@ -1225,11 +1413,18 @@ let SERVER = null;
 let NEED_COVER = false;
 
 async function innerMain() {
-  process.on('SIGINT', () => { interrupted = true; });
-  process.on('SIGTERM', () => { interrupted = true; });
+  process.on('SIGINT', () => {
+    interrupted = true;
+  });
+  process.on('SIGTERM', () => {
+    interrupted = true;
+  });
   const started = new Date();
   console.log('# ocirt benchmark');
-  console.log('NODE_EXTRA_CA_CERTS is unset for every timed command' + (ORIG_NEC ? ` (it was set to ${ORIG_NEC} in the calling environment; only the marked floor row sets it)` : ''));
+  console.log(
+    'NODE_EXTRA_CA_CERTS is unset for every timed command' +
+      (ORIG_NEC ? ` (it was set to ${ORIG_NEC} in the calling environment; only the marked floor row sets it)` : ''),
+  );
   const meta = {
     date: started.toISOString(),
     host: { kernel: os.release(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
@@ -1259,7 +1454,8 @@ async function innerMain() {
       true: writeBundle(path.join(tmp, 'bundle-true'), makeConfig({ rootfs, args: ['/bin/true'] })),
       sleep: writeBundle(path.join(tmp, 'bundle-sleep'), makeConfig({ rootfs, args: sleepArgs })),
     };
-    if (USER) B.rlTrue = writeBundle(path.join(tmp, 'bundle-rootless-true'), makeConfig({ rootfs, args: ['/bin/true'], rootless: true, ...USER }));
+    if (USER)
+      B.rlTrue = writeBundle(path.join(tmp, 'bundle-rootless-true'), makeConfig({ rootfs, args: ['/bin/true'], rootless: true, ...USER }));
     if (SECCOMP) {
       const { seccomp } = JSON.parse(fs.readFileSync(SECCOMP_PROFILE, 'utf8'));
       const withProfile = (args) => {
@@ -1272,14 +1468,19 @@ async function innerMain() {
     }
     meta.bundle = {
       rootfs: `busybox-static (${bb.busybox}) + ${bb.applets} applet symlinks`,
-      config: 'fixed: runc spec 1.1.5 defaults, terminal false, no linux.resources, no cgroupsPath; ' +
+      config:
+        'fixed: runc spec 1.1.5 defaults, terminal false, no linux.resources, no cgroupsPath; ' +
         `namespaces pid,${NETNS ? 'network,' : ''}ipc,uts,mount; args /bin/true (run, sequence) or ${sleepArgs.join(' ')} (per-command rows, init memory)`,
-      rootless: USER ? `runc spec --rootless defaults (pid,ipc,uts,mount,user; 0 -> ${USER.uid}/${USER.gid} size 1), run as ${BENCH_USER} via setpriv, XDG_RUNTIME_DIR=$TMP/xdg` : 'skipped',
+      rootless: USER
+        ? `runc spec --rootless defaults (pid,ipc,uts,mount,user; 0 -> ${USER.uid}/${USER.gid} size 1), run as ${BENCH_USER} via setpriv, XDG_RUNTIME_DIR=$TMP/xdg`
+        : 'skipped',
     };
     for (const n of meta.notes) console.log(`- ${n}`);
     console.log(`- bundle: ${meta.bundle.rootfs}; config ${meta.bundle.config}`);
     console.log(`- rootless: ${meta.bundle.rootless}`);
-    console.log(`- N=${N} iterations per row, ${SEQ} sequential containers x ${SEQ_ROUNDS} rounds, RSS passes ${RSS_N}; ${os.cpus().length} CPUs, kernel ${os.release()}, node ${process.version}`);
+    console.log(
+      `- N=${N} iterations per row, ${SEQ} sequential containers x ${SEQ_ROUNDS} rounds, RSS passes ${RSS_N}; ${os.cpus().length} CPUs, kernel ${os.release()}, node ${process.version}`,
+    );
 
     rts = discoverRuntimes(USER);
     const crun = rts.find((rt) => rt.kind === 'crun' && rt.bin);
@@ -1308,7 +1509,9 @@ async function innerMain() {
       }
       const where = rt.bin ? rt.bin : '(not found)';
       if (rt.ok) {
-        console.log(`- ${rt.label}: ${where} — ${rt.version}${ROOTLESS ? (rt.rootlessOk ? '; rootless ok' : `; rootless SKIPPED: ${rt.rootlessReason}`) : ''}`);
+        console.log(
+          `- ${rt.label}: ${where} — ${rt.version}${ROOTLESS ? (rt.rootlessOk ? '; rootless ok' : `; rootless SKIPPED: ${rt.rootlessReason}`) : ''}`,
+        );
       } else {
         console.log(`- ${rt.label}: ${where} — SKIPPED, warm-up failed: ${reason}`);
       }
@@ -1340,7 +1543,9 @@ async function innerMain() {
     meta.loadavgEnd = os.loadavg();
     meta.elapsedS = (Date.now() - started.getTime()) / 1000;
     console.log(report({ rts, meta }));
-    console.log(`\nload average at start ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; ${meta.elapsedS.toFixed(0)} s`);
+    console.log(
+      `\nload average at start ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}; ${meta.elapsedS.toFixed(0)} s`,
+    );
   } catch (e) {
     exitCode = 1;
     console.error(`bench: ${e.message === 'interrupted' ? 'interrupted, cleaning up' : `error: ${e.stack || e}`}`);
@@ -1351,20 +1556,41 @@ async function innerMain() {
   if (nsMountsBefore) {
     const before = new Set(nsMountsBefore);
     const leaked = mountLines().filter((l) => !before.has(l));
-    if (leaked.length) cleanupLines.push(`WARNING: ${leaked.length} mount(s) appeared in the bench mount namespace during the run (a runtime leaked them; they die with the namespace):\n  ${leaked.join('\n  ')}`);
+    if (leaked.length)
+      cleanupLines.push(
+        `WARNING: ${leaked.length} mount(s) appeared in the bench mount namespace during the run (a runtime leaked them; they die with the namespace):\n  ${leaked.join('\n  ')}`,
+      );
     else cleanupLines.push('no runtime leaked a mount into the bench mount namespace');
   }
   console.log('\n## Clean-up (inside the bench namespace)');
-  console.log(cleanupLines.length ? cleanupLines.map((l) => `- ${l}`).join('\n') : '- every container was deleted by the benchmark itself; no leftovers found by `list`');
+  console.log(
+    cleanupLines.length
+      ? cleanupLines.map((l) => `- ${l}`).join('\n')
+      : '- every container was deleted by the benchmark itself; no leftovers found by `list`',
+  );
   console.log(`- temp dir ${fs.existsSync(tmp) ? 'STILL PRESENT' : 'removed'}`);
 
   // Machine-readable results.
   const toObj = (map) => Object.fromEntries([...map].map(([k, m]) => [k, Object.fromEntries(m)]));
   const json = {
     meta,
-    runtimes: rts.map(({ label, kind, bin, version, ok: o, reason, rootlessOk, rootlessReason }) => ({ label, kind, bin, version, ok: o, reason, rootlessOk, rootlessReason })),
+    runtimes: rts.map(({ label, kind, bin, version, ok: o, reason, rootlessOk, rootlessReason }) => ({
+      label,
+      kind,
+      bin,
+      version,
+      ok: o,
+      reason,
+      rootlessOk,
+      rootlessReason,
+    })),
     timingsMs: toObj(timings),
-    summary: Object.fromEntries([...timings].map(([row, m]) => [row, Object.fromEntries([...m].map(([l, v]) => [l, { median: median(v), min: min(v), max: max(v), n: v.length }]))])),
+    summary: Object.fromEntries(
+      [...timings].map(([row, m]) => [
+        row,
+        Object.fromEntries([...m].map(([l, v]) => [l, { median: median(v), min: min(v), max: max(v), n: v.length }])),
+      ]),
+    ),
     sequential: { containers: SEQ, rounds: toObj(seqRuns).seq || {} },
     peakRssKb: toObj(rss),
     waitingInit: toObj(initMem).init || {},

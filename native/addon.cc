@@ -202,19 +202,18 @@ int ChildMain(void *arg) {
   }
   step = OCIRT_STEP_SPAWN_EXEC;
   syscall(SYS_execveat, c.stub, c.empty, c.argv, c.envp, AT_EMPTY_PATH);
-fail:
-  {
-    int e = errno;
-    char *p = reinterpret_cast<char *>(&rec);
-    for (size_t i = 0; i < sizeof rec; i++) p[i] = 0;
-    rec.magic = OCIRT_SYNC_MAGIC;
-    rec.type = OCIRT_MSG_ERROR;
-    rec.step = step;
-    rec.err = e;
-    rec.index = index;
-    syscall(SYS_sendto, c.high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
-    for (;;) syscall(SYS_exit_group, 127);
-  }
+fail : {
+  int e = errno;
+  char *p = reinterpret_cast<char *>(&rec);
+  for (size_t i = 0; i < sizeof rec; i++) p[i] = 0;
+  rec.magic = OCIRT_SYNC_MAGIC;
+  rec.type = OCIRT_MSG_ERROR;
+  rec.step = step;
+  rec.err = e;
+  rec.index = index;
+  syscall(SYS_sendto, c.high[0], &rec, sizeof rec, MSG_NOSIGNAL, nullptr, 0);
+  for (;;) syscall(SYS_exit_group, 127);
+}
 }
 
 // spawnInit({ plan: Buffer, cloneFlags, preserveFds, cgroupFd?, cgroupJoinFds?, stdio?: [in, out, err],
@@ -713,8 +712,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
   exports.Set("unixSendFd", Napi::Function::New(env, UnixSendFd, "unixSendFd"));
-  exports.Set("initStubSize",
-              Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
+  exports.Set("initStubSize", Napi::Number::New(env, static_cast<double>(ocirt_init_end - ocirt_init_start)));
   return exports;
 }
 

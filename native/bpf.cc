@@ -26,7 +26,8 @@ long Bpf(int cmd, union bpf_attr *attr) {
   return r;
 }
 
-Napi::Value Fail(Napi::Env env, const std::string &op, int err, const std::string &what, const std::string &extra = "") {
+Napi::Value Fail(Napi::Env env, const std::string &op, int err, const std::string &what,
+                 const std::string &extra = "") {
   std::string msg = op + " " + what + ": " + ErrnoName(err) + " (" + strerror(err) + ")" + extra;
   Napi::Error e = Napi::Error::New(env, msg);
   e.Set("code", Napi::String::New(env, ErrnoName(err)));
@@ -139,7 +140,8 @@ Napi::Value AttachDeviceProgram(const Napi::CallbackInfo &info) {
   if (dirfd.fd < 0) return Fail(env, "open", errno, dir);
   std::string log;
   Fd prog(LoadProgram(insns.Data(), insns.Length(), name, &log));
-  if (prog.fd < 0) return Fail(env, "bpf(BPF_PROG_LOAD)", errno, "device program for " + dir, log.empty() ? "" : ": " + log);
+  if (prog.fd < 0)
+    return Fail(env, "bpf(BPF_PROG_LOAD)", errno, "device program for " + dir, log.empty() ? "" : ": " + log);
 
   std::vector<int> own;
   if (FindOwn(dirfd.fd, name, &own) < 0) return Fail(env, "bpf(BPF_PROG_QUERY)", errno, dir);

@@ -1,9 +1,8 @@
-// Host-side operations of a launch (launch_ops.h). Bind sources the runtime opens itself, as detached mounts (open_tree(OPEN_TREE_CLONE)), for the
-// init to attach with move_mount: the runtime resolves the source with its own credentials before
-// the container's user namespace exists (a source only the caller can reach stays reachable), and
-// an id mapping is applied to the detached mount (mount_setattr(MOUNT_ATTR_IDMAP)) with a user
-// namespace made for that mapping. Also: what a namespace file is (type, owning user namespace),
-// and sched_setaffinity of another process.
+// Host-side operations of a launch (launch_ops.h). Bind sources the runtime opens itself, as detached mounts
+// (open_tree(OPEN_TREE_CLONE)), for the init to attach with move_mount: the runtime resolves the source with its own
+// credentials before the container's user namespace exists (a source only the caller can reach stays reachable), and an
+// id mapping is applied to the detached mount (mount_setattr(MOUNT_ATTR_IDMAP)) with a user namespace made for that
+// mapping. Also: what a namespace file is (type, owning user namespace), and sched_setaffinity of another process.
 #include "launch_ops.h"
 #include "util.h"
 
@@ -166,7 +165,8 @@ Napi::Value NsInfo(const Napi::CallbackInfo &info) {
 // setAffinity(pid, cpus: number[]) : sched_setaffinity of another process (0: this one)
 Napi::Value SetAffinity(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) return TypeErr(env, "setAffinity: (pid, cpus) expected");
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray())
+    return TypeErr(env, "setAffinity: (pid, cpus) expected");
   int pid = info[0].As<Napi::Number>().Int32Value();
   Napi::Array cpus = info[1].As<Napi::Array>();
   std::vector<unsigned long> mask(64);

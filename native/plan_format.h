@@ -111,7 +111,7 @@ enum ocirt_section {
   OCIRT_SECTION_LSM = 2,
   OCIRT_SECTION_EXEC = 3,
   OCIRT_SECTION_CONSOLE_SIZE = 4,
-  OCIRT_SECTION_HOOKS = 5, /* native/init/hooks.c <- src/linux/hooks.ts */
+  OCIRT_SECTION_HOOKS = 5,           /* native/init/hooks.c <- src/linux/hooks.ts */
   OCIRT_SECTION_MOUNT_EXTRAS = 6,    /* mounts.c */
   OCIRT_SECTION_SCHEDULING = 7,      /* sched.c */
   OCIRT_SECTION_PERSONALITY = 8,     /* personality.c */
@@ -143,8 +143,8 @@ enum ocirt_lsm_when {
 #define OCIRT_MX_KEEP_MODE (1u << 0)    /* chmod the new mount's root to the mode of the directory it covers */
 #define OCIRT_MX_RDONLY_AFTER (1u << 1) /* mounted read-write, made read-only once prepared (mode, copy-up) */
 #define OCIRT_MX_COPYUP (1u << 2)       /* tmpcopyup: copy what the mount covers into it */
-#define OCIRT_MX_SOURCE_FD (1u << 3)    /* the runtime opened the source (a detached mount, sent with "go"): attach it */
-#define OCIRT_MX_RDONLY_LAST (1u << 4)  /* mounted read-write, made read-only after devices and symlinks (/dev) */
+#define OCIRT_MX_SOURCE_FD (1u << 3)   /* the runtime opened the source (a detached mount, sent with "go"): attach it */
+#define OCIRT_MX_RDONLY_LAST (1u << 4) /* mounted read-write, made read-only after devices and symlinks (/dev) */
 
 /* OCIRT_SECTION_SCHEDULING: what is set */
 #define OCIRT_SCHED_POLICY (1u << 0)
@@ -260,9 +260,9 @@ struct ocirt_sync_record {
   uint32_t magic;
   uint32_t type;
   uint32_t step;
-  int32_t err;   /* positive errno, 0 if none */
-  int32_t index; /* index of the failing item in its plan list, -1 if not a list item */
-  int32_t pid;   /* OCIRT_MSG_PID: the forked init, as seen from the caller's pid namespace */
+  int32_t err;                   /* positive errno, 0 if none */
+  int32_t index;                 /* index of the failing item in its plan list, -1 if not a list item */
+  int32_t pid;                   /* OCIRT_MSG_PID: the forked init, as seen from the caller's pid namespace */
   char detail[OCIRT_DETAIL_LEN]; /* NUL-terminated, truncated */
 };
 

@@ -212,7 +212,8 @@ struct CompileError {
 bool Compile(const Request &req, Compiled *out, CompileError *ce) {
   void *ctx = g_lib.init(req.default_action);
   if (!ctx) {
-    ce->message = "seccomp_init: the default action is not supported by libseccomp " + VersionString() + " on this kernel";
+    ce->message =
+        "seccomp_init: the default action is not supported by libseccomp " + VersionString() + " on this kernel";
     ce->code = "EDEFAULTACTION";
     return false;
   }
@@ -276,9 +277,7 @@ constexpr char kCacheMagic[] = "OCSCBPF1";
 constexpr size_t kMaxProgram = 4096 * 8;  // BPF_MAXINSNS instructions
 constexpr int kMaxCacheEntries = 64;
 
-bool Trusted(const struct stat &st) {
-  return st.st_uid == geteuid() && (st.st_mode & 022) == 0;
-}
+bool Trusted(const struct stat &st) { return st.st_uid == geteuid() && (st.st_mode & 022) == 0; }
 
 // The cache directory, created 0700 if missing: -1 (no cache) unless it is ours and private.
 int OpenCacheDir(const std::string &dir) {
@@ -379,7 +378,8 @@ std::string Hex(const uint8_t *b, size_t n) {
 
 Napi::Object Result(Napi::Env env, const Compiled &c, bool cached) {
   Napi::Object r = Napi::Object::New(env);
-  r.Set("program", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t *>(c.program.data()), c.program.size()));
+  r.Set("program",
+        Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t *>(c.program.data()), c.program.size()));
   Napi::Array sk = Napi::Array::New(env, c.skipped.size());
   for (size_t i = 0; i < c.skipped.size(); i++) sk.Set(static_cast<uint32_t>(i), Napi::String::New(env, c.skipped[i]));
   r.Set("skipped", sk);
@@ -393,7 +393,8 @@ Napi::Object Result(Napi::Env env, const Compiled &c, bool cached) {
 // ERULE (.rule = index, .errno), EEXPORT.
 Napi::Value SeccompCompile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsBuffer()) return TypeErr(env, "seccompCompile: (request: Buffer, cacheDir?: string) expected");
+  if (info.Length() < 1 || !info[0].IsBuffer())
+    return TypeErr(env, "seccompCompile: (request: Buffer, cacheDir?: string) expected");
   if (!LoadLib()) {
     LibError(env).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -434,14 +435,15 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo &info) {
 // makes seccomp(2) fail with EFAULT once the flags passed its checks, EINVAL if it knows a flag
 // not; nothing is ever installed.
 Napi::Value SeccompFlagsSupported(const Napi::CallbackInfo &info) {
-  const unsigned long kFlags[] = {SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-                                  SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
-                                  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV};
+  const unsigned long kFlags[] = {SECCOMP_FILTER_FLAG_TSYNC,       SECCOMP_FILTER_FLAG_LOG,
+                                  SECCOMP_FILTER_FLAG_SPEC_ALLOW,  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                                  SECCOMP_FILTER_FLAG_TSYNC_ESRCH, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV};
   uint32_t ok = 0;
   for (unsigned long f : kFlags) {
     // WAIT_KILLABLE_RECV is only accepted together with NEW_LISTENER
     unsigned long probe = f == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ? f | SECCOMP_FILTER_FLAG_NEW_LISTENER : f;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, probe, nullptr) < 0 && errno == EFAULT) ok |= static_cast<uint32_t>(f);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, probe, nullptr) < 0 && errno == EFAULT)
+      ok |= static_cast<uint32_t>(f);
   }
   return Napi::Number::New(info.Env(), ok);
 }

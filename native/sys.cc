@@ -84,15 +84,19 @@ Napi::Value Close(const Napi::CallbackInfo &info) {
 
 // fsRead(fd, uint8array, offset, length, position (-1: current)) -> bytes read
 Napi::Value Read(const Napi::CallbackInfo &info) {
-  if (info.Length() < 5 || !info[1].IsTypedArray()) return TypeErr(info.Env(), "fsRead: (fd, Uint8Array, offset, length, position)");
+  if (info.Length() < 5 || !info[1].IsTypedArray())
+    return TypeErr(info.Env(), "fsRead: (fd, Uint8Array, offset, length, position)");
   Napi::Uint8Array a = info[1].As<Napi::Uint8Array>();
   int fd = IntArg(info, 0, -1);
   int64_t off = info[2].As<Napi::Number>().Int64Value();
   int64_t len = info[3].As<Napi::Number>().Int64Value();
   int64_t pos = info[4].As<Napi::Number>().Int64Value();
-  if (off < 0 || len < 0 || static_cast<uint64_t>(off + len) > a.ByteLength()) return TypeErr(info.Env(), "fsRead: range outside the buffer");
+  if (off < 0 || len < 0 || static_cast<uint64_t>(off + len) > a.ByteLength())
+    return TypeErr(info.Env(), "fsRead: range outside the buffer");
   ssize_t n;
-  do n = pos >= 0 ? pread(fd, a.Data() + off, static_cast<size_t>(len), pos) : read(fd, a.Data() + off, static_cast<size_t>(len));
+  do
+    n = pos >= 0 ? pread(fd, a.Data() + off, static_cast<size_t>(len), pos)
+                 : read(fd, a.Data() + off, static_cast<size_t>(len));
   while (n < 0 && errno == EINTR);
   if (n < 0) return ThrowFs(info.Env(), "read", errno, "");
   return Napi::Number::New(info.Env(), static_cast<double>(n));
@@ -167,7 +171,8 @@ Napi::Value Stat(const Napi::CallbackInfo &info) {
   if (!PathArg(info, 0, &path)) return TypeErr(env, "fsStat: path must be a string without NUL");
   const bool follow = info.Length() > 1 && info[1].ToBoolean();
   struct stat st;
-  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) return ThrowFs(env, follow ? "stat" : "lstat", errno, path);
+  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0)
+    return ThrowFs(env, follow ? "stat" : "lstat", errno, path);
   Napi::Float64Array r = Napi::Float64Array::New(env, 9);
   r[0] = st.st_mode;
   r[1] = st.st_uid;
@@ -201,7 +206,8 @@ Napi::Value Access(const Napi::CallbackInfo &info) {
 Napi::Value Mkdir(const Napi::CallbackInfo &info) {
   std::string path;
   if (!PathArg(info, 0, &path)) return TypeErr(info.Env(), "fsMkdir: path must be a string without NUL");
-  if (mkdir(path.c_str(), static_cast<mode_t>(IntArg(info, 1, 0777))) < 0) return ThrowFs(info.Env(), "mkdir", errno, path);
+  if (mkdir(path.c_str(), static_cast<mode_t>(IntArg(info, 1, 0777))) < 0)
+    return ThrowFs(info.Env(), "mkdir", errno, path);
   return info.Env().Undefined();
 }
 
@@ -275,7 +281,8 @@ Napi::Value UserInfo(const Napi::CallbackInfo &info) {
   struct passwd pw, *found = nullptr;
   std::vector<char> buf(4096);
   int err;
-  while ((err = getpwuid_r(uid, &pw, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1u << 20)) buf.resize(buf.size() * 2);
+  while ((err = getpwuid_r(uid, &pw, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1u << 20))
+    buf.resize(buf.size() * 2);
   if (err != 0 || !found) return ThrowFs(env, "uv_os_get_passwd", err ? err : ENOENT, "");
   Napi::Object r = Napi::Object::New(env);
   r.Set("uid", Napi::Number::New(env, pw.pw_uid));
@@ -309,12 +316,30 @@ void RegisterSys(Napi::Env env, Napi::Object exports) {
   exports.Set("userInfo", Napi::Function::New(env, UserInfo, "userInfo"));
   Napi::Object c = Napi::Object::New(env);
   const std::pair<const char *, int> kConstants[] = {
-      {"O_RDONLY", O_RDONLY},   {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},         {"O_CREAT", O_CREAT},
-      {"O_EXCL", O_EXCL},       {"O_NOCTTY", O_NOCTTY},       {"O_TRUNC", O_TRUNC},       {"O_APPEND", O_APPEND},
-      {"O_NONBLOCK", O_NONBLOCK}, {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW}, {"O_CLOEXEC", O_CLOEXEC},
-      {"O_SYNC", O_SYNC},       {"F_OK", F_OK},               {"R_OK", R_OK},             {"W_OK", W_OK},
-      {"X_OK", X_OK},           {"S_IFMT", S_IFMT},           {"S_IFREG", S_IFREG},       {"S_IFDIR", S_IFDIR},
-      {"S_IFLNK", S_IFLNK},     {"S_IFIFO", S_IFIFO},         {"S_IFSOCK", S_IFSOCK},     {"S_IFCHR", S_IFCHR},
+      {"O_RDONLY", O_RDONLY},
+      {"O_WRONLY", O_WRONLY},
+      {"O_RDWR", O_RDWR},
+      {"O_CREAT", O_CREAT},
+      {"O_EXCL", O_EXCL},
+      {"O_NOCTTY", O_NOCTTY},
+      {"O_TRUNC", O_TRUNC},
+      {"O_APPEND", O_APPEND},
+      {"O_NONBLOCK", O_NONBLOCK},
+      {"O_DIRECTORY", O_DIRECTORY},
+      {"O_NOFOLLOW", O_NOFOLLOW},
+      {"O_CLOEXEC", O_CLOEXEC},
+      {"O_SYNC", O_SYNC},
+      {"F_OK", F_OK},
+      {"R_OK", R_OK},
+      {"W_OK", W_OK},
+      {"X_OK", X_OK},
+      {"S_IFMT", S_IFMT},
+      {"S_IFREG", S_IFREG},
+      {"S_IFDIR", S_IFDIR},
+      {"S_IFLNK", S_IFLNK},
+      {"S_IFIFO", S_IFIFO},
+      {"S_IFSOCK", S_IFSOCK},
+      {"S_IFCHR", S_IFCHR},
       {"S_IFBLK", S_IFBLK},
   };
   for (const auto &k : kConstants) c.Set(k.first, Napi::Number::New(env, k.second));

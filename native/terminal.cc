@@ -202,7 +202,8 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   memset(&ws, 0, sizeof ws);
   ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
   ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
-  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0) return Throw(env, "ioctl(TIOCSWINSZ)", errno);
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0)
+    return Throw(env, "ioctl(TIOCSWINSZ)", errno);
   return env.Undefined();
 }
 
@@ -272,7 +273,8 @@ class RelayWorker : public Napi::AsyncWorker {
     bool inOpen = in_ >= 0, stopping = false, outOk = true;
     long deadline = 0;
     for (;;) {
-      struct pollfd p[3] = {{master_, POLLIN, 0}, {stopping ? -1 : stop_, POLLIN, 0}, {inOpen && !stopping ? in_ : -1, POLLIN, 0}};
+      struct pollfd p[3] = {
+          {master_, POLLIN, 0}, {stopping ? -1 : stop_, POLLIN, 0}, {inOpen && !stopping ? in_ : -1, POLLIN, 0}};
       if (stopping && NowMs() > deadline) return;  // a process that keeps writing: stop anyway
       int r = poll(p, 3, stopping ? kIdleMs : -1);
       if (r < 0) {

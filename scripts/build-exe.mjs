@@ -52,7 +52,6 @@ function findBun() {
   throw new Error('bun not found: `npm install` (devDependency @oven/bun-linux-x64) or set BUN=/path/to/bun');
 }
 
-
 const outDir = join(root, 'build', 'exe');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
@@ -81,7 +80,15 @@ mkdirSync(dirname(out), { recursive: true });
 const bun = findBun();
 // --no-compile-autoload-*: a compiled Bun executable otherwise reads .env and bunfig.toml from
 // its working directory at start-up (the engine's cwd: it must not change ocirt's environment).
-const bunArgs = ['build', '--compile', '--bytecode', '--compile-jit-policy=1000', '--format=cjs', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
+const bunArgs = [
+  'build',
+  '--compile',
+  '--bytecode',
+  '--compile-jit-policy=1000',
+  '--format=cjs',
+  '--no-compile-autoload-dotenv',
+  '--no-compile-autoload-bunfig',
+];
 execFileSync(bun, [...bunArgs, bundle, addonAsset, '--outfile', core], {
   cwd: outDir,
   stdio: ['ignore', 'ignore', 'inherit'],

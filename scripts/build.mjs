@@ -19,7 +19,9 @@ const common = {
   logLevel: 'warning',
   // The .node addon is loaded at run time through createRequire (src/native.ts).
   external: ['*.node'],
-  banner: { js: "import { createRequire as __ocirtCreateRequire } from 'node:module'; const require = __ocirtCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ocirtCreateRequire } from 'node:module'; const require = __ocirtCreateRequire(import.meta.url);",
+  },
 };
 
 // 1. Generate the standalone validators (src/spec/gen-validators.ts writes into build/gen).

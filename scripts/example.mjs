@@ -1,7 +1,18 @@
 // `npm run example`: build a small bundle (busybox-static + the probe) and run it with ocirt.
 // As root it runs a root container; as any other user, a rootless one (`ocirt spec --rootless`).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ocirt = join(repo, 'bin', 'ocirt');
 const rootless = process.geteuid() !== 0;
-const dir = writable(join(repo, 'build')) && !rootless ? join(repo, 'build', 'example') : join(tmpdir(), `ocirt-example-${process.geteuid()}`);
+const dir =
+  writable(join(repo, 'build')) && !rootless ? join(repo, 'build', 'example') : join(tmpdir(), `ocirt-example-${process.geteuid()}`);
 
 rmSync(dir, { recursive: true, force: true });
 const rootfs = join(dir, 'rootfs');
@@ -26,7 +38,8 @@ if (busybox) {
     symlinkSync('busybox', join(rootfs, 'bin', applet));
   }
 }
-if (!busybox && !existsSync(probe)) fail('neither busybox (apt-get install busybox-static) nor build/Release/ocirt-probe (npm ci) is available');
+if (!busybox && !existsSync(probe))
+  fail('neither busybox (apt-get install busybox-static) nor build/Release/ocirt-probe (npm ci) is available');
 
 const spec = spawnSync(ocirt, ['spec', '-b', dir, ...(rootless ? ['--rootless'] : [])], { stdio: 'inherit' });
 if (spec.status !== 0) fail('ocirt spec failed');

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'native', 'test/fixtures'], { cwd: root })
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'native', 'test/fixtures'], {
+  cwd: root,
+})
   .toString()
   .split('\n')
   .filter((f) => /\.(c|cc|h)$/.test(f));

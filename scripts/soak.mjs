@@ -14,7 +14,20 @@
 // tenth against last. Exit status 1 on any failed command or leak. Results: stdout, and
 // build/soak/latest.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,7 +103,10 @@ const config = (argsOfProcess) => ({
 });
 const sleeper = join(work, 'sleeper');
 mkdirSync(sleeper);
-writeFileSync(join(sleeper, 'config.json'), JSON.stringify({ ...config(['/bin/probe', 'sleep', '600']), root: { path: join(bundle, 'rootfs'), readonly: true } }));
+writeFileSync(
+  join(sleeper, 'config.json'),
+  JSON.stringify({ ...config(['/bin/probe', 'sleep', '600']), root: { path: join(bundle, 'rootfs'), readonly: true } }),
+);
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(config(['/bin/probe', 'exit', '0'])));
 
 // ---- what can leak ----
@@ -252,7 +268,9 @@ async function lifecycle(i) {
   if (i % 50 === 0) {
     // what the container holds: its stdio, nothing of the runtime's
     const pid = JSON.parse(spawnSync(OCIRT, ['--root', stateRoot, 'state', id], { env }).stdout.toString()).pid;
-    const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+    const fds = readdirSync(`/proc/${pid}/fd`)
+      .map(Number)
+      .sort((a, b) => a - b);
     if (fds.join(',') !== '0,1,2') failures.push(`container ${id} holds fds ${fds.join(',')}`);
   }
   const k = await ocirt(['kill', id, 'KILL']);
@@ -277,7 +295,8 @@ function leaks(before, after, phase) {
   if (after.mounts !== before.mounts) out.push(`${phase}: mounts ${before.mounts} -> ${after.mounts}`);
   if (grew('ownFds').length) out.push(`${phase}: the soak's own fds grew: ${grew('ownFds').join(', ')}`);
   if (after.fdsIntoWork.length) out.push(`${phase}: fds into the state root or bundle: ${after.fdsIntoWork.join(', ')}`);
-  if (after.namespaceFds > before.namespaceFds) out.push(`${phase}: fds held in the soak's pid namespace ${before.namespaceFds} -> ${after.namespaceFds}`);
+  if (after.namespaceFds > before.namespaceFds)
+    out.push(`${phase}: fds held in the soak's pid namespace ${before.namespaceFds} -> ${after.namespaceFds}`);
   // the system-wide count (openFiles) is reported, not judged: other suites run on this machine
   return out;
 }
@@ -300,7 +319,11 @@ try {
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const s1 = snapshot();
-  results.phases.lifecycles = { ms: Date.now() - t, perSecond: +(CONTAINERS / ((Date.now() - t) / 1000)).toFixed(1), failures: failures.length };
+  results.phases.lifecycles = {
+    ms: Date.now() - t,
+    perSecond: +(CONTAINERS / ((Date.now() - t) / 1000)).toFixed(1),
+    failures: failures.length,
+  };
   leakList.push(...leaks(s0, s1, 'lifecycles'));
   console.error(`soak: ${CONTAINERS} lifecycles (${PARALLEL} at a time) in ${results.phases.lifecycles.ms} ms, ${failures.length} failed`);
 
@@ -312,7 +335,11 @@ try {
     if ((i + 1) % 1000 === 0) console.error(`soak: ${i + 1} runs`);
   }
   const s2 = snapshot();
-  results.phases.runs = { ms: Date.now() - t, msPerRun: +((Date.now() - t) / Math.max(1, RUNS)).toFixed(1), failures: failures.length - failedBefore };
+  results.phases.runs = {
+    ms: Date.now() - t,
+    msPerRun: +((Date.now() - t) / Math.max(1, RUNS)).toFixed(1),
+    failures: failures.length - failedBefore,
+  };
   leakList.push(...leaks(s1, s2, 'runs'));
   console.error(`soak: ${RUNS} sequential runs in ${results.phases.runs.ms} ms, ${results.phases.runs.failures} failed`);
 
@@ -321,16 +348,21 @@ try {
   results.rssKb = Object.fromEntries(
     Object.entries(rss).map(([cmd, a]) => {
       const tenth = Math.max(1, Math.floor(a.length / 10));
-      return [cmd, { samples: a.length, firstTenthMedian: median(a.slice(0, tenth)), lastTenthMedian: median(a.slice(-tenth)), max: Math.max(...a) }];
+      return [
+        cmd,
+        { samples: a.length, firstTenthMedian: median(a.slice(0, tenth)), lastTenthMedian: median(a.slice(-tenth)), max: Math.max(...a) },
+      ];
     }),
   );
   for (const [cmd, r] of Object.entries(results.rssKb)) {
     // a runtime leaking memory would grow from one invocation to the next: each is a fresh process
-    if (r.samples >= 20 && r.lastTenthMedian > r.firstTenthMedian * 1.2 + 1024) leakList.push(`peak RSS of ${cmd} grew: ${r.firstTenthMedian} -> ${r.lastTenthMedian} kB`);
+    if (r.samples >= 20 && r.lastTenthMedian > r.firstTenthMedian * 1.2 + 1024)
+      leakList.push(`peak RSS of ${cmd} grew: ${r.firstTenthMedian} -> ${r.lastTenthMedian} kB`);
   }
 } finally {
   // whatever a failure left
-  for (const id of readdirSync(stateRoot).filter((n) => !n.startsWith('.'))) spawnSync(OCIRT, ['--root', stateRoot, 'delete', '--force', id], { env });
+  for (const id of readdirSync(stateRoot).filter((n) => !n.startsWith('.')))
+    spawnSync(OCIRT, ['--root', stateRoot, 'delete', '--force', id], { env });
   rmSync(work, { recursive: true, force: true });
 }
 results.failures = failures;

@@ -41,7 +41,14 @@ function kernelHeaders(workDir) {
  * (a later -std wins). `work` holds the kernel-header links (default: beside `out`). Returns the
  * compiler used.
  */
-export function buildStatic({ out, sources, includes = [], flags = [], work, musl = process.env.OCIRT_NO_MUSL ? false : onPath('musl-gcc') }) {
+export function buildStatic({
+  out,
+  sources,
+  includes = [],
+  flags = [],
+  work,
+  musl = process.env.OCIRT_NO_MUSL ? false : onPath('musl-gcc'),
+}) {
   const outAbs = resolve(out);
   mkdirSync(dirname(outAbs), { recursive: true });
   const inc = includes.flatMap((d) => ['-I', d]);

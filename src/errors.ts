@@ -174,7 +174,12 @@ export function errnoName(err: unknown): string | undefined {
 export function sysError(operation: string, path: string, err: unknown): SystemError {
   const code = errnoName(err);
   const detail = err instanceof Error ? err.message : String(err);
-  return new SystemError(`${operation} ${path}: ${code ?? detail}`, { syscall: operation, ...(code ? { errno: code } : {}), path, cause: err });
+  return new SystemError(`${operation} ${path}: ${code ?? detail}`, {
+    syscall: operation,
+    ...(code ? { errno: code } : {}),
+    path,
+    cause: err,
+  });
 }
 
 /**

@@ -6,7 +6,15 @@
 
 #include <string.h>
 
-enum given_bit { G_ROOT = 1, G_LOG = 2, G_LOG_FORMAT = 4, G_ROOTLESS = 8, F_FORCE = 16, F_DETACH = 32, F_PID_FILE = 64 };
+enum given_bit {
+  G_ROOT = 1,
+  G_LOG = 2,
+  G_LOG_FORMAT = 4,
+  G_ROOTLESS = 8,
+  F_FORCE = 16,
+  F_DETACH = 32,
+  F_PID_FILE = 64
+};
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -20,7 +28,7 @@ static enum command command_of(const char *word) {
   if (!strcmp(word, "kill")) return CMD_KILL;
   if (!strcmp(word, "delete")) return CMD_DELETE;
   if (!strcmp(word, "exec")) return CMD_EXEC;
-  return CMD_NONE; // other commands (create, run, list...) are the core's
+  return CMD_NONE;  // other commands (create, run, list...) are the core's
 }
 
 // delete's boolean --force/-f. fastpath.ts gives up on repeats and on a following "true"/"false"
@@ -65,7 +73,7 @@ static int take_global(int argc, char **argv, int *i, const char *name, size_t n
   else if (name_is(name, nlen, "log")) bit = G_LOG;
   else if (name_is(name, nlen, "log-format")) bit = G_LOG_FORMAT;
   else if (name_is(name, nlen, "rootless")) bit = G_ROOTLESS;
-  else return -1; // --debug, --systemd-cgroup, --help, --version, anything unknown
+  else return -1;  // --debug, --systemd-cgroup, --help, --version, anything unknown
   if (*given & bit) return -1;
   *given |= bit;
   const char *v = inline_val;
@@ -77,20 +85,20 @@ static int take_global(int argc, char **argv, int *i, const char *name, size_t n
   // value is unusual enough to leave to the core too.
   if (v[0] == '-') return -1;
   switch (bit) {
-  case G_ROOT:
-    c->root = v;
-    break;
-  case G_LOG:
-    c->log = v; // errors after a side effect are written there (say())
-    break;
-  case G_LOG_FORMAT:
-    if (strcmp(v, "text") && strcmp(v, "json")) return -1;
-    c->log_json = !strcmp(v, "json");
-    break;
-  case G_ROOTLESS:
-    // main.ts's rootlessMode accepts these three; it does not matter to these commands
-    if (strcmp(v, "auto") && strcmp(v, "true") && strcmp(v, "false")) return -1;
-    break;
+    case G_ROOT:
+      c->root = v;
+      break;
+    case G_LOG:
+      c->log = v;  // errors after a side effect are written there (say())
+      break;
+    case G_LOG_FORMAT:
+      if (strcmp(v, "text") && strcmp(v, "json")) return -1;
+      c->log_json = !strcmp(v, "json");
+      break;
+    case G_ROOTLESS:
+      // main.ts's rootlessMode accepts these three; it does not matter to these commands
+      if (strcmp(v, "auto") && strcmp(v, "true") && strcmp(v, "false")) return -1;
+      break;
   }
   return 0;
 }
@@ -111,7 +119,7 @@ int parse_cli(int argc, char **argv, struct cli *c) {
         if (tok[1] == 'd' && take_detach(argc, argv, i, &given, c) == 0) continue;
         return -1;
       }
-      if (len == 2) return -1; // `--`
+      if (len == 2) return -1;  // `--`
       const char *name = tok + 2;
       const char *eq = strchr(name, '=');
       size_t nlen = eq ? (size_t)(eq - name) : len - 2;
@@ -150,7 +158,7 @@ int parse_cli(int argc, char **argv, struct cli *c) {
     pos[npos++] = tok;
   }
   if (c->cmd == CMD_NONE || npos == 0) return -1;
-  if (c->cmd == CMD_EXEC && c->cmd_argc == 0) return -1; // no command: the core says so
+  if (c->cmd == CMD_EXEC && c->cmd_argc == 0) return -1;  // no command: the core says so
   if (npos == 2 && c->cmd != CMD_KILL) return -1;
   c->id = pos[0];
   c->signal = npos == 2 ? pos[1] : NULL;
@@ -170,11 +178,9 @@ static bool looks_like_number(const char *s) {
   if (is_digit(*p)) {
     while (is_digit(*p)) p++;
     if (*p == '.')
-      for (p++; is_digit(*p); p++) {
-      }
+      for (p++; is_digit(*p); p++) {}
   } else if (*p == '.' && is_digit(p[1])) {
-    for (p++; is_digit(*p); p++) {
-    }
+    for (p++; is_digit(*p); p++) {}
   } else {
     return false;
   }

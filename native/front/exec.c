@@ -93,7 +93,7 @@ static int build_plan(const unsigned char *t, size_t len, char **args, int nargs
     size_t n = strlen(args[i]);
     if (n > UINT32_MAX) return -1;
     put_u32(plan, (uint32_t)n);
-    dstr_add(plan, args[i], n + 1); // with its NUL, not counted
+    dstr_add(plan, args[i], n + 1);  // with its NUL, not counted
   }
   dstr_add(plan, (const char *)p + end, plen - end);
   if (plan->failed || plan->len > UINT32_MAX) return -1;
@@ -203,7 +203,8 @@ static int spawn_stub(const struct dstr *plan, const struct placement *pl, struc
       while (n < 0 && errno == EINTR);
       if (n != 1) child_fail(s3, OCIRT_STEP_SPAWN_CGROUP, (int)i);
     }
-    if (fcntl(s3, F_SETFD, 0) == 0 && fcntl(p3, F_SETFD, 0) == 0) syscall(SYS_execveat, stub, "", argv, envp, AT_EMPTY_PATH);
+    if (fcntl(s3, F_SETFD, 0) == 0 && fcntl(p3, F_SETFD, 0) == 0)
+      syscall(SYS_execveat, stub, "", argv, envp, AT_EMPTY_PATH);
     child_fail(s3, OCIRT_STEP_SPAWN_EXEC, -1);
   }
   if (pid > 0) {
@@ -212,7 +213,7 @@ static int spawn_stub(const struct dstr *plan, const struct placement *pl, struc
     c->sync = sv[0];
     sv[0] = -1;
     rc = 0;
-    if (c->pidfd < 0) { // cannot happen for our own unreaped child; be safe
+    if (c->pidfd < 0) {  // cannot happen for our own unreaped child; be safe
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
       close(c->sync);
@@ -272,8 +273,7 @@ static void kill_reap(int pidfd) {
   if (pidfd < 0) return;
   syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
   siginfo_t si;
-  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-  }
+  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
 }
 
 // state-store.ts writeAtomic: `<path>.tmp-<pid>`, then renamed over the path; mode 0644.
@@ -311,7 +311,8 @@ static int wait_foreground(int pidfd, const sigset_t *forwarded) {
     if (r < 0) break;
     if (sfd >= 0 && p[1].revents) {
       struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+        syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
     }
     if (p[0].revents) break;
   }
@@ -330,7 +331,8 @@ enum outcome cmd_exec(const struct paths *paths, const struct cli *c, int *exit_
   unsigned char *t = tpath ? (unsigned char *)read_file(tpath, MAX_TEMPLATE, &tlen) : NULL;
   free(tpath);
   struct dstr plan = {0};
-  if (!t || c->cmd_argc < 1 || !c->cmd_argv[0][0] || build_plan(t, tlen, c->cmd_argv, c->cmd_argc, &plan) < 0) return FALLBACK;
+  if (!t || c->cmd_argc < 1 || !c->cmd_argv[0][0] || build_plan(t, tlen, c->cmd_argv, c->cmd_argc, &plan) < 0)
+    return FALLBACK;
 
   if (lock_take(lock) < 0) return FALLBACK;
   struct stored_state st;
@@ -370,8 +372,7 @@ enum outcome cmd_exec(const struct paths *paths, const struct cli *c, int *exit_
     // our child (CLONE_PARENT): it cannot have been reaped by anyone else
     pidfd = (int)syscall(SYS_pidfd_open, forked, 0);
     siginfo_t si;
-    while (waitid((idtype_t)P_PIDFD, (id_t)ch.pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-    }
+    while (waitid((idtype_t)P_PIDFD, (id_t)ch.pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
     close(ch.pidfd);
   }
   if (ok < 0 || pidfd < 0) {

@@ -73,7 +73,7 @@ static _Noreturn void fallback(void) {
 static bool in_user_namespace(void) {
   size_t len;
   char *map = read_file("/proc/self/uid_map", 4096, &len);
-  if (!map) return false; // no /proc: nothing says we are confined (rootless.ts does the same)
+  if (!map) return false;  // no /proc: nothing says we are confined (rootless.ts does the same)
   unsigned long inside = 1, outside = 1, count = 0;
   int end = 0;
   int fields = sscanf(map, " %lu %lu %lu %n", &inside, &outside, &count, &end);
@@ -194,7 +194,7 @@ static enum outcome cmd_state(const struct paths *p) {
     if (n < 0 && errno == EPIPE) return DONE;
     if (done == 0) {
       sigaction(SIGPIPE, &old, NULL);
-      return FALLBACK; // nothing written: the core may as well report it
+      return FALLBACK;  // nothing written: the core may as well report it
     }
     say("write stdout: %s", errno_name(n < 0 ? errno : EIO));
     return FAILED;
@@ -304,7 +304,7 @@ static enum outcome cmd_kill(const struct paths *p, const char *signal_text) {
   enum outcome result = FALLBACK;
   if (same_process(st.pid, st.start_time) && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0) result = DONE;
   close(pidfd);
-  return result; // FALLBACK: no signal was sent
+  return result;  // FALLBACK: no signal was sent
 }
 
 // ---- delete (src/container/delete.ts, a stopped container) ----
@@ -322,7 +322,7 @@ static enum outcome cmd_delete(const struct paths *p, bool force) {
   // by a killed command is the core's to take over and remove
   if (force && access(p->dir, F_OK) < 0) {
     if (errno != ENOENT) return FALLBACK;
-    struct stat st; // the lock is a symlink: not followed
+    struct stat st;  // the lock is a symlink: not followed
     return lstat(p->lock, &st) < 0 && errno == ENOENT ? DONE : FALLBACK;
   }
   // poststop hooks are the core's
@@ -361,12 +361,23 @@ int main(int argc, char **argv) {
   enum outcome result = FALLBACK;
   int exit_code = 0;
   switch (cli.cmd) {
-  case CMD_STATE: result = cmd_state(&p); break;
-  case CMD_START: result = cmd_start(&p); break;
-  case CMD_KILL: result = cmd_kill(&p, cli.signal); break;
-  case CMD_DELETE: result = cmd_delete(&p, cli.force); break;
-  case CMD_EXEC: result = cmd_exec(&p, &cli, &exit_code); break;
-  case CMD_NONE: break;
+    case CMD_STATE:
+      result = cmd_state(&p);
+      break;
+    case CMD_START:
+      result = cmd_start(&p);
+      break;
+    case CMD_KILL:
+      result = cmd_kill(&p, cli.signal);
+      break;
+    case CMD_DELETE:
+      result = cmd_delete(&p, cli.force);
+      break;
+    case CMD_EXEC:
+      result = cmd_exec(&p, &cli, &exit_code);
+      break;
+    case CMD_NONE:
+      break;
   }
   if (result == FALLBACK) fallback();
   return result == DONE ? exit_code : 1;

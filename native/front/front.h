@@ -14,15 +14,15 @@ enum command { CMD_NONE, CMD_STATE, CMD_START, CMD_KILL, CMD_DELETE, CMD_EXEC };
 
 struct cli {
   enum command cmd;
-  const char *root;   // --root as given (NULL if absent)
-  const char *log;    // --log (NULL if absent): errors reported here go there too
-  bool log_json;      // --log-format json
-  bool force;         // delete --force / -f
+  const char *root;  // --root as given (NULL if absent)
+  const char *log;   // --log (NULL if absent): errors reported here go there too
+  bool log_json;     // --log-format json
+  bool force;        // delete --force / -f
   const char *id;
-  const char *signal; // kill's second positional, NULL if absent
-  bool detach;        // exec -d / --detach
-  const char *pid_file; // exec --pid-file, NULL if absent
-  char **cmd_argv;    // exec: the command after the id (without a leading "--")
+  const char *signal;    // kill's second positional, NULL if absent
+  bool detach;           // exec -d / --detach
+  const char *pid_file;  // exec --pid-file, NULL if absent
+  char **cmd_argv;       // exec: the command after the id (without a leading "--")
   int cmd_argc;
 };
 
@@ -31,11 +31,11 @@ struct cli {
 enum outcome { DONE, FAILED, FALLBACK };
 
 struct paths {
-  char *dir;   // <root>/<id>
-  char *state; // <root>/<id>/state.json
-  char *fifo;  // <root>/<id>/exec.fifo
-  char *hooks; // <root>/<id>/hooks: the container has hooks, start and delete are the core's
-  char *lock;  // <root>/.lock-<id>
+  char *dir;    // <root>/<id>
+  char *state;  // <root>/<id>/state.json
+  char *fifo;   // <root>/<id>/exec.fifo
+  char *hooks;  // <root>/<id>/hooks: the container has hooks, start and delete are the core's
+  char *lock;   // <root>/.lock-<id>
 };
 
 // The per-id lock (state-store.ts StateStore.lock): 0 if taken; an existing lock is the core's.
@@ -71,17 +71,17 @@ struct annotation {
 };
 
 struct path_list {
-  char **v; // decoded strings
+  char **v;  // decoded strings
   size_t n;
 };
 
 struct stored_state {
   struct slice oci_version, id, bundle, rootfs, created, owner;
-  struct slice pid_text; // canonical decimal digits of pid
+  struct slice pid_text;  // canonical decimal digits of pid
   unsigned long long pid, start_time;
   struct annotation *annotations;
   size_t n_annotations;
-  char *cgroup_path; // decoded; NULL when absent
+  char *cgroup_path;  // decoded; NULL when absent
   struct path_list cgroup_v1_paths;
   // the hierarchy of each v1 path ("memory", "cpu,cpuacct"), parallel to cgroup_v1_paths
   struct path_list cgroup_v1_controllers;

@@ -49,7 +49,7 @@ int parse_signal(const char *text) {
   if (len == 0 || len > 32) return -1;
   if (text[0] >= '0' && text[0] <= '9') {
     long n = small_decimal(text, FRONT_SIGRTMAX);
-    return n >= 0 ? (int)n : -1; // 0: a liveness check, no signal sent
+    return n >= 0 ? (int)n : -1;  // 0: a liveness check, no signal sent
   }
   char name[40] = "SIG";
   char upper[36];

@@ -40,9 +40,9 @@ struct scanner {
 
 // What a string decoded to, beyond its bytes.
 struct decoded {
-  bool canonical;      // JSON.stringify would write exactly the raw text
-  bool has_nul;        // \u0000: unusable as a path
-  bool lone_surrogate; // Node would turn it into U+FFFD in a path
+  bool canonical;       // JSON.stringify would write exactly the raw text
+  bool has_nul;         // \u0000: unusable as a path
+  bool lone_surrogate;  // Node would turn it into U+FFFD in a path
 };
 
 static void skip_ws(struct scanner *s) {
@@ -135,7 +135,7 @@ static int scan_unicode_escape(struct scanner *s, struct dstr *out, struct decod
     if (low >= 0xDC00 && low <= 0xDFFF) {
       s->p += 6;
       add_utf8(out, 0x10000 + (((uint32_t)u - 0xD800) << 10) + ((uint32_t)low - 0xDC00));
-      info->canonical = false; // JSON.stringify writes a pair as the character itself
+      info->canonical = false;  // JSON.stringify writes a pair as the character itself
       return 0;
     }
   }
@@ -150,7 +150,7 @@ static int scan_unicode_escape(struct scanner *s, struct dstr *out, struct decod
     if (!lower || u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t') info->canonical = false;
     if (u == 0) info->has_nul = true;
   } else {
-    info->canonical = false; // printable: JSON.stringify writes it unescaped
+    info->canonical = false;  // printable: JSON.stringify writes it unescaped
   }
   add_utf8(out, (uint32_t)u);
   return 0;
@@ -169,7 +169,7 @@ static int scan_string(struct scanner *s, struct slice *raw, struct dstr *out, s
       s->p++;
       return 0;
     }
-    if (c < 0x20) return -1; // not JSON
+    if (c < 0x20) return -1;  // not JSON
     if (c != '\\') {
       size_t n = utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
       if (!n) return -1;
@@ -182,18 +182,36 @@ static int scan_string(struct scanner *s, struct slice *raw, struct dstr *out, s
     s->p += 2;
     char plain;
     switch (e) {
-    case '"': plain = '"'; break;
-    case '\\': plain = '\\'; break;
-    case '/': plain = '/'; info->canonical = false; break;
-    case 'b': plain = '\b'; break;
-    case 'f': plain = '\f'; break;
-    case 'n': plain = '\n'; break;
-    case 'r': plain = '\r'; break;
-    case 't': plain = '\t'; break;
-    case 'u':
-      if (scan_unicode_escape(s, out, info) < 0) return -1;
-      continue;
-    default: return -1;
+      case '"':
+        plain = '"';
+        break;
+      case '\\':
+        plain = '\\';
+        break;
+      case '/':
+        plain = '/';
+        info->canonical = false;
+        break;
+      case 'b':
+        plain = '\b';
+        break;
+      case 'f':
+        plain = '\f';
+        break;
+      case 'n':
+        plain = '\n';
+        break;
+      case 'r':
+        plain = '\r';
+        break;
+      case 't':
+        plain = '\t';
+        break;
+      case 'u':
+        if (scan_unicode_escape(s, out, info) < 0) return -1;
+        continue;
+      default:
+        return -1;
     }
     if (out) dstr_addc(out, plain);
   }
@@ -275,7 +293,7 @@ static int scan_annotations(struct scanner *s, struct stored_state *st) {
     if (scan_printable(s, &a.key) < 0 || !take(s, ':') || scan_printable(s, &a.value) < 0) return -1;
     if (is_array_index(a.key)) return -1;
     for (size_t i = 0; i < st->n_annotations; i++)
-      if (same_slice(st->annotations[i].key, a.key)) return -1; // canonical text: same text, same key
+      if (same_slice(st->annotations[i].key, a.key)) return -1;  // canonical text: same text, same key
     if (st->n_annotations == cap) {
       if (cap >= MAX_ANNOTATIONS) return -1;
       cap = cap ? cap * 2 : 8;
@@ -310,30 +328,51 @@ static const struct {
   const char *name;
   enum key_bit bit;
 } KEYS[] = {
-    {"ociVersion", K_OCI_VERSION}, {"id", K_ID},           {"pid", K_PID},           {"pidStartTime", K_PID_START},
-    {"bundle", K_BUNDLE},          {"rootfs", K_ROOTFS},   {"annotations", K_ANNOTATIONS}, {"created", K_CREATED},
-    {"owner", K_OWNER},            {"cgroupPath", K_CGROUP_PATH}, {"cgroupV1Paths", K_CGROUP_V1}, {"rootless", K_ROOTLESS},
+    {"ociVersion", K_OCI_VERSION},
+    {"id", K_ID},
+    {"pid", K_PID},
+    {"pidStartTime", K_PID_START},
+    {"bundle", K_BUNDLE},
+    {"rootfs", K_ROOTFS},
+    {"annotations", K_ANNOTATIONS},
+    {"created", K_CREATED},
+    {"owner", K_OWNER},
+    {"cgroupPath", K_CGROUP_PATH},
+    {"cgroupV1Paths", K_CGROUP_V1},
+    {"rootless", K_ROOTLESS},
     {"cgroupV1Controllers", K_CGROUP_V1_CTRL},
 };
 
 static int scan_value(struct scanner *s, enum key_bit bit, struct stored_state *st) {
   switch (bit) {
-  case K_OCI_VERSION: return scan_printable(s, &st->oci_version);
-  case K_ID: return scan_printable(s, &st->id);
-  case K_BUNDLE: return scan_printable(s, &st->bundle);
-  case K_ROOTFS: return scan_printable(s, &st->rootfs);
-  case K_CREATED: return scan_printable(s, &st->created);
-  case K_OWNER: return scan_printable(s, &st->owner);
-  case K_PID: return scan_uint(s, &st->pid_text, &st->pid);
-  case K_PID_START: {
-    struct slice unused;
-    return scan_uint(s, &unused, &st->start_time);
-  }
-  case K_ANNOTATIONS: return scan_annotations(s, st);
-  case K_CGROUP_PATH: return scan_path(s, &st->cgroup_path);
-  case K_CGROUP_V1: return scan_paths(s, &st->cgroup_v1_paths);
-  case K_CGROUP_V1_CTRL: return scan_paths(s, &st->cgroup_v1_controllers);
-  case K_ROOTLESS: return scan_bool(s, &st->rootless);
+    case K_OCI_VERSION:
+      return scan_printable(s, &st->oci_version);
+    case K_ID:
+      return scan_printable(s, &st->id);
+    case K_BUNDLE:
+      return scan_printable(s, &st->bundle);
+    case K_ROOTFS:
+      return scan_printable(s, &st->rootfs);
+    case K_CREATED:
+      return scan_printable(s, &st->created);
+    case K_OWNER:
+      return scan_printable(s, &st->owner);
+    case K_PID:
+      return scan_uint(s, &st->pid_text, &st->pid);
+    case K_PID_START: {
+      struct slice unused;
+      return scan_uint(s, &unused, &st->start_time);
+    }
+    case K_ANNOTATIONS:
+      return scan_annotations(s, st);
+    case K_CGROUP_PATH:
+      return scan_path(s, &st->cgroup_path);
+    case K_CGROUP_V1:
+      return scan_paths(s, &st->cgroup_v1_paths);
+    case K_CGROUP_V1_CTRL:
+      return scan_paths(s, &st->cgroup_v1_controllers);
+    case K_ROOTLESS:
+      return scan_bool(s, &st->rootless);
   }
   return -1;
 }
@@ -415,7 +454,7 @@ static int frozen(const char *dir, const char *file, const char *word) {
   size_t len;
   char *text = read_file(path, 4096, &len);
   free(path);
-  if (!text) return 0; // status.ts: unreadable is not frozen
+  if (!text) return 0;  // status.ts: unreadable is not frozen
   int result = 0;
   size_t a = 0, b = len;
   for (size_t i = 0; i < len; i++)
@@ -457,12 +496,18 @@ enum status derive_status(const struct stored_state *st, const char *fifo_path) 
 
 const char *status_name(enum status s) {
   switch (s) {
-  case ST_CREATING: return "creating";
-  case ST_CREATED: return "created";
-  case ST_RUNNING: return "running";
-  case ST_PAUSED: return "paused";
-  case ST_STOPPED: return "stopped";
-  case ST_UNSURE: break;
+    case ST_CREATING:
+      return "creating";
+    case ST_CREATED:
+      return "created";
+    case ST_RUNNING:
+      return "running";
+    case ST_PAUSED:
+      return "paused";
+    case ST_STOPPED:
+      return "stopped";
+    case ST_UNSURE:
+      break;
   }
   return NULL;
 }

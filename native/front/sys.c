@@ -57,7 +57,7 @@ char *read_file(const char *path, size_t max, size_t *len) {
   }
   int saved = errno;
   close(fd);
-  if (!d.failed && !d.p) dstr_add(&d, "", 0); // an empty file is an empty string
+  if (!d.failed && !d.p) dstr_add(&d, "", 0);  // an empty file is an empty string
   if (d.failed) {
     free(d.p);
     errno = saved;
@@ -94,7 +94,7 @@ static void json_escape(struct dstr *d, const char *s, size_t n) {
       dstr_addc(d, '\\');
       dstr_addc(d, (char)c);
     } else if (c < 0x20) {
-      static const char short_form[] = "btn\0fr"; // \b \t \n (\v has none) \f \r
+      static const char short_form[] = "btn\0fr";  // \b \t \n (\v has none) \f \r
       if (c >= 8 && c <= 13 && c != 11) {
         dstr_addc(d, '\\');
         dstr_addc(d, short_form[c - 8]);
@@ -177,11 +177,30 @@ const char *errno_name(int err) {
     int err;
     const char *name;
   } names[] = {
-      {EPERM, "EPERM"},   {ENOENT, "ENOENT"},   {EIO, "EIO"},       {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"},
-      {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},   {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"},   {ENOTDIR, "ENOTDIR"},
-      {EISDIR, "EISDIR"}, {EINVAL, "EINVAL"},   {ENFILE, "ENFILE"}, {EMFILE, "EMFILE"},   {ENOSPC, "ENOSPC"},
-      {EROFS, "EROFS"},   {EPIPE, "EPIPE"},     {ELOOP, "ELOOP"},   {ENAMETOOLONG, "ENAMETOOLONG"},
-      {ENOTEMPTY, "ENOTEMPTY"}, {ESRCH, "ESRCH"}, {EINTR, "EINTR"}, {EFBIG, "EFBIG"},     {EXDEV, "EXDEV"},
+      {EPERM, "EPERM"},
+      {ENOENT, "ENOENT"},
+      {EIO, "EIO"},
+      {EBADF, "EBADF"},
+      {EAGAIN, "EAGAIN"},
+      {ENOMEM, "ENOMEM"},
+      {EACCES, "EACCES"},
+      {EBUSY, "EBUSY"},
+      {EEXIST, "EEXIST"},
+      {ENOTDIR, "ENOTDIR"},
+      {EISDIR, "EISDIR"},
+      {EINVAL, "EINVAL"},
+      {ENFILE, "ENFILE"},
+      {EMFILE, "EMFILE"},
+      {ENOSPC, "ENOSPC"},
+      {EROFS, "EROFS"},
+      {EPIPE, "EPIPE"},
+      {ELOOP, "ELOOP"},
+      {ENAMETOOLONG, "ENAMETOOLONG"},
+      {ENOTEMPTY, "ENOTEMPTY"},
+      {ESRCH, "ESRCH"},
+      {EINTR, "EINTR"},
+      {EFBIG, "EFBIG"},
+      {EXDEV, "EXDEV"},
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (names[i].err == err) return names[i].name;
@@ -190,8 +209,7 @@ const char *errno_name(int err) {
 
 void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 // ---- rm -rf ----

@@ -77,7 +77,8 @@ void check_credentials(const struct plan *p, uint64_t keep) {
     fail_err(OCIRT_STEP_CAP_CHECK, EPERM, cap_name_index(missing), "ambient");
   /* the id changes need these while the init is still root of its namespace */
   if (p->uid != 0 && !(prm & (1ull << CAP_SETUID))) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETUID, "uid");
-  if (!(prm & (1ull << CAP_SETGID)) && (p->gid != 0 || p->ngids)) fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETGID, "gid");
+  if (!(prm & (1ull << CAP_SETGID)) && (p->gid != 0 || p->ngids))
+    fail_err(OCIRT_STEP_CAP_CHECK, EPERM, CAP_SETGID, "gid");
 }
 
 void set_credentials(const struct plan *p, uint64_t keep) {

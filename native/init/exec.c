@@ -54,10 +54,8 @@ int lookup(const struct plan *p, char *out, size_t outlen) {
   for (;;) {
     const char *e = strchr(s, ':');
     size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 0)
-      snprintf(out, outlen, "%s", a0); /* empty PATH entry means the cwd */
-    else
-      snprintf(out, outlen, "%.*s/%s", (int)n, s, a0);
+    if (n == 0) snprintf(out, outlen, "%s", a0); /* empty PATH entry means the cwd */
+    else snprintf(out, outlen, "%.*s/%s", (int)n, s, a0);
     int r = executable(p, out);
     if (r == 0) return 0;
     if (r == EACCES) err = EACCES; /* as execvpe: a later entry may still do */
@@ -77,7 +75,6 @@ __attribute__((noreturn)) static void exec_failed(const struct plan *p, int err)
   send_record(OCIRT_MSG_ERROR, OCIRT_STEP_EXEC, err, -1, 0, p->args[0]);
   _exit(127);
 }
-
 
 /*
  * process.env without HOME: runc sets it from the container's /etc/passwd entry for the uid, or

@@ -145,12 +145,9 @@ int open_parent_in_root(int root, const char *path, char *name, size_t namelen) 
     return -1;
   }
   memcpy(name, base, strlen(base) + 1);
-  if (slash == buf)
-    buf[1] = 0;
-  else if (slash)
-    *slash = 0;
-  else
-    snprintf(buf, sizeof buf, "/");
+  if (slash == buf) buf[1] = 0;
+  else if (slash) *slash = 0;
+  else snprintf(buf, sizeof buf, "/");
   return open_create_in_root(root, buf, 0, 0);
 }
 

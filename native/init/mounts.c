@@ -103,7 +103,8 @@ void mount_one(int root, const struct mount_step *m, int i, uint32_t setup_prop)
     fd = open_ordinary_dir_in_root(root, m->destination);
     if (fd < 0) {
       char d[OCIRT_DETAIL_LEN];
-      snprintf(d, sizeof d, "%s (%s must be mounted on an ordinary directory, not through a symlink)", m->destination, m->fstype);
+      snprintf(d, sizeof d, "%s (%s must be mounted on an ordinary directory, not through a symlink)", m->destination,
+               m->fstype);
       fail(OCIRT_STEP_MOUNT_TARGET, i, d);
     }
   } else {

@@ -60,7 +60,6 @@ void join_namespaces(const struct plan *p) {
   if (p->flags & OCIRT_PF_FORK_AFTER_JOIN) fork_into_pid_namespace();
 }
 
-
 void set_uts_names(const struct plan *p) {
   if ((p->flags & OCIRT_PF_HAS_HOSTNAME) && sethostname(p->hostname, strlen(p->hostname)) < 0)
     fail(OCIRT_STEP_HOSTNAME, -1, p->hostname);

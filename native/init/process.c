@@ -40,8 +40,7 @@ void set_process_attributes(const struct plan *p) {
     if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) fail(OCIRT_STEP_OOM_SCORE_ADJ, -1, v);
     close(fd);
   }
-  if ((p->flags & OCIRT_PF_NEW_KEYRING) && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 &&
-      errno != ENOSYS)
+  if ((p->flags & OCIRT_PF_NEW_KEYRING) && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0) < 0 && errno != ENOSYS)
     fail(OCIRT_STEP_KEYRING, -1, "KEYCTL_JOIN_SESSION_KEYRING");
 }
 
@@ -54,8 +53,7 @@ void reopen_dev_null_stdio(void) {
     return;
   }
   for (int i = 0; i < 3; i++) {
-    if (fstat(i, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)
-      (void)dup3(fd, i, 0);
+    if (fstat(i, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev) (void)dup3(fd, i, 0);
   }
   close(fd);
 }

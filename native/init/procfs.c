@@ -55,9 +55,7 @@ void procfs_open_handle(int min_fd) {
   if (proc_fd < 0) fail(OCIRT_STEP_PREPARE, -1, "procfs handle");
 }
 
-int procfs_handle(void) {
-  return proc_fd;
-}
+int procfs_handle(void) { return proc_fd; }
 
 void procfs_close_handle(void) {
   if (proc_fd >= 0) close(proc_fd);

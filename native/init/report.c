@@ -17,17 +17,28 @@ int start_report_fd = -1;
  */
 static const char *after_ready(uint32_t step) {
   switch (step) {
-  case OCIRT_STEP_EXEC_FIFO: return "wait on the exec fifo";
-  case OCIRT_STEP_SETGROUPS: return "set additional groups";
-  case OCIRT_STEP_SETGID: return "set gid";
-  case OCIRT_STEP_SETUID: return "set uid";
-  case OCIRT_STEP_CAP_BOUNDING: return "drop capabilities from the bounding set";
-  case OCIRT_STEP_CAPABILITIES: return "set capabilities";
-  case OCIRT_STEP_CAP_AMBIENT: return "raise ambient capabilities";
-  case OCIRT_STEP_NO_NEW_PRIVS: return "set no_new_privs";
-  case OCIRT_STEP_CWD: return "change to the working directory";
-  case OCIRT_STEP_CLOSE_FDS: return "close inherited file descriptors";
-  default: return NULL;
+    case OCIRT_STEP_EXEC_FIFO:
+      return "wait on the exec fifo";
+    case OCIRT_STEP_SETGROUPS:
+      return "set additional groups";
+    case OCIRT_STEP_SETGID:
+      return "set gid";
+    case OCIRT_STEP_SETUID:
+      return "set uid";
+    case OCIRT_STEP_CAP_BOUNDING:
+      return "drop capabilities from the bounding set";
+    case OCIRT_STEP_CAPABILITIES:
+      return "set capabilities";
+    case OCIRT_STEP_CAP_AMBIENT:
+      return "raise ambient capabilities";
+    case OCIRT_STEP_NO_NEW_PRIVS:
+      return "set no_new_privs";
+    case OCIRT_STEP_CWD:
+      return "change to the working directory";
+    case OCIRT_STEP_CLOSE_FDS:
+      return "close inherited file descriptors";
+    default:
+      return NULL;
   }
 }
 
@@ -47,8 +58,7 @@ void send_record(uint32_t type, uint32_t step, int err, int index, int pid, cons
     memcpy(r.detail, detail, n);
   }
   /* MSG_NOSIGNAL: the parent may be gone; dying of SIGPIPE would hide the real error. */
-  while (send(sync_fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
+  while (send(sync_fd, &r, sizeof r, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
 }
 
 int send_record_fd(uint32_t type, int fd) {
@@ -91,7 +101,8 @@ void fail_err(uint32_t step, int err, int index, const char *detail) {
       snprintf(what, sizeof what, "step %u", step);
       phrase = what;
     }
-    snprintf(msg, sizeof msg, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "", errno_words(err));
+    snprintf(msg, sizeof msg, "container init: %s%s%s: %s", phrase, detail ? " " : "", detail ? detail : "",
+             errno_words(err));
     report_to_start(OCIRT_FIFO_FAILED, msg);
     dprintf(2, "ocirt: %s\n", msg);
   }
@@ -106,9 +117,7 @@ const char *errno_words(int err) {
   return buf;
 }
 
-void fail(uint32_t step, int index, const char *detail) {
-  fail_err(step, errno, index, detail);
-}
+void fail(uint32_t step, int index, const char *detail) { fail_err(step, errno, index, detail); }
 
 void report_to_start(char kind, const char *msg) {
   if (start_report_fd < 0) return;
@@ -117,8 +126,7 @@ void report_to_start(char kind, const char *msg) {
   if (n <= 0) return;
   if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
   /* one write: `start` reads until end-of-file, which comes when we exit */
-  while (write(start_report_fd, buf, (size_t)n) < 0 && errno == EINTR) {
-  }
+  while (write(start_report_fd, buf, (size_t)n) < 0 && errno == EINTR) {}
 }
 
 /*
@@ -146,7 +154,8 @@ void recv_fds(int *fds, int want) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < k && got < OCIRT_SYNC_MAX_FDS; i++) memcpy(&fds[got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    for (size_t i = 0; i < k && got < OCIRT_SYNC_MAX_FDS; i++)
+      memcpy(&fds[got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
   }
   if (n == 0) fail_err(OCIRT_STEP_RECV_FDS, EPIPE, -1, "the runtime went away before sending descriptors");
   if (tag != OCIRT_SYNC_FDS || got != want || (msg.msg_flags & MSG_CTRUNC))

@@ -61,7 +61,6 @@ static void do_symlink(int root, const char *link, const char *target, int i) {
   close(dir);
 }
 
-
 /* A mountinfo path field: octal escapes (\040 for a space...) decoded in place. */
 static void unescape(char *s) {
   char *o = s;
@@ -132,8 +131,7 @@ static void hide_host_proc_sys(const char *rootfs) {
   for (size_t i = 0; i < n; i++) {
     /* several mounts may be stacked on one point (a procfs over the host's): each point once */
     if (i > 0 && strcmp(points[i], points[i - 1]) == 0) continue;
-    while (umount2(points[i], MNT_DETACH) == 0) {
-    }
+    while (umount2(points[i], MNT_DETACH) == 0) {}
     struct statfs sf;
     if (statfs(points[i], &sf) < 0) {
       if (errno == ENOENT) continue; /* went with a mount above it */
@@ -152,9 +150,7 @@ static void hide_host_proc_sys(const char *rootfs) {
  * bound onto itself: with those, the tree is private while it is built and gets the requested
  * propagation once it is the container's root (finish_rootfs).
  */
-static uint32_t late_propagation(const struct plan *p) {
-  return p->root_prop & (MS_SHARED | MS_UNBINDABLE);
-}
+static uint32_t late_propagation(const struct plan *p) { return p->root_prop & (MS_SHARED | MS_UNBINDABLE); }
 
 int prepare_rootfs(const struct plan *p, int min_fd) {
   int no_mntns = (p->flags & OCIRT_PF_NO_MOUNT_NS) != 0;
@@ -163,8 +159,7 @@ int prepare_rootfs(const struct plan *p, int min_fd) {
   uint32_t setup_prop = no_mntns ? 0 : late_prop ? MS_PRIVATE : p->root_prop;
   if (!no_mntns) {
     /* recursive whatever the planner said: a non-recursive change would leave submounts shared */
-    if (setup_prop && mount(NULL, "/", NULL, setup_prop | MS_REC, NULL) < 0)
-      fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
+    if (setup_prop && mount(NULL, "/", NULL, setup_prop | MS_REC, NULL) < 0) fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/");
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) fail(OCIRT_STEP_ROOTFS_BIND, -1, p->rootfs);
     if (p->rootfs_prop && mount(NULL, p->rootfs, NULL, p->rootfs_prop, NULL) < 0)
       fail(OCIRT_STEP_ROOTFS_PROPAGATION, -1, p->rootfs);
@@ -232,7 +227,8 @@ static int null_device(int index) {
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/null", &how, sizeof how);
-  const char *why = "/dev/null (masked files are bound from the null device: it must be the device node itself, not a symlink)";
+  const char *why =
+      "/dev/null (masked files are bound from the null device: it must be the device node itself, not a symlink)";
   if (fd < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
   struct stat st;
   if (fstat(fd, &st) < 0) fail(OCIRT_STEP_MASKED_PATH, index, why);
@@ -279,8 +275,7 @@ void finish_rootfs(const struct plan *p) {
     }
     if (bind_remount(r, MS_RDONLY) < 0) fail(OCIRT_STEP_READONLY_PATH, (int)i, r);
   }
-  if ((p->flags & OCIRT_PF_READONLY_ROOT) && bind_remount("/", MS_RDONLY) < 0)
-    fail(OCIRT_STEP_READONLY_ROOT, -1, "/");
+  if ((p->flags & OCIRT_PF_READONLY_ROOT) && bind_remount("/", MS_RDONLY) < 0) fail(OCIRT_STEP_READONLY_ROOT, -1, "/");
   /* last mount operation: an unbindable tree refuses the binds of masked and readonly paths */
   if (!no_mntns && late_prop && mount(NULL, "/", NULL, late_prop | MS_REC, NULL) < 0)
     fail(OCIRT_STEP_ROOT_PROPAGATION, -1, "/ (after pivot_root)");

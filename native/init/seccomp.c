@@ -38,9 +38,7 @@ void decode_seccomp(struct rd *r) {
   filter.prog.filter = insns;
 }
 
-uint64_t seccomp_kept_caps(void) {
-  return filter.present ? filter.keep_caps : 0;
-}
+uint64_t seccomp_kept_caps(void) { return filter.present ? filter.keep_caps : 0; }
 
 void install_seccomp(uint32_t when) {
   if (!filter.present || filter.install != when) return;

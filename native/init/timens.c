@@ -37,7 +37,8 @@ void enter_time_namespace(void) {
   if (unshare(CLONE_NEWTIME) < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "unshare(CLONE_NEWTIME)");
   char text[128];
   int n = 0;
-  if (present & 1) n += snprintf(text + n, sizeof text - (size_t)n, "monotonic %" PRId64 " %u\n", mono_secs, mono_nsecs);
+  if (present & 1)
+    n += snprintf(text + n, sizeof text - (size_t)n, "monotonic %" PRId64 " %u\n", mono_secs, mono_nsecs);
   if (present & 2) n += snprintf(text + n, sizeof text - (size_t)n, "boottime %" PRId64 " %u\n", boot_secs, boot_nsecs);
   /* one write: the kernel takes the whole file at once */
   if (n > 0 && procfs_write_self("timens_offsets", text) < 0) fail(OCIRT_STEP_TIME_NAMESPACE, -1, "timens_offsets");

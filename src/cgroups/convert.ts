@@ -34,7 +34,9 @@ export function swapToV2(swap: number | undefined, limit: number | undefined): s
   }
   if (m < 0) throw new OcirtError(`config.json: /linux/resources/memory/limit: invalid memory limit ${m}`);
   if (s < m) {
-    throw new OcirtError(`config.json: /linux/resources/memory/swap: ${s} is below the memory limit ${m}: swap is memory+swap, expected >= limit (or -1)`);
+    throw new OcirtError(
+      `config.json: /linux/resources/memory/swap: ${s} is below the memory limit ${m}: swap is memory+swap, expected >= limit (or -1)`,
+    );
   }
   return String(s - m);
 }

@@ -82,7 +82,8 @@ export function deviceRules(config: LinuxDeviceCgroup[] | undefined): DeviceRule
   const out = (config ?? []).map((d, i): DeviceRule => {
     const field = `config.json: /linux/resources/devices/${i}`;
     const type = d.type === undefined || d.type === '' ? 'a' : d.type;
-    if (type !== 'a' && type !== 'b' && type !== 'c') throw new OcirtError(`${field}/type: unknown device type "${d.type}": expected "a", "b" or "c"`);
+    if (type !== 'a' && type !== 'b' && type !== 'c')
+      throw new OcirtError(`${field}/type: unknown device type "${d.type}": expected "a", "b" or "c"`);
     if (d.access === undefined || d.access === '') {
       throw new OcirtError(`${field}/access: a device rule needs an access ("rwm" for all), as runc requires`);
     }
@@ -108,9 +109,7 @@ function applyRule(state: DeviceState, r: DeviceRule): DeviceState {
   const ex: DeviceException = { type: r.type, major: r.major, minor: r.minor, access: r.access };
   // an allow under allow-by-default (a deny under deny-by-default) takes access away from an exception
   if (r.allow === state.defaultAllow) {
-    const kept = exceptions
-      .map((e) => (sameDevice(e, ex) ? { ...e, access: e.access & ~ex.access } : e))
-      .filter((e) => e.access !== 0);
+    const kept = exceptions.map((e) => (sameDevice(e, ex) ? { ...e, access: e.access & ~ex.access } : e)).filter((e) => e.access !== 0);
     return { defaultAllow: state.defaultAllow, exceptions: kept };
   }
   const found = exceptions.find((e) => sameDevice(e, ex));
@@ -134,7 +133,10 @@ export function allows(state: DeviceState, type: 'b' | 'c', major: number, minor
 
 /** devices.list of a v1 cgroup -> its state ("a *:* rwm" alone: allow everything). */
 export function parseDevicesList(text: string): DeviceState {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 1 && lines[0].startsWith('a ')) return { defaultAllow: true, exceptions: [] };
   const exceptions = lines.map((l): DeviceException => {
     const m = /^([bc]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(l);

@@ -88,7 +88,9 @@ export function applyWrites(target: WriteTarget, writes: CgroupWrite[], warn: (m
       warn(w.ifMissing.warn);
       return;
     }
-    throw new OcirtError(`cannot apply ${w.field}: this kernel has no ${files} in ${dir} (the ${w.controller} controller does not support it here)`);
+    throw new OcirtError(
+      `cannot apply ${w.field}: this kernel has no ${files} in ${dir} (the ${w.controller} controller does not support it here)`,
+    );
   };
   for (const w of writes) run(w, false);
   for (const w of later) run(w, true);

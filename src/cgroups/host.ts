@@ -85,7 +85,11 @@ export function parseCgroupHost(inputs: HostInputs): CgroupHost {
   let unified: Hierarchy | undefined;
   const v2own = own.get('');
   if (v2own !== undefined) {
-    const m = pickMount(mounts.filter((x) => x.fstype === 'cgroup2'), CGROUP2_SUPER_MAGIC, inputs);
+    const m = pickMount(
+      mounts.filter((x) => x.fstype === 'cgroup2'),
+      CGROUP2_SUPER_MAGIC,
+      inputs,
+    );
     if (m) unified = { key: '', controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, own: v2own };
   }
 

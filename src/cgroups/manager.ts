@@ -73,7 +73,11 @@ export function cgroupMountFacts(host: CgroupHost, c: ContainerCgroups): CgroupM
   if (host.mode === 'v2') return { mode: 'v2', v2Mount: host.unified!.mountPoint, v2Dir: c.v2 ?? ownDir(host.unified!), v1: [] };
   return {
     mode: 'v1',
-    v1: host.v1.map((h) => ({ name: path.basename(h.mountPoint), options: h.key, dir: c.v1.find((x) => x.key === h.key)?.dir ?? ownDir(h) })),
+    v1: host.v1.map((h) => ({
+      name: path.basename(h.mountPoint),
+      options: h.key,
+      dir: c.v1.find((x) => x.key === h.key)?.dir ?? ownDir(h),
+    })),
   };
 }
 
@@ -104,12 +108,16 @@ function checkExisting(dir: string, h: Hierarchy, warn: (m: string) => void, war
     (h.key === '' && readCg(`${dir}/cgroup.freeze`)?.trim() === '1') ||
     (h.controllers.includes('freezer') && readCg(`${dir}/freezer.state`)?.trim() === 'FROZEN');
   if (frozen) {
-    throw new OcirtError(`cgroup ${dir} already exists and is frozen: the container could not run in it (thaw it, or use another cgroupsPath)`);
+    throw new OcirtError(
+      `cgroup ${dir} already exists and is frozen: the container could not run in it (thaw it, or use another cgroupsPath)`,
+    );
   }
   const procs = (readCg(`${dir}/cgroup.procs`) ?? '').split('\n').filter(Boolean);
   if (procs.length && !warned.procs) {
     warned.procs = true;
-    warn(`cgroup ${dir} already has ${procs.length} process(es) (${procs.slice(0, 5).join(', ')}${procs.length > 5 ? ', ...' : ''}): the container shares it with them`);
+    warn(
+      `cgroup ${dir} already has ${procs.length} process(es) (${procs.slice(0, 5).join(', ')}${procs.length > 5 ? ', ...' : ''}): the container shares it with them`,
+    );
   }
 }
 
@@ -223,7 +231,9 @@ export function setupCgroups(host: CgroupHost, o: SetupOptions): ContainerCgroup
       else c.v1.push({ key: h.key, dir });
     }
     if (skipped.size) {
-      o.warn(`no permission to create cgroup ${[...skipped.values()].join(', ')}: the container runs in ocirt's own cgroup there (rootless, no delegated cgroup)`);
+      o.warn(
+        `no permission to create cgroup ${[...skipped.values()].join(', ')}: the container runs in ocirt's own cgroup there (rootless, no delegated cgroup)`,
+      );
     }
     if (host.mode === 'v2' && c.v2) enableControllers(host.unified!, c.v2);
     const cpuset = host.v1.find((h) => h.controllers.includes('cpuset'));
@@ -242,7 +252,8 @@ export function setupCgroups(host: CgroupHost, o: SetupOptions): ContainerCgroup
           return dir ? denied(dir, o.rootless) : `this host has no cgroup2 hierarchy`;
         }
         const h = host.v1.find((x) => x.controllers.includes(controller));
-        if (!h) return `no cgroup v1 hierarchy has the ${controller} controller on this host (looked for a cgroup mount with option "${controller}" in /proc/self/mountinfo)`;
+        if (!h)
+          return `no cgroup v1 hierarchy has the ${controller} controller on this host (looked for a cgroup mount with option "${controller}" in /proc/self/mountinfo)`;
         return denied(skipped.get(h.key) ?? h.mountPoint, o.rootless);
       },
     });
@@ -261,7 +272,10 @@ export function setupCgroups(host: CgroupHost, o: SetupOptions): ContainerCgroup
 
 /** New limits for a running container (`update`). */
 export function updateCgroups(c: ContainerCgroups, r: LinuxResources, o: { rootless: boolean; warn(msg: string): void }): void {
-  if (!c.v2 && !c.v1.length) throw new OcirtError('the container has no cgroup of its own (it was created without permission to make one): its limits cannot be changed');
+  if (!c.v2 && !c.v1.length)
+    throw new OcirtError(
+      'the container has no cgroup of its own (it was created without permission to make one): its limits cannot be changed',
+    );
   driverFor(c).apply(c, r, {
     update: true,
     rootless: o.rootless,

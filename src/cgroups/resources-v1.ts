@@ -57,7 +57,8 @@ export function planV1(r: LinuxResources | undefined, current: V1Current = {}): 
   const c = r.cpu;
   if (c) {
     if (c.shares !== undefined && c.shares !== 0) {
-      if (c.shares < 2 || c.shares > 262144) throw new OcirtError(`config.json: ${R}/cpu/shares: ${c.shares} is out of the kernel's range 2..262144`);
+      if (c.shares < 2 || c.shares > 262144)
+        throw new OcirtError(`config.json: ${R}/cpu/shares: ${c.shares} is out of the kernel's range 2..262144`);
       writes.push(write('cpu', 'cpu.shares', String(c.shares), `${R}/cpu/shares`));
     }
     const hasQuota = c.quota !== undefined && c.quota !== 0;
@@ -132,7 +133,9 @@ export function planV1(r: LinuxResources | undefined, current: V1Current = {}): 
   const n = r.network;
   if (n) {
     if (n.classID !== undefined) writes.push(write('net_cls', 'net_cls.classid', String(n.classID), `${R}/network/classID`));
-    (n.priorities ?? []).forEach((p, i) => writes.push(write('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `${R}/network/priorities/${i}`)));
+    (n.priorities ?? []).forEach((p, i) =>
+      writes.push(write('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `${R}/network/priorities/${i}`)),
+    );
   }
 
   for (const [device, l] of Object.entries(r.rdma ?? {})) {

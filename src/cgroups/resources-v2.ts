@@ -82,7 +82,9 @@ export function planV2(r: LinuxResources | undefined): ResourcePlan {
       if (d.weight) {
         writes.push(
           write('io', 'io.bfq.weight', `${devNum(d)} ${d.weight}`, `${f}/weight`, {
-            ifMissing: { warn: `${f}/weight is ignored: per-device weights need the BFQ I/O scheduler (io.bfq.weight), as runc ignores them without it` },
+            ifMissing: {
+              warn: `${f}/weight is ignored: per-device weights need the BFQ I/O scheduler (io.bfq.weight), as runc ignores them without it`,
+            },
           }),
         );
       }

@@ -58,7 +58,8 @@ function blkioEntries(text: string | undefined): Obj[] {
   const out: Obj[] = [];
   for (const l of (text ?? '').split('\n')) {
     const m = /^(\d+):(\d+) (\S+) (\d+)$/.exec(l.trim());
-    if (m) out.push(omitEmpty({ major: BigInt(m[1]), minor: BigInt(m[2]), op: m[3], value: BigInt(m[4]) }, ['major', 'minor', 'op', 'value']));
+    if (m)
+      out.push(omitEmpty({ major: BigInt(m[1]), minor: BigInt(m[2]), op: m[3], value: BigInt(m[4]) }, ['major', 'minor', 'op', 'value']));
   }
   return out;
 }
@@ -107,7 +108,12 @@ function v1Stats(c: ContainerCgroups, read: Read, sizes: string[]): Obj {
   const memStat = keyed(mem ? read(`${mem}/memory.stat`) : undefined);
   const pidsMax = pids ? read(`${pids}/pids.max`)?.trim() : undefined;
 
-  const blkioPrefix = blkio && read(`${blkio}/blkio.io_service_bytes_recursive`) !== undefined ? 'blkio' : blkio && read(`${blkio}/blkio.bfq.io_service_bytes_recursive`) !== undefined ? 'blkio.bfq' : 'blkio.throttle';
+  const blkioPrefix =
+    blkio && read(`${blkio}/blkio.io_service_bytes_recursive`) !== undefined
+      ? 'blkio'
+      : blkio && read(`${blkio}/blkio.bfq.io_service_bytes_recursive`) !== undefined
+        ? 'blkio.bfq'
+        : 'blkio.throttle';
   const bl = (f: string) => blkioEntries(blkio ? read(`${blkio}/${blkioPrefix}.${f}`) : undefined);
 
   return {
@@ -115,7 +121,11 @@ function v1Stats(c: ContainerCgroups, read: Read, sizes: string[]): Obj {
       usage: omitEmpty(
         {
           total: big(cpuacct ? read(`${cpuacct}/cpuacct.usage`) : undefined),
-          percpu: (cpuacct ? read(`${cpuacct}/cpuacct.usage_percpu`) ?? '' : '').trim().split(/\s+/).filter(Boolean).map((x) => BigInt(x)),
+          percpu: (cpuacct ? (read(`${cpuacct}/cpuacct.usage_percpu`) ?? '') : '')
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((x) => BigInt(x)),
           percpu_kernel: percpuKernel,
           percpu_user: percpuUser,
           kernel: (acct.get('system') ?? 0n) * 10000000n,
@@ -124,7 +134,11 @@ function v1Stats(c: ContainerCgroups, read: Read, sizes: string[]): Obj {
         ['total', 'percpu', 'percpu_kernel', 'percpu_user'],
       ),
       throttling: omitEmpty(
-        { periods: throttle.get('nr_periods'), throttledPeriods: throttle.get('nr_throttled'), throttledTime: throttle.get('throttled_time') },
+        {
+          periods: throttle.get('nr_periods'),
+          throttledPeriods: throttle.get('nr_throttled'),
+          throttledTime: throttle.get('throttled_time'),
+        },
         ['periods', 'throttledPeriods', 'throttledTime'],
       ),
     },
@@ -157,7 +171,16 @@ function v1Stats(c: ContainerCgroups, read: Read, sizes: string[]): Obj {
         ioTimeRecursive: blkioPrefix === 'blkio' ? bl('time_recursive') : [],
         sectorsRecursive: blkioPrefix === 'blkio' ? bl('sectors_recursive') : [],
       },
-      ['ioServiceBytesRecursive', 'ioServicedRecursive', 'ioQueueRecursive', 'ioServiceTimeRecursive', 'ioWaitTimeRecursive', 'ioMergedRecursive', 'ioTimeRecursive', 'sectorsRecursive'],
+      [
+        'ioServiceBytesRecursive',
+        'ioServicedRecursive',
+        'ioQueueRecursive',
+        'ioServiceTimeRecursive',
+        'ioWaitTimeRecursive',
+        'ioMergedRecursive',
+        'ioTimeRecursive',
+        'sectorsRecursive',
+      ],
     ),
     hugetlb: hugetlb ? hugetlbStats(read, hugetlb, 'v1', sizes) : new Map(),
     intel_rdt: {},
@@ -171,7 +194,17 @@ function hugetlbStats(read: Read, dir: string, v: 'v1' | 'v2', sizes: string[]):
     if (v === 'v1') {
       const usage = big(read(`${dir}/hugetlb.${size}.usage_in_bytes`));
       if (usage === undefined) continue;
-      out.set(size, omitEmpty({ usage, max: big(read(`${dir}/hugetlb.${size}.max_usage_in_bytes`)), failcnt: big(read(`${dir}/hugetlb.${size}.failcnt`)) ?? 0n }, ['usage', 'max']));
+      out.set(
+        size,
+        omitEmpty(
+          {
+            usage,
+            max: big(read(`${dir}/hugetlb.${size}.max_usage_in_bytes`)),
+            failcnt: big(read(`${dir}/hugetlb.${size}.failcnt`)) ?? 0n,
+          },
+          ['usage', 'max'],
+        ),
+      );
     } else {
       const usage = big(read(`${dir}/hugetlb.${size}.current`));
       if (usage === undefined) continue;
@@ -202,7 +235,12 @@ function v2Stats(dir: string, read: Read, sizes: string[]): Obj {
     if (!m) continue;
     const kv = new Map(m[3].split(' ').map((x) => x.split('=') as [string, string]));
     const dev = { major: BigInt(m[1]), minor: BigInt(m[2]) };
-    for (const [k, op, list] of [['rbytes', 'Read', bytes], ['wbytes', 'Write', bytes], ['rios', 'Read', serviced], ['wios', 'Write', serviced]] as const) {
+    for (const [k, op, list] of [
+      ['rbytes', 'Read', bytes],
+      ['wbytes', 'Write', bytes],
+      ['rios', 'Read', serviced],
+      ['wios', 'Write', serviced],
+    ] as const) {
       const v = big(kv.get(k));
       if (v !== undefined) list.push(omitEmpty({ ...dev, op, value: v }, ['major', 'minor', 'op', 'value']));
     }
@@ -210,7 +248,10 @@ function v2Stats(dir: string, read: Read, sizes: string[]): Obj {
   return {
     cpu: {
       usage: omitEmpty({ total: us('usage_usec'), kernel: us('system_usec') ?? 0n, user: us('user_usec') ?? 0n }, ['total']),
-      throttling: omitEmpty({ periods: cpu.get('nr_periods'), throttledPeriods: cpu.get('nr_throttled'), throttledTime: us('throttled_usec') }, ['periods', 'throttledPeriods', 'throttledTime']),
+      throttling: omitEmpty(
+        { periods: cpu.get('nr_periods'), throttledPeriods: cpu.get('nr_throttled'), throttledTime: us('throttled_usec') },
+        ['periods', 'throttledPeriods', 'throttledTime'],
+      ),
     },
     cpuset: cpusetStats(read, undefined),
     memory: omitEmpty(
@@ -219,7 +260,11 @@ function v2Stats(dir: string, read: Read, sizes: string[]): Obj {
         usage: omitEmpty({ limit: memLimit, usage: memUsage, failcnt: memEvents.get('max') ?? 0n }, ['usage', 'max']),
         // runc reports v1-style memory+swap figures
         swap: omitEmpty(
-          { limit: swapLimit === MAX_U64 ? MAX_U64 : swapLimit + memLimit, usage: swapUsage === undefined ? undefined : swapUsage + (memUsage ?? 0n), failcnt: 0n },
+          {
+            limit: swapLimit === MAX_U64 ? MAX_U64 : swapLimit + memLimit,
+            usage: swapUsage === undefined ? undefined : swapUsage + (memUsage ?? 0n),
+            failcnt: 0n,
+          },
           ['usage', 'max'],
         ),
         kernel: { limit: 0n, failcnt: 0n },
@@ -228,7 +273,10 @@ function v2Stats(dir: string, read: Read, sizes: string[]): Obj {
       },
       ['cache', 'raw'],
     ),
-    pids: omitEmpty({ current: big(read(`${dir}/pids.current`)), limit: pidsMax === 'max' ? undefined : big(pidsMax) }, ['current', 'limit']),
+    pids: omitEmpty({ current: big(read(`${dir}/pids.current`)), limit: pidsMax === 'max' ? undefined : big(pidsMax) }, [
+      'current',
+      'limit',
+    ]),
     blkio: omitEmpty({ ioServiceBytesRecursive: bytes, ioServicedRecursive: serviced }, ['ioServiceBytesRecursive', 'ioServicedRecursive']),
     hugetlb: hugetlbStats(read, dir, 'v2', sizes),
     intel_rdt: {},

@@ -15,13 +15,17 @@ export function subCgroups(set: ContainerCgroups, args: readonly string[]): Cont
     const parts = a.split(':');
     if (parts.length > 2) throw new OcirtError(`invalid --cgroup ${JSON.stringify(a)}: expected [<controller>[,<controller>...]:]<path>`);
     if (parts.length === 1) {
-      if (args.length !== 1) throw new OcirtError(`invalid --cgroup ${JSON.stringify(a)}: with several --cgroup, each needs its <controller>: prefix`);
+      if (args.length !== 1)
+        throw new OcirtError(`invalid --cgroup ${JSON.stringify(a)}: with several --cgroup, each needs its <controller>: prefix`);
       all = a;
     } else {
       for (const c of parts[0].split(',')) byController.set(c, parts[1]);
     }
   }
-  const dirs = [...(set.v2 ? [{ dir: set.v2, controllers: ['unified'] }] : []), ...set.v1.map((h) => ({ dir: h.dir, controllers: h.key.split(',') }))];
+  const dirs = [
+    ...(set.v2 ? [{ dir: set.v2, controllers: ['unified'] }] : []),
+    ...set.v1.map((h) => ({ dir: h.dir, controllers: h.key.split(',') })),
+  ];
   const used = new Set<string>();
   const moved = dirs.map(({ dir, controllers }) => {
     if (all !== undefined) return below(dir, all, all);
@@ -35,7 +39,10 @@ export function subCgroups(set: ContainerCgroups, args: readonly string[]): Cont
     return dir;
   });
   for (const c of byController.keys()) {
-    if (!used.has(c)) throw new OcirtError(`--cgroup ${c}:...: the container has no cgroup of controller "${c}" (it has: ${dirs.flatMap((d) => d.controllers).join(', ') || 'none'})`);
+    if (!used.has(c))
+      throw new OcirtError(
+        `--cgroup ${c}:...: the container has no cgroup of controller "${c}" (it has: ${dirs.flatMap((d) => d.controllers).join(', ') || 'none'})`,
+      );
   }
   const off = set.v2 ? 1 : 0;
   return { ...(set.v2 ? { v2: moved[0] } : {}), v1: set.v1.map((h, i) => ({ key: h.key, dir: moved[off + i] })) };

@@ -17,7 +17,9 @@ export const v1Driver: CgroupDriver = {
     if (o.update && mem && r?.memory?.checkBeforeUpdate && limit !== undefined && limit > 0) {
       const usage = readNumber(`${mem}/memory.usage_in_bytes`);
       if (usage !== undefined && usage > limit) {
-        throw new OcirtError(`cannot set /linux/resources/memory/limit to ${limit}: the container uses ${usage} bytes now (checkBeforeUpdate)`);
+        throw new OcirtError(
+          `cannot set /linux/resources/memory/limit to ${limit}: the container uses ${usage} bytes now (checkBeforeUpdate)`,
+        );
       }
     }
     applyWrites({ dirFor: (ctrl) => v1DirOf(c, ctrl), missing: (ctrl) => o.missing(ctrl) }, plan.writes, (w) => o.warn(w));

@@ -23,7 +23,9 @@ export const v2Driver: CgroupDriver = {
     if (o.update && r?.memory?.checkBeforeUpdate && limit !== undefined && limit > 0) {
       const usage = readNumber(`${dir}/memory.current`);
       if (usage !== undefined && usage > limit) {
-        throw new OcirtError(`cannot set /linux/resources/memory/limit to ${limit}: the container uses ${usage} bytes now (checkBeforeUpdate)`);
+        throw new OcirtError(
+          `cannot set /linux/resources/memory/limit to ${limit}: the container uses ${usage} bytes now (checkBeforeUpdate)`,
+        );
       }
     }
     const available = new Set((readCg(`${dir}/cgroup.controllers`) ?? '').split(/\s+/).filter(Boolean));

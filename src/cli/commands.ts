@@ -130,7 +130,12 @@ export const COMMANDS: CommandSpec[] = [
       'process-label': { type: 'string', describe: 'SELinux label for the process' },
       apparmor: { type: 'string', describe: 'AppArmor profile for the process' },
       'no-new-privs': { type: 'boolean', default: false, describe: 'set no_new_privs for the process' },
-      cap: { type: 'array', alias: 'c', default: [], describe: 'add a capability to the bounding, effective and permitted sets; repeatable' },
+      cap: {
+        type: 'array',
+        alias: 'c',
+        default: [],
+        describe: 'add a capability to the bounding, effective and permitted sets; repeatable',
+      },
       'preserve-fds': { ...preserveFds, describe: 'pass N additional file descriptors (3 to 2+N) to the process' },
       cgroup: { type: 'array', default: [], describe: 'run the process in an existing sub-cgroup, [<controller>:]<path>; repeatable' },
       'ignore-paused': { type: 'boolean', default: false, describe: 'allow exec in a paused container' },

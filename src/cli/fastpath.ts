@@ -237,8 +237,7 @@ export function unknownFlags(argv: readonly string[]): string[] {
   const out: string[] = [];
   const known = (name: string) =>
     name in GLOBAL_OPTIONS || name === 'help' || name === 'version' || (spec !== undefined && name in spec.flags);
-  const knownShort = (c: string) =>
-    c === 'h' || c === 'v' || (spec !== undefined && Object.values(spec.flags).some((f) => f.alias === c));
+  const knownShort = (c: string) => c === 'h' || c === 'v' || (spec !== undefined && Object.values(spec.flags).some((f) => f.alias === c));
   for (const tok of argv) {
     if (tok === '--') break;
     if (tok.startsWith('--')) {

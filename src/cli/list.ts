@@ -12,7 +12,13 @@ export function run(args: CommandArgs, ctx: CommandContext): number {
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
     for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) process.stdout.write(r.map((v, c) => v.padEnd(widths[c])).join('   ').trimEnd() + '\n');
+    for (const r of rows)
+      process.stdout.write(
+        r
+          .map((v, c) => v.padEnd(widths[c]))
+          .join('   ')
+          .trimEnd() + '\n',
+      );
   }
   return 0;
 }

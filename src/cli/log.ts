@@ -16,9 +16,7 @@ export function createLogger(opts: { path?: string; format: LogFormat; debug: bo
       return;
     }
     const line =
-      opts.format === 'json'
-        ? JSON.stringify({ level, msg, time }) + '\n'
-        : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+      opts.format === 'json' ? JSON.stringify({ level, msg, time }) + '\n' : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
     try {
       appendFileSync(opts.path, line, { mode: 0o600 });
     } catch {

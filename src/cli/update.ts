@@ -18,7 +18,9 @@ export function ramInBytes(flag: string, s: string): number {
 
 function int(flag: string, s: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^-?\d+$/.test(s.trim()) || Number(s) < min || Number(s) > max) {
-    throw new OcirtError(`--${flag}: invalid value "${s}": expected an integer${min >= 0 ? ` from ${min}` : ''}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
+    throw new OcirtError(
+      `--${flag}: invalid value "${s}": expected an integer${min >= 0 ? ` from ${min}` : ''}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`,
+    );
   }
   return Number(s);
 }
@@ -28,7 +30,13 @@ export function resourcesFromFlags(args: CommandArgs): LinuxResources {
   const get = (k: string) => str(args, k);
   const r: LinuxResources = {};
   const memory: NonNullable<LinuxResources['memory']> = {};
-  for (const [flag, key] of [['memory', 'limit'], ['memory-swap', 'swap'], ['memory-reservation', 'reservation'], ['kernel-memory', 'kernel'], ['kernel-memory-tcp', 'kernelTCP']] as const) {
+  for (const [flag, key] of [
+    ['memory', 'limit'],
+    ['memory-swap', 'swap'],
+    ['memory-reservation', 'reservation'],
+    ['kernel-memory', 'kernel'],
+    ['kernel-memory-tcp', 'kernelTCP'],
+  ] as const) {
     const v = get(flag);
     if (v !== undefined) memory[key] = ramInBytes(flag, v);
   }
@@ -75,9 +83,24 @@ export function resourcesFromText(text: string, name: string): LinuxResources {
 }
 
 const FLAG_NAMES = [
-  'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-shares', 'cpu-quota',
-  'cpu-period', 'cpu-burst', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus', 'cpuset-mems', 'blkio-weight', 'pids-limit',
-  'l3-cache-schema', 'mem-bw-schema',
+  'memory',
+  'memory-swap',
+  'memory-reservation',
+  'kernel-memory',
+  'kernel-memory-tcp',
+  'cpu-share',
+  'cpu-shares',
+  'cpu-quota',
+  'cpu-period',
+  'cpu-burst',
+  'cpu-rt-period',
+  'cpu-rt-runtime',
+  'cpuset-cpus',
+  'cpuset-mems',
+  'blkio-weight',
+  'pids-limit',
+  'l3-cache-schema',
+  'mem-bw-schema',
 ];
 
 export function run(args: CommandArgs, ctx: CommandContext): number {

@@ -12,10 +12,7 @@ export class UsageError extends Error {}
  * A yargs parser for argv that calls onCommand(spec, args) for the command it parsed. Parsing
  * errors reject parseAsync() with a UsageError; errors from onCommand reject it unchanged.
  */
-export function buildParser(
-  argv: string[],
-  onCommand: (spec: CommandSpec, args: Record<string, unknown>) => Promise<void> | void,
-): Argv {
+export function buildParser(argv: string[], onCommand: (spec: CommandSpec, args: Record<string, unknown>) => Promise<void> | void): Argv {
   const parser = yargs(withoutRedundantDoubleDash(argv))
     .scriptName('ocirt')
     .usage(

@@ -93,7 +93,9 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
   const givenBundle = o.given ? resolve(store.dir(id)) : undefined;
   const bundleDir = givenBundle ?? resolveBundle(o.bundle);
   const log = o.log ?? SILENT;
-  const { config, rootfs, exactIntegers, where, warnings } = o.given ? loadConfigValue(o.given.config, o.given.rootfs) : loadBundle(bundleDir);
+  const { config, rootfs, exactIntegers, where, warnings } = o.given
+    ? loadConfigValue(o.given.config, o.given.rootfs)
+    : loadBundle(bundleDir);
   for (const w of warnings) log.warn(w);
   log.debug(`create ${id}: ${o.given ? 'config' : `bundle ${bundleDir}`} loaded and valid`);
   const cgroupHost = readCgroupHost();
@@ -225,7 +227,13 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
           ...(listener
             ? {
                 onSeccompListener: (fd: number, pid: number) =>
-                  sendListenerFd(listener, fd, { id, status: 'creating', pid, bundle: bundleDir, ...(config.annotations ? { annotations: config.annotations } : {}) }),
+                  sendListenerFd(listener, fd, {
+                    id,
+                    status: 'creating',
+                    pid,
+                    bundle: bundleDir,
+                    ...(config.annotations ? { annotations: config.annotations } : {}),
+                  }),
               }
             : {}),
           atRuntimeHooks: (pid) => {
@@ -253,7 +261,10 @@ function createLocked(store: StateStore, id: string, o: CreateOptions): Created 
 
     const startTime = readProcStat(init.pid)?.startTime;
     if (startTime === undefined) throw new OcirtError(`container init (pid ${init.pid}) exited during create`);
-    const state: StoredState = { ...record(cgroups, { pid: init.pid, startTime, ready: true }), ...(resctrlDirs.length ? { resctrlDirs } : {}) };
+    const state: StoredState = {
+      ...record(cgroups, { pid: init.pid, startTime, ready: true }),
+      ...(resctrlDirs.length ? { resctrlDirs } : {}),
+    };
     store.write(state);
     faultPoint('create:state');
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
@@ -291,7 +302,7 @@ function hasHooks(hooks: Hooks | undefined): boolean {
 function hookStateTemplate(creating: StoredState): HookStateTemplate {
   const json = JSON.stringify(toRuntimeState(creating, 'created'));
   const at = json.indexOf('"pid":0,');
-  if (at < 0) throw new OcirtError('internal: no pid in the hooks\' state');
+  if (at < 0) throw new OcirtError("internal: no pid in the hooks' state");
   return { prefix: json.slice(0, at + '"pid":'.length), suffix: json.slice(at + '"pid":0'.length) };
 }
 

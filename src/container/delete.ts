@@ -37,7 +37,12 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, l
     state = store.read(id);
     const status = deriveStatus(state, store.fifoPath(id));
     if (status !== 'stopped' && status !== 'created' && !force) {
-      throw new ContainerError('wrong-state', id, `cannot delete container "${id}" that is ${status}: stop it first or use --force`, status);
+      throw new ContainerError(
+        'wrong-state',
+        id,
+        `cannot delete container "${id}" that is ${status}: stop it first or use --force`,
+        status,
+      );
     }
     poststop = store.readHooks(id)?.poststop;
     destroyContainer(store, state, status);

@@ -13,7 +13,9 @@ import type { StateStore } from './state-store.js';
 
 function hugepageSizes(): string[] {
   try {
-    return readdirSync('/sys/kernel/mm/hugepages').map(hugepageDirToSize).filter((s): s is string => s !== undefined);
+    return readdirSync('/sys/kernel/mm/hugepages')
+      .map(hugepageDirToSize)
+      .filter((s): s is string => s !== undefined);
   } catch {
     return [];
   }
@@ -38,7 +40,7 @@ function running(store: StateStore, id: string): { cgroups: ContainerCgroups; st
 
 /** Go's time.ParseDuration for the forms runc users pass: "5s", "100ms", "1m30s", "1.5h". */
 export function parseDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let m: RegExpExecArray | null;
@@ -47,14 +49,20 @@ export function parseDuration(s: string): number {
     total += Number(m[1]) * units[m[2]];
     end = re.lastIndex;
   }
-  if (s === '' || end !== s.length) throw new ArgumentError(`--interval: invalid duration "${s}": expected a number with a unit, such as 5s or 250ms`);
+  if (s === '' || end !== s.length)
+    throw new ArgumentError(`--interval: invalid duration "${s}": expected a number with a unit, such as 5s or 250ms`);
   return total;
 }
 
-export async function streamEvents(store: StateStore, id: string, o: { stats: boolean; intervalMs: number; write(line: string): void; signal?: AbortSignal }): Promise<void> {
+export async function streamEvents(
+  store: StateStore,
+  id: string,
+  o: { stats: boolean; intervalMs: number; write(line: string): void; signal?: AbortSignal },
+): Promise<void> {
   if (!(o.intervalMs > 0)) throw new ArgumentError('--interval: the interval must be greater than 0');
   const first = running(store, id);
-  if (first.stopped) throw new ContainerError('wrong-state', id, `cannot get events of container "${id}": container not running`, 'stopped');
+  if (first.stopped)
+    throw new ContainerError('wrong-state', id, `cannot get events of container "${id}": container not running`, 'stopped');
   if (o.stats) {
     o.write(statsEvent(id, first.cgroups));
     return;

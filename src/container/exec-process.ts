@@ -44,7 +44,8 @@ export function withFlags(config: Spec, f: ExecFlags): Spec {
 }
 
 export function processFromFlags(base: Process | undefined, f: ExecFlags): Process {
-  if (f.args.length === 0) throw new ArgumentError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
+  if (f.args.length === 0)
+    throw new ArgumentError('exec: no command given: ocirt exec [flags] <container-id> <command> [args...], or -p process.json');
   if (f.args[0] === '') throw new ArgumentError('exec: the command is empty: expected the program to run');
   const p: Process = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } });
   p.args = [...f.args];
@@ -58,7 +59,9 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     const caps = (p.capabilities ??= {});
     for (const c of f.caps) {
       if (!(CAPABILITIES as readonly string[]).includes(c)) {
-        throw new ArgumentError(`--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`);
+        throw new ArgumentError(
+          `--cap ${JSON.stringify(c)}: unknown capability "${c}": expected a name such as CAP_NET_ADMIN (see capabilities(7))`,
+        );
       }
       (caps.bounding ??= []).push(c);
       (caps.effective ??= []).push(c);
@@ -83,7 +86,8 @@ export function processFromFlags(base: Process | undefined, f: ExecFlags): Proce
     if (m[2] !== undefined) user.gid = Number(m[2]);
   }
   for (const g of f.additionalGids) {
-    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff) throw new ArgumentError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
+    if (!/^\d+$/.test(g) || Number(g) > 0xffffffff)
+      throw new ArgumentError(`--additional-gids ${JSON.stringify(g)}: expected a group id (a non-negative number)`);
     (user.additionalGids ??= []).push(Number(g));
   }
   return p;

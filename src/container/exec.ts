@@ -98,19 +98,21 @@ function launchLocked(store: StateStore, id: string, record: ContainerRecord, co
     const state = store.read(id);
     faultPoint('exec:locked');
     checkStatus(state, deriveStatus(state, store.fifoPath(id)), o.ignorePaused);
-    const plan = located(o.process, () => planExec({
-      record,
-      config,
-      rootfs: state.rootfs,
-      preserveFds: o.preserveFds,
-      isOwnNamespace,
-      host: hostFacts({ seccompCacheDir: store.seccompCacheDir() }),
-      consoleSocket: o.consoleSocket ?? "ocirt's terminal relay",
-      // a relayed terminal: the pty has ocirt's terminal's size before the program runs
-      ...(config.process?.terminal && !o.consoleSocket ? { terminalSize: relayedTerminalSize() } : {}),
-      ...(o.warn ? { warn: o.warn } : {}),
-      ...(o.debug ? { debug: o.debug } : {}),
-    }));
+    const plan = located(o.process, () =>
+      planExec({
+        record,
+        config,
+        rootfs: state.rootfs,
+        preserveFds: o.preserveFds,
+        isOwnNamespace,
+        host: hostFacts({ seccompCacheDir: store.seccompCacheDir() }),
+        consoleSocket: o.consoleSocket ?? "ocirt's terminal relay",
+        // a relayed terminal: the pty has ocirt's terminal's size before the program runs
+        ...(config.process?.terminal && !o.consoleSocket ? { terminalSize: relayedTerminalSize() } : {}),
+        ...(o.warn ? { warn: o.warn } : {}),
+        ...(o.debug ? { debug: o.debug } : {}),
+      }),
+    );
     const cgroups = subCgroups(fromStateFields(state), o.cgroups);
 
     const initPidfd = openInit(state, id);

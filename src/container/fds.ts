@@ -8,7 +8,8 @@ import { ArgumentError } from '../errors.js';
 export function listenFdsFromEnv(env: NodeJS.ProcessEnv = process.env, pid = process.pid): number {
   if (!env.LISTEN_FDS || env.LISTEN_PID !== String(pid)) return 0;
   const n = Number(env.LISTEN_FDS);
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`LISTEN_FDS=${JSON.stringify(env.LISTEN_FDS)}: expected the number of fds passed from 3 on`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ArgumentError(`LISTEN_FDS=${JSON.stringify(env.LISTEN_FDS)}: expected the number of fds passed from 3 on`);
   return n;
 }
 
@@ -18,7 +19,9 @@ export function checkPreservedFds(count: number): void {
     try {
       statSync(`/proc/self/fd/${fd}`);
     } catch {
-      throw new ArgumentError(`fd ${fd} is not open: --preserve-fds (plus LISTEN_FDS) passes fds 3 to ${2 + count}, each must be open in ocirt`);
+      throw new ArgumentError(
+        `fd ${fd} is not open: --preserve-fds (plus LISTEN_FDS) passes fds 3 to ${2 + count}, each must be open in ocirt`,
+      );
     }
   }
 }

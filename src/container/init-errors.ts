@@ -90,10 +90,22 @@ const STEPS: Record<string, StepInfo> = {
     field: () => '/process/scheduler',
     hint: 'real-time policies and a lower nice value need CAP_SYS_NICE in the host user namespace; a real-time policy under a cgroup v1 cpu controller needs a budget (linux.resources.cpu.realtimeRuntime); SCHED_DEADLINE needs runtime <= deadline <= period and free bandwidth',
   },
-  IOPRIO: { what: 'set the I/O priority', field: () => '/process/ioPriority', hint: 'IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE in the host user namespace' },
-  CPU_AFFINITY: { what: 'set the CPU affinity', field: () => '/process/execCPUAffinity/final', hint: 'are the CPUs online and in the container\'s cpuset?' },
+  IOPRIO: {
+    what: 'set the I/O priority',
+    field: () => '/process/ioPriority',
+    hint: 'IOPRIO_CLASS_RT needs CAP_SYS_ADMIN or CAP_SYS_NICE in the host user namespace',
+  },
+  CPU_AFFINITY: {
+    what: 'set the CPU affinity',
+    field: () => '/process/execCPUAffinity/final',
+    hint: "are the CPUs online and in the container's cpuset?",
+  },
   PERSONALITY: { what: 'set the personality', field: () => '/linux/personality', hint: 'LINUX32 needs a kernel with 32-bit compatibility' },
-  MEMORY_POLICY: { what: 'set the memory policy', field: () => '/linux/memoryPolicy', hint: 'do the nodes exist (/sys/devices/system/node), and does this kernel know the mode and flags?' },
+  MEMORY_POLICY: {
+    what: 'set the memory policy',
+    field: () => '/linux/memoryPolicy',
+    hint: 'do the nodes exist (/sys/devices/system/node), and does this kernel know the mode and flags?',
+  },
   NET_DEVICE: { what: 'configure network device', field: at((p) => p.netDevices) },
   LOOPBACK: { what: 'bring up the loopback device', field: () => '/linux/namespaces' },
   CAP_CHECK: { what: 'check the capabilities' },
@@ -128,7 +140,7 @@ function describeCapCheck(msg: InitErrorMessage): string {
 
 /** The init's report as an InitError: the message below, and the step, errno, field and path as data. */
 export function initError(plan: LaunchPlan, msg: InitErrorMessage): InitError {
-  const pointer = (STEPS[msg.stepName]?.field?.(plan, msg.index));
+  const pointer = STEPS[msg.stepName]?.field?.(plan, msg.index);
   return new InitError(describeInitError(plan, msg), msg.stepName, {
     ...(msg.errnoName ? { errno: msg.errnoName } : {}),
     ...(pointer ? { pointer } : {}),

@@ -74,9 +74,7 @@ function openSources(plan: LaunchPlan, opened: number[]): MountStep[] {
       } catch (err) {
         const what = o.idmap ? 'make an id-mapped copy of the mount source' : 'open the mount source';
         const hint =
-          (err as { code?: string }).code === 'EINVAL' && o.idmap
-            ? ': the filesystem of the source may not support id-mapped mounts'
-            : '';
+          (err as { code?: string }).code === 'EINVAL' && o.idmap ? ': the filesystem of the source may not support id-mapped mounts' : '';
         throw new OcirtError(`config.json ${m.field}: ${what} ${m.source}: ${errText(err)}${hint}`, { cause: err });
       }
       opened.push(fd);
@@ -132,7 +130,9 @@ export function beforeGo(plan: LaunchPlan, pid: number): void {
           : code === 'EPERM'
             ? ': moving a network device needs CAP_NET_ADMIN in the host network namespace (root)'
             : '';
-      throw new OcirtError(`config.json ${d.field}: move ${d.hostName} into the container as ${d.name}: ${errText(err)}${hint}`, { cause: err });
+      throw new OcirtError(`config.json ${d.field}: move ${d.hostName} into the container as ${d.name}: ${errText(err)}${hint}`, {
+        cause: err,
+      });
     }
   }
 }

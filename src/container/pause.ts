@@ -10,7 +10,12 @@ import type { StateStore, StoredState } from './state-store.js';
 export function pauseContainer(store: StateStore, id: string): void {
   withStatus(store, id, (status, state) => {
     if (status !== 'running' && status !== 'created') {
-      throw new ContainerError('wrong-state', id, `cannot pause container "${id}": container not running or created (it is ${status})`, status);
+      throw new ContainerError(
+        'wrong-state',
+        id,
+        `cannot pause container "${id}": container not running or created (it is ${status})`,
+        status,
+      );
     }
     freeze(fromStateFields(state), true);
   });

@@ -19,7 +19,13 @@ export function requireResctrl(root: string | undefined): string {
 /** A schemata line's resource and its settings, for comparing what a group has ("L3:0=7ff;1=7ff"). */
 function parseLine(line: string): [string, string] {
   const i = line.indexOf(':');
-  return [line.slice(0, i).trim().toUpperCase(), line.slice(i + 1).replace(/\s+/g, '').toLowerCase()];
+  return [
+    line.slice(0, i).trim().toUpperCase(),
+    line
+      .slice(i + 1)
+      .replace(/\s+/g, '')
+      .toLowerCase(),
+  ];
 }
 
 /**
@@ -32,7 +38,9 @@ export function applyRdt(plan: RdtPlan, root: string, pid: number, id: string): 
   try {
     if (!existsSync(dir)) {
       if (plan.preconfigured && plan.schemata.length === 0) {
-        throw new OcirtError(`config.json /linux/intelRdt/closID: the resctrl group ${dir} does not exist: create it, or give schemata for ocirt to create it`);
+        throw new OcirtError(
+          `config.json /linux/intelRdt/closID: the resctrl group ${dir} does not exist: create it, or give schemata for ocirt to create it`,
+        );
       }
       try {
         mkdirSync(dir);
@@ -49,11 +57,18 @@ export function applyRdt(plan: RdtPlan, root: string, pid: number, id: string): 
       }
     } else if (plan.schemata.length) {
       // an existing group must already have what the config asks for
-      const have = new Map(readFileSync(join(dir, 'schemata'), 'utf8').split('\n').filter((l) => l.includes(':')).map(parseLine));
+      const have = new Map(
+        readFileSync(join(dir, 'schemata'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(':'))
+          .map(parseLine),
+      );
       for (const line of plan.schemata) {
         const [res, want] = parseLine(line);
         if (have.get(res) !== want) {
-          throw new OcirtError(`config.json /linux/intelRdt: the resctrl group ${dir} has ${res}:${have.get(res) ?? '(none)'}, the config asks for ${line}: use another closID, or make them agree`);
+          throw new OcirtError(
+            `config.json /linux/intelRdt: the resctrl group ${dir} has ${res}:${have.get(res) ?? '(none)'}, the config asks for ${line}: use another closID, or make them agree`,
+          );
         }
       }
     }

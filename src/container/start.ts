@@ -56,7 +56,12 @@ export function startContainer(store: StateStore, id: string, log: Logger = SILE
         // Read again once the init is gone: between the read above and this check it may have
         // written its byte, exec'd a short program (runtime-tools runs `true`) and exited.
         if (!isSameProcess(state.pid, state.pidStartTime) && !readByte()) {
-          throw new ContainerError('wrong-state', id, `cannot start container "${id}": its init process exited before it was started`, 'stopped');
+          throw new ContainerError(
+            'wrong-state',
+            id,
+            `cannot start container "${id}": its init process exited before it was started`,
+            'stopped',
+          );
         }
         sleepMs(1);
       }

@@ -313,7 +313,8 @@ function shapeError(v: unknown): string | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
   const o = v as Record<string, unknown>;
   for (const k of ['ociVersion', 'id', 'bundle', 'rootfs', 'created', 'owner']) if (typeof o[k] !== 'string') return `${k}: not a string`;
-  for (const k of ['pid', 'pidStartTime']) if (!Number.isSafeInteger(o[k]) || (o[k] as number) < 0) return `${k}: not a non-negative integer`;
+  for (const k of ['pid', 'pidStartTime'])
+    if (!Number.isSafeInteger(o[k]) || (o[k] as number) < 0) return `${k}: not a non-negative integer`;
   if (typeof o.rootless !== 'boolean') return 'rootless: not a boolean';
   if (o.cgroupPath !== undefined && typeof o.cgroupPath !== 'string') return 'cgroupPath: not a string';
   for (const k of ['cgroupV1Paths', 'cgroupV1Controllers']) {

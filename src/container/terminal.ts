@@ -79,7 +79,10 @@ export function startRelay(relayFd: number): Relay {
   }
   // reverse order on restore: when 0 and 1 are one terminal, its original settings come back last
   const saved: [number, Buffer][] = [];
-  for (const [fd, full] of [[0, true], [1, false]] as const) {
+  for (const [fd, full] of [
+    [0, true],
+    [1, false],
+  ] as const) {
     if (!native.isatty(fd)) continue;
     try {
       saved.push([fd, native.setRawMode(fd, full)]);

@@ -43,7 +43,12 @@ export function resourcesToApply(current: LinuxResources, req: LinuxResources): 
   return out;
 }
 
-export function updateContainer(store: StateStore, id: string, req: LinuxResources, o: { rootless: boolean; warn(msg: string): void }): void {
+export function updateContainer(
+  store: StateStore,
+  id: string,
+  req: LinuxResources,
+  o: { rootless: boolean; warn(msg: string): void },
+): void {
   const unlock = store.lock(id);
   try {
     const state = store.read(id);

@@ -70,7 +70,15 @@ export function planCgroupMount(
     };
   }
   const mounts: MountStep[] = [
-    { ...base, destination: m.destination, source: 'tmpfs', fstype: 'tmpfs', flags: DEFAULT_FLAGS, remountFlags: 0, data: withMountContext('mode=755', 'tmpfs', context) },
+    {
+      ...base,
+      destination: m.destination,
+      source: 'tmpfs',
+      fstype: 'tmpfs',
+      flags: DEFAULT_FLAGS,
+      remountFlags: 0,
+      data: withMountContext('mode=755', 'tmpfs', context),
+    },
   ];
   const symlinks: SymlinkStep[] = [];
   for (const h of facts.v1) {
@@ -79,9 +87,28 @@ export function planCgroupMount(
     if (cgroupns) {
       // systemd's named hierarchy mounts as "systemd", as runc does
       const source = h.options.startsWith('name=') ? h.options.slice(5) : 'cgroup';
-      mounts.push({ ...base, propagation: [], destination, source, fstype: 'cgroup', flags: hierFlags, remountFlags: hierFlags, data: h.options, fallbackBindSource: h.dir });
+      mounts.push({
+        ...base,
+        propagation: [],
+        destination,
+        source,
+        fstype: 'cgroup',
+        flags: hierFlags,
+        remountFlags: hierFlags,
+        data: h.options,
+        fallbackBindSource: h.dir,
+      });
     } else {
-      mounts.push({ ...base, propagation: [], destination, source: h.dir, fstype: '', flags: MS.BIND | MS.REC, remountFlags: hierFlags, data: '' });
+      mounts.push({
+        ...base,
+        propagation: [],
+        destination,
+        source: h.dir,
+        fstype: '',
+        flags: MS.BIND | MS.REC,
+        remountFlags: hierFlags,
+        data: '',
+      });
     }
     if (h.name.includes(',')) {
       for (const part of h.name.split(',')) symlinks.push({ link: path.join(m.destination, part), target: h.name });

@@ -148,7 +148,8 @@ export class Writer {
   }
 
   i64(v: bigint, where: string): void {
-    if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n) throw new PlanEncodeError(`not a 64-bit signed value: ${String(v)}`, where);
+    if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n)
+      throw new PlanEncodeError(`not a 64-bit signed value: ${String(v)}`, where);
     this.ensure(8);
     this.buf.writeBigInt64LE(v, this.off);
     this.off += 8;

@@ -13,13 +13,15 @@ export interface HookStateTemplate {
 
 export function planInitHooks(hooks: Hooks | undefined, state: HookStateTemplate): InitHooks | undefined {
   const steps = (kind: 'createContainer' | 'startContainer'): HookStep[] =>
-    (hooks?.[kind] ?? []).map((h: Hook, i): HookStep => ({
-      field: `/hooks/${kind}/${i}`,
-      path: h.path,
-      args: h.args?.length ? h.args : [h.path],
-      env: h.env ?? [],
-      timeout: h.timeout ?? 0,
-    }));
+    (hooks?.[kind] ?? []).map(
+      (h: Hook, i): HookStep => ({
+        field: `/hooks/${kind}/${i}`,
+        path: h.path,
+        args: h.args?.length ? h.args : [h.path],
+        env: h.env ?? [],
+        timeout: h.timeout ?? 0,
+      }),
+    );
   const createContainer = steps('createContainer');
   const startContainer = steps('startContainer');
   const pauseForRuntimeHooks = (hooks?.prestart?.length ?? 0) + (hooks?.createRuntime?.length ?? 0) > 0;
@@ -37,7 +39,10 @@ export function encodeHooksSection(plan: LaunchPlan, w: Writer): boolean {
   w.u32(h.pauseForRuntimeHooks ? 1 : 0, 'hooks.pauseForRuntimeHooks');
   w.str(h.statePrefix, 'hooks.statePrefix');
   w.str(h.stateSuffix, 'hooks.stateSuffix');
-  for (const [name, list] of [['createContainer', h.createContainer], ['startContainer', h.startContainer]] as const) {
+  for (const [name, list] of [
+    ['createContainer', h.createContainer],
+    ['startContainer', h.startContainer],
+  ] as const) {
     w.list(list, `hooks.${name}`, (s, at) => {
       w.str(s.path, `${at}.path`);
       w.list(s.args, `${at}.args`, (a, x) => w.str(a, x));

@@ -103,12 +103,21 @@ export function planMount(m: Mount, field: string, ctx: MountContext): MountStep
  * user namespace mappings (runtime-spec: without either it is an error). The runtime makes a user
  * namespace with that mapping and applies it with mount_setattr, which needs its privileges.
  */
-function idmapFor(m: Mount, word: 'idmap' | 'ridmap' | undefined, field: string, ctx: MountContext): { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean } {
+function idmapFor(
+  m: Mount,
+  word: 'idmap' | 'ridmap' | undefined,
+  field: string,
+  ctx: MountContext,
+): { uidMappings: IdMapping[]; gidMappings: IdMapping[]; recursive: boolean } {
   if (!ctx.privileged) {
-    throw new OcirtError(`config.json: ${field}: id-mapped mounts need a privileged runtime (root): mount_setattr(MOUNT_ATTR_IDMAP) is refused to an unprivileged user`);
+    throw new OcirtError(
+      `config.json: ${field}: id-mapped mounts need a privileged runtime (root): mount_setattr(MOUNT_ATTR_IDMAP) is refused to an unprivileged user`,
+    );
   }
   if (word === undefined) {
-    throw new OcirtError(`config.json: ${field}/options: uidMappings/gidMappings need "idmap" or "ridmap" in the options (runtime-spec), so that a runtime without id-mapped mounts cannot ignore them`);
+    throw new OcirtError(
+      `config.json: ${field}/options: uidMappings/gidMappings need "idmap" or "ridmap" in the options (runtime-spec), so that a runtime without id-mapped mounts cannot ignore them`,
+    );
   }
   const recursive = word === 'ridmap';
   if (m.uidMappings && m.gidMappings) return { uidMappings: m.uidMappings, gidMappings: m.gidMappings, recursive };
@@ -116,7 +125,9 @@ function idmapFor(m: Mount, word: 'idmap' | 'ridmap' | undefined, field: string,
     throw new OcirtError(`config.json: ${field}: an id-mapped mount needs both uidMappings and gidMappings`);
   }
   if (!ctx.userns) {
-    throw new OcirtError(`config.json: ${field}/options: "${word}" without uidMappings and gidMappings uses the container's user namespace mappings, and the container has no user namespace of its own: add the mappings to the mount`);
+    throw new OcirtError(
+      `config.json: ${field}/options: "${word}" without uidMappings and gidMappings uses the container's user namespace mappings, and the container has no user namespace of its own: add the mappings to the mount`,
+    );
   }
   return { ...ctx.userns, recursive };
 }

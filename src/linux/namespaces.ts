@@ -127,7 +127,10 @@ export const encodeTimeNamespace: SectionEncoder = (plan, w) => {
   const t = plan.timeNamespace;
   if (!t) return false;
   w.u32((t.monotonic ? 1 : 0) | (t.boottime ? 2 : 0), 'timeNamespace.present');
-  for (const [name, v] of [['monotonic', t.monotonic], ['boottime', t.boottime]] as const) {
+  for (const [name, v] of [
+    ['monotonic', t.monotonic],
+    ['boottime', t.boottime],
+  ] as const) {
     const [secs, nsecs] = v ?? [0n, 0];
     w.i64(secs, `timeNamespace.${name}.secs`);
     w.u32(nsecs, `timeNamespace.${name}.nanosecs`);

@@ -128,9 +128,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
   const ns = planNamespaces(list);
   const creatingUserns = list.some((n) => n.type === 'user' && !n.path);
   const inUserns = list.some((n) => n.type === 'user') || host.inUserNamespace === true;
-  const userns = creatingUserns
-    ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host)
-    : undefined;
+  const userns = creatingUserns ? planUserns(linux.uidMappings ?? [], linux.gidMappings ?? [], host) : undefined;
   const nsInfo = host.namespaceInfo?.bind(host);
   if (ns.joins.length && nsInfo) checkJoins(ns.joins, nsInfo);
 
@@ -169,9 +167,7 @@ export function buildPlan(config: Spec, rootfs: string, opts: PlanOptions, host:
 
   const hooks = planInitHooks(config.hooks, opts.hookState ?? { prefix: '{"pid":', suffix: '}' });
 
-  const rootPropagation = linux.rootfsPropagation
-    ? propagationFlag(linux.rootfsPropagation)
-    : MS.SLAVE | MS.REC;
+  const rootPropagation = linux.rootfsPropagation ? propagationFlag(linux.rootfsPropagation) : MS.SLAVE | MS.REC;
   const proc = planProcess(config, { ...opts, preserveFds: (opts.listenFds ?? 0) + opts.preserveFds }, opts.listenFds ?? 0, userns);
 
   checkSysctlNamespaces(Object.keys(linux.sysctl ?? {}), list, host);
@@ -269,7 +265,7 @@ function planConfinement(
 
 function lsmHost(host: HostFacts): () => LsmHost {
   return () => {
-    if (!host.lsm) throw new OcirtError('config.json: the config has LSM labels, but this host\'s LSMs are unknown');
+    if (!host.lsm) throw new OcirtError("config.json: the config has LSM labels, but this host's LSMs are unknown");
     return host.lsm();
   };
 }
@@ -327,9 +323,7 @@ export function buildExecPlan(config: Spec, opts: ExecPlanOptions, host: HostFac
 
 export function planUserns(uidMappings: IdMapping[], gidMappings: IdMapping[], host: HostFacts): UserNamespaceSetup {
   if (uidMappings.length === 0 || gidMappings.length === 0) {
-    throw new OcirtError(
-      'config.json: /linux/uidMappings, /linux/gidMappings: a user namespace needs uid and gid mappings',
-    );
+    throw new OcirtError('config.json: /linux/uidMappings, /linux/gidMappings: a user namespace needs uid and gid mappings');
   }
   const privileged = host.euid === 0;
   // An unprivileged process may write a single line mapping only its own id; anything else
@@ -362,12 +356,19 @@ function checkIdsMapped(
   const ranges = (m: IdMapping[]) => m.map((e) => `${e.containerID}-${e.containerID + e.size - 1}`).join(', ');
   const uid = user.uid ?? 0;
   if (!mapped(uid, u.uidMappings)) {
-    throw new OcirtError(`config.json: /process/user/uid: uid ${uid} is not mapped in the user namespace (/linux/uidMappings maps ${ranges(u.uidMappings)})`);
+    throw new OcirtError(
+      `config.json: /process/user/uid: uid ${uid} is not mapped in the user namespace (/linux/uidMappings maps ${ranges(u.uidMappings)})`,
+    );
   }
-  const gids: [string, number][] = [['/process/user/gid', user.gid ?? 0], ...(user.additionalGids ?? []).map((g, i): [string, number] => [`/process/user/additionalGids/${i}`, g])];
+  const gids: [string, number][] = [
+    ['/process/user/gid', user.gid ?? 0],
+    ...(user.additionalGids ?? []).map((g, i): [string, number] => [`/process/user/additionalGids/${i}`, g]),
+  ];
   for (const [field, gid] of gids) {
     if (!mapped(gid, u.gidMappings)) {
-      throw new OcirtError(`config.json: ${field}: gid ${gid} is not mapped in the user namespace (/linux/gidMappings maps ${ranges(u.gidMappings)})`);
+      throw new OcirtError(
+        `config.json: ${field}: gid ${gid} is not mapped in the user namespace (/linux/gidMappings maps ${ranges(u.gidMappings)})`,
+      );
     }
   }
 }
@@ -465,7 +466,9 @@ function planProcess(
   const notPermitted = capabilities.effective & ~capabilities.permitted;
   if (notPermitted) {
     const names = (CAPABILITIES as readonly string[]).filter((_, bit) => notPermitted & (1n << BigInt(bit)));
-    throw new OcirtError(`config.json: /process/capabilities/effective: ${names.join(', ')} not in /process/capabilities/permitted: an effective capability must also be permitted`);
+    throw new OcirtError(
+      `config.json: /process/capabilities/effective: ${names.join(', ')} not in /process/capabilities/permitted: an effective capability must also be permitted`,
+    );
   }
   const rlimits: Rlimit[] = (p.rlimits ?? []).map((r, i) => {
     const resource = (RLIMITS as Record<string, number>)[r.type];
@@ -474,7 +477,8 @@ function planProcess(
     const soft = jsonU64(r.soft, `${field}/soft`, opts.exactIntegers);
     const hard = jsonU64(r.hard, `${field}/hard`, opts.exactIntegers);
     // the semantic check compared the rounded numbers: 2^64-1 over 2^64-2 passed it
-    if (soft > hard) throw new ConfigError(`${field}/soft`, `rlimit soft limit ${soft} is above the hard limit ${hard}: expected soft <= hard`);
+    if (soft > hard)
+      throw new ConfigError(`${field}/soft`, `rlimit soft limit ${soft} is above the hard limit ${hard}: expected soft <= hard`);
     return { field, resource, soft, hard };
   });
   const args = p.args ?? [];
@@ -531,7 +535,7 @@ function capabilitySets(p: NonNullable<Spec['process']>): CapabilitySets {
 function ambientNotRaised(c: CapabilitySets): string | undefined {
   const raisable = c.ambient & c.permitted & c.inheritable;
   if (raisable === c.ambient) return undefined;
-  const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => (c.ambient & ~raisable) & (1n << BigInt(bit)));
+  const dropped = (CAPABILITIES as readonly string[]).filter((_, bit) => c.ambient & ~raisable & (1n << BigInt(bit)));
   return `/process/capabilities/ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`;
 }
 
@@ -541,10 +545,10 @@ export function processWarnings(config: Spec): string[] {
   return notRaised ? [notRaised] : [];
 }
 
-
 function planConsoleSize(size: { height: number; width: number }): { height: number; width: number } {
   for (const k of ['height', 'width'] as const) {
-    if (size[k] > 0xffff) throw new OcirtError(`config.json: /process/consoleSize/${k}: ${size[k]} is larger than a terminal can be (at most 65535)`);
+    if (size[k] > 0xffff)
+      throw new OcirtError(`config.json: /process/consoleSize/${k}: ${size[k]} is larger than a terminal can be (at most 65535)`);
   }
   return { height: size.height, width: size.width };
 }

@@ -32,7 +32,8 @@ const U64_MAX = (1n << 64n) - 1n;
 export function jsonU64(n: number, pointer: string, exact: ExactIntegers | undefined): bigint {
   const e = exact?.get(pointer);
   if (e !== undefined && Number(e) === n) {
-    if (e > U64_MAX) throw new ConfigError(pointer, `${e} is above the largest 64-bit value, 18446744073709551615 (an rlimit's "unlimited")`);
+    if (e > U64_MAX)
+      throw new ConfigError(pointer, `${e} is above the largest 64-bit value, 18446744073709551615 (an rlimit's "unlimited")`);
     return e;
   }
   return n >= 2 ** 64 ? U64_MAX : BigInt(n);
@@ -45,7 +46,8 @@ export function parseIdList(list: string, field: string): number[] {
     const t = part.trim();
     if (t === '') continue;
     const m = /^([0-9]+)\s*(?:-\s*([0-9]+))?$/.exec(t);
-    if (!m) throw new OcirtError(`config.json: ${field}: invalid list ${JSON.stringify(list)}: expected numbers and ranges such as "0-3,7"`);
+    if (!m)
+      throw new OcirtError(`config.json: ${field}: invalid list ${JSON.stringify(list)}: expected numbers and ranges such as "0-3,7"`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo || hi >= 8192) throw new OcirtError(`config.json: ${field}: invalid range ${JSON.stringify(t)} in ${JSON.stringify(list)}`);
@@ -62,7 +64,9 @@ export function planScheduling(p: Process, exact?: ExactIntegers): SchedulingPla
   if (s) {
     const policy = SCHED_POLICIES[s.policy];
     if (s.policy === 'SCHED_ISO') {
-      throw new OcirtError('config.json: /process/scheduler/policy: SCHED_ISO is reserved and not implemented by Linux: use SCHED_OTHER, SCHED_BATCH or SCHED_IDLE');
+      throw new OcirtError(
+        'config.json: /process/scheduler/policy: SCHED_ISO is reserved and not implemented by Linux: use SCHED_OTHER, SCHED_BATCH or SCHED_IDLE',
+      );
     }
     let flags = 0n;
     for (const f of s.flags ?? []) flags |= SCHED_FLAGS[f] ?? 0n;
@@ -96,7 +100,8 @@ export function planPersonality(l: Linux): number | undefined {
   let v = PERSONALITY_DOMAINS[p.domain ?? 'LINUX'];
   (p.flags ?? []).forEach((f, i) => {
     const bit = PERSONALITY_FLAGS[f];
-    if (bit === undefined) throw new OcirtError(`config.json: /linux/personality/flags/${i}: unknown personality flag ${JSON.stringify(f)}`);
+    if (bit === undefined)
+      throw new OcirtError(`config.json: /linux/personality/flags/${i}: unknown personality flag ${JSON.stringify(f)}`);
     v |= bit;
   });
   return v;

@@ -16,7 +16,8 @@ const APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles';
 export function detectLsm(): LsmHost {
   let apparmor = false;
   try {
-    apparmor = existsSync('/sys/kernel/security/apparmor') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
+    apparmor =
+      existsSync('/sys/kernel/security/apparmor') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
   } catch {
     // no AppArmor module
   }

@@ -45,7 +45,10 @@ export function planLabels(labels: ProcessLabels, host: () => LsmHost, o: LabelO
       // not loaded fails create here instead, where the list can be read (as root). Stacked and
       // namespaced names ("a//&b", ":ns:p") are left to the kernel.
       if (profile !== 'unconfined' && /^[^:/&]+$/.test(profile) && h.apparmorProfileLoaded(profile) === false) {
-        throw new ConfigError(fields.apparmorProfile, `AppArmor profile ${JSON.stringify(profile)} is not loaded: load it (apparmor_parser -r <file>) or name a loaded one`);
+        throw new ConfigError(
+          fields.apparmorProfile,
+          `AppArmor profile ${JSON.stringify(profile)} is not loaded: load it (apparmor_parser -r <file>) or name a loaded one`,
+        );
       }
       writes.push({ field: fields.apparmorProfile, when: 'before-exec', attr: h.apparmorExecAttr, value: `exec ${profile}` });
     } else if (profile !== 'unconfined') {
@@ -57,7 +60,8 @@ export function planLabels(labels: ProcessLabels, host: () => LsmHost, o: LabelO
   }
   const label = labels.selinuxLabel ?? '';
   if (label !== '') {
-    if (!host().selinux) throw new ConfigError(fields.selinuxLabel, `SELinux label ${JSON.stringify(label)} cannot be applied: ${SELINUX_OFF}`);
+    if (!host().selinux)
+      throw new ConfigError(fields.selinuxLabel, `SELinux label ${JSON.stringify(label)} cannot be applied: ${SELINUX_OFF}`);
     if (o.newKeyring) writes.push({ field: fields.selinuxLabel, when: 'before-keyring', attr: 'attr/keycreate', value: label });
     writes.push({ field: fields.selinuxLabel, when: 'before-exec', attr: 'attr/exec', value: label });
   }
@@ -69,8 +73,10 @@ const SELINUX_OFF = 'SELinux is not enabled on this host (selinuxfs is not mount
 /** The mount option that gives a mount linux.mountLabel, or undefined for none. */
 export function mountContext(mountLabel: string | undefined, host: () => LsmHost): string | undefined {
   if (mountLabel === undefined || mountLabel === '') return undefined;
-  if (mountLabel.includes('"')) throw new ConfigError('/linux/mountLabel', `${JSON.stringify(mountLabel)} is not an SELinux context: it contains a double quote`);
-  if (!host().selinux) throw new ConfigError('/linux/mountLabel', `SELinux mount label ${JSON.stringify(mountLabel)} cannot be applied: ${SELINUX_OFF}`);
+  if (mountLabel.includes('"'))
+    throw new ConfigError('/linux/mountLabel', `${JSON.stringify(mountLabel)} is not an SELinux context: it contains a double quote`);
+  if (!host().selinux)
+    throw new ConfigError('/linux/mountLabel', `SELinux mount label ${JSON.stringify(mountLabel)} cannot be applied: ${SELINUX_OFF}`);
   // quoted: a context has commas (categories), which would split the option list
   return `context="${mountLabel}"`;
 }

@@ -48,7 +48,12 @@ export interface SeccompPlanOptions {
 
 const CAP_SYS_ADMIN = 1n << 21n;
 
-export function planSeccomp(sc: LinuxSeccomp | undefined, proc: SeccompProcess, host: SeccompHost, o: SeccompPlanOptions = {}): SeccompPlan | undefined {
+export function planSeccomp(
+  sc: LinuxSeccomp | undefined,
+  proc: SeccompProcess,
+  host: SeccompHost,
+  o: SeccompPlanOptions = {},
+): SeccompPlan | undefined {
   if (!sc) return undefined;
   const profile = translateProfile(sc, o.exact);
   const notify = profile.notifyField !== undefined;
@@ -92,7 +97,10 @@ function filterFlags(profile: SeccompProfile, notify: boolean, host: SeccompHost
   }
   if (notify) {
     if (!has(FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
-      throw new ConfigError(profile.notifyField!, 'SCMP_ACT_NOTIFY needs seccomp user notification, which this kernel does not have (Linux 5.0 or newer)');
+      throw new ConfigError(
+        profile.notifyField!,
+        'SCMP_ACT_NOTIFY needs seccomp user notification, which this kernel does not have (Linux 5.0 or newer)',
+      );
     }
     flags |= FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER;
   }

@@ -90,7 +90,8 @@ const U64_MAX = (1n << 64n) - 1n;
 function action(name: Action, errnoRet: number | undefined, field: string): number {
   if (!WITH_ERRNO.has(name)) return ACTION_BASE[name];
   const ret = errnoRet ?? EPERM;
-  if (ret > MAX_ERRNO_RET) throw new ConfigError(field, `errno ${ret} is out of range: seccomp returns an errno of at most ${MAX_ERRNO_RET}`);
+  if (ret > MAX_ERRNO_RET)
+    throw new ConfigError(field, `errno ${ret} is out of range: seccomp returns an errno of at most ${MAX_ERRNO_RET}`);
   return (ACTION_BASE[name] | ret) >>> 0;
 }
 

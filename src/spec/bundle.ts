@@ -39,7 +39,12 @@ export function checkBundle(bundleDir: string): BundleCheck {
         : checkDirectory(bundleDir) !== undefined
           ? `the bundle directory ${bundleDir} ${checkDirectory(bundleDir)}`
           : 'no such file: run `ocirt spec` to create a default one';
-    return { configPath, problems: [{ pointer: '', message: `cannot read config.json: ${why}` }], exactIntegers: new Map(), where: () => configPath };
+    return {
+      configPath,
+      problems: [{ pointer: '', message: `cannot read config.json: ${why}` }],
+      exactIntegers: new Map(),
+      where: () => configPath,
+    };
   }
 
   // JSON.parse is native and many times faster than the located parser, which is only needed to
@@ -81,7 +86,12 @@ export function checkConfigValue(config: unknown, rootfs: string, configPath = '
   return { ...checkParsed(value, dirname(abs), configPath, () => undefined), exactIntegers: new Map() };
 }
 
-function checkParsed(value: unknown, bundleDir: string, configPath: string, getLocated: () => Located | undefined): Omit<BundleCheck, 'exactIntegers'> {
+function checkParsed(
+  value: unknown,
+  bundleDir: string,
+  configPath: string,
+  getLocated: () => Located | undefined,
+): Omit<BundleCheck, 'exactIntegers'> {
   let problems = validateLocated(value);
   const loc = problems.length > 0 ? getLocated() : undefined;
   if (loc) problems = locateProblems(problems, loc);
@@ -101,7 +111,11 @@ function checkParsed(value: unknown, bundleDir: string, configPath: string, getL
     // process.args[0] is not looked for here: a mount may bring it (podman --init binds
     // /run/podman-init); the init looks it up after the mounts and reports ENOENT/EACCES
     const rootfsProblem = checkDirectory(rootfs);
-    if (rootfsProblem) at('/root/path', `root filesystem ${rootfs} ${rootfsProblem}: expected a directory holding the container's files (unpack an image into it)`);
+    if (rootfsProblem)
+      at(
+        '/root/path',
+        `root filesystem ${rootfs} ${rootfsProblem}: expected a directory holding the container's files (unpack an image into it)`,
+      );
   }
   const where = (pointer: string): string => {
     const loc = getLocated();
@@ -146,9 +160,16 @@ export function loadConfigValue(config: unknown, rootfs: string): LoadedBundle {
 function loaded(r: BundleCheck, what: string): LoadedBundle {
   if (hasErrors(r.problems) || !r.config || !r.rootfs) {
     // The first line says what and why: engines show the runtime's last error line to their user.
-    const [first, ...rest] = formatProblems(r.configPath, r.problems.filter((p) => !p.warning)).split('\n');
+    const [first, ...rest] = formatProblems(
+      r.configPath,
+      r.problems.filter((p) => !p.warning),
+    ).split('\n');
     const more = rest.length ? `\n${rest.join('\n')}` : '';
-    throw new BundleError(`invalid ${what}: ${first}${more}`, r.configPath, r.problems.filter((p) => !p.warning));
+    throw new BundleError(
+      `invalid ${what}: ${first}${more}`,
+      r.configPath,
+      r.problems.filter((p) => !p.warning),
+    );
   }
   // they go to the log as warnings: no "warning: " of their own
   const warnings = r.problems.map((p) => formatProblems(r.configPath, [{ ...p, warning: false }]));

@@ -71,7 +71,8 @@ type JsonSchema = { [key: string]: unknown };
 function keyTree(schema: JsonSchema): object {
   const node: { k?: Record<string, object>; m?: object; i?: object } = {};
   const props = schema.properties;
-  if (isSchemaObject(props)) node.k = Object.fromEntries(Object.entries(props).map(([name, sub]) => [name, isSchemaObject(sub) ? keyTree(sub) : {}]));
+  if (isSchemaObject(props))
+    node.k = Object.fromEntries(Object.entries(props).map(([name, sub]) => [name, isSchemaObject(sub) ? keyTree(sub) : {}]));
   const values = [schema.additionalProperties, ...Object.values(isSchemaObject(schema.patternProperties) ? schema.patternProperties : {})];
   for (const v of values) if (isSchemaObject(v)) node.m = keyTree(v);
   if (isSchemaObject(schema.items)) node.i = keyTree(schema.items);

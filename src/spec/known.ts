@@ -20,11 +20,30 @@ export const MOUNT_FLAG_WORDS: readonly string[] = KNOWN_MOUNT_OPTIONS;
  */
 export const MOUNT_DATA_WORDS: readonly string[] = [
   'newinstance', // devpts
-  'nsdelegate', 'memory_recursiveprot', 'memory_localevents', 'favordynmods', 'memory_hugetlb_accounting', // cgroup2
-  'userxattr', 'volatile', // overlay
-  'noswap', 'inode32', 'inode64', 'huge', // tmpfs
-  'acl', 'noacl', 'user_xattr', 'nouser_xattr', 'discard', 'nodiscard', 'nouuid', 'norecovery', 'usrquota',
-  'grpquota', 'prjquota', 'quota', 'noquota',
+  'nsdelegate',
+  'memory_recursiveprot',
+  'memory_localevents',
+  'favordynmods',
+  'memory_hugetlb_accounting', // cgroup2
+  'userxattr',
+  'volatile', // overlay
+  'noswap',
+  'inode32',
+  'inode64',
+  'huge', // tmpfs
+  'acl',
+  'noacl',
+  'user_xattr',
+  'nouser_xattr',
+  'discard',
+  'nodiscard',
+  'nouuid',
+  'norecovery',
+  'usrquota',
+  'grpquota',
+  'prjquota',
+  'quota',
+  'noquota',
 ];
 
 export const KNOWN_MOUNT_WORDS: ReadonlySet<string> = new Set([...MOUNT_FLAG_WORDS, ...MOUNT_DATA_WORDS]);
@@ -34,7 +53,13 @@ export interface NamespacedSysctl {
 }
 
 const IPC_SYSCTLS = new Set([
-  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni',
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
   'kernel.shm_rmid_forced',
 ]);
 

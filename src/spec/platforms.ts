@@ -78,9 +78,7 @@ export const VMSchema = Type.Object({
 export type VM = Static<typeof VMSchema>;
 
 export const ZOSSchema = Type.Object({
-  namespaces: opt(
-    Type.Array(Type.Object({ type: StringEnum(['mount', 'pid', 'uts', 'ipc'] as const), path: opt(Type.String()) })),
-  ),
+  namespaces: opt(Type.Array(Type.Object({ type: StringEnum(['mount', 'pid', 'uts', 'ipc'] as const), path: opt(Type.String()) }))),
 });
 export type ZOS = Static<typeof ZOSSchema>;
 

@@ -34,4 +34,3 @@ export const MapStringString = () =>
 export function MapOf<T extends TSchema>(value: T): TUnsafe<Record<string, Static<T>>> {
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value });
 }
-

@@ -144,7 +144,8 @@ function checkVersion(c: Checker, doc: JsonObject): void {
   if (v === undefined) return;
   const m = SEMVER.exec(v);
   if (!m) c.report('/ociVersion', `ociVersion ${q(v)} is not a semantic version: expected MAJOR.MINOR.PATCH such as "1.3.0"`);
-  else if (m[1] !== '1') c.report('/ociVersion', `unsupported ociVersion ${q(v)}: expected a 1.x.y version (ocirt implements runtime-spec 1.3.0)`);
+  else if (m[1] !== '1')
+    c.report('/ociVersion', `unsupported ociVersion ${q(v)}: expected a 1.x.y version (ocirt implements runtime-spec 1.3.0)`);
 }
 
 function checkRoot(c: Checker, doc: JsonObject): void {
@@ -153,7 +154,8 @@ function checkRoot(c: Checker, doc: JsonObject): void {
     c.report('', 'missing "root": a Linux container needs a root filesystem; add "root": {"path": "rootfs"}');
     return;
   }
-  if (stringAt(root, 'path') === '') c.report('/root/path', 'root.path is empty: expected the rootfs directory, absolute or relative to the bundle');
+  if (stringAt(root, 'path') === '')
+    c.report('/root/path', 'root.path is empty: expected the rootfs directory, absolute or relative to the bundle');
 }
 
 function checkProcess(c: Checker, doc: JsonObject): void {
@@ -161,7 +163,8 @@ function checkProcess(c: Checker, doc: JsonObject): void {
   if (!proc) return;
   const args = field(proc, 'args');
   if (args === undefined) c.report('/process', 'missing "args": process.args is required on Linux, e.g. ["sh"]');
-  else if (Array.isArray(args) && args.length === 0) c.report('/process/args', 'process.args is empty: expected at least the program to run, e.g. ["sh"]');
+  else if (Array.isArray(args) && args.length === 0)
+    c.report('/process/args', 'process.args is empty: expected at least the program to run, e.g. ["sh"]');
   else if (Array.isArray(args) && args[0] === '') c.report('/process/args/0', 'process.args[0] is empty: expected the program to run');
 
   c.absolutePath('/process/cwd', field(proc, 'cwd'), 'process.cwd', ' (the working directory inside the container)');
@@ -186,7 +189,11 @@ function checkProcess(c: Checker, doc: JsonObject): void {
     const p = `/process/rlimits/${i}`;
     const type = stringAt(rl, 'type');
     if (type !== undefined) {
-      if (!KNOWN_RLIMITS.has(type)) c.report(`${p}/type`, `unknown rlimit ${q(type)}${didYouMean(type, KNOWN_RLIMITS)}: expected one of ${[...KNOWN_RLIMITS].join(', ')} (see getrlimit(2))`);
+      if (!KNOWN_RLIMITS.has(type))
+        c.report(
+          `${p}/type`,
+          `unknown rlimit ${q(type)}${didYouMean(type, KNOWN_RLIMITS)}: expected one of ${[...KNOWN_RLIMITS].join(', ')} (see getrlimit(2))`,
+        );
       const first = seen.get(type);
       if (first !== undefined) c.report(`${p}/type`, `duplicate rlimit ${q(type)}: already set at /process/rlimits/${first}; keep one`);
       else seen.set(type, i);
@@ -199,10 +206,12 @@ function checkProcess(c: Checker, doc: JsonObject): void {
   });
 
   const oom = numberAt(proc, 'oomScoreAdj');
-  if (oom !== undefined && (oom < -1000 || oom > 1000)) c.report('/process/oomScoreAdj', `oomScoreAdj ${oom} is out of range: expected -1000..1000`);
+  if (oom !== undefined && (oom < -1000 || oom > 1000))
+    c.report('/process/oomScoreAdj', `oomScoreAdj ${oom} is out of range: expected -1000..1000`);
 
   const prio = numberAt(objectAt(proc, 'ioPriority'), 'priority');
-  if (prio !== undefined && (prio < 0 || prio > 7)) c.report('/process/ioPriority/priority', `ioPriority.priority ${prio} is out of range: expected 0 (highest) to 7 (lowest)`);
+  if (prio !== undefined && (prio < 0 || prio > 7))
+    c.report('/process/ioPriority/priority', `ioPriority.priority ${prio} is out of range: expected 0 (highest) to 7 (lowest)`);
 
   checkScheduler(c, objectAt(proc, 'scheduler'));
 
@@ -219,26 +228,35 @@ function checkScheduler(c: Checker, s: JsonObject | undefined): void {
   if (!s) return;
   const policy = stringAt(s, 'policy');
   const nice = numberAt(s, 'nice');
-  if (nice !== undefined && (nice < -20 || nice > 19)) c.report('/process/scheduler/nice', `nice ${nice} is out of range: expected -20..19`);
+  if (nice !== undefined && (nice < -20 || nice > 19))
+    c.report('/process/scheduler/nice', `nice ${nice} is out of range: expected -20..19`);
   const prio = numberAt(s, 'priority');
   if (prio !== undefined && prio !== 0) {
     if (policy === 'SCHED_FIFO' || policy === 'SCHED_RR') {
       if (prio < 1 || prio > 99) c.report('/process/scheduler/priority', `priority ${prio} is out of range for ${policy}: expected 1..99`);
     } else if (policy !== undefined) {
-      c.report('/process/scheduler/priority', `priority ${prio} is only meaningful for SCHED_FIFO and SCHED_RR, found policy ${policy}: remove it`);
+      c.report(
+        '/process/scheduler/priority',
+        `priority ${prio} is only meaningful for SCHED_FIFO and SCHED_RR, found policy ${policy}: remove it`,
+      );
     }
   }
   if (policy === 'SCHED_DEADLINE') {
     const runtime = numberAt(s, 'runtime');
     const deadline = numberAt(s, 'deadline');
     const period = numberAt(s, 'period');
-    if (runtime === undefined || deadline === undefined) c.report('/process/scheduler', 'SCHED_DEADLINE needs "runtime" and "deadline" (nanoseconds)');
+    if (runtime === undefined || deadline === undefined)
+      c.report('/process/scheduler', 'SCHED_DEADLINE needs "runtime" and "deadline" (nanoseconds)');
     else if (runtime > deadline || (period !== undefined && period !== 0 && deadline > period)) {
-      c.report('/process/scheduler', `SCHED_DEADLINE needs runtime <= deadline <= period, found ${runtime}, ${deadline}, ${period ?? 'unset'}`);
+      c.report(
+        '/process/scheduler',
+        `SCHED_DEADLINE needs runtime <= deadline <= period, found ${runtime}, ${deadline}, ${period ?? 'unset'}`,
+      );
     }
   } else {
     for (const k of ['runtime', 'deadline', 'period']) {
-      if (field(s, k) !== undefined && policy !== undefined) c.report(`/process/scheduler/${k}`, `${k} is only used by SCHED_DEADLINE, found policy ${policy}: remove it`);
+      if (field(s, k) !== undefined && policy !== undefined)
+        c.report(`/process/scheduler/${k}`, `${k} is only used by SCHED_DEADLINE, found policy ${policy}: remove it`);
     }
   }
 }
@@ -294,7 +312,12 @@ function checkHooks(c: Checker, doc: JsonObject): void {
   for (const name of HOOK_NAMES) {
     arrayAt(hooks, name).forEach((h, i) => {
       const p = `/hooks/${name}/${i}`;
-      c.absolutePath(`${p}/path`, field(h, 'path'), 'hook path', ' (hooks run in the runtime namespace; give the full path of the program)');
+      c.absolutePath(
+        `${p}/path`,
+        field(h, 'path'),
+        'hook path',
+        ' (hooks run in the runtime namespace; give the full path of the program)',
+      );
       arrayAt(h, 'env').forEach((e, j) => {
         if (typeof e === 'string' && !/^[^=]+=/.test(e)) c.report(`${p}/env/${j}`, `environment entry ${q(e)} is not NAME=VALUE`);
       });
@@ -337,15 +360,28 @@ function checkIdMappings(c: Checker, linux: JsonObject): void {
   const gid = field(linux, 'gidMappings');
   const has = (v: unknown): boolean => Array.isArray(v) && v.length > 0;
   if (!userNs) {
-    for (const [k, v] of [['uidMappings', uid], ['gidMappings', gid]] as const) {
+    for (const [k, v] of [
+      ['uidMappings', uid],
+      ['gidMappings', gid],
+    ] as const) {
       if (has(v)) c.report(`/linux/${k}`, `${k} given without a user namespace: add {"type": "user"} to linux.namespaces, or remove ${k}`);
     }
   } else if (field(userNs, 'path') !== undefined) {
-    for (const [k, v] of [['uidMappings', uid], ['gidMappings', gid]] as const) {
-      if (has(v)) c.report(`/linux/${k}`, `${k} cannot be applied to a user namespace joined by path (its mappings are already set): remove ${k} or the namespace path`);
+    for (const [k, v] of [
+      ['uidMappings', uid],
+      ['gidMappings', gid],
+    ] as const) {
+      if (has(v))
+        c.report(
+          `/linux/${k}`,
+          `${k} cannot be applied to a user namespace joined by path (its mappings are already set): remove ${k} or the namespace path`,
+        );
     }
   } else {
-    for (const [k, v] of [['uidMappings', uid], ['gidMappings', gid]] as const) {
+    for (const [k, v] of [
+      ['uidMappings', uid],
+      ['gidMappings', gid],
+    ] as const) {
       if (!has(v)) c.report('/linux', `a new user namespace needs ${k}: add e.g. "${k}": [{"containerID": 0, "hostID": 1000, "size": 1}]`);
     }
   }
@@ -355,12 +391,18 @@ function checkIdMappings(c: Checker, linux: JsonObject): void {
 
 function checkTimeOffsets(c: Checker, linux: JsonObject): void {
   if (field(linux, 'timeOffsets') === undefined) return;
-  if (!c.hasNamespace('time')) c.report('/linux/timeOffsets', 'timeOffsets need a time namespace: add {"type": "time"} to linux.namespaces, or remove timeOffsets');
-  else if (!c.createsNamespace('time')) c.report('/linux/timeOffsets', 'timeOffsets cannot be applied to a time namespace joined by path: remove timeOffsets or the namespace path');
+  if (!c.hasNamespace('time'))
+    c.report('/linux/timeOffsets', 'timeOffsets need a time namespace: add {"type": "time"} to linux.namespaces, or remove timeOffsets');
+  else if (!c.createsNamespace('time'))
+    c.report(
+      '/linux/timeOffsets',
+      'timeOffsets cannot be applied to a time namespace joined by path: remove timeOffsets or the namespace path',
+    );
   const offsets = objectAt(linux, 'timeOffsets');
   for (const clock of ['boottime', 'monotonic']) {
     const ns = numberAt(objectAt(offsets, clock), 'nanosecs');
-    if (ns !== undefined && ns >= 1e9) c.report(`/linux/timeOffsets/${clock}/nanosecs`, `nanosecs ${ns} is not below one second: expected 0..999999999`);
+    if (ns !== undefined && ns >= 1e9)
+      c.report(`/linux/timeOffsets/${clock}/nanosecs`, `nanosecs ${ns} is not below one second: expected 0..999999999`);
   }
 }
 
@@ -391,7 +433,11 @@ function checkDevices(c: Checker, linux: JsonObject): void {
     }
     if (type === 'c' || type === 'b' || type === 'u') {
       for (const k of ['major', 'minor']) {
-        if (field(d, k) === undefined) c.report(p, `missing "${k}": a ${type === 'b' ? 'block' : 'character'} device needs major and minor numbers (see ls -l ${path ?? '/dev/...'})`);
+        if (field(d, k) === undefined)
+          c.report(
+            p,
+            `missing "${k}": a ${type === 'b' ? 'block' : 'character'} device needs major and minor numbers (see ls -l ${path ?? '/dev/...'})`,
+          );
       }
     }
   });
@@ -403,31 +449,44 @@ function checkResources(c: Checker, linux: JsonObject): void {
   arrayAt(res, 'devices').forEach((d, i) => {
     const p = `/linux/resources/devices/${i}`;
     const type = stringAt(d, 'type');
-    if (type !== undefined && !['a', 'b', 'c'].includes(type)) c.report(`${p}/type`, `device cgroup type ${q(type)} is unknown: expected "a" (all), "b" (block) or "c" (character)`);
+    if (type !== undefined && !['a', 'b', 'c'].includes(type))
+      c.report(`${p}/type`, `device cgroup type ${q(type)} is unknown: expected "a" (all), "b" (block) or "c" (character)`);
     const access = stringAt(d, 'access');
-    if (access === '') c.report(`${p}/access`, 'device cgroup access is empty: expected a combination of r (read), w (write) and m (mknod), e.g. "rwm"');
+    if (access === '')
+      c.report(`${p}/access`, 'device cgroup access is empty: expected a combination of r (read), w (write) and m (mknod), e.g. "rwm"');
     else if (access !== undefined && !/^[rwm]*$/.test(access)) {
       // runc accepts such rules and ignores the other letters (crun refuses them): accepted, and said so
-      c.warn(`${p}/access`, `device cgroup access ${q(access)} has letters other than r, w and m: they are ignored (as runc ignores them), the rule grants ${q(deviceAccessLetters(access)) || 'nothing'}`);
+      c.warn(
+        `${p}/access`,
+        `device cgroup access ${q(access)} has letters other than r, w and m: they are ignored (as runc ignores them), the rule grants ${q(deviceAccessLetters(access)) || 'nothing'}`,
+      );
     }
   });
   const mem = objectAt(res, 'memory');
   const limit = numberAt(mem, 'limit');
   const swap = numberAt(mem, 'swap');
   if (limit !== undefined && swap !== undefined && limit > 0 && swap > 0 && swap < limit) {
-    c.report('/linux/resources/memory/swap', `memory.swap ${swap} is below memory.limit ${limit}: swap is memory+swap, expected swap >= limit (or -1 for unlimited)`);
+    c.report(
+      '/linux/resources/memory/swap',
+      `memory.swap ${swap} is below memory.limit ${limit}: swap is memory+swap, expected swap >= limit (or -1 for unlimited)`,
+    );
   }
   const swappiness = numberAt(mem, 'swappiness');
-  if (swappiness !== undefined && swappiness > 100) c.report('/linux/resources/memory/swappiness', `memory.swappiness ${swappiness} is out of range: expected 0..100`);
+  if (swappiness !== undefined && swappiness > 100)
+    c.report('/linux/resources/memory/swappiness', `memory.swappiness ${swappiness} is out of range: expected 0..100`);
   const cpu = objectAt(res, 'cpu');
   for (const k of ['cpus', 'mems']) {
     const v = stringAt(cpu, k);
-    if (v !== undefined && !isCpuList(v)) c.report(`/linux/resources/cpu/${k}`, `invalid list ${q(v)}: expected comma-separated numbers and ranges such as "0-3,7"`);
+    if (v !== undefined && !isCpuList(v))
+      c.report(`/linux/resources/cpu/${k}`, `invalid list ${q(v)}: expected comma-separated numbers and ranges such as "0-3,7"`);
   }
   const unified = objectAt(res, 'unified');
   for (const key of Object.keys(unified ?? {})) {
     if (!/^[a-z0-9_]+\.[A-Za-z0-9_.]+$/.test(key)) {
-      c.report(joinPointer('/linux/resources/unified', key), `unified key ${q(key)} is not a cgroup v2 file name: expected "<controller>.<file>" such as "memory.high"`);
+      c.report(
+        joinPointer('/linux/resources/unified', key),
+        `unified key ${q(key)} is not a cgroup v2 file name: expected "<controller>.<file>" such as "memory.high"`,
+      );
     }
   }
 }
@@ -440,7 +499,10 @@ function checkSysctl(c: Checker, linux: JsonObject): void {
     if (key.replace(/\//g, '.') === 'kernel.hostname') {
       c.report(p, 'sysctl "kernel.hostname" conflicts with the "hostname" field (as runc and crun refuse it): set "hostname" instead');
     } else if (ns === undefined) {
-      c.report(p, `sysctl ${q(key)} is not namespaced: setting it from a container would change the host; only net.*, fs.mqueue.*, kernel.{msg*,sem,shm*} and kernel.domainname are allowed`);
+      c.report(
+        p,
+        `sysctl ${q(key)} is not namespaced: setting it from a container would change the host; only net.*, fs.mqueue.*, kernel.{msg*,sem,shm*} and kernel.domainname are allowed`,
+      );
     } else if (!c.hasNamespace(ns)) {
       c.report(p, `sysctl ${q(key)} needs a ${ns} namespace: add {"type": "${ns}"} to linux.namespaces, or remove it`);
     }
@@ -455,12 +517,20 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
   const sc = objectAt(linux, 'seccomp');
   if (!sc) return;
   const def = stringAt(sc, 'defaultAction');
-  if (def === 'SCMP_ACT_NOTIFY') c.report('/linux/seccomp/defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action (the monitor itself would be blocked): use it for specific syscalls');
+  if (def === 'SCMP_ACT_NOTIFY')
+    c.report(
+      '/linux/seccomp/defaultAction',
+      'SCMP_ACT_NOTIFY cannot be the default action (the monitor itself would be blocked): use it for specific syscalls',
+    );
   if (field(sc, 'defaultErrnoRet') !== undefined && def !== undefined && !ERRNO_ACTIONS.has(def)) {
-    c.report('/linux/seccomp/defaultErrnoRet', `defaultErrnoRet is only used with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, found defaultAction ${def}: remove it`);
+    c.report(
+      '/linux/seccomp/defaultErrnoRet',
+      `defaultErrnoRet is only used with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, found defaultAction ${def}: remove it`,
+    );
   }
   const errnoRange = (p: string, v: unknown): void => {
-    if (typeof v === 'number' && v > MAX_ERRNO_RET) c.report(p, `errno ${v} is out of range: seccomp returns an errno of at most ${MAX_ERRNO_RET}`);
+    if (typeof v === 'number' && v > MAX_ERRNO_RET)
+      c.report(p, `errno ${v} is out of range: seccomp returns an errno of at most ${MAX_ERRNO_RET}`);
   };
   errnoRange('/linux/seccomp/defaultErrnoRet', field(sc, 'defaultErrnoRet'));
   let notify = false;
@@ -473,7 +543,11 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
     }
     errnoRange(`${p}/errnoRet`, field(s, 'errnoRet'));
     arrayAt(s, 'names').forEach((n, j) => {
-      if (typeof n === 'string' && !/^[a-z0-9_]+$/.test(n)) c.report(`${p}/names/${j}`, `syscall name ${q(n)} is not a syscall name: expected lower-case letters, digits and "_" such as "mkdirat"`);
+      if (typeof n === 'string' && !/^[a-z0-9_]+$/.test(n))
+        c.report(
+          `${p}/names/${j}`,
+          `syscall name ${q(n)} is not a syscall name: expected lower-case letters, digits and "_" such as "mkdirat"`,
+        );
     });
     arrayAt(s, 'args').forEach((a, j) => {
       const idx = numberAt(a, 'index');
@@ -486,7 +560,10 @@ function checkSeccomp(c: Checker, linux: JsonObject): void {
   const lp = field(sc, 'listenerPath');
   c.absolutePath('/linux/seccomp/listenerPath', lp, 'seccomp listenerPath');
   if (field(sc, 'listenerMetadata') !== undefined && lp === undefined) {
-    c.report('/linux/seccomp/listenerMetadata', 'listenerMetadata is sent to the seccomp agent at listenerPath, which is not set: set listenerPath or remove listenerMetadata');
+    c.report(
+      '/linux/seccomp/listenerMetadata',
+      'listenerMetadata is sent to the seccomp agent at listenerPath, which is not set: set listenerPath or remove listenerMetadata',
+    );
   }
 }
 
@@ -495,15 +572,20 @@ function checkPathLists(c: Checker, linux: JsonObject): void {
     arrayAt(linux, k).forEach((v, i) => c.absolutePath(`/linux/${k}/${i}`, v, `${k} entry`, ' (a path inside the container)'));
   }
   const cg = stringAt(linux, 'cgroupsPath');
-  if (cg !== undefined && hasDotDot(cg)) c.report('/linux/cgroupsPath', `cgroupsPath ${q(cg)} contains "..": expected a path inside the cgroup hierarchy`);
+  if (cg !== undefined && hasDotDot(cg))
+    c.report('/linux/cgroupsPath', `cgroupsPath ${q(cg)} contains "..": expected a path inside the cgroup hierarchy`);
 }
 
 function checkPersonality(c: Checker, linux: JsonObject): void {
   const pers = objectAt(linux, 'personality');
-  if (pers && field(pers, 'domain') === undefined) c.report('/linux/personality', 'missing "domain": personality needs an execution domain, "LINUX" or "LINUX32"');
+  if (pers && field(pers, 'domain') === undefined)
+    c.report('/linux/personality', 'missing "domain": personality needs an execution domain, "LINUX" or "LINUX32"');
   arrayAt(pers, 'flags').forEach((f, i) => {
     if (typeof f === 'string' && !PERSONALITY_FLAGS.includes(f)) {
-      c.report(`/linux/personality/flags/${i}`, `unknown personality flag ${q(f)}${didYouMean(f, PERSONALITY_FLAGS)}: expected one of personality(2)'s flags: ${PERSONALITY_FLAGS.join(', ')}`);
+      c.report(
+        `/linux/personality/flags/${i}`,
+        `unknown personality flag ${q(f)}${didYouMean(f, PERSONALITY_FLAGS)}: expected one of personality(2)'s flags: ${PERSONALITY_FLAGS.join(', ')}`,
+      );
     }
   });
 }
@@ -514,11 +596,15 @@ function checkMemoryPolicy(c: Checker, linux: JsonObject): void {
   const mode = stringAt(mp, 'mode');
   const nodes = stringAt(mp, 'nodes');
   if (field(mp, 'mode') === undefined) c.report('/linux/memoryPolicy', 'missing "mode": memoryPolicy needs a mode such as "MPOL_BIND"');
-  if (nodes !== undefined && nodes !== '' && !isCpuList(nodes)) c.report('/linux/memoryPolicy/nodes', `invalid node list ${q(nodes)}: expected numbers and ranges such as "0-1,3"`);
+  if (nodes !== undefined && nodes !== '' && !isCpuList(nodes))
+    c.report('/linux/memoryPolicy/nodes', `invalid node list ${q(nodes)}: expected numbers and ranges such as "0-1,3"`);
   if ((mode === 'MPOL_DEFAULT' || mode === 'MPOL_LOCAL') && nodes !== undefined && nodes !== '') {
     c.report('/linux/memoryPolicy/nodes', `${mode} takes no nodes, found ${q(nodes)}: remove "nodes"`);
   }
-  if ((mode === 'MPOL_BIND' || mode === 'MPOL_INTERLEAVE' || mode === 'MPOL_WEIGHTED_INTERLEAVE' || mode === 'MPOL_PREFERRED_MANY') && (nodes === undefined || nodes === '')) {
+  if (
+    (mode === 'MPOL_BIND' || mode === 'MPOL_INTERLEAVE' || mode === 'MPOL_WEIGHTED_INTERLEAVE' || mode === 'MPOL_PREFERRED_MANY') &&
+    (nodes === undefined || nodes === '')
+  ) {
     c.report('/linux/memoryPolicy', `${mode} needs "nodes": the NUMA nodes to allocate from, e.g. "0-1"`);
   }
 }
@@ -527,18 +613,25 @@ function checkNetDevices(c: Checker, linux: JsonObject): void {
   const devs = objectAt(linux, 'netDevices');
   if (!devs) return;
   if (!c.createsNamespace('network')) {
-    c.report('/linux/netDevices', 'netDevices need a new network namespace to move the devices into: add {"type": "network"} to linux.namespaces');
+    c.report(
+      '/linux/netDevices',
+      'netDevices need a new network namespace to move the devices into: add {"type": "network"} to linux.namespaces',
+    );
   }
   const validName = (n: string): boolean => n.length > 0 && n.length < 16 && n !== '.' && n !== '..' && !/[/:\s]/.test(n);
   for (const [key, dev] of Object.entries(devs)) {
     const p = joinPointer('/linux/netDevices', key);
     if (!validName(key)) c.report(p, `network device name ${q(key)} is invalid: expected 1-15 characters without "/", ":" or spaces`);
     const name = stringAt(dev, 'name');
-    if (name !== undefined && !validName(name)) c.report(`${p}/name`, `network interface name ${q(name)} is invalid: expected 1-15 characters without "/", ":" or spaces`);
+    if (name !== undefined && !validName(name))
+      c.report(`${p}/name`, `network interface name ${q(name)} is invalid: expected 1-15 characters without "/", ":" or spaces`);
     // the kernel would take "%d" as a pattern to number: the device is then known by another name
     const inContainer = name || key;
     if (inContainer.includes('%')) {
-      c.report(name ? `${p}/name` : p, `network interface name ${q(inContainer)} contains "%", which the kernel would replace by a number: give the exact name the device gets in the container`);
+      c.report(
+        name ? `${p}/name` : p,
+        `network interface name ${q(inContainer)} contains "%", which the kernel would replace by a number: give the exact name the device gets in the container`,
+      );
     }
   }
 }

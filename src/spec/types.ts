@@ -6,8 +6,19 @@
 // as far as needed to give the official verdict (see platforms.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  type HOOK_NAMES, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES, NAMESPACE_TYPES, PERSONALITY_DOMAINS,
-  ROOTFS_PROPAGATIONS, SCHEDULER_FLAGS, SCHEDULER_POLICIES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS,
+  type HOOK_NAMES,
+  IOPRIO_CLASSES,
+  MEMORY_POLICY_FLAGS,
+  MEMORY_POLICY_MODES,
+  NAMESPACE_TYPES,
+  PERSONALITY_DOMAINS,
+  ROOTFS_PROPAGATIONS,
+  SCHEDULER_FLAGS,
+  SCHEDULER_POLICIES,
+  SECCOMP_ACTIONS,
+  SECCOMP_ARCHES,
+  SECCOMP_FLAGS,
+  SECCOMP_OPERATORS,
 } from './names.js';
 import { StringEnum, Int32, Int64, Uint16, Uint32, Uint64, DeviceFileMode, ArrayOfStrings, MapStringString, MapOf } from './primitives.js';
 import { FreeBSDSchema, SolarisSchema, VMSchema, WindowsSchema, ZOSSchema } from './platforms.js';
@@ -280,7 +291,6 @@ export const TimeOffsetsSchema = Type.Object({ boottime: opt(TimeOffsetSchema), 
 
 export const NetDeviceSchema = Type.Object({ name: opt(Type.String()) });
 export type LinuxNetDevice = Static<typeof NetDeviceSchema>;
-
 
 export const LinuxSchema = Type.Object({
   namespaces: opt(Type.Array(NamespaceSchema)),

@@ -55,11 +55,7 @@ export function checkSchema(value: unknown): { pointer: string; message: string 
 }
 
 export function validateLocated(value: unknown, located?: Located): Problem[] {
-  const raw: Problem[] = [
-    ...checkSchema(value),
-    ...checkSemantics(value),
-    ...unknownKeys(value).map((u) => ({ ...u, warning: true })),
-  ];
+  const raw: Problem[] = [...checkSchema(value), ...checkSemantics(value), ...unknownKeys(value).map((u) => ({ ...u, warning: true }))];
 
   const seen = new Set<string>();
   const problems: Problem[] = [];
@@ -136,7 +132,8 @@ const RANGE_NAMES: [number, number, string][] = [
 function rangeText(keyword: string, limit: number): string {
   const r = RANGE_NAMES.find(([min, max]) => (keyword === 'maximum' ? max === limit : min === limit && limit !== 0));
   if (r) return `expected ${r[2]}, ${r[0]}..${r[1]}`;
-  if (keyword === 'minimum') return limit === 0 ? 'expected a value >= 0 (negative numbers are not allowed here)' : `expected a value >= ${limit}`;
+  if (keyword === 'minimum')
+    return limit === 0 ? 'expected a value >= 0 (negative numbers are not allowed here)' : `expected a value >= ${limit}`;
   return `expected a value <= ${limit}`;
 }
 

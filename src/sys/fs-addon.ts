@@ -232,7 +232,13 @@ export function closeSync(fd: number): void {
   sys().fsClose(fd);
 }
 
-export function readSync(fd: number, buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset, position: number | null = null): number {
+export function readSync(
+  fd: number,
+  buffer: Uint8Array,
+  offset = 0,
+  length = buffer.byteLength - offset,
+  position: number | null = null,
+): number {
   return sys().fsRead(fd, buffer, offset, length, position ?? -1);
 }
 

@@ -40,16 +40,37 @@ describe(`containerd's runc shim with ${RUNTIME}`, { skip }, () => {
     await c.teardown();
     rmSync(work, { recursive: true, force: true });
     assert.equal(left.tasks, '', 'no task left');
-    assert.deepEqual(runtimeState.filter((n) => !n.startsWith('.')), [], 'no container state left in the runtime root');
+    assert.deepEqual(
+      runtimeState.filter((n) => !n.startsWith('.')),
+      [],
+      'no container state left in the runtime root',
+    );
   });
 
   const ctr = (args: string[], opts?: Parameters<Containerd['ctr']>[1]) => c.ctr(args, opts);
   const run = (args: string[], opts?: Parameters<Containerd['ctr']>[1]) => c.ctr(['run', ...c.runArgs(), ...args], opts);
-  const taskStatus = (id: string) => (ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === id) ?? '').split(/\s+/)[2];
+  const taskStatus = (id: string) =>
+    (
+      ctr(['tasks', 'ls'])
+        .stdout.split('\n')
+        .find((l) => l.split(/\s+/)[0] === id) ?? ''
+    ).split(/\s+/)[2];
   /** a detached task that prints "ready" into <dir>/log (ctr run -d keeps no output) */
   const detached = async (id: string, script: string) => {
     const dir = mkdtempSync(join(work, 'out-'));
-    ok(run(['-d', '--mount', `type=bind,src=${dir},dst=/out,options=rbind:rw`, IMAGE, id, 'sh', '-c', `${script.replace('READY', 'echo ready > /out/log')}`]), 'run -d');
+    ok(
+      run([
+        '-d',
+        '--mount',
+        `type=bind,src=${dir},dst=/out,options=rbind:rw`,
+        IMAGE,
+        id,
+        'sh',
+        '-c',
+        `${script.replace('READY', 'echo ready > /out/log')}`,
+      ]),
+      'run -d',
+    );
     await waitFor(`${id} to be ready`, () => existsSync(join(dir, 'log')));
     return dir;
   };
@@ -79,7 +100,17 @@ describe(`containerd's runc shim with ${RUNTIME}`, { skip }, () => {
 
   test('run --null-io: one read-only /dev/null for stdin, stdout and stderr, and the program can write', () => {
     const dir = mkdtempSync(join(work, 'nullio-'));
-    const r = run(['--rm', '--null-io', '--mount', `type=bind,src=${dir},dst=/out,options=rbind:rw`, IMAGE, name('nullio'), 'sh', '-c', 'echo out; echo "out $?" > /out/rc; echo err >&2; echo "err $?" >> /out/rc']);
+    const r = run([
+      '--rm',
+      '--null-io',
+      '--mount',
+      `type=bind,src=${dir},dst=/out,options=rbind:rw`,
+      IMAGE,
+      name('nullio'),
+      'sh',
+      '-c',
+      'echo out; echo "out $?" > /out/rc; echo err >&2; echo "err $?" >> /out/rc',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(dir, 'rc'), 'utf8'), 'out 0\nerr 0\n');
   });
@@ -110,7 +141,7 @@ describe(`containerd's runc shim with ${RUNTIME}`, { skip }, () => {
     ok(ctr(['containers', 'delete', id]), 'containers delete');
   });
 
-  test('tasks ps lists the task\'s processes', async () => {
+  test("tasks ps lists the task's processes", async () => {
     const id = name('ps');
     await detached(id, 'READY; sleep 1000 & wait');
     const ps = ok(ctr(['tasks', 'ps', id]), 'tasks ps');
@@ -141,7 +172,7 @@ describe(`containerd's runc shim with ${RUNTIME}`, { skip }, () => {
     await remove(id);
   });
 
-  test('tasks exec -t: a terminal for the exec\'d process', async () => {
+  test("tasks exec -t: a terminal for the exec'd process", async () => {
     const id = name('exect');
     await detached(id, 'READY; sleep 1000');
     const r = ctr(['tasks', 'exec', '-t', '--exec-id', 'e3', id, 'sh', '-c', 'tty; [ -t 0 ] && echo is-a-tty'], { tty: true });

@@ -7,7 +7,20 @@
 // ENGINE_RUNTIME=runc runs every scenario with runc instead: the reference that tells a wrong
 // expectation from an ocirt bug.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUSYBOX, PROBE, RUN_TOKEN, testUser, type User } from '../helpers/containers.ts';
 
@@ -55,7 +68,9 @@ export function needsMountOption(option: string, branch: string): string | false
 
 /** The hard limit of one of our rlimits: engines must not ask the runtime for more (no CAP_SYS_RESOURCE here). */
 export function hardLimit(name: 'Max open files' | 'Max processes'): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(name));
   const hard = line?.slice(26).trim().split(/\s+/)[1];
   return hard === undefined || hard === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(hard);
 }
@@ -69,7 +84,9 @@ export function imageTar(dir: string): string {
   chmodSync(join(root, 'bin', 'busybox'), 0o755);
   copyFileSync(PROBE, join(root, 'bin', 'probe'));
   chmodSync(join(root, 'bin', 'probe'), 0o755);
-  const applets = spawnSync(BUSYBOX!, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter((a) => a && a !== 'busybox');
+  const applets = spawnSync(BUSYBOX!, ['--list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
   writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
   writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n');
@@ -250,8 +267,16 @@ export class Podman {
 function ensureSubordinateIds(user: User): void {
   for (const file of ['/etc/subuid', '/etc/subgid']) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const entries = text.split('\n').filter(Boolean).map((l) => l.split(':'));
-    if (entries.some(([name, start, count]) => (name === user.name || name === String(user.uid)) && Number(count) >= 65536 && Number(start) > 0)) continue;
+    const entries = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(':'));
+    if (
+      entries.some(
+        ([name, start, count]) => (name === user.name || name === String(user.uid)) && Number(count) >= 65536 && Number(start) > 0,
+      )
+    )
+      continue;
     const next = Math.max(100000, ...entries.map(([, start, count]) => Number(start) + Number(count)));
     writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${user.name}:${next}:65536\n`);
   }
@@ -307,7 +332,16 @@ export class Containerd {
 
   /** ctr run with the shim's runc replaced by the runtime under test (runc options BinaryName). */
   runArgs(): string[] {
-    return ['--snapshotter', 'native', '--runc-binary', RUNTIME_PATH, '--runc-root', this.runtimeRoot, '--fifo-dir', join(this.base, 'fifo')];
+    return [
+      '--snapshotter',
+      'native',
+      '--runc-binary',
+      RUNTIME_PATH,
+      '--runc-root',
+      this.runtimeRoot,
+      '--fifo-dir',
+      join(this.base, 'fifo'),
+    ];
   }
 
   importImage(archive: string): void {
@@ -333,7 +367,9 @@ export class Containerd {
       await exited;
     }
     // the shims exit with their last task; their sockets go with them
-    await waitFor('containerd shims to exit', () => processesMentioning('containerd-shim', this.namespace).length === 0, 30_000).catch(() => undefined);
+    await waitFor('containerd shims to exit', () => processesMentioning('containerd-shim', this.namespace).length === 0, 30_000).catch(
+      () => undefined,
+    );
     rmSync(this.base, { recursive: true, force: true });
     for (const d of this.createdSystemDirs) {
       // only if nothing else uses it now (a containerd of the host's own)

@@ -43,7 +43,8 @@ for (const mode of ['root', 'rootless'] as const) {
     const refusedLimit = (flags: string[], field: string) => {
       const r = podman(['run', '--rm', ...flags, IMAGE, 'true']);
       assert.notEqual(r.status, 0, 'the container did not run unconfined');
-      if (RUNTIME === 'ocirt') assert.match(r.stderr, new RegExp(`/linux/resources/${field}.*permission denied \\(a rootless container needs a cgroup delegated`));
+      if (RUNTIME === 'ocirt')
+        assert.match(r.stderr, new RegExp(`/linux/resources/${field}.*permission denied \\(a rootless container needs a cgroup delegated`));
     };
     const detached = async (script: string, extra: string[] = []) => {
       const id = ok(podman(['run', '-d', ...extra, IMAGE, 'sh', '-c', script]), 'run -d').trim();
@@ -54,7 +55,10 @@ for (const mode of ['root', 'rootless'] as const) {
     test('run: output and exit status', () => {
       assert.equal(ok(podman(['run', '--rm', IMAGE, 'echo', 'hello from ocirt']), 'run'), 'hello from ocirt\n');
       assert.equal(podman(['run', '--rm', IMAGE, 'sh', '-c', 'exit 42']).status, 42);
-      assert.equal(ok(podman(['run', '--rm', '-e', 'GREETING=hi', '-w', '/tmp', IMAGE, 'sh', '-c', 'echo $GREETING $(pwd)']), 'env, workdir'), 'hi /tmp\n');
+      assert.equal(
+        ok(podman(['run', '--rm', '-e', 'GREETING=hi', '-w', '/tmp', IMAGE, 'sh', '-c', 'echo $GREETING $(pwd)']), 'env, workdir'),
+        'hi /tmp\n',
+      );
     });
 
     test('exit codes for a program that is missing (127) or not executable (126), with the reason', () => {
@@ -73,7 +77,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(ok(podman(['run', '--rm', '-i', IMAGE, 'wc', '-c'], { input: 'x'.repeat(100_000) }), 'run -i, 100 kB').trim(), '100000');
     });
 
-    test('a tty (-t): the program\'s stdio is a terminal', () => {
+    test("a tty (-t): the program's stdio is a terminal", () => {
       const r = podman(['run', '--rm', '-t', IMAGE, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys'], { tty: true });
       assert.equal(r.status, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
@@ -121,7 +125,7 @@ for (const mode of ['root', 'rootless'] as const) {
       ok(podman(['rm', id]), 'rm');
     });
 
-    test('top lists the container\'s processes', async () => {
+    test("top lists the container's processes", async () => {
       const id = await detached('echo ready; exec sleep 1000');
       const top = ok(podman(['top', id, 'pid', 'args']), 'top');
       assert.match(top, /sleep 1000/);
@@ -170,7 +174,7 @@ for (const mode of ['root', 'rootless'] as const) {
       ok(podman(['rm', '-f', '-t', '0', id]), 'rm -f');
     });
 
-    test('exec -it: a terminal for the exec\'d process', async () => {
+    test("exec -it: a terminal for the exec'd process", async () => {
       const id = await detached('echo ready; sleep 1000');
       const r = podman(['exec', '-it', id, 'sh', '-c', 'tty; [ -t 0 ] && echo is-a-tty'], { tty: true });
       assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -199,8 +203,18 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(ok(podman(['run', '--rm', '-v', `${dir}:/vol:ro`, IMAGE, 'cat', '/vol/new']), 'read back'), 'written\n');
     });
 
-    test('--read-only: the root filesystem refuses writes, /tmp and /run still work', { skip: needsMountOption('tmpcopyup', 'linux') }, () => {
-      const r = podman(['run', '--rm', '--read-only', IMAGE, 'sh', '-c', 'touch /x 2>&1; echo "root $?"; touch /tmp/x && echo tmp-ok; touch /run/x && echo run-ok']);
+    test('--read-only: the root filesystem refuses writes, /tmp and /run still work', {
+      skip: needsMountOption('tmpcopyup', 'linux'),
+    }, () => {
+      const r = podman([
+        'run',
+        '--rm',
+        '--read-only',
+        IMAGE,
+        'sh',
+        '-c',
+        'touch /x 2>&1; echo "root $?"; touch /tmp/x && echo tmp-ok; touch /run/x && echo run-ok',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Read-only file system/);
       assert.match(r.stdout, /root 1/);
@@ -209,25 +223,45 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     test('--user: the program runs as that uid and gid', () => {
-      assert.equal(ok(podman(['run', '--rm', '--user', '1000:1000', IMAGE, 'sh', '-c', 'echo $(id -u) $(id -g)']), '--user'), '1000 1000\n');
+      assert.equal(
+        ok(podman(['run', '--rm', '--user', '1000:1000', IMAGE, 'sh', '-c', 'echo $(id -u) $(id -g)']), '--user'),
+        '1000 1000\n',
+      );
       assert.equal(ok(podman(['run', '--rm', '--user', 'nobody', IMAGE, 'id', '-u']), '--user name'), '65534\n');
     });
 
     test('--cap-drop: the capability is gone', () => {
-      assert.match(ok(podman(['run', '--rm', '--cap-drop', 'all', IMAGE, 'grep', 'CapEff', '/proc/self/status']), 'cap-drop all'), /CapEff:\s+0000000000000000/);
+      assert.match(
+        ok(podman(['run', '--rm', '--cap-drop', 'all', IMAGE, 'grep', 'CapEff', '/proc/self/status']), 'cap-drop all'),
+        /CapEff:\s+0000000000000000/,
+      );
       const r = podman(['run', '--rm', '--cap-drop', 'CHOWN', IMAGE, 'sh', '-c', 'touch /tmp/f; chown 1 /tmp/f 2>&1; echo "chown $?"']);
       assert.match(r.stdout, /Operation not permitted/);
       assert.match(r.stdout, /chown 1/);
-      assert.match(ok(podman(['run', '--rm', IMAGE, 'sh', '-c', 'touch /tmp/f; chown 1 /tmp/f; echo "chown $?"']), 'default caps'), /chown 0/);
+      assert.match(
+        ok(podman(['run', '--rm', IMAGE, 'sh', '-c', 'touch /tmp/f; chown 1 /tmp/f; echo "chown $?"']), 'default caps'),
+        /chown 0/,
+      );
     });
 
-    test('--init: podman\'s init is pid 1, from its bind mount', () => {
+    test("--init: podman's init is pid 1, from its bind mount", () => {
       const r = ok(podman(['run', '--rm', '--init', IMAGE, 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']), '--init');
       assert.match(r, /^\/run\/podman-init -- sh -c/);
     });
 
-    test('--privileged: the host\'s devices are there, every capability is held', () => {
-      const r = ok(podman(['run', '--rm', '--privileged', IMAGE, 'sh', '-c', 'ls /dev/kmsg /dev/loop0 /dev/null && grep -E "CapEff|CapBnd" /proc/self/status']), '--privileged');
+    test("--privileged: the host's devices are there, every capability is held", () => {
+      const r = ok(
+        podman([
+          'run',
+          '--rm',
+          '--privileged',
+          IMAGE,
+          'sh',
+          '-c',
+          'ls /dev/kmsg /dev/loop0 /dev/null && grep -E "CapEff|CapBnd" /proc/self/status',
+        ]),
+        '--privileged',
+      );
       assert.match(r, /\/dev\/kmsg/);
       const caps = Object.fromEntries([...r.matchAll(/(Cap\w+):\s+([0-9a-f]+)/g)].map((m) => [m[1], BigInt('0x' + m[2])]));
       assert.equal(caps.CapEff, caps.CapBnd, 'every capability of the bounding set is effective');

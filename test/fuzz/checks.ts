@@ -38,11 +38,19 @@ export function validateAndPlan(bundleDir: string, text: string): Verdict {
   if (!check.config || !check.rootfs) return { kind: 'finding', message: 'no problem, and no config or rootfs' };
   host ??= hostFacts({});
   try {
-    const plan = buildPlan(check.config, check.rootfs, { bundle: bundleDir, noPivot: false, noNewKeyring: false, preserveFds: 0, warn: () => {} }, host);
+    const plan = buildPlan(
+      check.config,
+      check.rootfs,
+      { bundle: bundleDir, noPivot: false, noNewKeyring: false, preserveFds: 0, warn: () => {} },
+      host,
+    );
     encodePlan(plan);
     return { kind: 'planned' };
   } catch (err) {
-    if (err instanceof ConfigError) return err.pointer === '' || err.pointer.startsWith('/') ? { kind: 'refused' } : { kind: 'finding', message: `ConfigError without a pointer: ${err.message}` };
+    if (err instanceof ConfigError)
+      return err.pointer === '' || err.pointer.startsWith('/')
+        ? { kind: 'refused' }
+        : { kind: 'finding', message: `ConfigError without a pointer: ${err.message}` };
     if (err instanceof OcirtError) return { kind: 'unlocated', message: err.message };
     return { kind: 'finding', message: `the planner threw: ${describe(err)}` };
   }
@@ -53,11 +61,16 @@ function describe(err: unknown): string {
 }
 
 /** What a command's stderr and status may never show, whatever its input. */
-export function crashSigns(r: { status: number | null; signal?: NodeJS.Signals | null; stderr: string }, oneLine = true): string | undefined {
+export function crashSigns(
+  r: { status: number | null; signal?: NodeJS.Signals | null; stderr: string },
+  oneLine = true,
+): string | undefined {
   if (r.status === null) return `no exit status (signal ${r.signal ?? '?'}: killed, or hung until the timeout)`;
   if (/^\s+at .+[(:]\d+/m.test(r.stderr)) return 'a stack trace';
-  if (/\b(TypeError|ReferenceError|RangeError|SyntaxError|AssertionError|Segmentation fault|Aborted|core dumped|panic)\b/.test(r.stderr)) return 'a crash';
+  if (/\b(TypeError|ReferenceError|RangeError|SyntaxError|AssertionError|Segmentation fault|Aborted|core dumped|panic)\b/.test(r.stderr))
+    return 'a crash';
   if (/internal error/i.test(r.stderr)) return 'an internal error';
-  if (oneLine && r.status !== 0 && !r.stderr.split('\n').some((l) => l.startsWith('ocirt: '))) return `exit status ${r.status} without an 'ocirt: ' line`;
+  if (oneLine && r.status !== 0 && !r.stderr.split('\n').some((l) => l.startsWith('ocirt: ')))
+    return `exit status ${r.status} without an 'ocirt: ' line`;
   return undefined;
 }

@@ -22,14 +22,28 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { configText, safeChange } from './generators.ts';
 import { crashSigns, validateAndPlan } from './checks.ts';
-import { baseConfig, hostSnapshot, IS_ROOT, makeBundle, newId, REPO, runner, testUser, type Runner, type User } from '../helpers/containers.ts';
+import {
+  baseConfig,
+  hostSnapshot,
+  IS_ROOT,
+  makeBundle,
+  newId,
+  REPO,
+  runner,
+  testUser,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { residue } from '../helpers/leaks.ts';
 
 const argv = process.argv.slice(2);
 // As root: again under scripts/isolated.sh (own pid and mount namespace, a reaping pid 1), so that
 // the processes and mounts looked at for leaks are this run's alone, not a neighbour's.
 if (IS_ROOT && !process.env.OCIRT_FUZZ_ISOLATED) {
-  const r = spawnSync(join(REPO, 'scripts', 'isolated.sh'), [process.execPath, process.argv[1], ...argv], { stdio: 'inherit', env: { ...process.env, OCIRT_FUZZ_ISOLATED: '1' } });
+  const r = spawnSync(join(REPO, 'scripts', 'isolated.sh'), [process.execPath, process.argv[1], ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, OCIRT_FUZZ_ISOLATED: '1' },
+  });
   process.exit(r.status ?? 1);
 }
 const flag = (name: string): string | undefined => {
@@ -64,7 +78,12 @@ const count = (target: string, what: string) => {
 const unlocated = new Map<string, number>();
 
 /** Draws batches of `arb` (seed + batch number: reproducible) until `ms` have passed. */
-async function forBudget<T>(target: string, arb: fc.Arbitrary<T>, ms: number, each: (v: T, at: { batch: number; index: number }) => Promise<void> | void): Promise<void> {
+async function forBudget<T>(
+  target: string,
+  arb: fc.Arbitrary<T>,
+  ms: number,
+  each: (v: T, at: { batch: number; index: number }) => Promise<void> | void,
+): Promise<void> {
   const end = Date.now() + ms;
   for (let batch = 0; Date.now() < end; batch++) {
     const values = fc.sample(arb, { seed: seed + batch, numRuns: 20 });
@@ -78,7 +97,10 @@ async function forBudget<T>(target: string, arb: fc.Arbitrary<T>, ms: number, ea
 function finding(target: string, at: { batch: number; index: number }, problem: string, input: unknown, output?: string): void {
   findings.push({ target, seed, ...at, problem, input, ...(output ? { output } : {}) });
   count(target, 'findings');
-  if (findings.length <= 10) console.error(`fuzz: ${target} (seed ${seed}, batch ${at.batch}, case ${at.index}): ${problem}\n  input: ${JSON.stringify(input).slice(0, 400)}${output ? `\n  output: ${output.slice(0, 400)}` : ''}`);
+  if (findings.length <= 10)
+    console.error(
+      `fuzz: ${target} (seed ${seed}, batch ${at.batch}, case ${at.index}): ${problem}\n  input: ${JSON.stringify(input).slice(0, 400)}${output ? `\n  output: ${output.slice(0, 400)}` : ''}`,
+    );
 }
 
 // ---- validate ----
@@ -90,13 +112,20 @@ async function fuzzValidate(ms: number): Promise<void> {
       const v = validateAndPlan(bundle.dir, text);
       count('validate', v.kind);
       if (v.kind === 'finding') finding('validate', at, v.message, text);
-      if (v.kind === 'unlocated') unlocated.set(v.message.replace(/\d+/g, 'N').slice(0, 120), (unlocated.get(v.message.replace(/\d+/g, 'N').slice(0, 120)) ?? 0) + 1);
+      if (v.kind === 'unlocated')
+        unlocated.set(v.message.replace(/\d+/g, 'N').slice(0, 120), (unlocated.get(v.message.replace(/\d+/g, 'N').slice(0, 120)) ?? 0) + 1);
       if (at.index % 25 === 0) {
         const out = r.run(['validate', '-b', bundle.dir], { timeoutMs: 30_000 });
         // validate's lines are the problems themselves, each `<config.json>:line:col: /pointer: ...`
         const crash = crashSigns(out, false);
         if (crash) finding('validate', at, `ocirt validate: ${crash}`, text, out.stderr);
-        else if (out.status !== 0 && !out.stderr.split('\n').filter(Boolean).every((l) => l.startsWith(join(bundle.dir, 'config.json')))) {
+        else if (
+          out.status !== 0 &&
+          !out.stderr
+            .split('\n')
+            .filter(Boolean)
+            .every((l) => l.startsWith(join(bundle.dir, 'config.json')))
+        ) {
           finding('validate', at, 'ocirt validate: a line without the config file', text, out.stderr);
         }
       }
@@ -110,7 +139,11 @@ async function fuzzValidate(ms: number): Promise<void> {
 // ---- create ----
 // the container's own exit status for these programs (kill-self: the signal's, or 1 where the
 // probe is pid 1 of a pid namespace, which ignores its own default-action signals)
-const containerStatus: Record<string, number[]> = { '/bin/probe exit 0': [0], '/bin/probe exit 7': [7], '/bin/probe kill-self SEGV': [128 + 11, 1] };
+const containerStatus: Record<string, number[]> = {
+  '/bin/probe exit 0': [0],
+  '/bin/probe exit 7': [7],
+  '/bin/probe kill-self SEGV': [128 + 11, 1],
+};
 
 async function fuzzCreate(ms: number): Promise<void> {
   let user: User | undefined;
@@ -119,7 +152,10 @@ async function fuzzCreate(ms: number): Promise<void> {
   } catch {
     user = undefined;
   }
-  const modes: { name: string; r: Runner; user?: User }[] = [{ name: 'root', r: runner() }, ...(user ? [{ name: 'rootless', r: runner(user), user }] : [])];
+  const modes: { name: string; r: Runner; user?: User }[] = [
+    { name: 'root', r: runner() },
+    ...(user ? [{ name: 'rootless', r: runner(user), user }] : []),
+  ];
   const bundles = modes.map((m) => makeBundle(undefined, m.user));
   const before = hostSnapshot();
   try {
@@ -154,24 +190,127 @@ async function fuzzCreate(ms: number): Promise<void> {
 
 // ---- argv ----
 function argvArb(bundle: string, scratch: string): fc.Arbitrary<string[]> {
-  const command = fc.constantFrom('create', 'start', 'run', 'state', 'list', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume', 'update', 'events', 'spec', 'features', 'validate', 'checkpoint', 'bogus', '', '-', '--');
+  const command = fc.constantFrom(
+    'create',
+    'start',
+    'run',
+    'state',
+    'list',
+    'kill',
+    'delete',
+    'exec',
+    'ps',
+    'pause',
+    'resume',
+    'update',
+    'events',
+    'spec',
+    'features',
+    'validate',
+    'checkpoint',
+    'bogus',
+    '',
+    '-',
+    '--',
+  );
   const flagWord = fc.constantFrom(
-    '--bundle', '-b', '--force', '-f', '--all', '-a', '--pid-file', '--console-socket', '--preserve-fds', '--no-pivot', '--no-new-keyring', '--detach', '-d',
-    '--format', '--signal', '--log', '--log-format', '--debug', '--systemd-cgroup', '--rootless', '--help', '-h', '--version', '-v', '--process', '-p', '--tty', '-t',
-    '--env', '-e', '--cwd', '--user', '-u', '--cap', '--stats', '--interval', '--resources', '-r', '--memory', '--cpu-shares', '--pids-limit', '--quiet', '-q', '--keep',
-    '--criu', '--', '-', '--bundle=', '--format=json', '--log-format=json', '--preserve-fds=-1', '--no-such-flag', '-xyz',
+    '--bundle',
+    '-b',
+    '--force',
+    '-f',
+    '--all',
+    '-a',
+    '--pid-file',
+    '--console-socket',
+    '--preserve-fds',
+    '--no-pivot',
+    '--no-new-keyring',
+    '--detach',
+    '-d',
+    '--format',
+    '--signal',
+    '--log',
+    '--log-format',
+    '--debug',
+    '--systemd-cgroup',
+    '--rootless',
+    '--help',
+    '-h',
+    '--version',
+    '-v',
+    '--process',
+    '-p',
+    '--tty',
+    '-t',
+    '--env',
+    '-e',
+    '--cwd',
+    '--user',
+    '-u',
+    '--cap',
+    '--stats',
+    '--interval',
+    '--resources',
+    '-r',
+    '--memory',
+    '--cpu-shares',
+    '--pids-limit',
+    '--quiet',
+    '-q',
+    '--keep',
+    '--criu',
+    '--',
+    '-',
+    '--bundle=',
+    '--format=json',
+    '--log-format=json',
+    '--preserve-fds=-1',
+    '--no-such-flag',
+    '-xyz',
   );
   const value = fc.oneof(
-    fc.constantFrom('', '0', '-1', '1', '3', '99999999999999999999', '1e9', '0x10', 'json', 'table', 'text', 'KILL', 'SIGKILL', '9', '65', 'SIGRTMAX+1', 'true', 'false', 'auto'),
-    fc.constantFrom(bundle, '.', '/nonexistent', '/dev/null', '/proc/self/fd/0', join(scratch, 'file'), join(scratch, 'dir/'), 'x'.repeat(5000), 'a'.repeat(1100)),
+    fc.constantFrom(
+      '',
+      '0',
+      '-1',
+      '1',
+      '3',
+      '99999999999999999999',
+      '1e9',
+      '0x10',
+      'json',
+      'table',
+      'text',
+      'KILL',
+      'SIGKILL',
+      '9',
+      '65',
+      'SIGRTMAX+1',
+      'true',
+      'false',
+      'auto',
+    ),
+    fc.constantFrom(
+      bundle,
+      '.',
+      '/nonexistent',
+      '/dev/null',
+      '/proc/self/fd/0',
+      join(scratch, 'file'),
+      join(scratch, 'dir/'),
+      'x'.repeat(5000),
+      'a'.repeat(1100),
+    ),
     fc.constantFrom('fz-id', 'fz/../../etc', '../x', '.', '..', 'x/y', 'a b', 'a\nb', '-x', '--', 'ü', '\u{1F600}'),
     fc.string({ maxLength: 12 }).map((s) => s.replace(/\0/g, '')),
   );
-  return fc
-    .tuple(command, fc.array(fc.oneof(flagWord, value, value), { maxLength: 7 }))
-    .map(([c, rest]) => [c, ...rest])
-    // the fuzzer's --root is the only one: a generated one could reach the host's containers
-    .filter((a) => !a.some((w) => w === '--root' || w.startsWith('--root=')));
+  return (
+    fc
+      .tuple(command, fc.array(fc.oneof(flagWord, value, value), { maxLength: 7 }))
+      .map(([c, rest]) => [c, ...rest])
+      // the fuzzer's --root is the only one: a generated one could reach the host's containers
+      .filter((a) => !a.some((w) => w === '--root' || w.startsWith('--root=')))
+  );
 }
 
 async function fuzzArgv(ms: number): Promise<void> {

@@ -1,7 +1,22 @@
 // Shared by the lifecycle integration tests: test bundles, running the CLI under test (as root or
 // as the unprivileged test user), and the leak check every error-path test ends with.
 import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, type Dirent, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  type Dirent,
+  openSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(process.cwd());

@@ -57,7 +57,8 @@ export function assertCleanFailure(o: { status: number | null; stderr: string },
   if (o.status === 0) throw new Error(`${what}: expected a failure, got exit status 0`);
   const lines = o.stderr.split('\n').filter(Boolean);
   const errors = lines.filter((l) => !l.startsWith('ocirt: warning: '));
-  if (errors.length !== 1 || !errors[0].startsWith('ocirt: ')) throw new Error(`${what}: expected one 'ocirt: ' error line, got:\n${o.stderr}`);
+  if (errors.length !== 1 || !errors[0].startsWith('ocirt: '))
+    throw new Error(`${what}: expected one 'ocirt: ' error line, got:\n${o.stderr}`);
   if (/^\s+at /m.test(o.stderr)) throw new Error(`${what}: stack trace:\n${o.stderr}`);
 }
 

@@ -10,12 +10,35 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX, IS_ROOT, OCIRT, PROBE, RUN_TOKEN, hostSnapshot, json, makeBundle, newId, runner, testUser, tokenCgroups, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  OCIRT,
+  PROBE,
+  RUN_TOKEN,
+  hostSnapshot,
+  json,
+  makeBundle,
+  newId,
+  runner,
+  testUser,
+  tokenCgroups,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { readCgroupHost } from '../../src/cgroups/host.ts';
 import { DEVICE_PROGRAM_NAME } from '../../src/cgroups/device-bpf.ts';
 import { deviceProgramCount } from '../../src/native.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root' : !existsSync(PROBE) ? 'probe not built' : !BUSYBOX ? 'busybox-static not installed' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root'
+  : !existsSync(PROBE)
+    ? 'probe not built'
+    : !BUSYBOX
+      ? 'busybox-static not installed'
+      : false;
 const host = skip ? undefined : readCgroupHost();
 const V2 = host?.mode === 'v2';
 const noCgroups = host && host.mode === 'none' ? 'no cgroups mounted on this host' : false;
@@ -113,9 +136,11 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
           ['cpu', 'cpu.weight', '20'],
           ['cpu', 'cpu.max', '50000 100000'],
           ['cpuset', 'cpuset.cpus', '0'],
-          ...(existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB') ? [['hugetlb', 'hugetlb.2MB.max', '4194304'] as [string, string, string]] : []),
+          ...(existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB')
+            ? [['hugetlb', 'hugetlb.2MB.max', '4194304'] as [string, string, string]]
+            : []),
         ]
-      : [
+      : ([
           ['memory', 'memory.limit_in_bytes', '67108864'],
           ['memory', 'memory.soft_limit_in_bytes', '33554432'],
           ['memory', 'memory.memsw.limit_in_bytes', '134217728'],
@@ -128,7 +153,14 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
           ['cpu', 'cpu.cfs_burst_us', '1000'],
           ['cpuset', 'cpuset.cpus', '0'],
           ['cpuset', 'cpuset.mems', '0'],
-        ].filter(([c, f]) => hasV1(c) && !(f.startsWith('memory.memsw') && !existsSync(`${host!.v1.find((h) => h.controllers.includes('memory'))!.mountPoint}/memory.memsw.limit_in_bytes`))) as [string, string, string][];
+        ].filter(
+          ([c, f]) =>
+            hasV1(c) &&
+            !(
+              f.startsWith('memory.memsw') &&
+              !existsSync(`${host!.v1.find((h) => h.controllers.includes('memory'))!.mountPoint}/memory.memsw.limit_in_bytes`)
+            ),
+        ) as [string, string, string][]);
     const b = bundle((c) => {
       c.linux.resources = {
         memory: { limit: 67108864, reservation: 33554432, ...(V2 ? {} : { swap: 134217728, swappiness: 30, kernelTCP: 16777216 }) },
@@ -138,7 +170,9 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
         ...(files.some(([c]) => c === 'hugetlb') ? { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] } : {}),
       };
       if (!V2) c.linux.resources.memory.disableOOMKiller = true;
-      const extra = V2 ? '' : `; grep oom_kill_disable ${inside('memory', 'memory.oom_control')}; echo "weight=$(cat ${inside('blkio', 'blkio.weight')} ${inside('blkio', 'blkio.bfq.weight')} 2>/dev/null)"`;
+      const extra = V2
+        ? ''
+        : `; grep oom_kill_disable ${inside('memory', 'memory.oom_control')}; echo "weight=$(cat ${inside('blkio', 'blkio.weight')} ${inside('blkio', 'blkio.bfq.weight')} 2>/dev/null)"`;
       sh(files.map(([ctrl, f]) => `echo "${f}=$(cat ${inside(ctrl, f)})"`).join('; ') + extra)(c);
     });
     const res = runOut(b);
@@ -154,7 +188,8 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const id = newId('oom');
     const b = bundle((c) => {
       c.linux.resources = { memory: { limit: 16 * 1024 * 1024, ...(V2 ? { swap: 16 * 1024 * 1024 } : {}) } };
-      if (!V2 && existsSync(`${host!.v1.find((h) => h.controllers.includes('memory'))?.mountPoint}/memory.memsw.limit_in_bytes`)) c.linux.resources.memory.swap = 16 * 1024 * 1024;
+      if (!V2 && existsSync(`${host!.v1.find((h) => h.controllers.includes('memory'))?.mountPoint}/memory.memsw.limit_in_bytes`))
+        c.linux.resources.memory.swap = 16 * 1024 * 1024;
       sh('sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; echo "dd=$?"; sleep 1')(c);
     });
     assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
@@ -162,18 +197,29 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     // enough under a loaded emulated guest: an oom before that read would count as old)
     const child = r.spawnRun(['events', '--interval', '300ms', id]);
     let stdout = '';
-    const firstStats = new Promise<void>((res) => child.stdout!.on('data', (d: Buffer) => {
-      stdout += d;
-      if (stdout.includes('"stats"')) res();
-    }));
+    const firstStats = new Promise<void>((res) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d;
+        if (stdout.includes('"stats"')) res();
+      }),
+    );
     const exited = new Promise<number | null>((res) => child.on('close', res)); // close: stdout drained too
     await Promise.race([firstStats, exited]);
     assert.equal(r.run(['start', id]).status, 0);
     const ev = { status: await exited, stdout };
     assert.equal(ev.status, 0, 'events exits 0 when the container stops');
-    const lines = ev.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string });
-    assert.ok(lines.some((l) => l.type === 'oom' && l.id === id), `an oom event in:\n${ev.stdout.slice(0, 2000)}`);
-    assert.ok(lines.some((l) => l.type === 'stats'), 'stats every interval meanwhile');
+    const lines = ev.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; id: string });
+    assert.ok(
+      lines.some((l) => l.type === 'oom' && l.id === id),
+      `an oom event in:\n${ev.stdout.slice(0, 2000)}`,
+    );
+    assert.ok(
+      lines.some((l) => l.type === 'stats'),
+      'stats every interval meanwhile',
+    );
     assert.equal(r.run(['delete', id]).status, 0);
 
     const tiny = bundle((c) => {
@@ -188,7 +234,9 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const b = bundle((c) => {
       c.linux.resources = { pids: { limit: 8 } };
       // the bomb in a child shell (busybox sh exits when a fork fails); then only builtins: no fork needed at the limit
-      sh(`sh -c 'for i in $(seq 30); do sleep 60 & done' 2>/dev/null; read cur < ${inside('pids', 'pids.current')}; echo "current=$cur"; while read l; do echo "$l"; done < ${inside('pids', 'pids.events')}`)(c);
+      sh(
+        `sh -c 'for i in $(seq 30); do sleep 60 & done' 2>/dev/null; read cur < ${inside('pids', 'pids.current')}; echo "current=$cur"; while read l; do echo "$l"; done < ${inside('pids', 'pids.events')}`,
+      )(c);
     });
     const res = runOut(b);
     assert.equal(res.status, 0, res.stderr);
@@ -222,7 +270,12 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
 
     const allowed = bundle((c) => {
       c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666 }];
-      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] };
+      c.linux.resources = {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+        ],
+      };
       sh(probe)(c);
     });
     const a = runOut(allowed);
@@ -230,7 +283,9 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     assert.match(a.stdout, /^made=ok$/m);
   });
 
-  test('reads from a throttled loop device are slowed to the limit', { skip: !existsSync('/usr/sbin/losetup') && 'losetup not installed' }, () => {
+  test('reads from a throttled loop device are slowed to the limit', {
+    skip: !existsSync('/usr/sbin/losetup') && 'losetup not installed',
+  }, () => {
     const img = join(mkdtempSync('/tmp/ocirt-blk-'), 'disk.img');
     writeFileSync(img, Buffer.alloc(4 * 1024 * 1024));
     const dev = execFileSync('/usr/sbin/losetup', ['-f', '--show', img], { encoding: 'utf8' }).trim();
@@ -239,7 +294,10 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       const rate = 1024 * 1024;
       const b = bundle((c) => {
         c.linux.devices = [{ path: '/dev/testblk', type: 'b', major: 7, minor, fileMode: 0o600 }];
-        c.linux.resources = { blockIO: { throttleReadBpsDevice: [{ major: 7, minor, rate }] }, devices: [{ allow: true, type: 'b', major: 7, minor, access: 'r' }] };
+        c.linux.resources = {
+          blockIO: { throttleReadBpsDevice: [{ major: 7, minor, rate }] },
+          devices: [{ allow: true, type: 'b', major: 7, minor, access: 'r' }],
+        };
         const limitFile = V2 ? inside('io', 'io.max') : inside('blkio', 'blkio.throttle.read_bps_device');
         sh(`cat ${limitFile}; time sh -c 'dd if=/dev/testblk of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null'`)(c);
       });
@@ -264,10 +322,17 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const b = bundle((c) => {
       c.linux.cgroupsPath = cgPath(id);
       c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666 }];
-      c.linux.resources = { memory: { limit: 100 * 1024 * 1024 }, pids: { limit: 50 }, cpu: { quota: 20000, period: 100000 }, devices: [{ allow: false, access: 'rwm' }] };
+      c.linux.resources = {
+        memory: { limit: 100 * 1024 * 1024 },
+        pids: { limit: 50 },
+        cpu: { quota: 20000, period: 100000 },
+        devices: [{ allow: false, access: 'rwm' }],
+      };
       c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
       // a failed redirection ends the subshell: its status says whether /dev/fuse could be opened
-      sh(`while :; do if (exec 3<>/dev/fuse) 2>/dev/null; then echo ok; else echo denied; fi > /out/fuse.tmp; mv /out/fuse.tmp /out/fuse; cat ${inside('pids', 'pids.max')} > /out/pids.tmp; mv /out/pids.tmp /out/pids; sleep 0.1; done`)(c);
+      sh(
+        `while :; do if (exec 3<>/dev/fuse) 2>/dev/null; then echo ok; else echo denied; fi > /out/fuse.tmp; mv /out/fuse.tmp /out/fuse; cat ${inside('pids', 'pids.max')} > /out/pids.tmp; mv /out/pids.tmp /out/pids; sleep 0.1; done`,
+      )(c);
     });
     mkdirSync(join(b.rootfs, 'out'));
     const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8').trim() : '');
@@ -289,7 +354,15 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       }
       // new device rules from a resources file: the running container can open /dev/fuse now
       const rf = join(out, 'res.json');
-      writeFileSync(rf, JSON.stringify({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] }));
+      writeFileSync(
+        rf,
+        JSON.stringify({
+          devices: [
+            { allow: false, access: 'rwm' },
+            { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+          ],
+        }),
+      );
       assert.equal(r.run(['update', '-r', rf, id]).status, 0);
       await waitFor(() => read('fuse') === 'ok', 'the container to open /dev/fuse after the update');
       if (V2) assert.equal(deviceProgramCount(s.cgroupPath!, DEVICE_PROGRAM_NAME), 1, 'the device program was replaced, not added to');
@@ -299,7 +372,10 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       writeFileSync(rf, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
       const below = r.run(['update', '-r', rf, id]);
       assert.equal(below.status, 1);
-      assert.match(below.stderr, /cannot set \/linux\/resources\/memory\/limit to 4096: the container uses \d+ bytes now \(checkBeforeUpdate\)/);
+      assert.match(
+        below.stderr,
+        /cannot set \/linux\/resources\/memory\/limit to 4096: the container uses \d+ bytes now \(checkBeforeUpdate\)/,
+      );
       assert.equal((json(r.run(['state', id])) as { status: string }).status, 'running');
       // bad input: a clear error, nothing changed
       writeFileSync(rf, '{"pids": {"limit": "many"}}');
@@ -324,7 +400,11 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     });
     try {
       assert.equal(r.run(['run', '-d', '-b', b.dir, id]).status, 0);
-      type S = { type: string; id: string; data: { cpu: { usage: { total?: number } }; memory: { usage: { usage?: number } }; pids: { current?: number; limit?: number } } };
+      type S = {
+        type: string;
+        id: string;
+        data: { cpu: { usage: { total?: number } }; memory: { usage: { usage?: number } }; pids: { current?: number; limit?: number } };
+      };
       const snap = () => {
         const res = r.run(['events', '--stats', id]);
         assert.equal(res.status, 0, res.stderr);
@@ -339,7 +419,10 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
       assert.ok((first.data.pids.current ?? 0) >= 1);
       await new Promise((res) => setTimeout(res, 3000));
       const second = snap();
-      assert.ok((second.data.cpu.usage.total ?? 0) > (first.data.cpu.usage.total ?? 0), `cpu usage grows: ${first.data.cpu.usage.total} -> ${second.data.cpu.usage.total}`);
+      assert.ok(
+        (second.data.cpu.usage.total ?? 0) > (first.data.cpu.usage.total ?? 0),
+        `cpu usage grows: ${first.data.cpu.usage.total} -> ${second.data.cpu.usage.total}`,
+      );
     } finally {
       r.run(['delete', '-f', id]);
     }
@@ -388,7 +471,7 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     }
   });
 
-  test('ps lists the container\'s processes (json for containerd, ps(1) table with its options); kill --all reaches all of them', async () => {
+  test("ps lists the container's processes (json for containerd, ps(1) table with its options); kill --all reaches all of them", async () => {
     const id = newId('ps');
     const b = bundle(sh('sleep 1000 & sleep 1001 & wait'));
     try {
@@ -411,7 +494,7 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     }
   });
 
-  test('the container\'s /sys/fs/cgroup and cgroup namespace are rooted at its own cgroup', () => {
+  test("the container's /sys/fs/cgroup and cgroup namespace are rooted at its own cgroup", () => {
     const b = bundle((c) => {
       if (!c.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup')) c.linux.namespaces.push({ type: 'cgroup' });
       sh('cat /proc/self/cgroup; ls /sys/fs/cgroup; grep " /sys/fs/cgroup" /proc/self/mountinfo')(c);
@@ -424,8 +507,19 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     if (V2) {
       assert.match(res.stdout, /^cgroup\.controllers$/m, 'a cgroup2 mount');
     } else {
-      for (const h of host!.v1) assert.match(res.stdout, new RegExp(`^${h.mountPoint.split('/').pop()!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), `hierarchy ${h.key} shown`);
-      assert.doesNotMatch(res.stdout, /^unified$/m, 'the hybrid host\'s controller-less v2 mount is not shown (as runc)');
+      for (const h of host!.v1)
+        assert.match(
+          res.stdout,
+          new RegExp(
+            `^${h.mountPoint
+              .split('/')
+              .pop()!
+              .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+            'm',
+          ),
+          `hierarchy ${h.key} shown`,
+        );
+      assert.doesNotMatch(res.stdout, /^unified$/m, "the hybrid host's controller-less v2 mount is not shown (as runc)");
       assert.match(res.stdout, / \/sys\/fs\/cgroup\/memory ro,/, 'read-only as the mount asks');
     }
   });
@@ -434,17 +528,45 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const before = hostSnapshot();
     const cases: [string, (c: Config) => void, RegExp][] = V2
       ? [
-          ['realtime on v2', (c) => (c.linux.resources = { cpu: { realtimeRuntime: 1000 } }), /realtimeRuntime: cgroup v2 has no realtime CPU budget/],
-          ['bad unified key', (c) => (c.linux.resources = { unified: { 'memory/../x': '1' } }), /unified key "memory\/\.\.\/x" is not a cgroup v2 file name/],
-          ['unknown unified file', (c) => (c.linux.resources = { unified: { 'memory.nonexistent': '1' } }), /cannot apply \/linux\/resources\/unified\/memory\.nonexistent: this kernel has no memory\.nonexistent in/],
+          [
+            'realtime on v2',
+            (c) => (c.linux.resources = { cpu: { realtimeRuntime: 1000 } }),
+            /realtimeRuntime: cgroup v2 has no realtime CPU budget/,
+          ],
+          [
+            'bad unified key',
+            (c) => (c.linux.resources = { unified: { 'memory/../x': '1' } }),
+            /unified key "memory\/\.\.\/x" is not a cgroup v2 file name/,
+          ],
+          [
+            'unknown unified file',
+            (c) => (c.linux.resources = { unified: { 'memory.nonexistent': '1' } }),
+            /cannot apply \/linux\/resources\/unified\/memory\.nonexistent: this kernel has no memory\.nonexistent in/,
+          ],
         ]
       : [
-          ['unified on a v1 host', (c) => (c.linux.resources = { unified: { 'memory.high': '1' } }), /unified: cgroup v2 files cannot be set on a host whose controllers are cgroup v1/],
+          [
+            'unified on a v1 host',
+            (c) => (c.linux.resources = { unified: { 'memory.high': '1' } }),
+            /unified: cgroup v2 files cannot be set on a host whose controllers are cgroup v1/,
+          ],
           ...(!hasV1('hugetlb')
-            ? [['hugetlb without a hierarchy', (c: Config) => (c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] }), /hugepageLimits\/0: no cgroup v1 hierarchy has the hugetlb controller/] as [string, (c: Config) => void, RegExp]]
+            ? [
+                [
+                  'hugetlb without a hierarchy',
+                  (c: Config) => (c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] }),
+                  /hugepageLimits\/0: no cgroup v1 hierarchy has the hugetlb controller/,
+                ] as [string, (c: Config) => void, RegExp],
+              ]
             : []),
           ...(!hasV1('net_cls')
-            ? [['net_cls without a hierarchy', (c: Config) => (c.linux.resources = { network: { classID: 1 } }), /network\/classID: no cgroup v1 hierarchy has the net_cls controller/] as [string, (c: Config) => void, RegExp]]
+            ? [
+                [
+                  'net_cls without a hierarchy',
+                  (c: Config) => (c.linux.resources = { network: { classID: 1 } }),
+                  /network\/classID: no cgroup v1 hierarchy has the net_cls controller/,
+                ] as [string, (c: Config) => void, RegExp],
+              ]
             : []),
         ];
     for (const [name, mutate, expect] of cases) {
@@ -458,7 +580,12 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const freezerDir = V2 ? host!.unified!.mountPoint + path : host!.v1.find((h) => h.controllers.includes('freezer'))?.mountPoint + path;
     mkdirSync(freezerDir, { recursive: true });
     writeFileSync(join(freezerDir, V2 ? 'cgroup.freeze' : 'freezer.state'), V2 ? '1' : 'FROZEN');
-    const frozen = runOut(bundle((c) => { c.linux.cgroupsPath = path; c.process.args = ['/bin/true']; }));
+    const frozen = runOut(
+      bundle((c) => {
+        c.linux.cgroupsPath = path;
+        c.process.args = ['/bin/true'];
+      }),
+    );
     assert.equal(frozen.status, 1);
     assert.match(frozen.stderr, /already exists and is frozen/);
     writeFileSync(join(freezerDir, V2 ? 'cgroup.freeze' : 'freezer.state'), V2 ? '0' : 'THAWED');
@@ -466,7 +593,12 @@ describe('cgroups: resources enforced', { skip: skip || noCgroups }, () => {
     const squatter = String(child.pid);
     writeFileSync(join(freezerDir, 'cgroup.procs'), squatter);
     try {
-      const shared = runOut(bundle((c) => { c.linux.cgroupsPath = path; c.process.args = ['/bin/true']; }));
+      const shared = runOut(
+        bundle((c) => {
+          c.linux.cgroupsPath = path;
+          c.process.args = ['/bin/true'];
+        }),
+      );
       assert.equal(shared.status, 0, shared.stderr);
       assert.match(shared.stderr, new RegExp(`already has 1 process\\(es\\) \\(${squatter}\\)`));
     } finally {
@@ -519,18 +651,42 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal((plain.stderr.match(/no permission to create cgroup/g) ?? []).length, 1, `one warning: ${plain.stderr}`);
     // device rules are not for a rootless container to set (runc skips them): no error
-    const devices = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] }; }).dir, newId('rl')]);
+    const devices = r.run([
+      'run',
+      '-b',
+      bundle((c) => {
+        c.process.args = ['/bin/true'];
+        c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
+      }).dir,
+      newId('rl'),
+    ]);
     assert.equal(devices.status, 0, devices.stderr);
-    const limits = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.resources = { pids: { limit: 10 } }; }).dir, newId('rl')]);
+    const limits = r.run([
+      'run',
+      '-b',
+      bundle((c) => {
+        c.process.args = ['/bin/true'];
+        c.linux.resources = { pids: { limit: 10 } };
+      }).dir,
+      newId('rl'),
+    ]);
     assert.equal(limits.status, 1);
     assert.match(limits.stderr, /cannot apply \/linux\/resources\/pids\/limit: create cgroup \S+: permission denied/);
-    const path = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.cgroupsPath = `/ocirt-test-${RUN_TOKEN}/rl`; }).dir, newId('rl')]);
+    const path = r.run([
+      'run',
+      '-b',
+      bundle((c) => {
+        c.process.args = ['/bin/true'];
+        c.linux.cgroupsPath = `/ocirt-test-${RUN_TOKEN}/rl`;
+      }).dir,
+      newId('rl'),
+    ]);
     assert.equal(path.status, 1);
     assert.match(path.stderr, /create cgroup \S+: permission denied/);
     assert.deepEqual(tokenCgroups(), []);
   });
 
-  test('with a delegated cgroup (as systemd\'s Delegate= gives one) the limits apply', () => {
+  test("with a delegated cgroup (as systemd's Delegate= gives one) the limits apply", () => {
     // root delegates a subtree in every hierarchy to the user, and starts ocirt in a leaf of it
     // (cgroup2 lets no process live in a cgroup that delegates controllers: systemd's layout too)
     const deleg = `/ocirt-test-${RUN_TOKEN}-deleg`;
@@ -549,7 +705,16 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
     };
     for (const h of hierarchies) {
       give(h, h.mountPoint + deleg);
-      if (h.key === '') writeFileSync(join(h.mountPoint + deleg, 'cgroup.subtree_control'), readFileSync(join(h.mountPoint + deleg, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean).map((c) => `+${c}`).join(' '));
+      if (h.key === '')
+        writeFileSync(
+          join(h.mountPoint + deleg, 'cgroup.subtree_control'),
+          readFileSync(join(h.mountPoint + deleg, 'cgroup.controllers'), 'utf8')
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((c) => `+${c}`)
+            .join(' '),
+        );
       give(h, `${h.mountPoint}${deleg}/launcher`);
     }
     const id = newId('deleg');
@@ -558,7 +723,11 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
       if (V2) c.linux.namespaces.push({ type: 'cgroup' });
       c.linux.cgroupsPath = `${deleg}/${id}`;
       c.linux.resources = { pids: { limit: 4 } };
-      c.process.args = ['sh', '-c', `sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 30 & done' 2>/dev/null; read cur < ${V2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids'}/pids.current; echo "current=$cur"; cat /proc/self/cgroup`];
+      c.process.args = [
+        'sh',
+        '-c',
+        `sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 30 & done' 2>/dev/null; read cur < ${V2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/pids'}/pids.current; echo "current=$cur"; cat /proc/self/cgroup`,
+      ];
     });
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: `/home/${user.name}` };
@@ -566,7 +735,24 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
       const procs = hierarchies.map((h) => `${h.mountPoint}${deleg}/launcher/cgroup.procs`).join(' ');
       const res = spawnSync(
         'sh',
-        ['-c', `for f in ${procs}; do echo $$ > $f; done; exec "$@"`, 'sh', 'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all', OCIRT, '--root', r.root, 'run', '-b', b.dir, id],
+        [
+          '-c',
+          `for f in ${procs}; do echo $$ > $f; done; exec "$@"`,
+          'sh',
+          'setpriv',
+          `--reuid=${user.uid}`,
+          `--regid=${user.gid}`,
+          '--init-groups',
+          '--inh-caps=-all',
+          '--bounding-set=-all',
+          OCIRT,
+          '--root',
+          r.root,
+          'run',
+          '-b',
+          b.dir,
+          id,
+        ],
         { encoding: 'utf8', env, timeout: 60_000 },
       );
       assert.equal(res.status, 0, res.stderr);
@@ -578,7 +764,15 @@ describe('cgroups: rootless', { skip: skip || noCgroups }, () => {
       for (const l of lines) assert.ok(l.endsWith(V2 ? '::/' : `${deleg}/${id}`), `in its own cgroup in the delegated subtree: ${l}`);
       // from outside the delegated subtree the caller may make a directory there but not move a
       // process in (cgroup2 wants the common ancestor's cgroup.procs writable): refused up front
-      const outside = r.run(['run', '-b', bundle((c) => { c.process.args = ['/bin/true']; c.linux.cgroupsPath = `${deleg}/outside`; }).dir, newId('deleg')]);
+      const outside = r.run([
+        'run',
+        '-b',
+        bundle((c) => {
+          c.process.args = ['/bin/true'];
+          c.linux.cgroupsPath = `${deleg}/outside`;
+        }).dir,
+        newId('deleg'),
+      ]);
       assert.equal(outside.status, 1);
       assert.match(outside.stderr, /create cgroup \S+: permission denied/);
     } finally {

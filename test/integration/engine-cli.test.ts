@@ -4,7 +4,19 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   IS_ROOT,
@@ -23,7 +35,11 @@ import {
   type User,
 } from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface LogEntry {
   level: string;
@@ -41,7 +57,9 @@ function logEntries(file: string): LogEntry[] {
 
 /** The error an engine shows: the last error line of the log, which must be stderr's last line too. */
 function lastError(file: string): string | undefined {
-  return logEntries(file).filter((e) => e.level === 'error').pop()?.msg;
+  return logEntries(file)
+    .filter((e) => e.level === 'error')
+    .pop()?.msg;
 }
 
 for (const mode of ['root', 'rootless'] as const) {
@@ -65,7 +83,7 @@ for (const mode of ['root', 'rootless'] as const) {
       for (const b of bundles) b.cleanup();
     });
 
-    test('containerd: the runc shim\'s lifecycle and the strings and exit codes it depends on', () => {
+    test("containerd: the runc shim's lifecycle and the strings and exit codes it depends on", () => {
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
       const id = newId('shim');
       const log = logFile(id);
@@ -87,10 +105,19 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(stopped.status, 1);
       assert.match(stopped.stderr, /container not running/);
       assert.match(lastError(log)!, /container not running/, 'the shim maps this log line to "process already finished"');
-      assert.equal(shim('kill', '--all', id, '9').status, 0, 'kill --all of a stopped container succeeds (the shim sends it on every stop)');
+      assert.equal(
+        shim('kill', '--all', id, '9').status,
+        0,
+        'kill --all of a stopped container succeeds (the shim sends it on every stop)',
+      );
       assert.equal(shim('delete', id).status, 0);
       assert.equal(shim('delete', '--force', id).status, 0, 'delete --force of an unknown id succeeds');
-      for (const cmd of [['state', id], ['start', id], ['kill', id, '9'], ['delete', id]]) {
+      for (const cmd of [
+        ['state', id],
+        ['start', id],
+        ['kill', id, '9'],
+        ['delete', id],
+      ]) {
         const res = shim(...cmd);
         assert.equal(res.status, 1, cmd.join(' '));
         assert.match(res.stderr, new RegExp(`container "${id}" does not exist`), cmd.join(' '));
@@ -122,15 +149,19 @@ for (const mode of ['root', 'rootless'] as const) {
         const msg = lastError(log)!;
         assert.ok(msg, `${args.join(' ')}: no error line in ${JSON.stringify(lines)}`);
         assert.ok(!Number.isNaN(Date.parse(lines[0].time)));
-        assert.ok(res.stderr.includes(`ocirt: ${msg}`), `${args.join(' ')}: stderr ${JSON.stringify(res.stderr)} lacks the log's ${JSON.stringify(msg)}`);
+        assert.ok(
+          res.stderr.includes(`ocirt: ${msg}`),
+          `${args.join(' ')}: stderr ${JSON.stringify(res.stderr)} lacks the log's ${JSON.stringify(msg)}`,
+        );
       }
       assert.deepEqual(stateDirs(r), []);
     });
 
-    test('podman: a missing or non-executable program fails create with the errno\'s words (podman: 127, 126)', () => {
+    test("podman: a missing or non-executable program fails create with the errno's words (podman: 127, 126)", () => {
       const log = logFile(newId('execerr'));
       // podman: `--log-format=json --log <f> create --bundle B --pid-file P ID`
-      const create = (b: Bundle, id: string) => r.run(['--log-format=json', '--log', log, 'create', '--bundle', b.dir, '--pid-file', join(r.root, `.${id}.pid`), id]);
+      const create = (b: Bundle, id: string) =>
+        r.run(['--log-format=json', '--log', log, 'create', '--bundle', b.dir, '--pid-file', join(r.root, `.${id}.pid`), id]);
       const cases: [string, (c: Config) => void, RegExp][] = [
         ['absent', (c) => (c.process.args = ['/bin/absent']), /no such file or directory/],
         ['not on $PATH', (c) => (c.process.args = ['absent-program']), /no such file or directory/],
@@ -149,7 +180,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(hostSnapshot(), before);
     });
 
-    test('a program that passes the lookup but cannot be exec\'d: start fails with the errno\'s words, in the log too', () => {
+    test("a program that passes the lookup but cannot be exec'd: start fails with the errno's words, in the log too", () => {
       const b = bundle((c) => (c.process.args = ['/bin/badinterp']));
       // an executable script whose interpreter does not exist: execve says ENOENT only at start
       writeFileSync(join(b.rootfs, 'bin', 'badinterp'), '#!/no/such/interpreter\n');
@@ -197,13 +228,23 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(st.type, 'char');
       if (mode === 'root') assert.equal(st.mode, 0o666, 'the permission bits of 8630');
       if (mode === 'root') {
-        const zero = r.run(['run', '-b', bundle((c) => {
-          c.linux.devices = [{ path: '/dev/zero2', type: 'c', major: 1, minor: 5, fileMode: 8576 }];
-          c.process.args = ['/bin/probe', 'stat', '/dev/zero2'];
-        }).dir, newId('devmode')]);
+        const zero = r.run([
+          'run',
+          '-b',
+          bundle((c) => {
+            c.linux.devices = [{ path: '/dev/zero2', type: 'c', major: 1, minor: 5, fileMode: 8576 }];
+            c.process.args = ['/bin/probe', 'stat', '/dev/zero2'];
+          }).dir,
+          newId('devmode'),
+        ]);
         assert.equal((JSON.parse(zero.stdout) as { mode: number }).mode, 0o600);
       }
-      const bad = r.run(['create', '-b', bundle((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 3, fileMode: 24960 }])).dir, newId('devbad')]);
+      const bad = r.run([
+        'create',
+        '-b',
+        bundle((c) => (c.linux.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 3, fileMode: 24960 }])).dir,
+        newId('devbad'),
+      ]);
       assert.equal(bad.status, 1, 'block-device type bits on a character device are refused');
       assert.match(bad.stderr, /\/linux\/devices\/0\/fileMode: .*do not match type "c"/);
     });
@@ -223,7 +264,11 @@ for (const mode of ['root', 'rootless'] as const) {
       try {
         const b = bundle((c) => {
           c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
-          c.process.args = ['/bin/sh', '-c', 'echo to-stdout; echo "out $?" > /out/rc; echo to-stderr >&2; echo "err $?" >> /out/rc; read x; echo "in $?" >> /out/rc'];
+          c.process.args = [
+            '/bin/sh',
+            '-c',
+            'echo to-stdout; echo "out $?" > /out/rc; echo to-stderr >&2; echo "err $?" >> /out/rc; read x; echo "in $?" >> /out/rc',
+          ];
           // accepted but not applied: a warning, which without --log goes to ocirt's (read-only) stderr
           c.process.scheduler = { policy: 'SCHED_OTHER' };
         });
@@ -232,7 +277,18 @@ for (const mode of ['root', 'rootless'] as const) {
         const devNull = openSync('/dev/null', 'r');
         let created: SpawnSyncReturns<string>;
         try {
-          const argv = [...(user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all'] : []), OCIRT, '--root', r.root, 'create', '--bundle', b.dir, id];
+          const argv = [
+            ...(user
+              ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all']
+              : []),
+            OCIRT,
+            '--root',
+            r.root,
+            'create',
+            '--bundle',
+            b.dir,
+            id,
+          ];
           created = spawnSync(argv[0], argv.slice(1), { stdio: [devNull, devNull, devNull], encoding: 'utf8', timeout: 30_000 });
         } finally {
           closeSync(devNull);
@@ -252,16 +308,25 @@ for (const mode of ['root', 'rootless'] as const) {
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'exit', '0']));
       const json1 = logFile(newId('debugjson'));
       assert.equal(r.run(['--debug', '--log', json1, '--log-format', 'json', 'run', '-b', b.dir, newId('dbg')]).status, 0);
-      const debug = logEntries(json1).filter((e) => e.level === 'debug').map((e) => e.msg);
+      const debug = logEntries(json1)
+        .filter((e) => e.level === 'debug')
+        .map((e) => e.msg);
       for (const want of [/^ocirt run/, /bundle .* loaded/, /plan built/, /cgroups/, /init pid \d+ ready/, /delete .*removed/]) {
-        assert.ok(debug.some((m) => want.test(m)), `${want}: ${JSON.stringify(debug)}`);
+        assert.ok(
+          debug.some((m) => want.test(m)),
+          `${want}: ${JSON.stringify(debug)}`,
+        );
       }
       const text = logFile(newId('debugtext'));
       assert.equal(r.run(['--debug', '--log', text, 'state', 'nope']).status, 1);
       assert.match(readFileSync(text, 'utf8'), /^time="[^"]+" level=debug msg="ocirt state: root [^"]*"$/m);
       const quiet = logFile(newId('quiet'));
       assert.equal(r.run(['--log', quiet, '--log-format', 'json', 'run', '-b', b.dir, newId('nodbg')]).status, 0);
-      assert.deepEqual(logEntries(quiet).filter((e) => e.level === 'debug'), [], 'no debug lines without --debug');
+      assert.deepEqual(
+        logEntries(quiet).filter((e) => e.level === 'debug'),
+        [],
+        'no debug lines without --debug',
+      );
       const stderrOnly = r.run(['--debug', 'state', 'nope']);
       assert.match(stderrOnly.stderr, /^ocirt: debug: ocirt state/m, 'without --log, debug lines go to stderr');
     });
@@ -290,8 +355,18 @@ describe('rootless podman: ocirt as uid 0 of a user namespace', { skip }, () => 
   /** ocirt as uid 0 of a fresh user namespace owned by the test user (each command its own, as podman's re-exec). */
   const inUserns = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
     const argv = [
-      'setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--inh-caps=-all', '--bounding-set=-all',
-      'unshare', '--user', '--map-root-user', '--', OCIRT, ...args,
+      'setpriv',
+      `--reuid=${user.uid}`,
+      `--regid=${user.gid}`,
+      '--init-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      'unshare',
+      '--user',
+      '--map-root-user',
+      '--',
+      OCIRT,
+      ...args,
     ];
     return spawnSync(argv[0], argv.slice(1), {
       encoding: 'utf8',
@@ -307,7 +382,11 @@ describe('rootless podman: ocirt as uid 0 of a user namespace', { skip }, () => 
       c.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }];
       delete c.linux.uidMappings;
       delete c.linux.gidMappings;
-      c.mounts = c.mounts.map((m: Config) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
+      c.mounts = c.mounts.map((m: Config) =>
+        m.destination === '/sys'
+          ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
+          : m,
+      );
       c.process.args = args;
     }, user);
     bundles.push(b);
@@ -345,6 +424,9 @@ describe('rootless podman: ocirt as uid 0 of a user namespace', { skip }, () => 
     chownSync(root, user.uid, user.gid);
     const res = inUserns(['--root', root, 'run', '-b', b.dir, newId('podman-root')]);
     assert.equal(res.status, 3, res.stderr);
-    assert.deepEqual(readdirSync(root).filter((n) => !n.startsWith('.')), []);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => !n.startsWith('.')),
+      [],
+    );
   });
 });

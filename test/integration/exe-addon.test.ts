@@ -35,13 +35,21 @@ interface Outcome {
  * with its stdout, stderr and exit status captured in `work`; returns them, plus /tmp's listing
  * before and after the steps and whatever `extra` lines wrote to `work`.
  */
-function inNamespace(work: string, setup: string, steps: [string, string][], extra = ''): Map<string, Outcome> & { tmpBefore: string; tmpAfter: string } {
+function inNamespace(
+  work: string,
+  setup: string,
+  steps: [string, string][],
+  extra = '',
+): Map<string, Outcome> & { tmpBefore: string; tmpAfter: string } {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = [
     'set -u',
     setup,
     `ls -A /tmp > ${q(join(work, 'tmp-before'))}`,
-    ...steps.map(([name, cmd]) => `${cmd} </dev/null >${q(join(work, `${name}.out`))} 2>${q(join(work, `${name}.err`))}; echo $? >${q(join(work, `${name}.rc`))}`),
+    ...steps.map(
+      ([name, cmd]) =>
+        `${cmd} </dev/null >${q(join(work, `${name}.out`))} 2>${q(join(work, `${name}.err`))}; echo $? >${q(join(work, `${name}.rc`))}`,
+    ),
     extra,
     `ls -A /tmp > ${q(join(work, 'tmp-after'))}`,
   ].join('\n');
@@ -62,7 +70,10 @@ function inNamespace(work: string, setup: string, steps: [string, string][], ext
 /** A shared object whose constructor creates `marker`: what an attacker would plant for dlopen. */
 function buildPlantedObject(dir: string, marker: string): string | undefined {
   const src = join(dir, 'planted.c');
-  writeFileSync(src, `#include <fcntl.h>\n#include <unistd.h>\n__attribute__((constructor)) static void planted(void) { int fd = open("${marker}", O_WRONLY | O_CREAT, 0644); if (fd >= 0) close(fd); }\n`);
+  writeFileSync(
+    src,
+    `#include <fcntl.h>\n#include <unistd.h>\n__attribute__((constructor)) static void planted(void) { int fd = open("${marker}", O_WRONLY | O_CREAT, 0644); if (fd >= 0) close(fd); }\n`,
+  );
   const so = join(dir, 'planted.so');
   const r = spawnSync('cc', ['-shared', '-fPIC', '-o', so, src], { encoding: 'utf8' });
   return r.status === 0 ? so : undefined;
@@ -152,8 +163,18 @@ for (const mode of ['root', 'rootless'] as const) {
       // to an empty, writable /tmp (nothing, with the addon in a memfd), and Bun's pattern for
       // this uid. Bun reused such a file when its owner, mode and size were what it expected.
       const found = join(work, `found-${mode}`);
-      inNamespace(work, 'mount -t tmpfs tmpfs /tmp && chmod 1777 /tmp', [['list', `${prefix}${OCIRT} --root ${stateRoot} list`]], `for f in /tmp/.??*; do [ -f "$f" ] && echo "\${f#/tmp/} $(stat -c %s "$f")"; done > ${found}`);
-      const files = new Map(readFileSync(found, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+      inNamespace(
+        work,
+        'mount -t tmpfs tmpfs /tmp && chmod 1777 /tmp',
+        [['list', `${prefix}${OCIRT} --root ${stateRoot} list`]],
+        `for f in /tmp/.??*; do [ -f "$f" ] && echo "\${f#/tmp/} $(stat -c %s "$f")"; done > ${found}`,
+      );
+      const files = new Map(
+        readFileSync(found, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ') as [string, string]),
+      );
       files.set(`.bun-${uid}-0000000000000000.node`, '600000');
       const plant = [...files]
         .map(([n, size]) => `cp ${so} /tmp/${n} && truncate -s ${size} /tmp/${n} && chown ${uid} /tmp/${n} && chmod 0600 /tmp/${n}`)
@@ -180,7 +201,10 @@ for (const mode of ['root', 'rootless'] as const) {
       inNamespace(work, 'mount -t tmpfs -o noexec tmpfs /tmp', [], extra);
       const text = readFileSync(maps, 'utf8');
       assert.match(text, /\/memfd:ocirt-addon \(deleted\)/);
-      const files = text.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter((f) => f.startsWith('/tmp/') || f.includes('.bun-'));
+      const files = text
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(5).join(' '))
+        .filter((f) => f.startsWith('/tmp/') || f.includes('.bun-'));
       assert.deepEqual(files, []);
     });
 

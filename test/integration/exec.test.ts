@@ -21,7 +21,11 @@ import {
   type User,
 } from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface Report {
   uid: number;
@@ -104,7 +108,7 @@ for (const mode of ['root', 'rootless'] as const) {
       for (const x of bundles) x.cleanup();
     });
 
-    test('the process joins every namespace of the container and gets the config\'s process settings', () => {
+    test("the process joins every namespace of the container and gets the config's process settings", () => {
       const rep = report([id, '/bin/probe', 'report']);
       for (const ns of NS) assert.equal(rep.ns[ns], readlinkSync(`/proc/${initPid}/ns/${ns}`), `${ns} namespace`);
       assert.notEqual(rep.pid, 1, 'not the init');
@@ -121,10 +125,16 @@ for (const mode of ['root', 'rootless'] as const) {
       const want = capHex([29, 5, 10]);
       assert.equal(BigInt('0x' + rep.caps.bounding), want);
       assert.equal(BigInt('0x' + rep.caps.effective), want);
-      assert.deepEqual(rep.fds.map((f) => f.fd), [0, 1, 2], 'stdio only');
+      assert.deepEqual(
+        rep.fds.map((f) => f.fd),
+        [0, 1, 2],
+        'stdio only',
+      );
     });
 
-    test('it is in the container\'s cgroup from its start', { skip: mode === 'rootless' && 'a rootless container here has no cgroup of its own' }, () => {
+    test("it is in the container's cgroup from its start", {
+      skip: mode === 'rootless' && 'a rootless container here has no cgroup of its own',
+    }, () => {
       const pidFile = join(b.dir, `exec-${Date.now()}.pid`);
       const res = exec(['-d', '--pid-file', pidFile, id, '/bin/probe', 'sleep', '30']);
       assert.equal(res.status, 0, res.stderr);
@@ -148,15 +158,28 @@ for (const mode of ['root', 'rootless'] as const) {
     test('flags: --cwd, --env, --user, --additional-gids, --cap, --no-new-privs', () => {
       const uid = mode === 'root' ? '1000:1001' : '0:0';
       const rep = report([
-        '--cwd', '/proc', '-e', 'ADDED=yes', '--env', 'OCIRT_TEST=2', '-u', uid,
+        '--cwd',
+        '/proc',
+        '-e',
+        'ADDED=yes',
+        '--env',
+        'OCIRT_TEST=2',
+        '-u',
+        uid,
         ...(mode === 'root' ? ['-g', '44', '--additional-gids', '55'] : []),
-        '--cap', 'CAP_CHOWN', '-c', 'CAP_SETUID', '--no-new-privs',
-        id, '/bin/probe', 'report',
+        '--cap',
+        'CAP_CHOWN',
+        '-c',
+        'CAP_SETUID',
+        '--no-new-privs',
+        id,
+        '/bin/probe',
+        'report',
       ]);
       assert.equal(rep.cwd, '/proc');
-      assert.ok(rep.env.includes('ADDED=yes') && rep.env.includes('FROM_CONFIG=1'), 'added to the config\'s env');
+      assert.ok(rep.env.includes('ADDED=yes') && rep.env.includes('FROM_CONFIG=1'), "added to the config's env");
       // HOME comes last, as runc exec sets it (the config has none)
-      assert.deepEqual(rep.env.slice(-2), ['OCIRT_TEST=2', 'HOME=/'], 'flags come after the config\'s entries');
+      assert.deepEqual(rep.env.slice(-2), ['OCIRT_TEST=2', 'HOME=/'], "flags come after the config's entries");
       assert.equal(`${rep.uid}:${rep.gid}`, uid);
       if (mode === 'root') assert.deepEqual([...rep.groups].sort(), [44, 55]);
       assert.equal(BigInt('0x' + rep.caps.bounding), capHex([29, 5, 10, 0, 7]));
@@ -208,11 +231,15 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.ok(alive(pid));
       assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^\/bin\/probe\0sleep\0/, 'the program runs already');
       assert.equal(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync(`/proc/${initPid}/ns/pid`));
-      assert.deepEqual(readdirSync(b.dir).filter((f) => f.startsWith('detached.pid.')), [], 'written atomically, no temp file left');
+      assert.deepEqual(
+        readdirSync(b.dir).filter((f) => f.startsWith('detached.pid.')),
+        [],
+        'written atomically, no temp file left',
+      );
       killAndWait(pid);
     });
 
-    test('a missing program or cwd fails with the errno\'s words, and leaves no process', () => {
+    test("a missing program or cwd fails with the errno's words, and leaves no process", () => {
       const before = hostSnapshot().probes;
       const missing = exec([id, 'no-such-program']);
       assert.equal(missing.status, 1);
@@ -244,7 +271,9 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(r.run(['delete', cid]).status, 0);
     });
 
-    test('paused: refused, unless --ignore-paused (which then waits for the resume)', { skip: mode === 'rootless' && 'no cgroup to freeze' }, async () => {
+    test('paused: refused, unless --ignore-paused (which then waits for the resume)', {
+      skip: mode === 'rootless' && 'no cgroup to freeze',
+    }, async () => {
       // the container's own freezer (the v1 freezer on a hybrid host, cgroup.freeze on v2)
       assert.equal(r.run(['pause', id]).status, 0);
       try {
@@ -261,7 +290,7 @@ for (const mode of ['root', 'rootless'] as const) {
       }
     });
 
-    test('--cgroup: an existing sub-cgroup of the container\'s', { skip: mode === 'rootless' && 'no cgroup of its own' }, () => {
+    test("--cgroup: an existing sub-cgroup of the container's", { skip: mode === 'rootless' && 'no cgroup of its own' }, () => {
       const st = JSON.parse(readFileSync(join(r.root, id, 'state.json'), 'utf8')) as { cgroupPath: string; cgroupV1Paths?: string[] };
       // without a controller prefix the path is below every cgroup of the container, as in runc
       const dirs = [st.cgroupPath, ...(st.cgroupV1Paths ?? [])];
@@ -284,7 +313,10 @@ for (const mode of ['root', 'rootless'] as const) {
         const res = exec(['-d', '--pid-file', pidFile, '--cgroup', 'sub', id, '/bin/probe', 'sleep', '30']);
         assert.equal(res.status, 0, res.stderr);
         const pid = Number(readFileSync(pidFile, 'utf8'));
-        assert.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`^0::${st.cgroupPath.replace(/^\/sys\/fs\/cgroup(\/unified)?/, '')}/sub$`, 'm'));
+        assert.match(
+          readFileSync(`/proc/${pid}/cgroup`, 'utf8'),
+          new RegExp(`^0::${st.cgroupPath.replace(/^\/sys\/fs\/cgroup(\/unified)?/, '')}/sub$`, 'm'),
+        );
         killAndWait(pid);
         waitFor('the process to leave the cgroup', () => readFileSync(join(st.cgroupPath, 'sub', 'cgroup.procs'), 'utf8') === '');
       } finally {
@@ -299,10 +331,20 @@ for (const mode of ['root', 'rootless'] as const) {
         // the runtime starts with fds 3 and 4 (/dev/null) and 6 and 7 (a directory) open, as an
         // engine leaks them
         const leaked = [a, a, null, c, c];
-        assert.deepEqual(report([id, '/bin/probe', 'report'], { extraFds: leaked }).fds.map((f) => f.fd), [0, 1, 2]);
+        assert.deepEqual(
+          report([id, '/bin/probe', 'report'], { extraFds: leaked }).fds.map((f) => f.fd),
+          [0, 1, 2],
+        );
         const rep = report(['--preserve-fds', '2', id, '/bin/probe', 'report'], { extraFds: leaked });
-        assert.deepEqual(rep.fds.map((f) => f.fd), [0, 1, 2, 3, 4]);
-        assert.deepEqual(rep.fds.slice(3).map((f) => f.target), ['/dev/null', '/dev/null'], 'the runtime\'s fds 3 and 4');
+        assert.deepEqual(
+          rep.fds.map((f) => f.fd),
+          [0, 1, 2, 3, 4],
+        );
+        assert.deepEqual(
+          rep.fds.slice(3).map((f) => f.target),
+          ['/dev/null', '/dev/null'],
+          "the runtime's fds 3 and 4",
+        );
         // as runc: each fd asked for must be open (a hole may be taken by the runtime's own fds,
         // which Node and Bun open at the lowest free numbers: a caller must not leave one)
         const missing = exec(['--preserve-fds', '5000', id, '/bin/probe'], { extraFds: leaked });
@@ -314,7 +356,7 @@ for (const mode of ['root', 'rootless'] as const) {
       }
     });
 
-    test('a leaked directory fd cannot become the process\'s cwd (CVE-2024-21626)', () => {
+    test("a leaked directory fd cannot become the process's cwd (CVE-2024-21626)", () => {
       const dir = openSync('/sys/fs/cgroup', 'r');
       try {
         // fds 3..7 leaked into ocirt: the host directory at each
@@ -352,7 +394,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(out, /got-term/);
     });
 
-    test('the container\'s seccomp filter holds for the exec\'d process too', () => {
+    test("the container's seccomp filter holds for the exec'd process too", () => {
       const c = bundle((x) => {
         x.process.args = ['/bin/probe', 'sleep', '600'];
         x.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 77 }] };

@@ -5,13 +5,41 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, OCIRT, PROBE, hostSnapshot, json, makeBundle, newId, runner, testUser, type Bundle, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  OCIRT,
+  PROBE,
+  hostSnapshot,
+  json,
+  makeBundle,
+  newId,
+  runner,
+  testUser,
+  type Bundle,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { NOTHING, residue } from '../helpers/leaks.ts';
 import { assertCleanFailure } from '../helpers/security.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 /** A tmpfs of `size` with at most `inodes` inodes, owned by `user`; unmounted by the returned function. */
 function smallFs(size: string, inodes: number, user?: User): { dir: string; unmount: () => void } {
@@ -149,7 +177,13 @@ for (const mode of ['root', 'rootless'] as const) {
         const pid = JSON.parse(good).pid as number;
         writeFileSync(stateFile, damage(good));
         try {
-          for (const args of [['state', id], ['start', id], ['kill', id, 'KILL'], ['delete', id], ['delete', '--force', id]]) {
+          for (const args of [
+            ['state', id],
+            ['start', id],
+            ['kill', id, 'KILL'],
+            ['delete', id],
+            ['delete', '--force', id],
+          ]) {
             const x = r.run(args);
             assertCleanFailure(x, args.join(' '));
             assert.ok(x.stderr.includes(`state of container "${id}" is corrupt (${stateFile})`), `${args.join(' ')}: ${x.stderr}`);
@@ -218,7 +252,10 @@ for (const mode of ['root', 'rootless'] as const) {
       }
       b.config.process.args = ['/bin/probe', 'sleep', '600'];
       b.write();
-      assert.ok([...seen].some((l) => /EMFILE|Too many open files/.test(l)), `no limit ran out of fds: ${[...seen].join(' | ')}`);
+      assert.ok(
+        [...seen].some((l) => /EMFILE|Too many open files/.test(l)),
+        `no limit ran out of fds: ${[...seen].join(' | ')}`,
+      );
     });
   });
 }

@@ -8,12 +8,28 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, PROBE, hostSnapshot, json, makeBundle, newId, runner, testUser, type Bundle, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  hostSnapshot,
+  json,
+  makeBundle,
+  newId,
+  runner,
+  testUser,
+  type Bundle,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { NOTHING, residue } from '../helpers/leaks.ts';
 import { FAULT_POINTS, type FaultPoint } from '../../src/container/fault.ts';
 import { existsSync } from 'node:fs';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 /** ocirt with OCIRT_FAULT set; output into files (a created init keeps the runtime's stdio). */
 function runFaulted(r: Runner, args: string[], point: FaultPoint): { status: number | null; signal: string | null; stderr: string } {
@@ -50,7 +66,12 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     /** kill at `point` while running `command`, then delete --force: nothing may remain */
-    function walk(point: FaultPoint, prepare: (id: string) => void, command: (id: string) => string[], afterwards?: (id: string) => void): void {
+    function walk(
+      point: FaultPoint,
+      prepare: (id: string) => void,
+      command: (id: string) => string[],
+      afterwards?: (id: string) => void,
+    ): void {
       const before = hostSnapshot();
       const id = newId(point.replace(/:/g, '-'));
       prepare(id);
@@ -63,7 +84,13 @@ for (const mode of ['root', 'rootless'] as const) {
     }
 
     for (const point of FAULT_POINTS.create) {
-      test(point, () => walk(point, () => {}, (id) => ['create', '-b', b.dir, id]));
+      test(point, () =>
+        walk(
+          point,
+          () => {},
+          (id) => ['create', '-b', b.dir, id],
+        ),
+      );
     }
     for (const point of FAULT_POINTS.start) {
       test(point, () =>

@@ -6,9 +6,24 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, PROBE, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface Report {
   env: string[];
@@ -50,7 +65,10 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(kept.status, 0, kept.stderr);
       const rep = JSON.parse(kept.stdout) as Report;
       assert.deepEqual(fdsOf(rep), [0, 1, 2, 3, 4]);
-      assert.deepEqual(rep.fds.slice(3).map((f) => f.target), ['/dev/null', '/dev/null']);
+      assert.deepEqual(
+        rep.fds.slice(3).map((f) => f.target),
+        ['/dev/null', '/dev/null'],
+      );
     });
 
     test('create + start: the same, kept while the init waits', () => {

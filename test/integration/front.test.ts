@@ -11,7 +11,18 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX, IS_ROOT, PROBE, REPO, hostSnapshot, makeBundle, runner, type Bundle, type Config, type Runner } from '../helpers/containers.ts';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  PROBE,
+  REPO,
+  hostSnapshot,
+  makeBundle,
+  runner,
+  type Bundle,
+  type Config,
+  type Runner,
+} from '../helpers/containers.ts';
 
 const NODE_ENTRY = join(REPO, 'bin', 'ocirt');
 const NO_CORE = '/nonexistent';
@@ -32,7 +43,8 @@ const onPath = (name: string) => (process.env.PATH ?? '').split(':').some((d) =>
 function setup(): Setup {
   const front = join(REPO, 'dist', 'ocirt-exe');
   if (existsSync(front) && existsSync(join(REPO, 'dist', 'ocirt-core'))) return { front, skip: false };
-  if (!onPath('musl-gcc') && !onPath('cc')) return { front, skip: 'dist/ocirt-exe + dist/ocirt-core absent (npm run build:exe) and no C compiler to build the front end' };
+  if (!onPath('musl-gcc') && !onPath('cc'))
+    return { front, skip: 'dist/ocirt-exe + dist/ocirt-core absent (npm run build:exe) and no C compiler to build the front end' };
   const tmp = mkdtempSync('/tmp/ocirt-front-');
   const out = join(tmp, 'ocirt-exe');
   const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'build-front.mjs'), out], { encoding: 'utf8', cwd: REPO });
@@ -131,7 +143,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     'back\\slash': 'C:\\path\\to',
     newline: 'line 1\nline 2\ttab\r',
     control: '\u0001\u001f\u007f',
-    'ünïcödé': 'Grüße, 東京',
+    ünïcödé: 'Grüße, 東京',
     emoji: '🐳 container 😀',
     slash: '/a/b',
   };
@@ -176,7 +188,10 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
   });
 
   test('an unusual state.json is printed exactly as TypeScript prints it, or left to the core', () => {
-    create('edited', sleeper((c) => (c.annotations = { a: '1', b: 'x' })));
+    create(
+      'edited',
+      sleeper((c) => (c.annotations = { a: '1', b: 'x' })),
+    );
     const file = join(r.root, 'edited', 'state.json');
     const original = readFileSync(file, 'utf8');
     assert.ok(original.includes('"annotations":{"a":"1","b":"x"}'), original);
@@ -202,7 +217,11 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
       ['no owner', original.replace(/"owner":"[^"]*",/, ''), 'core'],
       ['null annotations', annotations('').replace('"annotations":{}', '"annotations":null'), 'core'],
       ['trailing text', original + 'x', 'core'],
-      ['not UTF-8 (an overlong "/")', Buffer.concat([Buffer.from(head + '"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"' + tail)]), 'core'],
+      [
+        'not UTF-8 (an overlong "/")',
+        Buffer.concat([Buffer.from(head + '"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"' + tail)]),
+        'core',
+      ],
     ];
     try {
       for (const [what, text, want] of variants) {
@@ -347,7 +366,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     const rep = JSON.parse(mine.stdout) as { ns: Record<string, string>; args: string[]; cwd: string };
     for (const ns of ['mnt', 'pid', 'net', 'ipc', 'uts']) assert.equal(rep.ns[ns], readlinkSync(`/proc/${pid}/ns/${ns}`), ns);
     assert.deepEqual(rep.args, ['/bin/probe', 'report', '-x', '0x10']);
-    assert.equal(alone(['exec', 'ex', '--', '/bin/probe', 'exit', '7']).status, 7, 'the exit code is the process\'s');
+    assert.equal(alone(['exec', 'ex', '--', '/bin/probe', 'exit', '7']).status, 7, "the exit code is the process's");
     assert.equal(alone(['exec', 'ex', '/bin/probe', 'kill-self', '15']).status, 128 + 15);
     assert.equal(existsSync(join(r.root, '.lock-ex')), false, 'the lock is released');
 
@@ -409,7 +428,11 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     ok(front(['exec', 'ex', '/bin/probe', 'exit', '0']), 'no template: through the core');
     writeFileSync(template, saved);
     // the same errors as the TypeScript CLI
-    for (const args of [['exec', 'missing', '/bin/probe'], ['exec', 'ex', 'no-such-program'], ['exec', 'ex']]) {
+    for (const args of [
+      ['exec', 'missing', '/bin/probe'],
+      ['exec', 'ex', 'no-such-program'],
+      ['exec', 'ex'],
+    ]) {
       const a = front(args);
       const b2 = ts(args);
       assert.equal(a.status, b2.status, args.join(' '));
@@ -419,7 +442,7 @@ describe('native front end (dist/ocirt-exe)', { skip: S.skip }, () => {
     assert.equal(statusOf('ex'), 'running');
   });
 
-  test('errors are the TypeScript CLI\'s, message and exit status', async () => {
+  test("errors are the TypeScript CLI's, message and exit status", async () => {
     create('err-run', sleeper());
     ok(ts(['start', 'err-run']), 'start');
     create('err-stop', sleeper());

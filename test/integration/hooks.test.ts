@@ -102,7 +102,10 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     /** A bundle whose hooks record into <out>/log (the container sees the directory at /out). */
-    const setup = (hooks: (rec: (kind: string, extra?: Record<string, unknown>) => Record<string, unknown>) => Config['hooks'], mutate?: (c: Config) => void) => {
+    const setup = (
+      hooks: (rec: (kind: string, extra?: Record<string, unknown>) => Record<string, unknown>) => Config['hooks'],
+      mutate?: (c: Config) => void,
+    ) => {
       outDir = mkdtempSync('/tmp/ocirt-hooks-out-');
       outDirs.push(outDir);
       if (user) chownSync(outDir, user.uid, user.gid);
@@ -144,7 +147,11 @@ for (const mode of ['root', 'rootless'] as const) {
       const id = newId('hooks');
       const created = r.run(['create', '-b', b.dir, id]);
       assert.equal(created.status, 0, created.stderr);
-      assert.deepEqual(log().map((l) => l.kind), ['prestart', 'createRuntime', 'createContainer'], 'create runs these three');
+      assert.deepEqual(
+        log().map((l) => l.kind),
+        ['prestart', 'createRuntime', 'createContainer'],
+        'create runs these three',
+      );
       const st = json<{ pid: number }>(r.run(['state', id]));
       const hostMnt = readlinkSync('/proc/self/ns/mnt');
       const containerMnt = readlinkSync(`/proc/${st.pid}/ns/mnt`);
@@ -152,12 +159,21 @@ for (const mode of ['root', 'rootless'] as const) {
 
       const started = r.run(['start', id]);
       assert.equal(started.status, 0, started.stderr);
-      assert.deepEqual(raw().split('\n').filter((l) => !l.includes('\t')), ['program', ''], 'the program ran once');
+      assert.deepEqual(
+        raw()
+          .split('\n')
+          .filter((l) => !l.includes('\t')),
+        ['program', ''],
+        'the program ran once',
+      );
       const del = r.run(['delete', '--force', id]);
       assert.equal(del.status, 0, del.stderr);
 
       const all = log();
-      assert.deepEqual(all.map((l) => l.kind), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+      assert.deepEqual(
+        all.map((l) => l.kind),
+        ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+      );
       const at = (k: string) => all.find((l) => l.kind === k)!;
       // (poststart runs once the program is exec'd, which says nothing about when it writes)
       assert.ok(raw().indexOf('startContainer') < raw().indexOf('program'), 'startContainer before the program');
@@ -170,23 +186,30 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.equal(at(k).mnt, containerMnt, `${k} runs in the container's mount namespace`);
         assert.equal(at(k).hostname, 'ocirt-test', `${k} runs in the container's UTS namespace`);
       }
-      assert.equal(at('createContainer').mounted, 'yes', 'createContainer: after the mounts, before pivot_root (the host path still resolves)');
+      assert.equal(
+        at('createContainer').mounted,
+        'yes',
+        'createContainer: after the mounts, before pivot_root (the host path still resolves)',
+      );
       for (const l of all) {
         assert.equal(l.argv0, l.kind === 'startContainer' ? 'sh' : `hook-${l.kind}`, 'args[0] is argv[0]');
-        assert.equal(l.extra, `${l.kind}-env`, 'the hook\'s env');
+        assert.equal(l.extra, `${l.kind}-env`, "the hook's env");
         assert.equal(l.state.id, id);
         assert.equal(l.state.bundle, b.dir);
         assert.equal(l.state.ociVersion, '1.3.0');
         assert.deepEqual(l.state.annotations, { 'org.example.hooks': 'yes' });
         if (l.kind !== 'poststop') assert.equal(l.state.pid, st.pid, `${l.kind}: the container's pid as the runtime sees it`);
       }
-      assert.deepEqual(all.map((l) => l.state.status), ['created', 'created', 'created', 'created', 'running', 'stopped']);
+      assert.deepEqual(
+        all.map((l) => l.state.status),
+        ['created', 'created', 'created', 'created', 'running', 'stopped'],
+      );
       assert.deepEqual(stateDirs(r), []);
       assert.deepEqual(hostSnapshot(), before);
       rmSync(outDir, { recursive: true, force: true });
     });
 
-    test('run in the foreground runs the hooks too, and exits with the program\'s status', () => {
+    test("run in the foreground runs the hooks too, and exits with the program's status", () => {
       const { b, log } = setup(
         (rec) => ({
           prestart: [rec('prestart')],
@@ -199,7 +222,10 @@ for (const mode of ['root', 'rootless'] as const) {
       );
       const res = r.run(['run', '-b', b.dir, newId('hookrun')]);
       assert.equal(res.status, 7, res.stderr);
-      assert.deepEqual(log().map((l) => l.kind), ['prestart', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+      assert.deepEqual(
+        log().map((l) => l.kind),
+        ['prestart', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+      );
       assert.deepEqual(stateDirs(r), []);
       rmSync(outDir, { recursive: true, force: true });
     });
@@ -222,8 +248,12 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.match(res.stderr, want);
         const last = JSON.parse(readFileSync(logFile, 'utf8').trim().split('\n').pop()!) as { level: string; msg: string };
         assert.equal(last.level, 'error');
-        assert.match(last.msg, want, 'the hook\'s stderr reaches the log');
-        assert.deepEqual(log().map((l) => l.kind), ['poststop'], 'the poststop hooks run after the failed create');
+        assert.match(last.msg, want, "the hook's stderr reaches the log");
+        assert.deepEqual(
+          log().map((l) => l.kind),
+          ['poststop'],
+          'the poststop hooks run after the failed create',
+        );
         assert.ok(!raw().includes('program'));
         assert.equal(r.run(['state', id]).status, 1, 'no container left');
         assert.deepEqual(stateDirs(r), []);
@@ -242,7 +272,10 @@ for (const mode of ['root', 'rootless'] as const) {
         const res = r.run(['start', id]);
         assert.equal(res.status, 1);
         assert.match(res.stderr, new RegExp(`config\\.json /hooks/${kind}/0: ${kind} hook /bin/sh: exited with status 3: ${kind} says no`));
-        assert.deepEqual(log().map((l) => l.kind), ['poststop']);
+        assert.deepEqual(
+          log().map((l) => l.kind),
+          ['poststop'],
+        );
         assert.equal(raw().includes('program'), kind === 'poststart', 'poststart runs after the program started');
         const gone = r.run(['state', id]);
         assert.equal(gone.status, 1);
@@ -260,10 +293,19 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(r.run(['run', '-d', '-b', b.dir, id]).status, 0);
       const del = r.run(['--log', logFile, '--log-format', 'json', 'delete', '-f', id]);
       assert.equal(del.status, 0, del.stderr);
-      assert.deepEqual(log().map((l) => l.kind), ['poststop']);
-      const entries = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+      assert.deepEqual(
+        log().map((l) => l.kind),
+        ['poststop'],
+      );
+      const entries = readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { level: string; msg: string });
       assert.ok(
-        entries.some((e) => e.level === 'warning' && /\/hooks\/poststop\/0: poststop hook \/bin\/sh: exited with status 3: poststop says no/.test(e.msg)),
+        entries.some(
+          (e) =>
+            e.level === 'warning' && /\/hooks\/poststop\/0: poststop hook \/bin\/sh: exited with status 3: poststop says no/.test(e.msg),
+        ),
         JSON.stringify(entries),
       );
       assert.deepEqual(stateDirs(r), []);
@@ -285,7 +327,7 @@ for (const mode of ['root', 'rootless'] as const) {
       });
     }
 
-    test('a successful hook\'s output goes to the log as info', () => {
+    test("a successful hook's output goes to the log as info", () => {
       const { b } = setup(() => ({ createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo configured eth0 >&2'] }] }));
       const id = newId('hookout');
       const logFile = join(r.root, `.log-${id}`);
@@ -294,19 +336,25 @@ for (const mode of ['root', 'rootless'] as const) {
       const text = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim() : '';
       const entries = text ? text.split('\n').map((l) => JSON.parse(l) as { level: string; msg: string }) : [];
       assert.equal(r.run(['delete', '-f', id]).status, 0);
-      assert.ok(entries.some((e) => e.level === 'info' && e.msg === 'createRuntime hook /bin/sh: configured eth0'), `the hook's output in the log: ${JSON.stringify(entries)}`);
+      assert.ok(
+        entries.some((e) => e.level === 'info' && e.msg === 'createRuntime hook /bin/sh: configured eth0'),
+        `the hook's output in the log: ${JSON.stringify(entries)}`,
+      );
       rmSync(logFile, { force: true });
       rmSync(outDir, { recursive: true, force: true });
     });
 
-    test('hooks are the config\'s at create: a changed config.json does not change them', () => {
+    test("hooks are the config's at create: a changed config.json does not change them", () => {
       const { b, log } = setup((rec) => ({ poststop: [rec('poststop')] }));
       const id = newId('frozen');
       assert.equal(r.run(['create', '-b', b.dir, id]).status, 0);
       b.config.hooks = {};
       b.write();
       assert.equal(r.run(['delete', '-f', id]).status, 0);
-      assert.deepEqual(log().map((l) => l.kind), ['poststop']);
+      assert.deepEqual(
+        log().map((l) => l.kind),
+        ['poststop'],
+      );
       rmSync(outDir, { recursive: true, force: true });
     });
   });

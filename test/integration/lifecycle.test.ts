@@ -21,7 +21,11 @@ import {
   type User,
 } from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface ProbeReport {
   uid: number;
@@ -49,7 +53,6 @@ function mountLine(r: ProbeReport, point: string): string | undefined {
   return r.mountinfo.find((l) => l.split(' ')[4] === point);
 }
 
-
 for (const mode of ['root', 'rootless'] as const) {
   describe(`${mode} containers`, { skip }, () => {
     let user: User | undefined;
@@ -73,8 +76,16 @@ for (const mode of ['root', 'rootless'] as const) {
     test('run: the process sees its config, and ocirt exits with its status', () => {
       const b = bundle((c) => {
         c.process.cwd = '/tmp';
-        c.process.user = { uid: mode === 'root' ? 1000 : 0, gid: mode === 'root' ? 1000 : 0, additionalGids: mode === 'root' ? [44, 55] : [], umask: 0o027 };
-        c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }, { type: 'RLIMIT_NPROC', soft: 300, hard: 400 }];
+        c.process.user = {
+          uid: mode === 'root' ? 1000 : 0,
+          gid: mode === 'root' ? 1000 : 0,
+          additionalGids: mode === 'root' ? [44, 55] : [],
+          umask: 0o027,
+        };
+        c.process.rlimits = [
+          { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
+          { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
+        ];
         c.process.oomScoreAdj = 123;
         c.process.args = ['/bin/probe', 'report'];
       });
@@ -122,7 +133,11 @@ for (const mode of ['root', 'rootless'] as const) {
     });
 
     test('rootfsPropagation: shared and unbindable roots are set up (pivot_root refuses both during setup)', () => {
-      for (const [prop, want] of [['shared', /\sshared:\d+\s/], ['unbindable', /\sunbindable\s/], ['private', / ro,\S+ - /]] as const) {
+      for (const [prop, want] of [
+        ['shared', /\sshared:\d+\s/],
+        ['unbindable', /\sunbindable\s/],
+        ['private', / ro,\S+ - /],
+      ] as const) {
         const b = bundle((c) => {
           c.linux.rootfsPropagation = prop;
           c.process.args = ['/bin/probe', 'report'];
@@ -184,7 +199,9 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.match(gone.stderr, /does not exist/);
     });
 
-    test('a user namespace that maps root to other host ids (the init is copied, then execs after the maps)', { skip: mode === 'rootless' && 'root maps other ids' }, () => {
+    test('a user namespace that maps root to other host ids (the init is copied, then execs after the maps)', {
+      skip: mode === 'rootless' && 'root maps other ids',
+    }, () => {
       // launch.ts takes the early-exec path only when our own ids become root in the namespace;
       // this config (what an engine gives for a userns container run by root) takes the other
       const b = bundle((c) => {
@@ -192,7 +209,9 @@ for (const mode of ['root', 'rootless'] as const) {
         c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
         c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
         c.mounts = c.mounts.map((m: Config) =>
-          m.destination === '/sys' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+          m.destination === '/sys'
+            ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+            : m,
         );
         c.process.args = ['/bin/probe', 'report'];
       });
@@ -267,7 +286,9 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(stateDirs(r), []);
     });
 
-    test('a create killed halfway can be removed with delete --force', { skip: mode === 'rootless' && 'needs the cgroup to find the half-made init' }, () => {
+    test('a create killed halfway can be removed with delete --force', {
+      skip: mode === 'rootless' && 'needs the cgroup to find the half-made init',
+    }, () => {
       const before = hostSnapshot();
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']));
       const id = newId('half');
@@ -289,7 +310,11 @@ for (const mode of ['root', 'rootless'] as const) {
       const before = hostSnapshot();
       const cases: [string, (c: Config) => void, RegExp][] = [
         ['bad mount type', (c) => c.mounts.push({ destination: '/x', type: 'nosuchfs', source: 'none' }), /\/mounts\/5.*ENODEV/],
-        ['missing bind source', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent/src', options: ['bind'] }), /\/mounts\/5.*ENOENT/],
+        [
+          'missing bind source',
+          (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent/src', options: ['bind'] }),
+          /\/mounts\/5.*ENOENT/,
+        ],
         ['invalid config', (c) => (c.process.capabilities.bounding = ['CAP_TEST']), /CAP_TEST/],
         ['missing executable', (c) => (c.process.args = ['/bin/nonexistent']), /nonexistent/],
       ];
@@ -316,12 +341,14 @@ for (const mode of ['root', 'rootless'] as const) {
       const res = r.run(['run', '-b', b.dir, id], { viaScript: true });
       assert.equal(res.status, 5, res.stderr + res.stdout);
       // (script(1) forwards the end of its own empty stdin, which the pty may echo as ^@)
-      assert.match(res.stdout, /\/dev\/pts\/0\r?$/m, 'the process has the container devpts instance\'s first pty');
+      assert.match(res.stdout, /\/dev\/pts\/0\r?$/m, "the process has the container devpts instance's first pty");
       assert.match(res.stdout, /hello-tty/);
       assert.deepEqual(stateDirs(r), []);
     });
 
-    test('run forwards signals to the container and exits with its status', { skip: !BUSYBOX && 'busybox-static not installed' }, async () => {
+    test('run forwards signals to the container and exits with its status', {
+      skip: !BUSYBOX && 'busybox-static not installed',
+    }, async () => {
       const b = bundle((c) => (c.process.args = ['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; sleep 30 & wait']));
       const child = r.spawnRun(['run', '-b', b.dir, newId('fwd')]);
       let out = '';

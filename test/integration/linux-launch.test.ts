@@ -29,7 +29,10 @@ async function launchReport(mutate: (p: ReturnType<typeof basePlan>) => void): P
   }
 }
 
-test('execCPUAffinity: initial before the cgroup, final after it; without final the initial one stays', { ...rootOnly, skip: rootOnly.skip ?? (availableParallelism() < 2 && 'needs two CPUs') }, async () => {
+test('execCPUAffinity: initial before the cgroup, final after it; without final the initial one stays', {
+  ...rootOnly,
+  skip: rootOnly.skip ?? (availableParallelism() < 2 && 'needs two CPUs'),
+}, async () => {
   const only1 = await launchReport((p) => (p.process.cpuAffinity = { initial: [1] }));
   assert.equal(only1.cpus, '1', 'runtime-spec: no final, the affinity is not changed after the move');
   const final0 = await launchReport((p) => (p.process.cpuAffinity = { initial: [1], final: [0] }));

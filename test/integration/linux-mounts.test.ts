@@ -5,11 +5,40 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, PROBE, RUN_TOKEN, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  RUN_TOKEN,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface MountLine {
   point: string;
@@ -27,7 +56,14 @@ function parseMountinfo(lines: string[]): MountLine[] {
   return lines.map((l) => {
     const f = l.split(' ');
     const dash = f.indexOf('-');
-    return { point: f[4], opts: f[5].split(','), tags: f.slice(6, dash), fstype: f[dash + 1], source: f[dash + 2], superOpts: (f[dash + 3] ?? '').split(',') };
+    return {
+      point: f[4],
+      opts: f[5].split(','),
+      tags: f.slice(6, dash),
+      fstype: f[dash + 1],
+      source: f[dash + 2],
+      superOpts: (f[dash + 3] ?? '').split(','),
+    };
   });
 }
 
@@ -90,7 +126,14 @@ for (const mode of ['root', 'rootless'] as const) {
         [['lazytime'], (m) => assert.ok(m.superOpts.includes('lazytime'))],
         [['lazytime', 'nolazytime'], (m) => assert.ok(!m.superOpts.includes('lazytime'))],
         [['defaults', 'silent', 'loud', 'iversion', 'noiversion', 'nomand'], (m) => assert.ok(m.opts.includes('rw'))],
-        [['size=1m', 'mode=0750', 'nr_inodes=100'], (m) => assert.ok(['size=1024k', 'nr_inodes=100', 'mode=750'].every((o) => m.superOpts.includes(o)), `${m.superOpts}`)],
+        [
+          ['size=1m', 'mode=0750', 'nr_inodes=100'],
+          (m) =>
+            assert.ok(
+              ['size=1024k', 'nr_inodes=100', 'mode=750'].every((o) => m.superOpts.includes(o)),
+              `${m.superOpts}`,
+            ),
+        ],
       ];
       const b = bundle((c) => {
         report(c);
@@ -111,7 +154,10 @@ for (const mode of ['root', 'rootless'] as const) {
     test('remount changes a mount made before it', () => {
       const b = bundle((c) => {
         report(c);
-        c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs' }, { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro'] });
+        c.mounts.push(
+          { destination: '/t', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro'] },
+        );
       });
       const m = at(mounts(b), '/t');
       assert.ok(m.superOpts.includes('ro') || m.opts.includes('ro'), `${m.opts} - ${m.superOpts}`);
@@ -129,8 +175,15 @@ for (const mode of ['root', 'rootless'] as const) {
             { destination: '/tree/sub', type: 'tmpfs', source: 'sub' },
             { destination: '/plain', type: 'bind', source: 'rootfs/tree', options: ['bind', 'ro'] },
             { destination: '/rec', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'ro'] },
-            { destination: '/rro', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'rro', 'rnosuid', 'rnodev', 'rnoexec', ...atime, 'rnosymfollow'] },
-            ...(mode === 'root' ? [{ destination: '/strict', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'rstrictatime'] }] : []),
+            {
+              destination: '/rro',
+              type: 'bind',
+              source: 'rootfs/tree',
+              options: ['rbind', 'rro', 'rnosuid', 'rnodev', 'rnoexec', ...atime, 'rnosymfollow'],
+            },
+            ...(mode === 'root'
+              ? [{ destination: '/strict', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'rstrictatime'] }]
+              : []),
             { destination: '/shared', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'rshared'] },
             { destination: '/unbind', type: 'bind', source: 'rootfs/tree', options: ['bind', 'unbindable'] },
             { destination: '/private', type: 'bind', source: 'rootfs/tree', options: ['bind', 'private'] },
@@ -145,10 +198,17 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.ok(at(ms, '/rec/sub').opts.includes('rw'), 'rbind with "ro": only the top is read-only');
       for (const p of ['/rro', '/rro/sub']) {
         const o = at(ms, p).opts;
-        for (const w of ['ro', 'nosuid', 'nodev', 'noexec', 'nosymfollow', ...(mode === 'root' ? ['noatime', 'nodiratime'] : [])]) assert.ok(o.includes(w), `${p}: ${w} in ${o}`);
+        for (const w of ['ro', 'nosuid', 'nodev', 'noexec', 'nosymfollow', ...(mode === 'root' ? ['noatime', 'nodiratime'] : [])])
+          assert.ok(o.includes(w), `${p}: ${w} in ${o}`);
       }
-      if (mode === 'root') for (const p of ['/strict', '/strict/sub']) assert.ok(!at(ms, p).opts.some((o) => o === 'relatime' || o === 'noatime'), `${p}: strictatime`);
-      for (const p of ['/shared', '/shared/sub']) assert.ok(at(ms, p).tags.some((t) => t.startsWith('shared:')), `${p}: shared`);
+      if (mode === 'root')
+        for (const p of ['/strict', '/strict/sub'])
+          assert.ok(!at(ms, p).opts.some((o) => o === 'relatime' || o === 'noatime'), `${p}: strictatime`);
+      for (const p of ['/shared', '/shared/sub'])
+        assert.ok(
+          at(ms, p).tags.some((t) => t.startsWith('shared:')),
+          `${p}: shared`,
+        );
       assert.ok(at(ms, '/unbind').tags.includes('unbindable'));
       assert.deepEqual(at(ms, '/private').tags, []);
     });
@@ -177,7 +237,10 @@ for (const mode of ['root', 'rootless'] as const) {
       const b = bundle(
         (c) => {
           report(c);
-          c.mounts.push({ destination: '/var/run', type: 'tmpfs', source: 'varrun' }, { destination: '/esc', type: 'tmpfs', source: 'esc' });
+          c.mounts.push(
+            { destination: '/var/run', type: 'tmpfs', source: 'varrun' },
+            { destination: '/esc', type: 'tmpfs', source: 'esc' },
+          );
         },
         (rootfs) => {
           mkdirSync(join(rootfs, 'run'));
@@ -200,7 +263,10 @@ for (const mode of ['root', 'rootless'] as const) {
       });
       const res = r.run(['run', '-b', b.dir, newId('fs')]);
       assert.equal(res.status, 0, res.stderr);
-      const [rep, ptmx, devPtmx] = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const [rep, ptmx, devPtmx] = res.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const ms = parseMountinfo(rep.mountinfo);
       assert.equal(at(ms, '/proc').fstype, 'proc');
       assert.equal(at(ms, '/sys').fstype, mode === 'root' ? 'sysfs' : 'sysfs'); // rootless: the host's /sys bound
@@ -208,7 +274,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(pts.fstype, 'devpts');
       assert.ok(pts.superOpts.includes('ptmxmode=666') && pts.superOpts.includes('mode=620'), `${pts.superOpts}`);
       assert.equal(ptmx.mode, 0o666, 'ptmxmode');
-      assert.equal(devPtmx.type, 'symlink', '/dev/ptmx is the new instance\'s');
+      assert.equal(devPtmx.type, 'symlink', "/dev/ptmx is the new instance's");
       assert.equal(at(ms, '/dev/mqueue').fstype, 'mqueue');
       assert.equal(at(ms, '/dev/shm').fstype, 'tmpfs');
     });
@@ -217,7 +283,11 @@ for (const mode of ['root', 'rootless'] as const) {
       const b = bundle(
         (c) => {
           c.mounts.push({ destination: '/cu', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
-          c.process.args = ['/bin/sh', '-c', 'cat /cu/f /cu/sub/g; readlink /cu/link; /bin/probe ls /cu; echo new > /cu/new && echo written'];
+          c.process.args = [
+            '/bin/sh',
+            '-c',
+            'cat /cu/f /cu/sub/g; readlink /cu/link; /bin/probe ls /cu; echo new > /cu/new && echo written',
+          ];
         },
         (rootfs) => {
           mkdirSync(join(rootfs, 'cu', 'sub'), { recursive: true });
@@ -232,7 +302,8 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(res.status, 0, res.stderr);
       const lines = res.stdout.split('\n');
       assert.deepEqual(lines.slice(0, 3), ['top', 'below', 'f']);
-      const entries = (JSON.parse(lines[3]) as { entries: { name: string; type: string; mode: number; uid: number; gid: number }[] }).entries;
+      const entries = (JSON.parse(lines[3]) as { entries: { name: string; type: string; mode: number; uid: number; gid: number }[] })
+        .entries;
       const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
       assert.equal(byName.f.mode, 0o604);
       if (!user) assert.deepEqual([byName.f.uid, byName.f.gid], [1000, 1001], 'owner kept');
@@ -242,7 +313,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.ok(!existsSync(join(b.rootfs, 'cu', 'new')), 'the image is untouched');
     });
 
-    test('id-mapped mounts: idmap with the mount\'s own mappings, with the container\'s, ridmap', () => {
+    test("id-mapped mounts: idmap with the mount's own mappings, with the container's, ridmap", () => {
       const src = mkdtempSync('/tmp/ocirt-idmap-');
       dirs.push(src);
       chmodSync(src, 0o755);
@@ -264,28 +335,35 @@ for (const mode of ['root', 'rootless'] as const) {
       }
       assert.equal(res.status, 0, res.stderr);
       const [ls, line] = res.stdout.trim().split('\n');
-      const owner = Object.fromEntries((JSON.parse(ls) as { entries: { name: string; uid: number }[] }).entries.map((e) => [e.name, e.uid]));
+      const owner = Object.fromEntries(
+        (JSON.parse(ls) as { entries: { name: string; uid: number }[] }).entries.map((e) => [e.name, e.uid]),
+      );
       // disk id 0 is the mapping's 0, shown as host 1000; disk 1000 is not mapped: the overflow id
       assert.deepEqual(owner, { 'owned-by-0': 1000, 'owned-by-1000': 65534 });
       assert.match(line, /\bidmapped\b/);
 
       // a user namespace container, "ridmap" with no mappings of its own: the container's are used,
       // so the host's root-owned files are the container root's
-      const u = bundle((c) => {
-        c.linux.namespaces.push({ type: 'user' });
-        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-        c.mounts.push({ destination: '/idm', type: 'bind', source: src, options: ['rbind', 'ridmap'] });
-        c.process.args = ['/bin/sh', '-c', '/bin/probe ls /idm; touch /idm/made-inside'];
-      }, (rootfs) => mkdirSync(join(rootfs, 'idm')));
+      const u = bundle(
+        (c) => {
+          c.linux.namespaces.push({ type: 'user' });
+          c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.mounts.push({ destination: '/idm', type: 'bind', source: src, options: ['rbind', 'ridmap'] });
+          c.process.args = ['/bin/sh', '-c', '/bin/probe ls /idm; touch /idm/made-inside'];
+        },
+        (rootfs) => mkdirSync(join(rootfs, 'idm')),
+      );
       chmodSync(u.rootfs, 0o755);
       const ures = r.run(['run', '-b', u.dir, newId('ridmap')]);
       assert.equal(ures.status, 0, ures.stderr);
-      const uowner = Object.fromEntries((JSON.parse(ures.stdout) as { entries: { name: string; uid: number }[] }).entries.map((e) => [e.name, e.uid]));
-      assert.equal(uowner['owned-by-0'], 0, 'host root is the container\'s root through the mount');
+      const uowner = Object.fromEntries(
+        (JSON.parse(ures.stdout) as { entries: { name: string; uid: number }[] }).entries.map((e) => [e.name, e.uid]),
+      );
+      assert.equal(uowner['owned-by-0'], 0, "host root is the container's root through the mount");
       assert.equal(readFileSync(`/proc/self/mountinfo`, 'utf8').includes(src), false, 'nothing mounted on the host');
       const made = JSON.parse(spawnSyncProbe(['stat', join(src, 'made-inside')])) as { uid: number };
-      assert.equal(made.uid, 0, 'a file the container\'s root made is root\'s on disk');
+      assert.equal(made.uid, 0, "a file the container's root made is root's on disk");
     });
 
     if (mode === 'root') {
@@ -302,7 +380,8 @@ for (const mode of ['root', 'rootless'] as const) {
         const b = bundle(
           (c) => {
             // many mounts under the swapped directory: each one a chance for the race
-            for (let i = 0; i < N; i++) c.mounts.push({ destination: `/target/m${i}`, type: 'tmpfs', source: `race${i}`, options: ['size=16k'] });
+            for (let i = 0; i < N; i++)
+              c.mounts.push({ destination: `/target/m${i}`, type: 'tmpfs', source: `race${i}`, options: ['size=16k'] });
             report(c);
           },
           (rootfs) => {

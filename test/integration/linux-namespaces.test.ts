@@ -6,9 +6,25 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { IS_ROOT, PROBE, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface Report {
   uid: number;
@@ -28,7 +44,9 @@ const uptime = (): { monotonic: number; boottime: number } => {
 
 /** A process in namespaces of its own (unshare(1)), to be joined by path; waits until they exist. */
 async function holder(flags: string[]): Promise<{ pid: number; child: ChildProcess; ns: (t: string) => string }> {
-  const child = spawn('unshare', [...flags, '--fork', '--', '/bin/sh', '-c', 'echo ready; exec sleep 300'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('unshare', [...flags, '--fork', '--', '/bin/sh', '-c', 'echo ready; exec sleep 300'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (c) => reject(new Error(`unshare ${flags.join(' ')} exited ${c}`)));
@@ -68,21 +86,30 @@ for (const mode of ['root', 'rootless'] as const) {
       const host = uptime();
       const res = run((c) => {
         c.linux.namespaces.push({ type: 'time' });
-        c.linux.timeOffsets = { monotonic: { secs: 86400 }, boottime: { secs: -Math.min(100, Math.floor(host.boottime) - 1), nanosecs: 5 } };
+        c.linux.timeOffsets = {
+          monotonic: { secs: 86400 },
+          boottime: { secs: -Math.min(100, Math.floor(host.boottime) - 1), nanosecs: 5 },
+        };
       });
       assert.equal(res.status, 0, res.stderr);
       const inside = res.report!.clocks;
       const after = uptime();
-      assert.ok(inside.monotonic >= host.monotonic + 86400 - 1 && inside.monotonic <= after.monotonic + 86400 + 1, `monotonic ${inside.monotonic} vs host ${host.monotonic}`);
+      assert.ok(
+        inside.monotonic >= host.monotonic + 86400 - 1 && inside.monotonic <= after.monotonic + 86400 + 1,
+        `monotonic ${inside.monotonic} vs host ${host.monotonic}`,
+      );
       const off = Math.min(100, Math.floor(host.boottime) - 1);
-      assert.ok(inside.boottime >= host.boottime - off - 1 && inside.boottime <= after.boottime - off + 1, `boottime ${inside.boottime} vs host ${host.boottime}`);
+      assert.ok(
+        inside.boottime >= host.boottime - off - 1 && inside.boottime <= after.boottime - off + 1,
+        `boottime ${inside.boottime} vs host ${host.boottime}`,
+      );
       assert.notEqual(res.report!.ns.time, readlinkSync('/proc/self/ns/time'), 'a time namespace of its own');
       const plain = run((c) => c.linux.namespaces.push({ type: 'time' }));
       assert.equal(plain.status, 0, plain.stderr);
-      assert.ok(Math.abs(plain.report!.clocks.monotonic - uptime().monotonic) < 30, 'no offsets: the host\'s clocks');
+      assert.ok(Math.abs(plain.report!.clocks.monotonic - uptime().monotonic) < 30, "no offsets: the host's clocks");
     });
 
-    test('cgroup: the namespace is rooted at the container\'s own cgroup', () => {
+    test("cgroup: the namespace is rooted at the container's own cgroup", () => {
       const res = run((c) => c.linux.namespaces.push({ type: 'cgroup' }));
       assert.equal(res.status, 0, res.stderr);
       assert.ok(res.report!.cgroup.includes('0::/'), `the unified hierarchy's root is the container's cgroup: ${res.report!.cgroup}`);
@@ -101,7 +128,15 @@ for (const mode of ['root', 'rootless'] as const) {
       test('every type joined by path: the container is in those namespaces', async () => {
         const h = await holder(['--net', '--ipc', '--uts', '--mount', '--pid', '--cgroup', '--time', '--propagation', 'private']);
         holders.push(h.child);
-        const types: [string, string][] = [['network', 'net'], ['ipc', 'ipc'], ['uts', 'uts'], ['mount', 'mnt'], ['pid', 'pid'], ['cgroup', 'cgroup'], ['time', 'time']];
+        const types: [string, string][] = [
+          ['network', 'net'],
+          ['ipc', 'ipc'],
+          ['uts', 'uts'],
+          ['mount', 'mnt'],
+          ['pid', 'pid'],
+          ['cgroup', 'cgroup'],
+          ['time', 'time'],
+        ];
         const res = run((c) => {
           c.linux.namespaces = types.map(([type, file]) => ({ type, path: h.ns(file) }));
           delete c.hostname;
@@ -114,7 +149,14 @@ for (const mode of ['root', 'rootless'] as const) {
         const h = await holder(['--user', '--map-root-user', '--net', '--uts', '--ipc']);
         holders.push(h.child);
         const res = run((c) => {
-          c.linux.namespaces = [{ type: 'user', path: h.ns('user') }, { type: 'network', path: h.ns('net') }, { type: 'uts', path: h.ns('uts') }, { type: 'ipc', path: h.ns('ipc') }, { type: 'pid' }, { type: 'mount' }];
+          c.linux.namespaces = [
+            { type: 'user', path: h.ns('user') },
+            { type: 'network', path: h.ns('net') },
+            { type: 'uts', path: h.ns('uts') },
+            { type: 'ipc', path: h.ns('ipc') },
+            { type: 'pid' },
+            { type: 'mount' },
+          ];
           delete c.hostname;
           c.mounts = c.mounts.filter((m: { type: string }) => m.type !== 'sysfs');
         });
@@ -127,11 +169,21 @@ for (const mode of ['root', 'rootless'] as const) {
         const h = await holder(['--user', '--map-root-user', '--uts']);
         holders.push(h.child);
         const res = run((c) => {
-          c.linux.namespaces = [{ type: 'user', path: h.ns('user') }, { type: 'network', path: `/proc/${process.pid}/ns/net` }, { type: 'mount' }, { type: 'pid' }];
+          c.linux.namespaces = [
+            { type: 'user', path: h.ns('user') },
+            { type: 'network', path: `/proc/${process.pid}/ns/net` },
+            { type: 'mount' },
+            { type: 'pid' },
+          ];
           delete c.hostname;
         });
         assert.equal(res.status, 1);
-        assert.match(res.stderr, new RegExp(`/linux/namespaces/1/path: the network namespace /proc/${process.pid}/ns/net is not owned by the user namespace ${h.ns('user')} \\(/linux/namespaces/0/path\\)`));
+        assert.match(
+          res.stderr,
+          new RegExp(
+            `/linux/namespaces/1/path: the network namespace /proc/${process.pid}/ns/net is not owned by the user namespace ${h.ns('user')} \\(/linux/namespaces/0/path\\)`,
+          ),
+        );
         assert.deepEqual(stateDirs(r), []);
       });
 
@@ -142,7 +194,14 @@ for (const mode of ['root', 'rootless'] as const) {
         const h = await holder(['--net', '--uts', '--ipc']);
         holders.push(h.child);
         const res = run((c) => {
-          c.linux.namespaces = [{ type: 'user' }, { type: 'network', path: h.ns('net') }, { type: 'uts', path: h.ns('uts') }, { type: 'ipc', path: h.ns('ipc') }, { type: 'pid' }, { type: 'mount' }];
+          c.linux.namespaces = [
+            { type: 'user' },
+            { type: 'network', path: h.ns('net') },
+            { type: 'uts', path: h.ns('uts') },
+            { type: 'ipc', path: h.ns('ipc') },
+            { type: 'pid' },
+            { type: 'mount' },
+          ];
           c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
           c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
           c.mounts = c.mounts.filter((m: { type: string }) => m.type !== 'sysfs' && m.type !== 'mqueue');
@@ -166,13 +225,19 @@ for (const mode of ['root', 'rootless'] as const) {
       ];
       for (const [path, re] of cases) {
         const res = run((c) => {
-          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network' && n.type !== 'user').concat([{ type: 'network', path }]);
+          c.linux.namespaces = c.linux.namespaces
+            .filter((n: { type: string }) => n.type !== 'network' && n.type !== 'user')
+            .concat([{ type: 'network', path }]);
           if (mode === 'rootless') {
             c.linux.namespaces.push({ type: 'user' });
           }
         });
         assert.equal(res.status, 1, path);
-        assert.match(res.stderr, mode === 'root' || !path.startsWith('/proc/') || path.includes('999999999') ? re : /\/linux\/namespaces\/\d+\/path: /, `${path}: ${res.stderr}`);
+        assert.match(
+          res.stderr,
+          mode === 'root' || !path.startsWith('/proc/') || path.includes('999999999') ? re : /\/linux\/namespaces\/\d+\/path: /,
+          `${path}: ${res.stderr}`,
+        );
         assert.deepEqual(stateDirs(r), [], 'nothing left');
       }
     });

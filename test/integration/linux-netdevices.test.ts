@@ -6,7 +6,21 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BUSYBOX, IS_ROOT, PROBE, RUN_TOKEN, hostSnapshot, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner } from '../helpers/containers.ts';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  PROBE,
+  RUN_TOKEN,
+  hostSnapshot,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+} from '../helpers/containers.ts';
 
 const hasIp = spawnSync('ip', ['-V']).status === 0;
 const skip = !IS_ROOT
@@ -65,7 +79,7 @@ describe('netDevices', { skip }, () => {
     // runtime-spec: nothing moves it back; a veth dies with the namespace (the kernel frees a
     // namespace asynchronously), and so does its peer
     for (let i = 0; i < 200 && linkExists(peer); i++) spawnSync('sleep', ['0.05']);
-    assert.ok(!linkExists(peer), 'the pair was destroyed with the container\'s network namespace');
+    assert.ok(!linkExists(peer), "the pair was destroyed with the container's network namespace");
   });
 
   test('without "name" the device keeps its host name', () => {

@@ -6,9 +6,25 @@ import assert from 'node:assert/strict';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, PROBE, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 
 interface Report {
   uid: number;
@@ -26,10 +42,22 @@ interface Report {
 /** The test process's own hard limits, by RLIMIT_ name: a container may be given at most these. */
 function hostHardLimits(): Record<string, string> {
   const names: Record<string, string> = {
-    'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA', 'Max stack size': 'RLIMIT_STACK',
-    'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS', 'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE',
-    'Max locked memory': 'RLIMIT_MEMLOCK', 'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
-    'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO', 'Max realtime timeout': 'RLIMIT_RTTIME',
+    'Max cpu time': 'RLIMIT_CPU',
+    'Max file size': 'RLIMIT_FSIZE',
+    'Max data size': 'RLIMIT_DATA',
+    'Max stack size': 'RLIMIT_STACK',
+    'Max core file size': 'RLIMIT_CORE',
+    'Max resident set': 'RLIMIT_RSS',
+    'Max processes': 'RLIMIT_NPROC',
+    'Max open files': 'RLIMIT_NOFILE',
+    'Max locked memory': 'RLIMIT_MEMLOCK',
+    'Max address space': 'RLIMIT_AS',
+    'Max file locks': 'RLIMIT_LOCKS',
+    'Max pending signals': 'RLIMIT_SIGPENDING',
+    'Max msgqueue size': 'RLIMIT_MSGQUEUE',
+    'Max nice priority': 'RLIMIT_NICE',
+    'Max realtime priority': 'RLIMIT_RTPRIO',
+    'Max realtime timeout': 'RLIMIT_RTTIME',
   };
   const out: Record<string, string> = {};
   for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n').slice(1)) {
@@ -99,7 +127,11 @@ for (const mode of ['root', 'rootless'] as const) {
           c.linux.cgroupsPath = `/${newId('rt')}`;
           c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
         };
-        if (rtGroups) fails((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }), /\/process\/scheduler: container init: set the scheduling policy sched_setattr: EPERM.*realtimeRuntime/);
+        if (rtGroups)
+          fails(
+            (c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }),
+            /\/process\/scheduler: container init: set the scheduling policy sched_setattr: EPERM.*realtimeRuntime/,
+          );
         const rep = report((c) => {
           c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
           realtime(c);
@@ -114,7 +146,10 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.deepEqual([other.sched?.policy, other.sched?.nice], [0, -5], 'a lower nice value needs CAP_SYS_NICE, which root has');
       } else {
         // an unprivileged user may only lower its priority
-        fails((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }), /\/process\/scheduler: container init: set the scheduling policy sched_setattr: EPERM.*CAP_SYS_NICE/);
+        fails(
+          (c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }),
+          /\/process\/scheduler: container init: set the scheduling policy sched_setattr: EPERM.*CAP_SYS_NICE/,
+        );
       }
       const batch = report((c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 10 }));
       assert.deepEqual([batch.sched?.policy, batch.sched?.nice], [3, 10]);
@@ -133,7 +168,10 @@ for (const mode of ['root', 'rootless'] as const) {
         const rt = report((c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_RT', priority: 4 }));
         assert.equal(rt.ioprio, (1 << 13) | 4);
       } else {
-        fails((c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_RT', priority: 4 }), /\/process\/ioPriority: container init: set the I\/O priority ioprio_set: EPERM/);
+        fails(
+          (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_RT', priority: 4 }),
+          /\/process\/ioPriority: container init: set the I\/O priority ioprio_set: EPERM/,
+        );
       }
     });
 
@@ -153,7 +191,10 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(inter.mempolicy, { mode: 3, nodes: 1 });
       const local = report((c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL' }));
       assert.equal(local.mempolicy.mode, 4);
-      fails((c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '63' }), /\/linux\/memoryPolicy: container init: set the memory policy set_mempolicy: EINVAL.*do the nodes exist/);
+      fails(
+        (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '63' }),
+        /\/linux\/memoryPolicy: container init: set the memory policy set_mempolicy: EINVAL.*do the nodes exist/,
+      );
     });
 
     test('every RLIMIT_ name is applied', () => {
@@ -161,9 +202,22 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(Object.keys(hard).length, 16);
       // soft limits the probe can still run under, each distinct from the default
       const soft: Record<string, number> = {
-        RLIMIT_CPU: 100, RLIMIT_FSIZE: 2 ** 30, RLIMIT_DATA: 2 ** 40, RLIMIT_STACK: 8 << 20, RLIMIT_CORE: 4096, RLIMIT_RSS: 2 ** 30,
-        RLIMIT_NPROC: 4000, RLIMIT_NOFILE: 512, RLIMIT_MEMLOCK: 65536, RLIMIT_AS: 2 ** 40, RLIMIT_LOCKS: 100, RLIMIT_SIGPENDING: 100,
-        RLIMIT_MSGQUEUE: 8192, RLIMIT_NICE: 0, RLIMIT_RTPRIO: 0, RLIMIT_RTTIME: 1_000_000,
+        RLIMIT_CPU: 100,
+        RLIMIT_FSIZE: 2 ** 30,
+        RLIMIT_DATA: 2 ** 40,
+        RLIMIT_STACK: 8 << 20,
+        RLIMIT_CORE: 4096,
+        RLIMIT_RSS: 2 ** 30,
+        RLIMIT_NPROC: 4000,
+        RLIMIT_NOFILE: 512,
+        RLIMIT_MEMLOCK: 65536,
+        RLIMIT_AS: 2 ** 40,
+        RLIMIT_LOCKS: 100,
+        RLIMIT_SIGPENDING: 100,
+        RLIMIT_MSGQUEUE: 8192,
+        RLIMIT_NICE: 0,
+        RLIMIT_RTPRIO: 0,
+        RLIMIT_RTTIME: 1_000_000,
       };
       const rlimits = Object.entries(hard).map(([type, h]) => {
         const hardValue = h === 'unlimited' ? U64_MAX : Number(h);
@@ -227,25 +281,43 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.equal(BigInt(`0x${rep.caps.permitted}`), bits(5, 10));
         assert.equal(BigInt(`0x${rep.caps.effective}`), bits(5, 10));
       } else {
-        const rep = report((c) => (c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_SYS_ADMIN'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'] }));
+        const rep = report(
+          (c) => (c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_SYS_ADMIN'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'] }),
+        );
         assert.equal(BigInt(`0x${rep.caps.bounding}`), (1n << 5n) | (1n << 21n));
       }
-      fails((c) => (c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_TEST'] }), /\/process\/capabilities\/bounding\/1: unknown capability "CAP_TEST"/);
-      fails((c) => (c.process.capabilities = { effective: ['CAP_KILL'], permitted: [] }), /\/process\/capabilities\/effective: CAP_KILL not in \/process\/capabilities\/permitted/);
+      fails(
+        (c) => (c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_TEST'] }),
+        /\/process\/capabilities\/bounding\/1: unknown capability "CAP_TEST"/,
+      );
+      fails(
+        (c) => (c.process.capabilities = { effective: ['CAP_KILL'], permitted: [] }),
+        /\/process\/capabilities\/effective: CAP_KILL not in \/process\/capabilities\/permitted/,
+      );
     });
 
-    test('intelRdt on a host without resctrl: a clear error, nothing made', { skip: existsSync('/sys/fs/resctrl/tasks') && 'this host has resctrl' }, () => {
-      fails((c) => (c.linux.intelRdt = { closID: 'gold' }), /config\.json \/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/);
+    test('intelRdt on a host without resctrl: a clear error, nothing made', {
+      skip: existsSync('/sys/fs/resctrl/tasks') && 'this host has resctrl',
+    }, () => {
+      fails(
+        (c) => (c.linux.intelRdt = { closID: 'gold' }),
+        /config\.json \/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/,
+      );
     });
 
-    test('exec: execCPUAffinity (initial, then final), scheduler, I/O priority and HOME of an exec\'d process', { skip: availableParallelism() < 2 && 'needs two CPUs' }, () => {
+    test("exec: execCPUAffinity (initial, then final), scheduler, I/O priority and HOME of an exec'd process", {
+      skip: availableParallelism() < 2 && 'needs two CPUs',
+    }, () => {
       const b = bundle((c) => (c.process.args = ['/bin/probe', 'sleep', '600']));
       const id = newId('execattrs');
       assert.equal(r.run(['run', '-d', '-b', b.dir, id]).status, 0);
       try {
         const proc = (extra: Record<string, unknown>) => {
           const file = `${b.dir}/process-${Object.keys(extra).join('-')}-${Math.random().toString(36).slice(2)}.json`;
-          writeFileSync(file, JSON.stringify({ args: ['/bin/probe', 'report'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, ...extra }));
+          writeFileSync(
+            file,
+            JSON.stringify({ args: ['/bin/probe', 'report'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, ...extra }),
+          );
           if (user) chownSync(file, user.uid, user.gid);
           const res = r.run(['exec', '-p', file, id]);
           assert.equal(res.status, 0, res.stderr);

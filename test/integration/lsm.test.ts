@@ -6,7 +6,20 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { IS_ROOT, PROBE, hostSnapshot, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  IS_ROOT,
+  PROBE,
+  hostSnapshot,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { detectLsm } from '../../src/lsm/host.ts';
 
 const lsm = detectLsm();
@@ -52,9 +65,21 @@ for (const mode of ['root', 'rootless'] as const) {
     test('any other label is refused at create, naming the field and its line, and leaves nothing', () => {
       const before = hostSnapshot();
       const cases: [string, (c: Config) => void, RegExp][] = [
-        ['AppArmor profile', (c) => (c.process.apparmorProfile = 'docker-default'), /config\.json:\d+:\d+: \/process\/apparmorProfile: AppArmor profile "docker-default" cannot be applied: AppArmor is not enabled/],
-        ['SELinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), /config\.json:\d+:\d+: \/process\/selinuxLabel: SELinux label .* cannot be applied: SELinux is not enabled/],
-        ['mount label', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), /config\.json:\d+:\d+: \/linux\/mountLabel: SELinux mount label .* cannot be applied/],
+        [
+          'AppArmor profile',
+          (c) => (c.process.apparmorProfile = 'docker-default'),
+          /config\.json:\d+:\d+: \/process\/apparmorProfile: AppArmor profile "docker-default" cannot be applied: AppArmor is not enabled/,
+        ],
+        [
+          'SELinux label',
+          (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
+          /config\.json:\d+:\d+: \/process\/selinuxLabel: SELinux label .* cannot be applied: SELinux is not enabled/,
+        ],
+        [
+          'mount label',
+          (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'),
+          /config\.json:\d+:\d+: \/linux\/mountLabel: SELinux mount label .* cannot be applied/,
+        ],
       ];
       for (const [name, mutate, expect] of cases) {
         const b = bundle(mutate);

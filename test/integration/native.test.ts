@@ -85,7 +85,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
 } else if (process.env.OCIRT_NATIVE_CHILD === 'inherit') {
   await inheritChild();
 } else {
-  test('native: without stdio the container writes to the caller\'s own fds 0-2', rootOnly, () => {
+  test("native: without stdio the container writes to the caller's own fds 0-2", rootOnly, () => {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
       env: { ...process.env, OCIRT_NATIVE_CHILD: 'inherit' },
       encoding: 'utf8',
@@ -424,7 +424,7 @@ if (process.env.OCIRT_NATIVE_CHILD === 'rootless') {
   });
 
   for (const early of [false, true]) {
-    const how = early ? 'stub exec\'d at once, re-exec\'d as the namespace root' : 'child copied, exec after the maps';
+    const how = early ? "stub exec'd at once, re-exec'd as the namespace root" : 'child copied, exec after the maps';
     test(`native: rootless (unprivileged user, user namespace, direct maps; ${how})`, rootOnly, async (t) => {
       const user = 'ocirt-test';
       if (spawnSync('id', ['-u', user]).status !== 0) {

@@ -76,7 +76,10 @@ describe('bundles written for runc', { skip }, () => {
       assert.equal(ocirt.status, 0, `ocirt ${prop}: ${ocirt.stderr}`);
       assert.doesNotMatch(ocirt.stderr, /rootfsPropagation/, 'accepted as runc accepts it, without a word');
       if (prop === 'rprivate') {
-        for (const [who, res] of [['runc', runc], ['ocirt', ocirt]] as const) {
+        for (const [who, res] of [
+          ['runc', runc],
+          ['ocirt', ocirt],
+        ] as const) {
           assert.doesNotMatch(res.stdout.split(' - ')[0], /shared:|master:/, `${who}: / is private`);
         }
       }
@@ -84,8 +87,12 @@ describe('bundles written for runc', { skip }, () => {
   });
 
   test('HOME comes from the container\'s /etc/passwd, else "/" (runc: /home/user for uid 1000, "/" for 1001)', () => {
-    const passwd = (rootfs: string) => writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n');
-    for (const [uid, home] of [[1000, '/home/user'], [1001, '/']] as const) {
+    const passwd = (rootfs: string) =>
+      writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n');
+    for (const [uid, home] of [
+      [1000, '/home/user'],
+      [1001, '/'],
+    ] as const) {
       const { runc, ocirt } = both((c) => {
         c.process.env = ['PATH=/bin'];
         c.process.user = { uid, gid: 1000 };
@@ -124,7 +131,9 @@ describe('bundles written for runc', { skip }, () => {
     mkdirSync(secret);
     const { runc, ocirt } = both(
       (c) => {
-        c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network').concat([{ type: 'user' }, { type: 'network' }]);
+        c.linux.namespaces = c.linux.namespaces
+          .filter((n: { type: string }) => n.type !== 'network')
+          .concat([{ type: 'user' }, { type: 'network' }]);
         c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         c.mounts.push({ destination: '/secret', type: 'bind', source: secret, options: ['rbind'] });
@@ -238,7 +247,9 @@ describe('bundles written for runc', { skip }, () => {
     const wrap = ['setpriv', '--bounding-set=-sys_resource', '--inh-caps=-all', '--'];
     for (const runtime of [RUNC!, OCIRT]) {
       const b = makeBundle((c) => {
-        c.process.capabilities = Object.fromEntries(['bounding', 'effective', 'permitted'].map((s) => [s, ['CAP_KILL', 'CAP_SYS_RESOURCE']]));
+        c.process.capabilities = Object.fromEntries(
+          ['bounding', 'effective', 'permitted'].map((s) => [s, ['CAP_KILL', 'CAP_SYS_RESOURCE']]),
+        );
         c.process.args = ['/bin/probe', 'sleep', '60'];
       });
       bundles.push(b);
@@ -248,7 +259,11 @@ describe('bundles written for runc', { skip }, () => {
       const res = runtimeCommand(runtime, root, ['create', '-b', b.dir, id], wrap);
       assert.notEqual(res.status, 0, `${runtime}: create fails`);
       if (runtime === RUNC) assert.match(res.stderr, /unable to apply caps: operation not permitted/);
-      else assert.match(res.stderr, /\/process\/capabilities\/permitted: container init: CAP_SYS_RESOURCE cannot be granted: the runtime itself does not hold it/);
+      else
+        assert.match(
+          res.stderr,
+          /\/process\/capabilities\/permitted: container init: CAP_SYS_RESOURCE cannot be granted: the runtime itself does not hold it/,
+        );
       assert.notEqual(runtimeCommand(runtime, root, ['state', id]).status, 0, `${runtime}: nothing left to see`);
     }
     assert.deepEqual(hostSnapshot().probes, before.probes, 'no process left');
@@ -273,7 +288,9 @@ describe('bundles written for runc', { skip }, () => {
   test('a read-only /dev still gets /dev/pts, devices and symlinks (runc: /dev ro, pts mounted)', () => {
     const { runc, ocirt } = both((c) => {
       c.mounts.find((m: { destination: string }) => m.destination === '/dev').options.push('ro');
-      sh('grep -c " /dev ro," /proc/self/mountinfo; grep -c " /dev/pts .* - devpts " /proc/self/mountinfo; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo read-only')(c);
+      sh(
+        'grep -c " /dev ro," /proc/self/mountinfo; grep -c " /dev/pts .* - devpts " /proc/self/mountinfo; test -c /dev/null && echo null; touch /dev/x 2>/dev/null || echo read-only',
+      )(c);
     });
     assert.equal(runc.stdout, '1\n1\nnull\nread-only\n', runc.stderr);
     assert.equal(ocirt.stdout, runc.stdout, ocirt.stderr);
@@ -281,7 +298,12 @@ describe('bundles written for runc', { skip }, () => {
 
   test('device cgroup access letters runc ignores are accepted with a warning; a duplicated namespace is refused (runc: the same)', () => {
     const access = both((c) => {
-      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwx' }] };
+      c.linux.resources = {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwx' },
+        ],
+      };
       c.process.args = ['/bin/true'];
     });
     assert.equal(access.runc.status, 0, access.runc.stderr);
@@ -304,4 +326,3 @@ describe('bundles written for runc', { skip }, () => {
     assert.match(dup.ocirt.stderr, /duplicate pid namespace/);
   });
 });
-

@@ -26,7 +26,11 @@ import {
 } from '../helpers/containers.ts';
 
 const AGENT = join(REPO, 'build', 'Release', 'ocirt-seccomp-agent');
-const skip = !IS_ROOT ? 'integration tests need root (CI runs them as root)' : !existsSync(PROBE) ? 'probe not built (npm run build:native)' : false;
+const skip = !IS_ROOT
+  ? 'integration tests need root (CI runs them as root)'
+  : !existsSync(PROBE)
+    ? 'probe not built (npm run build:native)'
+    : false;
 const noBusybox = !BUSYBOX && 'busybox-static not installed';
 
 /** The ~400-name default-deny profile of the tests and the benchmark (make-seccomp-profile.mjs). */
@@ -68,7 +72,10 @@ for (const mode of ['root', 'rootless'] as const) {
     const results = (b: Bundle): SysResult[] => {
       const res = r.run(['run', '-b', b.dir, newId('sc')]);
       assert.equal(res.status, 0, res.stderr);
-      return res.stdout.trim().split('\n').map((l) => JSON.parse(l) as SysResult);
+      return res.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as SysResult);
     };
     const sysBundle = (seccomp: Config | undefined, ...calls: string[][]) =>
       bundle((c) => {
@@ -88,7 +95,11 @@ for (const mode of ['root', 'rootless'] as const) {
     test('a chosen syscall fails with EPERM, another with the errno the rule names', { skip: noBusybox }, () => {
       const calls = [['kcmp-self'], ['getppid']];
       const unfiltered = results(sysBundle(undefined, ...calls));
-      assert.deepEqual(unfiltered.map((x) => x.errno), [0, 0], 'both succeed without a filter');
+      assert.deepEqual(
+        unfiltered.map((x) => x.errno),
+        [0, 0],
+        'both succeed without a filter',
+      );
       const filtered = results(
         sysBundle(
           {
@@ -101,7 +112,13 @@ for (const mode of ['root', 'rootless'] as const) {
           ...calls,
         ),
       );
-      assert.deepEqual(filtered.map((x) => [x.ret, x.errno]), [[-1, EPERM], [-1, 77]]);
+      assert.deepEqual(
+        filtered.map((x) => [x.ret, x.errno]),
+        [
+          [-1, EPERM],
+          [-1, 77],
+        ],
+      );
     });
 
     for (const action of ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP']) {
@@ -129,13 +146,21 @@ for (const mode of ['root', 'rootless'] as const) {
           ['uname'],
         ),
       );
-      assert.deepEqual(got.map((x) => x.errno), [ENOSYS, 0, 0]);
+      assert.deepEqual(
+        got.map((x) => x.errno),
+        [ENOSYS, 0, 0],
+      );
     });
 
     test('argument filters: every operator, AND across arguments, OR on one, masked and 64-bit values', { skip: noBusybox }, () => {
       const BIG = 0x7fff_ffff_ffff_fff0n; // beyond 2^53: JSON.parse alone would round it
       const rule = (names: string[], errnoRet: number, args: Config[]) => ({ names, action: 'SCMP_ACT_ERRNO', errnoRet, args });
-      const arg = (index: number, op: string, value: number | string, valueTwo?: number | string) => ({ index, op, value, ...(valueTwo !== undefined ? { valueTwo } : {}) });
+      const arg = (index: number, op: string, value: number | string, valueTwo?: number | string) => ({
+        index,
+        op,
+        value,
+        ...(valueTwo !== undefined ? { valueTwo } : {}),
+      });
       const b = bundle((c) => {
         c.linux.seccomp = {
           defaultAction: 'SCMP_ACT_ALLOW',
@@ -180,7 +205,10 @@ for (const mode of ['root', 'rootless'] as const) {
       b.config.process.args = ['/bin/sh', '-c', sysScript(...cases.map(([call]) => call))];
       writeWithBigIntegers(b);
       const got = results(b).map((x) => `${x.op} ${x.errno}`);
-      assert.deepEqual(got, cases.map(([call, errno]) => `${call[0]} ${errno}`));
+      assert.deepEqual(
+        got,
+        cases.map(([call, errno]) => `${call[0]} ${errno}`),
+      );
     });
 
     test('a ~400-name default-deny profile runs busybox normally while what it leaves out fails', { skip: noBusybox }, () => {
@@ -190,7 +218,15 @@ for (const mode of ['root', 'rootless'] as const) {
           '/bin/sh',
           '-c',
           `ls / >/dev/null && cat /etc/hostname && /bin/probe report | grep -o '"seccomp":"[0-9]*"' && ` +
-            sysScript(['kcmp-self'], ['unshare', '0x10000000'], ['clone3'], ['socket', '40', '1'], ['socket', '1', '1'], ['personality', '8'], ['personality', '4']),
+            sysScript(
+              ['kcmp-self'],
+              ['unshare', '0x10000000'],
+              ['clone3'],
+              ['socket', '40', '1'],
+              ['socket', '1', '1'],
+              ['personality', '8'],
+              ['personality', '4'],
+            ),
         ];
       });
       const res = r.run(['run', '-b', b.dir, newId('big')]);
@@ -225,12 +261,16 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(rep.seccomp, '2');
       assert.equal(rep.no_new_privs, 0);
       const sysAdmin = 1n << 21n;
-      for (const set of ['effective', 'permitted', 'bounding']) assert.equal(BigInt(`0x${rep.caps[set]}`) & sysAdmin, 0n, `${set} has no CAP_SYS_ADMIN`);
+      for (const set of ['effective', 'permitted', 'bounding'])
+        assert.equal(BigInt(`0x${rep.caps[set]}`) & sysAdmin, 0n, `${set} has no CAP_SYS_ADMIN`);
     });
 
     test('the runtime-tools linux_seccomp case: getcwd fails with EPERM (the check runtimetest skips)', () => {
       const b = sysBundle({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO' }] }, ['getcwd']);
-      assert.deepEqual(results(b).map((x) => x.errno), [EPERM]);
+      assert.deepEqual(
+        results(b).map((x) => x.errno),
+        [EPERM],
+      );
     });
 
     test('create + start: the filter the started program runs under', { skip: noBusybox }, () => {
@@ -295,7 +335,14 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.deepEqual(st.fds, ['seccompFd']);
         assert.equal(st.metadata, 'MKNOD=/dev/null');
         assert.ok(Number.isInteger(st.pid) && st.pid > 1, `pid as the runtime sees it: ${st.pid}`);
-        assert.deepEqual(st.state, { ociVersion: '1.3.0', id, status: 'creating', pid: st.pid, bundle: b.dir, annotations: { 'org.example.key': 'value' } });
+        assert.deepEqual(st.state, {
+          ociVersion: '1.3.0',
+          id,
+          status: 'creating',
+          pid: st.pid,
+          bundle: b.dir,
+          annotations: { 'org.example.key': 'value' },
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -305,7 +352,11 @@ for (const mode of ['root', 'rootless'] as const) {
       const before = hostSnapshot();
       const b = bundle((c) => {
         c.process.args = ['/bin/probe', 'sys', 'getppid'];
-        c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_NOTIFY' }] };
+        c.linux.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          listenerPath: '/nonexistent/agent.sock',
+          syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_NOTIFY' }],
+        };
       });
       const res = r.run(['create', '-b', b.dir, newId('noagent')]);
       assert.equal(res.status, 1);
@@ -318,15 +369,43 @@ for (const mode of ['root', 'rootless'] as const) {
 
     test('bad profiles fail with the field and its line:column, and leave nothing behind', () => {
       const before = hostSnapshot();
-      const sc = (over: Config) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_ERRNO' }], ...over });
+      const sc = (over: Config) => ({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_ERRNO' }],
+        ...over,
+      });
       const cases: [string, Config, RegExp][] = [
-        ['unknown action', sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_MAYBE' }] }), /config\.json:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/action: .*SCMP_ACT_MAYBE/],
-        ['unknown operator', sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ABOUT' }] }] }), /:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/args\/0\/op: /],
+        [
+          'unknown action',
+          sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_MAYBE' }] }),
+          /config\.json:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/action: .*SCMP_ACT_MAYBE/,
+        ],
+        [
+          'unknown operator',
+          sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ABOUT' }] }] }),
+          /:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/args\/0\/op: /,
+        ],
         ['unknown architecture', sc({ architectures: ['SCMP_ARCH_Z80'] }), /:\d+:\d+: \/linux\/seccomp\/architectures\/0: /],
         ['unknown flag', sc({ flags: ['SECCOMP_FILTER_FLAG_FAST'] }), /:\d+:\d+: \/linux\/seccomp\/flags\/0: /],
-        ['errno out of range', sc({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 5000 }), /:\d+:\d+: \/linux\/seccomp\/defaultErrnoRet: errno 5000 is out of range/],
-        ['value beyond 64 bits', sc({ syscalls: [{ names: ['lseek'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: '@@18446744073709551616@@', op: 'SCMP_CMP_EQ' }] }] }), /config\.json:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/args\/0\/value: 18446744073709551616 is not a 64-bit unsigned value/],
-        ['notify without listenerPath', sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_NOTIFY' }] }), /\/linux\/seccomp: SCMP_ACT_NOTIFY needs "listenerPath"/],
+        [
+          'errno out of range',
+          sc({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 5000 }),
+          /:\d+:\d+: \/linux\/seccomp\/defaultErrnoRet: errno 5000 is out of range/,
+        ],
+        [
+          'value beyond 64 bits',
+          sc({
+            syscalls: [
+              { names: ['lseek'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: '@@18446744073709551616@@', op: 'SCMP_CMP_EQ' }] },
+            ],
+          }),
+          /config\.json:\d+:\d+: \/linux\/seccomp\/syscalls\/0\/args\/0\/value: 18446744073709551616 is not a 64-bit unsigned value/,
+        ],
+        [
+          'notify without listenerPath',
+          sc({ syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_NOTIFY' }] }),
+          /\/linux\/seccomp: SCMP_ACT_NOTIFY needs "listenerPath"/,
+        ],
       ];
       for (const [name, seccomp, expect] of cases) {
         const b = bundle((c) => (c.linux.seccomp = seccomp));
@@ -380,14 +459,38 @@ for (const mode of ['root', 'rootless'] as const) {
       }
     });
 
-    test('a host without libseccomp: a config with seccomp fails saying so, leaving nothing', { skip: mode === 'rootless' && 'hiding the library needs a mount namespace of root' }, () => {
-      const lib = spawnSync('sh', ['-c', 'readlink -f "$(ldconfig -p | grep -m1 libseccomp.so.2 | sed "s/.*=> //")"'], { encoding: 'utf8' }).stdout.trim();
+    test('a host without libseccomp: a config with seccomp fails saying so, leaving nothing', {
+      skip: mode === 'rootless' && 'hiding the library needs a mount namespace of root',
+    }, () => {
+      const lib = spawnSync('sh', ['-c', 'readlink -f "$(ldconfig -p | grep -m1 libseccomp.so.2 | sed "s/.*=> //")"'], {
+        encoding: 'utf8',
+      }).stdout.trim();
       if (!lib || !existsSync(lib)) return;
       const b = sysBundle({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kcmp'], action: 'SCMP_ACT_ERRNO' }] }, ['kcmp-self']);
       const id = newId('nolib');
-      const res = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind /dev/null "$1" && shift && exec "$@"', 'sh', lib, OCIRT, '--root', r.root, 'run', '-b', b.dir, id], {
-        encoding: 'utf8',
-      });
+      const res = spawnSync(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind /dev/null "$1" && shift && exec "$@"',
+          'sh',
+          lib,
+          OCIRT,
+          '--root',
+          r.root,
+          'run',
+          '-b',
+          b.dir,
+          id,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
       assert.equal(res.status, 1, res.stderr);
       assert.match(res.stderr, /\/linux\/seccomp: the config asks for a seccomp filter, but cannot load libseccomp\.so\.2/);
       assert.deepEqual(stateDirs(r), []);

@@ -8,7 +8,22 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as native from '../../src/native.ts';
-import { BUSYBOX, IS_ROOT, PROBE, REPO, json, makeBundle, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  BUSYBOX,
+  IS_ROOT,
+  PROBE,
+  REPO,
+  json,
+  makeBundle,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 
 const skip = !IS_ROOT
   ? 'integration tests need root (CI runs them as root)'
@@ -90,7 +105,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(stateDirs(r), []);
     });
 
-    test('the pty is the process\'s controlling terminal, in the container\'s devpts, owned by its user', () => {
+    test("the pty is the process's controlling terminal, in the container's devpts, owned by its user", () => {
       const uid = mode === 'root' ? 1000 : 0;
       const b = bundle((c) => {
         c.process.user = { uid, gid: uid };
@@ -99,20 +114,20 @@ for (const mode of ['root', 'rootless'] as const) {
       const res = onPty(r, ['run', '-b', b.dir, newId('owner')]);
       assert.equal(res.status, 0, res.output);
       const lines = res.output.split('\r\n');
-      assert.equal(lines[0], '/dev/pts/0', 'the first pty of the container\'s own devpts instance');
+      assert.equal(lines[0], '/dev/pts/0', "the first pty of the container's own devpts instance");
       const st = JSON.parse(lines[1]!) as { type: string; uid: number; rdev_major: number };
       assert.equal(st.type, 'char');
-      assert.equal(st.uid, uid, 'owned by the process\'s user');
+      assert.equal(st.uid, uid, "owned by the process's user");
     });
 
-    test('SIGWINCH: the container\'s terminal follows ocirt\'s', () => {
+    test("SIGWINCH: the container's terminal follows ocirt's", () => {
       const b = bundle((c) => (c.process.args = ['sh', '-c', 'busybox stty size; echo mark; sleep 1; busybox stty size']));
       const res = onPty(r, ['run', '-b', b.dir, newId('winch')], ['--rows', '30', '--cols', '100', '--resize', '40', '120', 'mark']);
       assert.equal(res.status, 0, res.output);
       assert.equal(res.output, '30 100\r\nmark\r\n40 120\r\n');
     });
 
-    test('a /dev/ptmx listed in linux.devices does not replace the container\'s own', () => {
+    test("a /dev/ptmx listed in linux.devices does not replace the container's own", () => {
       const b = bundle((c) => {
         c.linux.devices = [{ path: '/dev/ptmx', type: 'c', major: 5, minor: 2, fileMode: 0o666, uid: 0, gid: 0 }];
         c.process.args = ['sh', '-c', 'busybox tty; ls -l /dev/ptmx'];
@@ -132,7 +147,9 @@ for (const mode of ['root', 'rootless'] as const) {
           c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
           c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
           c.mounts = c.mounts.map((m: Config) =>
-            m.destination === '/sys' ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+            m.destination === '/sys'
+              ? { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+              : m,
           );
         }
       });
@@ -156,7 +173,7 @@ for (const mode of ['root', 'rootless'] as const) {
       }
     });
 
-    test('a create that fails does not leave the console socket\'s peer waiting', () => {
+    test("a create that fails does not leave the console socket's peer waiting", () => {
       const b = bundle((c) => c.mounts.push({ destination: '/x', type: 'nosuchfs', source: 'none' }));
       const sock = join(sockDir, `f-${Date.now()}.sock`);
       const listener = native.unixListen(sock);
@@ -174,7 +191,7 @@ for (const mode of ['root', 'rootless'] as const) {
       }
     });
 
-    test('runc\'s rules: a detached terminal needs --console-socket, which is only for that', () => {
+    test("runc's rules: a detached terminal needs --console-socket, which is only for that", () => {
       const b = bundle((c) => (c.process.args = ['sh']));
       const detached = r.run(['run', '-d', '-b', b.dir, newId('rules')]);
       assert.equal(detached.status, 1);
@@ -200,8 +217,12 @@ for (const mode of ['root', 'rootless'] as const) {
         assert.equal(res.status, 0, res.stderr);
       });
 
-      test('exec -t relays a terminal of the container, of ocirt\'s terminal\'s size from the start', () => {
-        const res = onPty(r, ['exec', '-t', id, 'sh', '-c', 'busybox stty size; busybox tty; printf "x\\ny\\n"; exit 5'], ['--rows', '20', '--cols', '60']);
+      test("exec -t relays a terminal of the container, of ocirt's terminal's size from the start", () => {
+        const res = onPty(
+          r,
+          ['exec', '-t', id, 'sh', '-c', 'busybox stty size; busybox tty; printf "x\\ny\\n"; exit 5'],
+          ['--rows', '20', '--cols', '60'],
+        );
         assert.equal(res.status, 5, res.output);
         assert.match(res.output, /^20 60\r\n\/dev\/pts\/\d+\r\nx\r\ny\r\n$/);
       });

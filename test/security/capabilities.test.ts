@@ -59,12 +59,21 @@ for (const mode of ['root', 'rootless'] as const) {
       });
       b.write();
       const caps = report(r.run(['run', '-b', b.dir, newId('caps')]));
-      assert.deepEqual(caps, { inheritable: hex(['CAP_KILL']), permitted: hex(base), effective: hex(base), bounding: hex(base), ambient: hex(['CAP_KILL']) });
+      assert.deepEqual(caps, {
+        inheritable: hex(['CAP_KILL']),
+        permitted: hex(base),
+        effective: hex(base),
+        bounding: hex(base),
+        ambient: hex(['CAP_KILL']),
+      });
     });
 
     test('a non-root container user gets nothing inheritable or ambient it was not given', (t) => {
       if (mode === 'rootless') return t.skip('the rootless test config maps one uid only');
-      Object.assign(b.config.process, { user: { uid: 1000, gid: 1000 }, capabilities: { bounding: base, effective: base, permitted: base } });
+      Object.assign(b.config.process, {
+        user: { uid: 1000, gid: 1000 },
+        capabilities: { bounding: base, effective: base, permitted: base },
+      });
       b.write();
       const caps = report(r.run(['run', '-b', b.dir, newId('caps')]));
       // a non-root user's permitted and effective sets empty at its exec without ambient caps
@@ -83,7 +92,11 @@ for (const mode of ['root', 'rootless'] as const) {
         // them), in the runtime
         const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
         const all = CAPABILITIES.filter((_, bit) => bounding & (1n << BigInt(bit))).map((n) => `+${n.slice(4).toLowerCase()}`);
-        const x = spawnSync('setpriv', [`--inh-caps=${all.join(',')}`, '--ambient-caps=+sys_admin,+sys_ptrace,+dac_override', ...argv], { env, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+        const x = spawnSync('setpriv', [`--inh-caps=${all.join(',')}`, '--ambient-caps=+sys_admin,+sys_ptrace,+dac_override', ...argv], {
+          env,
+          stdio: ['ignore', fd, 'pipe'],
+          encoding: 'utf8',
+        });
         assert.equal(x.status, 0, x.stderr);
       } finally {
         closeSync(fd);

@@ -40,7 +40,9 @@ for (const mode of ['root', 'rootless'] as const) {
         // a host device node the test owns, 0600 root:root, bound into the container
         execFileSync('mknod', ['-m', '0600', join(dir, 'nullish'), 'c', '1', '3']);
         const before = nodeIdentity(join(dir, 'nullish'));
-        const b = attackBundle(devs([{ path: '/dev/hostdev/nullish', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 1234, gid: 1234 }]));
+        const b = attackBundle(
+          devs([{ path: '/dev/hostdev/nullish', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 1234, gid: 1234 }]),
+        );
         bundles.push(b);
         b.config.mounts.push({ destination: '/dev/hostdev', type: 'bind', source: dir, options: ['bind'] });
         b.write();
@@ -74,7 +76,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(identities(), before);
     });
 
-    test('stdio that is the host\'s /dev/null', async () => {
+    test("stdio that is the host's /dev/null", async () => {
       const before = identities();
       const b = attackBundle(devs([]), user);
       bundles.push(b);

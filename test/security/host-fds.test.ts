@@ -74,7 +74,7 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.deepEqual(fds2, [0, 1, 2, 3, 4]);
     });
 
-    test('exec: cwd /proc/self/fd/N and the fds of an exec\'d process', async (t) => {
+    test("exec: cwd /proc/self/fd/N and the fds of an exec'd process", async (t) => {
       if (!execImplemented(r)) return t.skip('ocirt exec is not implemented in this build (branch exec)');
       withCwd('/', ['/bin/probe', 'sleep', '600']);
       const id = newId('execfd');

@@ -33,7 +33,9 @@ interface Attack {
 }
 
 /** Host files a successful attack of this class would overwrite. */
-const HOST_BINARIES = [process.execPath, OCIRT, join(REPO, 'build', 'Release', 'ocirt.node'), join(REPO, 'dist', 'ocirt-core')].filter((p) => existsSync(p));
+const HOST_BINARIES = [process.execPath, OCIRT, join(REPO, 'build', 'Release', 'ocirt.node'), join(REPO, 'dist', 'ocirt-core')].filter(
+  (p) => existsSync(p),
+);
 const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 function waitFor(path: string, what: string): void {
@@ -104,7 +106,10 @@ for (const mode of ['root', 'rootless'] as const) {
       // CAP_SYS_PTRACE (a service whose bounding set drops it) and a neighbour holds every
       // capability the runtime has: then only the init's being non-dumpable stands in the way.
       // That is the root case here; rootless, the init has every capability of its namespace.
-      const withoutPtrace = mode === 'root' ? CAPABILITIES.filter((c, bit) => c !== 'CAP_SYS_PTRACE' && (hostBounding() & (1n << BigInt(bit))) !== 0n) : undefined;
+      const withoutPtrace =
+        mode === 'root'
+          ? CAPABILITIES.filter((c, bit) => c !== 'CAP_SYS_PTRACE' && (hostBounding() & (1n << BigInt(bit))) !== 0n)
+          : undefined;
       const a = startAttacker(withoutPtrace);
       const b = victim(a.pid, (c) => (c.process.args = ['/bin/probe', 'sleep', '600']));
       const id = newId('victim');
@@ -124,9 +129,19 @@ for (const mode of ['root', 'rootless'] as const) {
         res = stopAttacker(a);
         r.run(['delete', '-f', id]);
       }
-      assert.ok(res.seen.some((v) => v.comm === 'ocirt-init'), `the attacker never saw the victim's init: ${JSON.stringify(res.seen)}`);
+      assert.ok(
+        res.seen.some((v) => v.comm === 'ocirt-init'),
+        `the attacker never saw the victim's init: ${JSON.stringify(res.seen)}`,
+      );
       assert.deepEqual(
-        { exe_opened: res.exe_opened, exe_writable: res.exe_writable, ptraced: res.ptraced, mem: res.mem, fds: res.fds, environ: res.environ },
+        {
+          exe_opened: res.exe_opened,
+          exe_writable: res.exe_writable,
+          ptraced: res.ptraced,
+          mem: res.mem,
+          fds: res.fds,
+          environ: res.environ,
+        },
         { exe_opened: 0, exe_writable: 0, ptraced: 0, mem: 0, fds: 0, environ: 0 },
         `breach: ${res.breach}`,
       );
@@ -150,10 +165,13 @@ for (const mode of ['root', 'rootless'] as const) {
         r.run(['delete', '-f', id]);
       }
       assert.equal(res.exe_writable, 0, `breach: ${res.breach}`);
-      assert.deepEqual(res.seen.filter((v) => v.writable), []);
+      assert.deepEqual(
+        res.seen.filter((v) => v.writable),
+        [],
+      );
     });
 
-    test('exec: the exec\'d process gives a process of its pid namespace nothing while it starts', (t) => {
+    test("exec: the exec'd process gives a process of its pid namespace nothing while it starts", (t) => {
       if (!execImplemented(r)) return t.skip('ocirt exec is not implemented in this build (branch exec)');
       const a = startAttacker();
       let res: ReturnType<typeof stopAttacker>;
@@ -162,7 +180,11 @@ for (const mode of ['root', 'rootless'] as const) {
       } finally {
         res = stopAttacker(a);
       }
-      assert.deepEqual({ exe_writable: res.exe_writable, ptraced: res.ptraced, mem: res.mem, fds: res.fds, environ: res.environ }, { exe_writable: 0, ptraced: 0, mem: 0, fds: 0, environ: 0 }, `breach: ${res.breach}`);
+      assert.deepEqual(
+        { exe_writable: res.exe_writable, ptraced: res.ptraced, mem: res.mem, fds: res.fds, environ: res.environ },
+        { exe_writable: 0, ptraced: 0, mem: 0, fds: 0, environ: 0 },
+        `breach: ${res.breach}`,
+      );
     });
 
     after(() => {

@@ -7,9 +7,32 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { hostSnapshot, json, newId, runner, stateDirs, testUser, type Bundle, type Config, type Runner, type User } from '../helpers/containers.ts';
+import {
+  hostSnapshot,
+  json,
+  newId,
+  runner,
+  stateDirs,
+  testUser,
+  type Bundle,
+  type Config,
+  type Runner,
+  type User,
+} from '../helpers/containers.ts';
 import { ATTACK, SKIP, assertCleanFailure, attackBundle } from '../helpers/security.ts';
 import * as native from '../../src/native.ts';
 import { execFileSync } from 'node:child_process';
@@ -97,7 +120,8 @@ for (const mode of ['root', 'rootless'] as const) {
         const o = r.run(['run', '-b', b.dir, newId('links')]);
         assert.equal(o.status, 0, o.stderr);
         const mounts = json<{ mounts: string[] }>(o).mounts;
-        for (const m of [`${hostDir}/t`, `${hostDir}/sub`, `${hostDir}/x`]) assert.ok(mounts.includes(m), `${m} not mounted inside the container: ${mounts.join(' ')}`);
+        for (const m of [`${hostDir}/t`, `${hostDir}/sub`, `${hostDir}/x`])
+          assert.ok(mounts.includes(m), `${m} not mounted inside the container: ${mounts.join(' ')}`);
         assert.deepEqual(readdirSync(hostDir), []);
         assert.deepEqual(readdirSync(join(b.rootfs, hostDir)).sort(), ['sub', 't', 'x']);
       } finally {
@@ -117,7 +141,8 @@ for (const mode of ['root', 'rootless'] as const) {
       const o = r.run(['run', '-b', b.dir, newId('dangling')]);
       if (o.status === 0) {
         const mounts = json<{ mounts: string[] }>(o).mounts;
-        for (const m of [`${hostDir}/created`, `${hostDir}/created2/sub`]) assert.ok(mounts.includes(m), `${m} not mounted inside the container: ${mounts.join(' ')}`);
+        for (const m of [`${hostDir}/created`, `${hostDir}/created2/sub`])
+          assert.ok(mounts.includes(m), `${m} not mounted inside the container: ${mounts.join(' ')}`);
       } else {
         assertCleanFailure(o, 'run');
       }
@@ -128,14 +153,20 @@ for (const mode of ['root', 'rootless'] as const) {
     test('a racing helper swapping a target for a symlink cannot redirect a mount', async () => {
       const b = bundle((c) => {
         c.process.args = ['/bin/attack', 'mountinfo', '/data'];
-        c.mounts.push({ destination: '/data/sub', type: 'tmpfs', source: 'tmpfs' }, { destination: '/data/deep/er', type: 'tmpfs', source: 'tmpfs' });
+        c.mounts.push(
+          { destination: '/data/sub', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/data/deep/er', type: 'tmpfs', source: 'tmpfs' },
+        );
       });
       // /data and a symlink to the host directory, exchanged as fast as the kernel allows by a
       // process on the host (a compromised container sharing a volume could do the same)
       mkdirSync(join(b.rootfs, 'data'));
       symlinkSync(hostDir, join(b.rootfs, 'data-swap'));
       if (user) for (const p of ['data', 'data-swap']) lchownSync(join(b.rootfs, p), user.uid, user.gid);
-      const racer = spawn(ATTACK, ['swap', join(b.rootfs, 'data'), join(b.rootfs, 'data-swap'), '120'], { cwd: b.dir, stdio: ['ignore', 'pipe', 'inherit'] });
+      const racer = spawn(ATTACK, ['swap', join(b.rootfs, 'data'), join(b.rootfs, 'data-swap'), '120'], {
+        cwd: b.dir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let swaps = '';
       racer.stdout.on('data', (d: Buffer) => (swaps += d.toString()));
       const done = new Promise((res) => racer.on('close', res));
@@ -225,7 +256,10 @@ for (const mode of ['root', 'rootless'] as const) {
             }
           }
           const mounts = (JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { mounts: string[] }).mounts;
-          assert.ok(!mounts.includes('/proc/sys/fs/lease-break-time'), `the terminal was mounted over the symlink's target: ${mounts.join(' ')}`);
+          assert.ok(
+            !mounts.includes('/proc/sys/fs/lease-break-time'),
+            `the terminal was mounted over the symlink's target: ${mounts.join(' ')}`,
+          );
         } finally {
           native.closeFd(master);
           r.run(['delete', '-f', id]);

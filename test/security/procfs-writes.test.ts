@@ -13,7 +13,9 @@ import { SKIP, attackBundle } from '../helpers/security.ts';
 
 /** A sysctl as a process in the container's namespace `ns` of `pid` reads it (from the host). */
 function sysctlIn(pid: number, ns: 'ipc' | 'net', key: string): string {
-  return execFileSync('nsenter', [`--${ns}=/proc/${pid}/ns/${ns}`, 'cat', `/proc/sys/${key.replace(/\./g, '/')}`], { encoding: 'utf8' }).trim();
+  return execFileSync('nsenter', [`--${ns}=/proc/${pid}/ns/${ns}`, 'cat', `/proc/sys/${key.replace(/\./g, '/')}`], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 for (const mode of ['root', 'rootless'] as const) {

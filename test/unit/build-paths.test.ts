@@ -13,7 +13,9 @@ import { pathToFileURL } from 'node:url';
 const REPO = process.cwd();
 const ready = existsSync(join(REPO, 'build', 'gen', 'config-validator.mjs')) && existsSync(join(REPO, 'node_modules', 'esbuild'));
 
-test('the executable bundles build in a checkout under a directory named src', { skip: ready ? false : 'npm run build first' }, async () => {
+test('the executable bundles build in a checkout under a directory named src', {
+  skip: ready ? false : 'npm run build first',
+}, async () => {
   // inside the repository's build/: the same filesystem, so hard links work
   mkdirSync(join(REPO, 'build'), { recursive: true });
   const tmp = mkdtempSync(join(REPO, 'build', 'srcpath-'));

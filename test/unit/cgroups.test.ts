@@ -43,8 +43,10 @@ const HYBRID_MOUNTINFO = [
 ].join('\n');
 const HYBRID_CGROUP = ['5:name=systemd:/', '4:pids:/', '3:memory:/process_api/abc', '1:cpu,cpuacct:/', '0::/'].join('\n');
 
-const fsTypes = (over: Record<string, number> = {}) => (p: string) =>
-  over[p] ?? (p === '/sys/fs/cgroup/unified' || p === '/sys/fs/cgroup' ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
+const fsTypes =
+  (over: Record<string, number> = {}) =>
+  (p: string) =>
+    over[p] ?? (p === '/sys/fs/cgroup/unified' || p === '/sys/fs/cgroup' ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
 
 test('host: a hybrid host has v1 hierarchies (controllers and named) beside a controller-less cgroup2', () => {
   const h = parseCgroupHost({ mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, fsType: fsTypes() });
@@ -63,14 +65,19 @@ test('host: a hybrid host has v1 hierarchies (controllers and named) beside a co
 
 test('host: a cgroup2 mount covered by another mount is not a cgroup2 mount (statfs)', () => {
   const covered = HYBRID_MOUNTINFO + '\n99 41 0:99 / /sys/fs/cgroup/unified rw - tmpfs cover rw';
-  const h = parseCgroupHost({ mountinfo: covered, procSelfCgroup: HYBRID_CGROUP, fsType: fsTypes({ '/sys/fs/cgroup/unified': 0x01021994 }) });
+  const h = parseCgroupHost({
+    mountinfo: covered,
+    procSelfCgroup: HYBRID_CGROUP,
+    fsType: fsTypes({ '/sys/fs/cgroup/unified': 0x01021994 }),
+  });
   assert.equal(h.mode, 'v1');
   assert.equal(h.unified, undefined);
 });
 
 test('host: pure v2 (a named v1 hierarchy is left alone), v1 only, none', () => {
   const v2 = parseCgroupHost({
-    mountinfo: '30 22 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n40 30 0:37 / /run/systemd rw - cgroup cgroup rw,name=compat',
+    mountinfo:
+      '30 22 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n40 30 0:37 / /run/systemd rw - cgroup cgroup rw,name=compat',
     procSelfCgroup: '1:name=compat:/\n0::/user.slice/x.scope',
     fsType: fsTypes({ '/run/systemd': CGROUP_SUPER_MAGIC }),
   });
@@ -82,9 +89,16 @@ test('host: pure v2 (a named v1 hierarchy is left alone), v1 only, none', () => 
 
 // ---- cgroupsPath ------------------------------------------------------------------------------
 
-const hier = (over: Partial<Hierarchy> = {}): Hierarchy => ({ key: 'memory', controllers: ['memory'], mountPoint: '/sys/fs/cgroup/memory', mountRoot: '/', own: '/process_api/abc', ...over });
+const hier = (over: Partial<Hierarchy> = {}): Hierarchy => ({
+  key: 'memory',
+  controllers: ['memory'],
+  mountPoint: '/sys/fs/cgroup/memory',
+  mountRoot: '/',
+  own: '/process_api/abc',
+  ...over,
+});
 
-test('cgroupsPath: absolute from the hierarchy root, relative and default from ocirt\'s own cgroup (as runc)', () => {
+test("cgroupsPath: absolute from the hierarchy root, relative and default from ocirt's own cgroup (as runc)", () => {
   assert.equal(containerDir(hier(), '/pods/a', 'c1'), '/sys/fs/cgroup/memory/pods/a');
   assert.equal(containerDir(hier(), 'pods/a', 'c1'), '/sys/fs/cgroup/memory/process_api/abc/pods/a');
   assert.equal(containerDir(hier(), undefined, 'c1'), '/sys/fs/cgroup/memory/process_api/abc/c1');
@@ -99,7 +113,7 @@ test('cgroupsPath: absolute from the hierarchy root, relative and default from o
 
 // ---- conversions --------------------------------------------------------------------------
 
-test('conversions: cpu shares to weight and blkio weight to io.weight with runc\'s integer formulas', () => {
+test("conversions: cpu shares to weight and blkio weight to io.weight with runc's integer formulas", () => {
   assert.equal(sharesToWeight(0), 0);
   assert.equal(sharesToWeight(2), 1);
   assert.equal(sharesToWeight(1024), 39);
@@ -129,11 +143,21 @@ test('conversions: memory+swap to memory.swap.max as runc converts it', () => {
 
 const files = (ws: CgroupWrite[]) => ws.map((w) => `${w.controller}:${w.candidates.map((c) => `${c.file}=${c.value}`).join('|')}`);
 
-test('v1: every resource to its controller\'s files', () => {
+test("v1: every resource to its controller's files", () => {
   const p = planV1({
     pids: { limit: 1000 },
     memory: { limit: 100, reservation: 50, swap: 200, kernel: 7, kernelTCP: 9, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
-    cpu: { shares: 1024, quota: 50000, period: 100000, burst: 1000, realtimeRuntime: 950, realtimePeriod: 1000, idle: 1, cpus: '0-1', mems: '0' },
+    cpu: {
+      shares: 1024,
+      quota: 50000,
+      period: 100000,
+      burst: 1000,
+      realtimeRuntime: 950,
+      realtimePeriod: 1000,
+      idle: 1,
+      cpus: '0-1',
+      mems: '0',
+    },
     blockIO: {
       weight: 500,
       leafWeight: 300,
@@ -179,7 +203,9 @@ test('v1: every resource to its controller\'s files', () => {
     'net_prio:net_prio.ifpriomap=eth0 5',
     'rdma:rdma.max=mlx4_0 hca_handle=2 hca_object=2000',
   ]);
-  assert.deepEqual(p.warnings, ['/linux/resources/memory/kernel is ignored: kernel memory limits are deprecated by the kernel (as runc ignores them)']);
+  assert.deepEqual(p.warnings, [
+    '/linux/resources/memory/kernel is ignored: kernel memory limits are deprecated by the kernel (as runc ignores them)',
+  ]);
   assert.equal(p.writes.find((w) => w.candidates[0].file === 'cpu.cfs_period_us')?.retryLaterOnEinval, true);
   assert.equal(p.writes.find((w) => w.candidates[0].file.includes('rsvd'))?.ifMissing, 'skip');
   assert.equal(p.writes.find((w) => w.candidates[0].file === 'memory.swappiness')?.field, '/linux/resources/memory/swappiness');
@@ -204,7 +230,7 @@ test('v1: pids 0 is unset, negative is max; unified is refused; shares out of ra
   assert.throws(() => planV1({ memory: { swappiness: 101 } }), /0\.\.100/);
 });
 
-test('v2: every resource to cgroup v2 files, with runc\'s conversions', () => {
+test("v2: every resource to cgroup v2 files, with runc's conversions", () => {
   const p = planV2({
     pids: { limit: 64 },
     memory: { limit: 1000, reservation: 500, swap: 3000 },
@@ -245,7 +271,11 @@ test('v2: every resource to cgroup v2 files, with runc\'s conversions', () => {
     'cgroup:cgroup.max.depth=5',
   ]);
   assert.deepEqual(p.warnings, []);
-  assert.equal(typeof p.writes.find((w) => w.field === '/linux/resources/blockIO/weightDevice/0/weight')?.ifMissing, 'object', 'per-device weight needs BFQ: else warned');
+  assert.equal(
+    typeof p.writes.find((w) => w.field === '/linux/resources/blockIO/weightDevice/0/weight')?.ifMissing,
+    'object',
+    'per-device weight needs BFQ: else warned',
+  );
 });
 
 test('v2: cpu.max forms, swap disabled or unlimited tolerated without swap accounting', () => {
@@ -284,20 +314,32 @@ test('v2: fields without a v2 file are warned about (as runc ignores them) or re
 
 // ---- device rules -------------------------------------------------------------------------
 
-const r = (allow: boolean, type: 'a' | 'b' | 'c', major: number, minor: number, access: number): DeviceRule => ({ allow, type, major, minor, access });
+const r = (allow: boolean, type: 'a' | 'b' | 'c', major: number, minor: number, access: number): DeviceRule => ({
+  allow,
+  type,
+  major,
+  minor,
+  access,
+});
 const RWM = ACC.READ | ACC.WRITE | ACC.MKNOD;
 
-test('devices: the config\'s rules come first, then runc\'s default allow list; access is required', () => {
-  const rules = deviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
+test("devices: the config's rules come first, then runc's default allow list; access is required", () => {
+  const rules = deviceRules([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+  ]);
   assert.deepEqual(rules.slice(0, 2), [r(false, 'a', -1, -1, RWM), r(true, 'c', 10, 229, ACC.READ | ACC.WRITE)]);
   assert.deepEqual(rules.slice(2), DEFAULT_ALLOWED);
   assert.ok(!DEFAULT_ALLOWED.some((d) => d.major === 10 && d.minor === 200), '/dev/net/tun is not allowed by default (runc 1.2)');
-  assert.throws(() => deviceRules([{ allow: true, type: 'c', major: 1, minor: 3 }]), /\/linux\/resources\/devices\/0\/access: .*needs an access/);
+  assert.throws(
+    () => deviceRules([{ allow: true, type: 'c', major: 1, minor: 3 }]),
+    /\/linux\/resources\/devices\/0\/access: .*needs an access/,
+  );
   assert.throws(() => deviceRules([{ allow: true, type: 'x', access: 'r' }]), /unknown device type/);
   assert.deepEqual(deviceRules([{ allow: true, type: 'c', major: -1, access: 'm' }])[0], r(true, 'c', -1, -1, ACC.MKNOD));
 });
 
-test('devices: the kernel\'s v1 semantics — resets, merged exceptions, allow and deny taking access away', () => {
+test("devices: the kernel's v1 semantics — resets, merged exceptions, allow and deny taking access away", () => {
   const s = emulate([
     r(false, 'a', -1, -1, RWM),
     r(true, 'c', 1, 3, ACC.READ),
@@ -307,7 +349,13 @@ test('devices: the kernel\'s v1 semantics — resets, merged exceptions, allow a
     r(true, 'c', 5, -1, RWM),
     r(false, 'c', 5, -1, RWM),
   ]);
-  assert.deepEqual(s, { defaultAllow: false, exceptions: [{ type: 'c', major: 1, minor: 3, access: ACC.READ | ACC.WRITE }, { type: 'b', major: 8, minor: 0, access: ACC.READ | ACC.MKNOD }] });
+  assert.deepEqual(s, {
+    defaultAllow: false,
+    exceptions: [
+      { type: 'c', major: 1, minor: 3, access: ACC.READ | ACC.WRITE },
+      { type: 'b', major: 8, minor: 0, access: ACC.READ | ACC.MKNOD },
+    ],
+  });
   assert.equal(allows(s, 'c', 1, 3, ACC.READ | ACC.WRITE), true);
   assert.equal(allows(s, 'c', 1, 3, ACC.MKNOD), false);
   assert.equal(allows(s, 'b', 8, 0, ACC.WRITE), false);
@@ -319,11 +367,13 @@ test('devices: the kernel\'s v1 semantics — resets, merged exceptions, allow a
 });
 
 test('devices v1: a fresh cgroup gets "a" denied then each exception in the config\'s order (devices.list order)', () => {
-  const to = emulate(deviceRules([
-    { allow: false, access: 'rwm' },
-    { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
-    { allow: true, type: 'b', major: 8, minor: 20, access: 'rw' },
-  ]));
+  const to = emulate(
+    deviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+      { allow: true, type: 'b', major: 8, minor: 20, access: 'rw' },
+    ]),
+  );
   const ws = v1Transition(parseDevicesList('a *:* rwm\n'), to);
   assert.deepEqual(ws.slice(0, 4), [
     { file: 'devices.deny', value: 'a' },
@@ -332,13 +382,29 @@ test('devices v1: a fresh cgroup gets "a" denied then each exception in the conf
     { file: 'devices.allow', value: 'c *:* m' },
   ]);
   // what the kernel then lists reads back as the same state
-  const listed = ws.slice(1).map((w) => w.value).join('\n');
+  const listed = ws
+    .slice(1)
+    .map((w) => w.value)
+    .join('\n');
   assert.deepEqual(parseDevicesList(listed), to);
 });
 
 test('devices v1: an update writes only the difference, taking away first, without a reset', () => {
-  const from: DeviceState = { defaultAllow: false, exceptions: [{ type: 'c', major: 1, minor: 3, access: RWM }, { type: 'b', major: 8, minor: 0, access: RWM }] };
-  const to: DeviceState = { defaultAllow: false, exceptions: [{ type: 'c', major: 1, minor: 3, access: RWM }, { type: 'b', major: 8, minor: 0, access: ACC.READ }, { type: 'c', major: 4, minor: 1, access: ACC.READ }] };
+  const from: DeviceState = {
+    defaultAllow: false,
+    exceptions: [
+      { type: 'c', major: 1, minor: 3, access: RWM },
+      { type: 'b', major: 8, minor: 0, access: RWM },
+    ],
+  };
+  const to: DeviceState = {
+    defaultAllow: false,
+    exceptions: [
+      { type: 'c', major: 1, minor: 3, access: RWM },
+      { type: 'b', major: 8, minor: 0, access: ACC.READ },
+      { type: 'c', major: 4, minor: 1, access: ACC.READ },
+    ],
+  };
   assert.deepEqual(v1Transition(from, to), [
     { file: 'devices.deny', value: 'b 8:0 wm' },
     { file: 'devices.allow', value: 'c 4:1 r' },
@@ -356,15 +422,31 @@ function runProgram(prog: BpfInsn[], type: number, access: number, major: number
     const x = prog[pc];
     const imm = x.imm >>> 0;
     switch (x.code) {
-      case 0x61: reg[x.dst] = ctx[x.off / 4]; break;
-      case 0xbc: reg[x.dst] = reg[x.src] >>> 0; break;
-      case 0xb4: reg[x.dst] = imm; break;
-      case 0x54: reg[x.dst] = (reg[x.dst] & imm) >>> 0; break;
-      case 0x74: reg[x.dst] = reg[x.dst] >>> imm; break;
-      case 0x56: if (reg[x.dst] >>> 0 !== imm) pc += x.off; break;
-      case 0x16: if (reg[x.dst] >>> 0 === imm) pc += x.off; break;
-      case 0x95: return reg[0];
-      default: throw new Error(`unexpected opcode 0x${x.code.toString(16)}`);
+      case 0x61:
+        reg[x.dst] = ctx[x.off / 4];
+        break;
+      case 0xbc:
+        reg[x.dst] = reg[x.src] >>> 0;
+        break;
+      case 0xb4:
+        reg[x.dst] = imm;
+        break;
+      case 0x54:
+        reg[x.dst] = (reg[x.dst] & imm) >>> 0;
+        break;
+      case 0x74:
+        reg[x.dst] = reg[x.dst] >>> imm;
+        break;
+      case 0x56:
+        if (reg[x.dst] >>> 0 !== imm) pc += x.off;
+        break;
+      case 0x16:
+        if (reg[x.dst] >>> 0 === imm) pc += x.off;
+        break;
+      case 0x95:
+        return reg[0];
+      default:
+        throw new Error(`unexpected opcode 0x${x.code.toString(16)}`);
     }
   }
   throw new Error('program ran off its end');
@@ -378,21 +460,31 @@ test('devices v2: the eBPF program decides every access as the v1 semantics do (
     minor: fc.constantFrom(-1, 0, 3, 9),
     access: fc.integer({ min: 1, max: 7 }),
   });
-  const reqArb = fc.record({ type: fc.constantFrom<'b' | 'c'>('b', 'c'), major: fc.constantFrom(1, 5, 8, 200), minor: fc.constantFrom(0, 3, 9, 77), access: fc.integer({ min: 1, max: 7 }) });
+  const reqArb = fc.record({
+    type: fc.constantFrom<'b' | 'c'>('b', 'c'),
+    major: fc.constantFrom(1, 5, 8, 200),
+    minor: fc.constantFrom(0, 3, 9, 77),
+    access: fc.integer({ min: 1, max: 7 }),
+  });
   fc.assert(
-    fc.property(fc.array(ruleArb, { maxLength: 8 }), fc.array(reqArb, { minLength: 1, maxLength: 10 }), fc.boolean(), (rules, reqs, startAllow) => {
-      const state = emulate(rules, startAllow ? { defaultAllow: true, exceptions: [] } : DENY_ALL);
-      const prog = deviceProgram(state);
-      for (const q of reqs) {
-        const got = runProgram(prog, q.type === 'b' ? 1 : 2, q.access, q.major, q.minor) === 1;
-        assert.equal(got, allows(state, q.type, q.major, q.minor, q.access), JSON.stringify({ state, q }));
-      }
-    }),
+    fc.property(
+      fc.array(ruleArb, { maxLength: 8 }),
+      fc.array(reqArb, { minLength: 1, maxLength: 10 }),
+      fc.boolean(),
+      (rules, reqs, startAllow) => {
+        const state = emulate(rules, startAllow ? { defaultAllow: true, exceptions: [] } : DENY_ALL);
+        const prog = deviceProgram(state);
+        for (const q of reqs) {
+          const got = runProgram(prog, q.type === 'b' ? 1 : 2, q.access, q.major, q.minor) === 1;
+          assert.equal(got, allows(state, q.type, q.major, q.minor, q.access), JSON.stringify({ state, q }));
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
-test('devices v2: the program with runc\'s defaults allows /dev/null and mknod, denies an unknown block device', () => {
+test("devices v2: the program with runc's defaults allows /dev/null and mknod, denies an unknown block device", () => {
   const prog = deviceProgram(emulate(deviceRules([{ allow: false, access: 'rwm' }])));
   assert.equal(runProgram(prog, 2, ACC.READ | ACC.WRITE, 1, 3), 1);
   assert.equal(runProgram(prog, 1, ACC.MKNOD, 7, 0), 1);
@@ -414,7 +506,14 @@ test('applyWrites: the first existing candidate, skip or warn when missing, erro
     applyWrites(
       target,
       [
-        { controller: 'blkio', candidates: [{ file: 'blkio.weight', value: '500' }, { file: 'blkio.bfq.weight', value: '500' }], field: '/w' },
+        {
+          controller: 'blkio',
+          candidates: [
+            { file: 'blkio.weight', value: '500' },
+            { file: 'blkio.bfq.weight', value: '500' },
+          ],
+          field: '/w',
+        },
         { controller: 'blkio', candidates: [{ file: 'blkio.nothing', value: '1' }], field: '/x', ifMissing: 'skip' },
         { controller: 'blkio', candidates: [{ file: 'blkio.nothing', value: '1' }], field: '/y', ifMissing: { warn: 'y ignored' } },
       ],
@@ -422,8 +521,19 @@ test('applyWrites: the first existing candidate, skip or warn when missing, erro
     );
     assert.equal(readFileSync(join(dir, 'blkio.bfq.weight'), 'utf8'), '500');
     assert.deepEqual(warnings, ['y ignored']);
-    assert.throws(() => applyWrites(target, [{ controller: 'blkio', candidates: [{ file: 'blkio.leaf_weight', value: '3' }], field: '/linux/resources/blockIO/leafWeight' }], () => {}), /cannot apply \/linux\/resources\/blockIO\/leafWeight: this kernel has no blkio.leaf_weight/);
-    assert.throws(() => applyWrites(target, [{ controller: 'hugetlb', candidates: [{ file: 'x', value: '3' }], field: '/h' }], () => {}), /cannot apply \/h: no hugetlb here/);
+    assert.throws(
+      () =>
+        applyWrites(
+          target,
+          [{ controller: 'blkio', candidates: [{ file: 'blkio.leaf_weight', value: '3' }], field: '/linux/resources/blockIO/leafWeight' }],
+          () => {},
+        ),
+      /cannot apply \/linux\/resources\/blockIO\/leafWeight: this kernel has no blkio.leaf_weight/,
+    );
+    assert.throws(
+      () => applyWrites(target, [{ controller: 'hugetlb', candidates: [{ file: 'x', value: '3' }], field: '/h' }], () => {}),
+      /cannot apply \/h: no hugetlb here/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -432,7 +542,13 @@ test('applyWrites: the first existing candidate, skip or warn when missing, erro
 // ---- the state record, freezer choice, stats ----------------------------------------------------
 
 test('record: state fields round-trip; the v1 freezer is used where there is one, else cgroup.freeze', () => {
-  const c = { v2: '/u/c1', v1: [{ key: 'memory', dir: '/m/c1' }, { key: 'freezer', dir: '/f/c1' }] };
+  const c = {
+    v2: '/u/c1',
+    v1: [
+      { key: 'memory', dir: '/m/c1' },
+      { key: 'freezer', dir: '/f/c1' },
+    ],
+  };
   assert.deepEqual(fromStateFields(toStateFields(c)), c);
   assert.deepEqual(freezerOf(c), { kind: 'v1', dir: '/f/c1' });
   assert.deepEqual(freezerOf({ v2: '/u/c1', v1: [] }), { kind: 'v2', dir: '/u/c1' });
@@ -440,7 +556,7 @@ test('record: state fields round-trip; the v1 freezer is used where there is one
   assert.equal(limitsOnV1({ v2: '/u', v1: [{ key: 'name=systemd', dir: '/s' }] }), false);
 });
 
-test('stats: runc\'s v1 document from the controllers\' files, exact 64-bit numbers', () => {
+test("stats: runc's v1 document from the controllers' files, exact 64-bit numbers", () => {
   const root = mkdtempSync(join(tmpdir(), 'ocirt-st-'));
   try {
     const put = (ctrl: string, f: string, v: string) => {
@@ -463,11 +579,32 @@ test('stats: runc\'s v1 document from the controllers\' files, exact 64-bit numb
     put('cpuset', 'cpuset.mems', '0\n');
     put('cpuset', 'cpuset.sched_relax_domain_level', '-1\n');
     const c = { v1: ['memory', 'pids', 'cpuacct', 'cpu', 'cpuset'].map((k) => ({ key: k, dir: join(root, k) })) };
-    const text = statsJson({ type: 'stats', id: 'x', data: readStats(c, (p) => { try { return readFileSync(p, 'utf8'); } catch { return undefined; } }, []) });
+    const text = statsJson({
+      type: 'stats',
+      id: 'x',
+      data: readStats(
+        c,
+        (p) => {
+          try {
+            return readFileSync(p, 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+        [],
+      ),
+    });
     const doc = JSON.parse(text) as { data: Record<string, Record<string, unknown>> };
     assert.match(text, /"usage":\{"limit":9223372036854771712,"usage":2842624,"max":2871296,"failcnt":0\}/);
     assert.deepEqual(doc.data.cpu, {
-      usage: { total: 16661898, percpu: [11585208, 5076690], percpu_kernel: [7929408, 4000000], percpu_user: [4000000, 0], kernel: 10000000, user: 0 },
+      usage: {
+        total: 16661898,
+        percpu: [11585208, 5076690],
+        percpu_kernel: [7929408, 4000000],
+        percpu_user: [4000000, 0],
+        kernel: 10000000,
+        user: 0,
+      },
       throttling: {},
     });
     assert.deepEqual(doc.data.pids, { current: 3 });
@@ -497,13 +634,22 @@ test('stats: the v2 document (usage in nanoseconds, memory+swap as v1 reports it
     '/c/io.stat': '8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n',
   };
   const doc = JSON.parse(statsJson(readStats({ v2: '/c', v1: [] }, (p) => f[p], []))) as Record<string, Record<string, unknown>>;
-  assert.deepEqual(doc.cpu, { usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 5, throttledPeriods: 2, throttledTime: 7000 } });
+  assert.deepEqual(doc.cpu, {
+    usage: { total: 100000, kernel: 40000, user: 60000 },
+    throttling: { periods: 5, throttledPeriods: 2, throttledTime: 7000 },
+  });
   // biome-ignore lint/correctness/noPrecisionLoss: the kernel's 2^64-1, as JSON.parse rounds it
   assert.deepEqual(doc.memory.usage, { limit: 18446744073709551615, usage: 4096, failcnt: 3 });
   assert.deepEqual(doc.pids, { current: 2, limit: 10 });
   assert.deepEqual(doc.blkio, {
-    ioServiceBytesRecursive: [{ major: 8, op: 'Read', value: 100 }, { major: 8, op: 'Write', value: 200 }],
-    ioServicedRecursive: [{ major: 8, op: 'Read', value: 1 }, { major: 8, op: 'Write', value: 2 }],
+    ioServiceBytesRecursive: [
+      { major: 8, op: 'Read', value: 100 },
+      { major: 8, op: 'Write', value: 200 },
+    ],
+    ioServicedRecursive: [
+      { major: 8, op: 'Read', value: 1 },
+      { major: 8, op: 'Write', value: 2 },
+    ],
   });
   assert.deepEqual(parseList('0-2,5'), [0n, 1n, 2n, 5n]);
 });

@@ -172,8 +172,16 @@ test('exec: the command is split off verbatim; fast path and yargs agree on the 
   }
   assert.deepEqual(splitCommand(split('state id')), { argv: ['state', 'id'] }, 'other commands are left alone');
   // ps: the words after the id are ps(1)'s options, as runc passes them
-  assert.deepEqual(splitCommand(split('ps -f table id -o pid,args')), { argv: ['ps', '-f', 'table', 'id'], command: ['-o', 'pid,args'], name: 'ps-options' });
-  assert.deepEqual(splitCommand(split('--root /r ps id -ef')), { argv: ['--root', '/r', 'ps', 'id'], command: ['-ef'], name: 'ps-options' });
+  assert.deepEqual(splitCommand(split('ps -f table id -o pid,args')), {
+    argv: ['ps', '-f', 'table', 'id'],
+    command: ['-o', 'pid,args'],
+    name: 'ps-options',
+  });
+  assert.deepEqual(splitCommand(split('--root /r ps id -ef')), {
+    argv: ['--root', '/r', 'ps', 'id'],
+    command: ['-ef'],
+    name: 'ps-options',
+  });
 });
 
 test('unknown flags are found for the error message', () => {
@@ -187,7 +195,11 @@ const BIN = resolve(process.cwd(), 'bin', 'ocirt');
 const built = existsSync(resolve(process.cwd(), 'dist', 'ocirt.cjs'));
 
 test('the CLI exits 1 naming an unknown flag', { skip: built ? false : 'dist not built' }, () => {
-  for (const argv of [['state', '--frobnicate', 'id'], ['--root', '/nonexistent', 'delete', '--forse', 'id'], ['kill', '-x', 'id']]) {
+  for (const argv of [
+    ['state', '--frobnicate', 'id'],
+    ['--root', '/nonexistent', 'delete', '--forse', 'id'],
+    ['kill', '-x', 'id'],
+  ]) {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     const r = spawnSync(process.env.OCIRT_BIN ? resolve(process.env.OCIRT_BIN) : BIN, argv, { env, encoding: 'utf8' });

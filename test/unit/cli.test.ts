@@ -30,7 +30,10 @@ test('--version prints version, commit and spec version', { skip }, () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^ocirt version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n$/);
   // as runc: global flags may come with it (engines pass --root/--log to every call)
-  for (const argv of [['--root', '/tmp/x', '--version'], ['--log=/dev/null', '--debug', '-v']]) {
+  for (const argv of [
+    ['--root', '/tmp/x', '--version'],
+    ['--log=/dev/null', '--debug', '-v'],
+  ]) {
     const g = ocirt(argv);
     assert.equal(g.status, 0, `${argv.join(' ')}: ${g.stderr}`);
     assert.equal(g.stdout, r.stdout);
@@ -85,13 +88,19 @@ test('spec --rootless has a user namespace mapping the caller', { skip }, () => 
 });
 
 test('spec command module: rootless ids, refusal to overwrite, missing directory', () => {
-  const ctx = { globals: { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' }, log: { debug() {}, info() {}, warn() {}, error() {} } } as CommandContext;
+  const ctx = {
+    globals: { root: '', logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' },
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  } as CommandContext;
   const dir = tempBundle();
   try {
     assert.equal(specRun({ _: [], bundle: dir, rootless: true }, ctx), 0);
     const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { linux: { uidMappings: { hostID: number }[] } };
     assert.equal(c.linux.uidMappings[0].hostID, process.geteuid!());
-    assert.throws(() => specRun({ _: [], bundle: dir }, ctx), (e: unknown) => e instanceof OcirtError && e.message.includes(join(dir, 'config.json')));
+    assert.throws(
+      () => specRun({ _: [], bundle: dir }, ctx),
+      (e: unknown) => e instanceof OcirtError && e.message.includes(join(dir, 'config.json')),
+    );
     assert.throws(() => specRun({ _: [], bundle: join(dir, 'nope') }, ctx), /does not exist/);
     const text = readFileSync(join(dir, 'config.json'), 'utf8');
     assert.match(text, /^\{\n\t"ociVersion"/, 'tab-indented like runc');

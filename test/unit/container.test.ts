@@ -56,11 +56,26 @@ test('a user namespace is told by its uid_map, not by the uid', () => {
 });
 
 test('rootless cgroups: --rootless wins; auto means unprivileged or uid 0 of a user namespace', () => {
-  assert.equal(rootlessCgroups('true', 0, () => false), true);
-  assert.equal(rootlessCgroups('false', 1000, () => true), false);
-  assert.equal(rootlessCgroups('auto', 0, () => false), false);
-  assert.equal(rootlessCgroups('auto', 1000, () => false), true);
-  assert.equal(rootlessCgroups('auto', 0, () => true), true);
+  assert.equal(
+    rootlessCgroups('true', 0, () => false),
+    true,
+  );
+  assert.equal(
+    rootlessCgroups('false', 1000, () => true),
+    false,
+  );
+  assert.equal(
+    rootlessCgroups('auto', 0, () => false),
+    false,
+  );
+  assert.equal(
+    rootlessCgroups('auto', 1000, () => false),
+    true,
+  );
+  assert.equal(
+    rootlessCgroups('auto', 0, () => true),
+    true,
+  );
 });
 
 function withStore(fn: (s: StateStore, dir: string) => void) {
@@ -147,7 +162,10 @@ test('status is derived: a pid that is gone or reused reads as stopped; the fifo
 
 test('the early-exec path is taken only when our uid and gid both become root of the user namespace', () => {
   const maps = (uid: number, gid: number) => ({
-    uidMappings: [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+    uidMappings: [
+      { containerID: 0, hostID: uid, size: 1 },
+      { containerID: 1, hostID: 100000, size: 65536 },
+    ],
     gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
     writer: 'helpers' as const,
     denySetgroups: false,
@@ -155,5 +173,9 @@ test('the early-exec path is taken only when our uid and gid both become root of
   assert.equal(callerIsNsRoot(maps(1000, 1000), 1000, 1000), true, 'rootless: our ids -> 0');
   assert.equal(callerIsNsRoot(maps(1000, 1000), 0, 0), false, 'root running a userns config mapping 0 elsewhere');
   assert.equal(callerIsNsRoot(maps(1000, 2000), 1000, 1000), false, 'our gid is not root there');
-  assert.equal(callerIsNsRoot({ ...maps(1000, 1000), uidMappings: [{ containerID: 1, hostID: 1000, size: 1 }] }, 1000, 1000), false, 'our uid maps, but not to 0');
+  assert.equal(
+    callerIsNsRoot({ ...maps(1000, 1000), uidMappings: [{ containerID: 1, hostID: 1000, size: 1 }] }, 1000, 1000),
+    false,
+    'our uid maps, but not to 0',
+  );
 });

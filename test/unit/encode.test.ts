@@ -50,7 +50,10 @@ function samplePlan(): LaunchPlan {
     devices: [{ field: '', path: '/dev/null', mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 5, bindFromHost: true }],
     symlinks: [{ link: '/dev/fd', target: '/proc/self/fd' }],
     maskedPaths: [{ field: '', path: '/proc/kcore' }],
-    readonlyPaths: [{ field: '', path: '/proc/sys' }, { field: '', path: '/proc/bus' }],
+    readonlyPaths: [
+      { field: '', path: '/proc/sys' },
+      { field: '', path: '/proc/bus' },
+    ],
     sysctls: [{ field: '', path: 'net/ipv4/ip_forward', value: '1' }],
     process: {
       args: ['sh', '-c', 'echo hi'],
@@ -171,8 +174,17 @@ test('encodePlan: every field lands where the format says', () => {
   assert.equal(d.cloneFlags, 0x20000 | 0x4000000 | 0x20000000);
   assert.equal(
     d.flags,
-    PF.READONLY_ROOT | PF.NEW_KEYRING | PF.TERMINAL | PF.HAS_UMASK | PF.HAS_OOM | PF.HAS_HOSTNAME | PF.HAS_EXEC_FIFO | PF.HAS_CONSOLE | PF.NO_NEW_PRIVS |
-      PF.LOOPBACK_UP | PF.CREATE_CWD,
+    PF.READONLY_ROOT |
+      PF.NEW_KEYRING |
+      PF.TERMINAL |
+      PF.HAS_UMASK |
+      PF.HAS_OOM |
+      PF.HAS_HOSTNAME |
+      PF.HAS_EXEC_FIFO |
+      PF.HAS_CONSOLE |
+      PF.NO_NEW_PRIVS |
+      PF.LOOPBACK_UP |
+      PF.CREATE_CWD,
   );
   assert.deepEqual(d.sections, [], 'a plan without the optional features has no sections');
   assert.equal(d.hostname, 'box');
@@ -238,7 +250,10 @@ test('encodePlan: flags with bit 31 set survive as unsigned', () => {
 test('encodePlan: rejects what C cannot represent, naming the field', () => {
   const nul = samplePlan();
   nul.process.args = ['a\0b'];
-  assert.throws(() => encodePlan(nul), (e: unknown) => e instanceof PlanEncodeError && /process\.args\[0\]: contains a NUL/.test(e.message));
+  assert.throws(
+    () => encodePlan(nul),
+    (e: unknown) => e instanceof PlanEncodeError && /process\.args\[0\]: contains a NUL/.test(e.message),
+  );
 
   const big = samplePlan();
   big.process.rlimits[0]!.hard = 1n << 64n;
@@ -309,17 +324,36 @@ test('encodePlan: each optional feature travels in its section, as native/plan_f
   p.personality = 0x0008 | 0x0040000;
   p.memoryPolicy = { mode: 2 | (1 << 15), nodes: [0, 3] };
   p.timeNamespace = { monotonic: [-7n, 500] };
-  p.netDevices = [{ field: '/linux/netDevices/d0', hostName: 'd0', name: 'eth9', addresses: [{ family: 2, prefixlen: 24, flags: 0x80, scope: 0, address: [10, 1, 2, 3] }] }];
+  p.netDevices = [
+    {
+      field: '/linux/netDevices/d0',
+      hostName: 'd0',
+      name: 'eth9',
+      addresses: [{ family: 2, prefixlen: 24, flags: 0x80, scope: 0, address: [10, 1, 2, 3] }],
+    },
+  ];
   const d = decode(encodePlan(p));
   const byTag = new Map(d.sections.map((s) => [s.tag, reader(s.bytes)]));
-  assert.deepEqual([...byTag.keys()], [SECTION.MOUNT_EXTRAS, SECTION.SCHEDULING, SECTION.PERSONALITY, SECTION.MEMORY_POLICY, SECTION.TIME_NAMESPACE, SECTION.NET_DEVICES]);
+  assert.deepEqual(
+    [...byTag.keys()],
+    [SECTION.MOUNT_EXTRAS, SECTION.SCHEDULING, SECTION.PERSONALITY, SECTION.MEMORY_POLICY, SECTION.TIME_NAMESPACE, SECTION.NET_DEVICES],
+  );
 
   const mx = byTag.get(SECTION.MOUNT_EXTRAS)!;
-  assert.deepEqual(mx.list(() => [mx.u32(), mx.u32()]), [[0, 1 | 2 | 4], [1, 8 | 16]]);
+  assert.deepEqual(
+    mx.list(() => [mx.u32(), mx.u32()]),
+    [
+      [0, 1 | 2 | 4],
+      [1, 8 | 16],
+    ],
+  );
   mx.done();
 
   const sc = byTag.get(SECTION.SCHEDULING)!;
-  assert.deepEqual([sc.u32(), sc.u32(), sc.u64(), sc.i32(), sc.u32(), sc.u64(), sc.u64(), sc.u64(), sc.u32()], [1 | 2 | 4, 6, 1n, -5, 0, 10_000_000n, 30_000_000n, 40_000_000n, (3 << 13) | 7]);
+  assert.deepEqual(
+    [sc.u32(), sc.u32(), sc.u64(), sc.i32(), sc.u32(), sc.u64(), sc.u64(), sc.u64(), sc.u32()],
+    [1 | 2 | 4, 6, 1n, -5, 0, 10_000_000n, 30_000_000n, 40_000_000n, (3 << 13) | 7],
+  );
   assert.deepEqual(sc.list(sc.u64), [1n << 1n, 1n << 1n], 'CPUs 1 and 65: bit 1 of words 0 and 1');
   sc.done();
 

@@ -39,7 +39,7 @@ function config(over: Partial<Spec> = {}): Spec {
 const execOpts: ExecPlanOptions = { rootfs: '/b/rootfs', isOwnNamespace: () => false, noNewKeyring: false, preserveFds: 0 };
 const host: HostFacts = { euid: 0, egid: 0, isDirectory: () => true };
 
-test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
+test("ARGS and flags: runc's getProcess on the config's process", () => {
   const base = config().process!;
   const p = processFromFlags(base, argsOnly(['ls', '-l']));
   assert.deepEqual(p.args, ['ls', '-l']);
@@ -64,11 +64,19 @@ test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
   assert.deepEqual(q.env, ['PATH=/bin', 'A=1', 'B=2'], 'appended');
   assert.equal(q.terminal, true);
   assert.deepEqual(q.user, { uid: 7, gid: 8, additionalGids: [5, 9], umask: 0o027 });
-  assert.deepEqual(q.capabilities, { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_CHOWN'] });
+  assert.deepEqual(q.capabilities, {
+    bounding: ['CAP_KILL', 'CAP_CHOWN'],
+    effective: ['CAP_KILL', 'CAP_CHOWN'],
+    permitted: ['CAP_KILL', 'CAP_CHOWN'],
+  });
   assert.equal(q.apparmorProfile, 'prof');
   assert.equal(q.selinuxLabel, 'label');
   // a uid alone keeps the config's gid; ambient only where there are inheritable capabilities
-  const r = processFromFlags({ ...base, capabilities: { inheritable: ['CAP_KILL'] } } as Process, { ...argsOnly(['sh']), user: '3', caps: ['CAP_KILL'] });
+  const r = processFromFlags({ ...base, capabilities: { inheritable: ['CAP_KILL'] } } as Process, {
+    ...argsOnly(['sh']),
+    user: '3',
+    caps: ['CAP_KILL'],
+  });
   assert.equal(r.user?.uid, 3);
   assert.equal(r.user?.gid, 100);
   assert.deepEqual(r.capabilities?.ambient, ['CAP_KILL']);
@@ -86,7 +94,7 @@ test('ARGS and flags: runc\'s getProcess on the config\'s process', () => {
   for (const [flags, want] of cases) assert.throws(() => processFromFlags(base, flags), want);
 });
 
-test('exec plan: joins the config\'s namespaces through the pidfd, makes nothing, carries the process', () => {
+test("exec plan: joins the config's namespaces through the pidfd, makes nothing, carries the process", () => {
   const plan = buildExecPlan(withFlags(config(), argsOnly(['ls'])), execOpts, host);
   assert.deepEqual(plan.exec, { nsFlags: CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS, chroot: false });
   assert.equal(plan.cloneFlags, 0);
@@ -105,12 +113,15 @@ test('exec plan: joins the config\'s namespaces through the pidfd, makes nothing
 
   // a namespace joined by path that is the runtime's own is left alone; no mount ns: chroot
   const own = buildExecPlan(
-    withFlags(config({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/x' }] } }), argsOnly(['ls'])),
+    withFlags(
+      config({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/x' }] } }),
+      argsOnly(['ls']),
+    ),
     { ...execOpts, isOwnNamespace: (p) => p === '/proc/1/ns/net', noNewKeyring: true },
     host,
   );
   assert.deepEqual(own.exec, { nsFlags: CLONE.NEWPID | CLONE.NEWUSER, chroot: true });
-  assert.equal(own.newSessionKeyring, false, 'create\'s --no-new-keyring holds for exec too');
+  assert.equal(own.newSessionKeyring, false, "create's --no-new-keyring holds for exec too");
 
   // in a user namespace the process's ids must be mapped there
   const userns = config({
@@ -135,7 +146,10 @@ test('exec plan: a terminal gets the console socket and consoleSize', () => {
   assert.equal(flags & (PF.TERMINAL | PF.HAS_CONSOLE), PF.TERMINAL | PF.HAS_CONSOLE);
   const big = config();
   big.process!.consoleSize = { height: 70000, width: 80 };
-  assert.throws(() => buildExecPlan(withFlags(big, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: 's' }, host), /consoleSize\/height: 70000/);
+  assert.throws(
+    () => buildExecPlan(withFlags(big, { ...argsOnly(['sh']), tty: true }), { ...execOpts, consoleSocket: 's' }, host),
+    /consoleSize\/height: 70000/,
+  );
 });
 
 test('exec warns only about what create did not report already', () => {
@@ -143,14 +157,27 @@ test('exec warns only about what create did not report already', () => {
   c.process!.capabilities = { ...c.process!.capabilities, ambient: ['CAP_KILL'], inheritable: [] };
   const record = { config: c, noNewKeyring: false };
   const warned: string[] = [];
-  const run = (process: Spec) => planExec({ record, config: process, rootfs: '/r', preserveFds: 0, isOwnNamespace: () => false, host, warn: (m) => warned.push(m) });
+  const run = (process: Spec) =>
+    planExec({ record, config: process, rootfs: '/r', preserveFds: 0, isOwnNamespace: () => false, host, warn: (m) => warned.push(m) });
   run(withFlags(c, argsOnly(['ls'])));
   assert.deepEqual(warned, [], 'the ambient capability not raised was reported by create');
-  run({ ...c, process: { ...c.process!, terminal: false, capabilities: { ...c.process!.capabilities, ambient: ['CAP_CHOWN'] }, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } } });
-  assert.deepEqual(warned, ['/process/capabilities/ambient: CAP_CHOWN not raised: an ambient capability must also be permitted and inheritable'], 'ioPriority is applied: no warning');
+  run({
+    ...c,
+    process: {
+      ...c.process!,
+      terminal: false,
+      capabilities: { ...c.process!.capabilities, ambient: ['CAP_CHOWN'] },
+      ioPriority: { class: 'IOPRIO_CLASS_IDLE' },
+    },
+  });
+  assert.deepEqual(
+    warned,
+    ['/process/capabilities/ambient: CAP_CHOWN not raised: an ambient capability must also be permitted and inheritable'],
+    'ioPriority is applied: no warning',
+  );
 });
 
-test('the exec template: the plan of the config\'s process, whose arguments the front end replaces', () => {
+test("the exec template: the plan of the config's process, whose arguments the front end replaces", () => {
   const record = { config: config(), noNewKeyring: false };
   const t = execTemplate(record, '/b/rootfs', host)!;
   assert.equal(t.subarray(0, 8).toString('latin1'), 'OCIRTXT\0');
@@ -170,12 +197,25 @@ test('the exec template: the plan of the config\'s process, whose arguments the 
   };
   // what native/front/exec.c does: the same bytes as planning that exec in TypeScript
   fc.assert(
-    fc.property(fc.array(fc.string({ minLength: 1 }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 5 }), (args) => {
-      const spliced = Buffer.concat([plan.subarray(0, start), encodeArgs(args), plan.subarray(end)]);
-      spliced.writeUInt32LE(spliced.length, 12);
-      const direct = planExec({ record, config: withFlags(record.config, argsOnly(args)), rootfs: '/b/rootfs', preserveFds: 0, isOwnNamespace: () => false, host });
-      assert.deepEqual(spliced, encodePlan(direct));
-    }),
+    fc.property(
+      fc.array(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes('\0')),
+        { minLength: 1, maxLength: 5 },
+      ),
+      (args) => {
+        const spliced = Buffer.concat([plan.subarray(0, start), encodeArgs(args), plan.subarray(end)]);
+        spliced.writeUInt32LE(spliced.length, 12);
+        const direct = planExec({
+          record,
+          config: withFlags(record.config, argsOnly(args)),
+          rootfs: '/b/rootfs',
+          preserveFds: 0,
+          isOwnNamespace: () => false,
+          host,
+        });
+        assert.deepEqual(spliced, encodePlan(direct));
+      },
+    ),
     { numRuns: 50 },
   );
   assert.deepEqual(encodePlanWithArgsSpan(buildExecPlan(withFlags(record.config, argsOnly(['true'])), execOpts, host)).bytes, plan);
@@ -188,7 +228,7 @@ test('the exec template: the plan of the config\'s process, whose arguments the 
   assert.equal(execTemplate({ config: config({ process: undefined }), noNewKeyring: false }, '/r', host), undefined);
 });
 
-test('create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the devpts instance\'s', () => {
+test("create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the devpts instance's", () => {
   const host = { euid: 0, egid: 0, isDirectory: () => true };
   const c = config({
     mounts: [
@@ -197,7 +237,10 @@ test('create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the dev
     ],
   });
   c.process!.terminal = false;
-  c.linux!.devices = [{ path: '/dev/ptmx', type: 'c', major: 5, minor: 2 }, { path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+  c.linux!.devices = [
+    { path: '/dev/ptmx', type: 'c', major: 5, minor: 2 },
+    { path: '/dev/fuse', type: 'c', major: 10, minor: 229 },
+  ];
   const plan = buildPlan(c, '/b/rootfs', { bundle: '/b', noPivot: false, noNewKeyring: false, preserveFds: 1, listenFds: 2 }, host);
   assert.equal(plan.process.preserveFds, 3);
   assert.deepEqual(plan.process.env.slice(-2), ['LISTEN_FDS=2', 'LISTEN_PID=1']);
@@ -211,7 +254,7 @@ test('create: LISTEN_FDS fds first, then --preserve-fds; /dev/ptmx stays the dev
   assert.throws(() => listenFdsFromEnv({ LISTEN_FDS: 'x', LISTEN_PID: '42' }, 42), /LISTEN_FDS="x"/);
 });
 
-test('--cgroup: sub-cgroups of the container\'s, by controller or all at once', () => {
+test("--cgroup: sub-cgroups of the container's, by controller or all at once", () => {
   const dir = mkdtempSync('/tmp/ocirt-subcg-');
   try {
     const v2 = join(dir, 'unified', 'ocirt', 'c1');
@@ -221,7 +264,10 @@ test('--cgroup: sub-cgroups of the container\'s, by controller or all at once', 
     assert.deepEqual(subCgroups(set, []), set);
     assert.deepEqual(subCgroups(set, ['sub']), { v2: join(v2, 'sub'), v1: [{ key: 'pids', dir: join(pids, 'sub') }] });
     assert.deepEqual(subCgroups(set, ['pids:other']), { v2, v1: [{ key: 'pids', dir: join(pids, 'other') }] });
-    assert.deepEqual(subCgroups(set, ['pids:other', 'unified:sub']), { v2: join(v2, 'sub'), v1: [{ key: 'pids', dir: join(pids, 'other') }] });
+    assert.deepEqual(subCgroups(set, ['pids:other', 'unified:sub']), {
+      v2: join(v2, 'sub'),
+      v1: [{ key: 'pids', dir: join(pids, 'other') }],
+    });
     assert.throws(() => subCgroups(set, ['a', 'b']), /each needs its <controller>: prefix/);
     assert.throws(() => subCgroups(set, ['a:b:c']), /invalid --cgroup "a:b:c"/);
     assert.throws(() => subCgroups(set, ['memory:sub']), /no cgroup of controller "memory"/);

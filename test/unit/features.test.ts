@@ -70,14 +70,32 @@ test('features: seccomp on this host (libseccomp is installed here and in CI) li
   assert.equal(sc.enabled, true);
   assert.ok(sc.archs?.includes(process.arch === 'arm64' ? 'SCMP_ARCH_AARCH64' : 'SCMP_ARCH_X86_64'), JSON.stringify(sc.archs));
   assert.ok(sc.actions?.includes('SCMP_ACT_ERRNO'));
-  assert.deepEqual(sc.operators, ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']);
+  assert.deepEqual(sc.operators, [
+    'SCMP_CMP_NE',
+    'SCMP_CMP_LT',
+    'SCMP_CMP_LE',
+    'SCMP_CMP_EQ',
+    'SCMP_CMP_GE',
+    'SCMP_CMP_GT',
+    'SCMP_CMP_MASKED_EQ',
+  ]);
   for (const flag of sc.supportedFlags ?? []) assert.ok(sc.knownFlags?.includes(flag), flag);
 });
 
 test('features: seccomp is what libseccomp and the kernel here support, and off without libseccomp', () => {
   assert.deepEqual(seccompFeatures({ kernelFlags: 0x3f }), { enabled: false });
-  const old = seccompFeatures({ libseccomp: { apiLevel: 2, archs: ['x86_64', 'x86', 'nosuch'] }, kernelFlags: FILTER_FLAG.SECCOMP_FILTER_FLAG_TSYNC });
-  assert.deepEqual(old.actions, ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW']);
+  const old = seccompFeatures({
+    libseccomp: { apiLevel: 2, archs: ['x86_64', 'x86', 'nosuch'] },
+    kernelFlags: FILTER_FLAG.SECCOMP_FILTER_FLAG_TSYNC,
+  });
+  assert.deepEqual(old.actions, [
+    'SCMP_ACT_KILL',
+    'SCMP_ACT_KILL_THREAD',
+    'SCMP_ACT_TRAP',
+    'SCMP_ACT_ERRNO',
+    'SCMP_ACT_TRACE',
+    'SCMP_ACT_ALLOW',
+  ]);
   assert.deepEqual(old.archs, ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
   assert.deepEqual(old.supportedFlags, ['SECCOMP_FILTER_FLAG_TSYNC']);
   assert.equal(old.knownFlags?.length, 4);
@@ -87,7 +105,10 @@ test('features: seccomp is what libseccomp and the kernel here support, and off 
 });
 
 test('features: every seccomp action, operator and architecture listed is one the translation takes', () => {
-  const f = buildFeatures({ ...fullHost, seccomp: { libseccomp: { apiLevel: 6, archs: ['x86', 'x86_64', 'x32', 'arm', 'aarch64', 'riscv64', 's390x'] }, kernelFlags: 0x3f } }).linux.seccomp;
+  const f = buildFeatures({
+    ...fullHost,
+    seccomp: { libseccomp: { apiLevel: 6, archs: ['x86', 'x86_64', 'x32', 'arm', 'aarch64', 'riscv64', 's390x'] }, kernelFlags: 0x3f },
+  }).linux.seccomp;
   for (const action of f.actions ?? []) {
     for (const op of f.operators ?? []) {
       const sc = {
@@ -109,7 +130,8 @@ test('features: every listed mount option is one the planner applies, id-mapped 
     const p = parseMountOptions([o]);
     assert.deepEqual(p.data, [], `${o} has a meaning of its own, not a data string`);
   }
-  for (const o of ['idmap', 'ridmap', 'tmpcopyup', 'rro', 'ratime', 'rnorelatime', 'nosymfollow', 'rprivate']) assert.ok(f.mountOptions.includes(o), o);
+  for (const o of ['idmap', 'ridmap', 'tmpcopyup', 'rro', 'ratime', 'rnorelatime', 'nosymfollow', 'rprivate'])
+    assert.ok(f.mountOptions.includes(o), o);
   assert.equal(f.linux.mountExtensions.idmap.enabled, true, 'id-mapped mounts are applied (test/integration/linux-mounts.test.ts)');
   assert.equal(f.linux.netDevices.enabled, true, 'netDevices are moved (test/integration/linux-netdevices.test.ts)');
 });

@@ -128,9 +128,16 @@ test('fd calls: exclusive create, read, write, nonblocking open like node:fs', (
 
 test('statfs reports the file system type as node:fs does', () => {
   for (const p of ['/', '/proc', '/tmp', '/sys/fs/cgroup']) {
-    assert.deepEqual(outcome(() => shim.statfsSync(p).type), outcome(() => real.statfsSync(p).type), p);
+    assert.deepEqual(
+      outcome(() => shim.statfsSync(p).type),
+      outcome(() => real.statfsSync(p).type),
+      p,
+    );
   }
-  assert.deepEqual(outcome(() => shim.statfsSync('/nonexistent/x')), { code: 'ENOENT' });
+  assert.deepEqual(
+    outcome(() => shim.statfsSync('/nonexistent/x')),
+    { code: 'ENOENT' },
+  );
 });
 
 test('errors carry node-style code, syscall and path', () => {

@@ -11,14 +11,17 @@ import { encodePlan } from '../../src/linux/encode.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
-const lsm = (over: Partial<LsmHost> = {}) => (): LsmHost => ({
-  apparmor: false,
-  apparmorExecAttr: 'attr/apparmor/exec',
-  apparmorProfileLoaded: () => undefined,
-  selinux: false,
-  ...over,
-});
-const isConfigError = (pointer: string, re: RegExp) => (e: unknown) => e instanceof ConfigError && e.pointer === pointer && re.test(e.detail);
+const lsm =
+  (over: Partial<LsmHost> = {}) =>
+  (): LsmHost => ({
+    apparmor: false,
+    apparmorExecAttr: 'attr/apparmor/exec',
+    apparmorProfileLoaded: () => undefined,
+    selinux: false,
+    ...over,
+  });
+const isConfigError = (pointer: string, re: RegExp) => (e: unknown) =>
+  e instanceof ConfigError && e.pointer === pointer && re.test(e.detail);
 
 test('AppArmor enforced: "exec <profile>" to its exec attribute, right before execve', () => {
   assert.deepEqual(planLabels({ apparmorProfile: 'ocirt-test' }, lsm({ apparmor: true }), { newKeyring: true }), {
@@ -28,12 +31,18 @@ test('AppArmor enforced: "exec <profile>" to its exec attribute, right before ex
   const old = planLabels({ apparmorProfile: 'p' }, lsm({ apparmor: true, apparmorExecAttr: 'attr/exec' }), { newKeyring: false });
   assert.equal(old?.writes[0].attr, 'attr/exec');
   // "unconfined" is a profile like any other where AppArmor runs
-  assert.equal(planLabels({ apparmorProfile: 'unconfined' }, lsm({ apparmor: true }), { newKeyring: false })?.writes[0].value, 'exec unconfined');
+  assert.equal(
+    planLabels({ apparmorProfile: 'unconfined' }, lsm({ apparmor: true }), { newKeyring: false })?.writes[0].value,
+    'exec unconfined',
+  );
 });
 
 test('AppArmor: a profile known not to be loaded fails at create; an unreadable list or a stacked name is left to the kernel', () => {
   const loaded = (names: string[]) => lsm({ apparmor: true, apparmorProfileLoaded: (n) => names.includes(n) });
-  assert.throws(() => planLabels({ apparmorProfile: 'typo' }, loaded(['ocirt-test']), { newKeyring: true }), isConfigError('/process/apparmorProfile', /"typo" is not loaded/));
+  assert.throws(
+    () => planLabels({ apparmorProfile: 'typo' }, loaded(['ocirt-test']), { newKeyring: true }),
+    isConfigError('/process/apparmorProfile', /"typo" is not loaded/),
+  );
   assert.equal(planLabels({ apparmorProfile: 'ocirt-test' }, loaded(['ocirt-test']), { newKeyring: true })?.writes.length, 1);
   assert.equal(planLabels({ apparmorProfile: 'unconfined' }, loaded([]), { newKeyring: true })?.writes.length, 1);
   assert.equal(planLabels({ apparmorProfile: 'a//&b' }, loaded([]), { newKeyring: true })?.writes.length, 1);
@@ -44,7 +53,10 @@ test('AppArmor not enforced: empty or "unconfined" asks for nothing, any other p
   assert.equal(planLabels({ apparmorProfile: '' }, lsm(), { newKeyring: true }), undefined);
   assert.equal(planLabels({ apparmorProfile: 'unconfined' }, lsm(), { newKeyring: true }), undefined);
   assert.equal(planLabels({}, lsm(), { newKeyring: true }), undefined);
-  assert.throws(() => planLabels({ apparmorProfile: 'docker-default' }, lsm(), { newKeyring: true }), isConfigError('/process/apparmorProfile', /AppArmor is not enabled on this host/));
+  assert.throws(
+    () => planLabels({ apparmorProfile: 'docker-default' }, lsm(), { newKeyring: true }),
+    isConfigError('/process/apparmorProfile', /AppArmor is not enabled on this host/),
+  );
 });
 
 test('SELinux enforced: the exec label, and the keyring label when a new session keyring is made', () => {
@@ -53,15 +65,25 @@ test('SELinux enforced: the exec label, and the keyring label when a new session
     { field: '/process/selinuxLabel', when: 'before-keyring', attr: 'attr/keycreate', value: label },
     { field: '/process/selinuxLabel', when: 'before-exec', attr: 'attr/exec', value: label },
   ]);
-  assert.deepEqual(planLabels({ selinuxLabel: label }, lsm({ selinux: true }), { newKeyring: false })?.writes.map((w) => w.attr), ['attr/exec']);
+  assert.deepEqual(
+    planLabels({ selinuxLabel: label }, lsm({ selinux: true }), { newKeyring: false })?.writes.map((w) => w.attr),
+    ['attr/exec'],
+  );
 });
 
 test('SELinux not enforced: an empty label asks for nothing, any other label is an error', () => {
   assert.equal(planLabels({ selinuxLabel: '' }, lsm(), { newKeyring: true }), undefined);
-  assert.throws(() => planLabels({ selinuxLabel: 'system_u:system_r:container_t:s0' }, lsm(), { newKeyring: true }), isConfigError('/process/selinuxLabel', /SELinux is not enabled/));
+  assert.throws(
+    () => planLabels({ selinuxLabel: 'system_u:system_r:container_t:s0' }, lsm(), { newKeyring: true }),
+    isConfigError('/process/selinuxLabel', /SELinux is not enabled/),
+  );
   // exec names its own fields (the --apparmor / --process-label flags)
   assert.throws(
-    () => planLabels({ selinuxLabel: 'x' }, lsm(), { newKeyring: true, fields: { apparmorProfile: '--apparmor', selinuxLabel: '--process-label' } }),
+    () =>
+      planLabels({ selinuxLabel: 'x' }, lsm(), {
+        newKeyring: true,
+        fields: { apparmorProfile: '--apparmor', selinuxLabel: '--process-label' },
+      }),
     isConfigError('--process-label', /SELinux/),
   );
 });
@@ -110,8 +132,14 @@ test('buildPlan: labels in their plan section, mountLabel in the mounts data', (
   const cfg = spec();
   cfg.linux!.mountLabel = 'system_u:object_r:container_file_t:s0';
   const plan = buildPlan(cfg, '/b/rootfs', opts, host({ apparmor: true, selinux: true }));
-  assert.deepEqual(plan.lsm?.writes.map((w) => w.value), ['exec ocirt-test']);
-  assert.deepEqual(plan.mounts.map((m) => m.data), ['', 'mode=755,context="system_u:object_r:container_file_t:s0"', '']);
+  assert.deepEqual(
+    plan.lsm?.writes.map((w) => w.value),
+    ['exec ocirt-test'],
+  );
+  assert.deepEqual(
+    plan.mounts.map((m) => m.data),
+    ['', 'mode=755,context="system_u:object_r:container_file_t:s0"', ''],
+  );
   const bytes = encodePlan(plan);
   // the LSM section: when=1 (before exec), attr, value (other sections may follow it)
   const attr = bytes.indexOf(Buffer.from('attr/apparmor/exec\0'));

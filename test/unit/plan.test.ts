@@ -14,7 +14,16 @@ const host = (over: Partial<HostFacts> = {}): HostFacts => ({
   isDirectory: (p) => (p.endsWith('.conf') ? false : p.startsWith('/missing') ? undefined : true),
   namespaceInfo: (p) => {
     const m = /\/ns\/(\w+)$/.exec(p);
-    const flags: Record<string, number> = { net: CLONE.NEWNET, pid: CLONE.NEWPID, user: CLONE.NEWUSER, mnt: CLONE.NEWNS, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME };
+    const flags: Record<string, number> = {
+      net: CLONE.NEWNET,
+      pid: CLONE.NEWPID,
+      user: CLONE.NEWUSER,
+      mnt: CLONE.NEWNS,
+      ipc: CLONE.NEWIPC,
+      uts: CLONE.NEWUTS,
+      cgroup: CLONE.NEWCGROUP,
+      time: CLONE.NEWTIME,
+    };
     if (!m || !flags[m[1]]) throw Object.assign(new Error('not a namespace'), { code: 'ENOTTY' });
     return { nstype: flags[m[1]], ino: 4026531000 + p.length, userIno: 4026531837 };
   },
@@ -131,13 +140,18 @@ test('ocirt inside a user namespace (rootless podman, uid 0 there): devices are 
   const c = config();
   c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
   const plan = buildPlan(c, '/r', opts, host({ inUserNamespace: true }));
-  assert.equal(plan.userns, undefined, 'no user namespace of its own: the maps are the engine\'s');
+  assert.equal(plan.userns, undefined, "no user namespace of its own: the maps are the engine's");
   assert.ok(plan.devices.length > 0 && plan.devices.every((d) => d.bindFromHost), 'mknod is refused in a user namespace');
   assert.equal(plan.mounts.find((m) => m.destination === '/sys')!.fallbackBindSource, '/sys');
 });
 
 test('rootfsPropagation: runc\'s recursive words too (rootless podman --privileged sends "rslave")', () => {
-  for (const [word, flag] of [['rslave', MS.SLAVE], ['slave', MS.SLAVE], ['rprivate', MS.PRIVATE], ['rshared', MS.SHARED]] as const) {
+  for (const [word, flag] of [
+    ['rslave', MS.SLAVE],
+    ['slave', MS.SLAVE],
+    ['rprivate', MS.PRIVATE],
+    ['rshared', MS.SHARED],
+  ] as const) {
     const c = config();
     c.linux!.rootfsPropagation = word;
     assert.equal(buildPlan(c, '/r', opts, host()).rootPropagation, flag | MS.REC, word);
@@ -182,7 +196,10 @@ test('rootless: the user namespace maps the caller, devices are bound, sysfs fal
     writer: 'direct',
     denySetgroups: true,
   });
-  assert.ok(plan.devices.every((d) => d.bindFromHost), 'mknod is not allowed in a user namespace');
+  assert.ok(
+    plan.devices.every((d) => d.bindFromHost),
+    'mknod is not allowed in a user namespace',
+  );
   const sys = plan.mounts.find((m) => m.destination === '/sys')!;
   assert.equal(sys.fallbackBindSource, '/sys');
   assert.equal(sys.remountFlags, MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
@@ -250,7 +267,15 @@ test('errors name the config field', () => {
   ni.mounts = [{ destination: '/x', source: '/y', type: 'tmpfs', options: ['idmap'] }];
   assert.throws(() => buildPlan(ni, '/r', opts, host()), /\/mounts\/0\/options: an id-mapped mount must be a bind mount/);
   const rl = config();
-  rl.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }];
+  rl.mounts = [
+    {
+      destination: '/x',
+      source: '/y',
+      options: ['bind', 'idmap'],
+      uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+    },
+  ];
   assert.throws(() => buildPlan(rl, '/r', opts, host({ euid: 1000 })), /\/mounts\/0: id-mapped mounts need a privileged runtime/);
   const cu = config();
   cu.mounts = [{ destination: '/x', source: '/y', options: ['bind', 'tmpcopyup'] }];
@@ -290,11 +315,11 @@ test('a config without a process plans an init that runs nothing', () => {
   assert.equal(plan.process.capabilities.bounding, 0n);
 });
 
-test('hooks: the init runs createContainer and startContainer, and waits for the runtime\'s prestart and createRuntime', () => {
+test("hooks: the init runs createContainer and startContainer, and waits for the runtime's prestart and createRuntime", () => {
   const c = config();
   assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'no hooks, no section');
   c.hooks = { poststart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
-  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, 'poststart and poststop are the runtime\'s alone');
+  assert.equal(buildPlan(c, '/r', opts, host()).hooks, undefined, "poststart and poststop are the runtime's alone");
   c.hooks = {
     createRuntime: [{ path: '/usr/bin/netsetup' }],
     createContainer: [{ path: '/usr/bin/ldconfig', args: ['ldconfig', '-v'], env: ['A=1'], timeout: 5 }],
@@ -343,9 +368,15 @@ test('a user namespace must map the process ids', () => {
   c.process!.user = { uid: 0, gid: 0 };
   assert.doesNotThrow(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })));
   c.process!.user = { uid: 1000, gid: 0 };
-  assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/uid: uid 1000 is not mapped .*maps 0-0/);
+  assert.throws(
+    () => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })),
+    /\/process\/user\/uid: uid 1000 is not mapped .*maps 0-0/,
+  );
   c.process!.user = { uid: 0, gid: 0, additionalGids: [5] };
-  assert.throws(() => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })), /\/process\/user\/additionalGids\/0: gid 5 is not mapped/);
+  assert.throws(
+    () => buildPlan(c, '/r', opts, host({ euid: 1000, egid: 1000 })),
+    /\/process\/user\/additionalGids\/0: gid 5 is not mapped/,
+  );
 });
 
 /** A config with every Linux field of runtime-spec v1.3.0 set. */
@@ -363,7 +394,15 @@ function everything(): Spec {
   c.domainname = 'd';
   c.hooks = { createRuntime: [{ path: '/bin/true' }] };
   const l = c.linux!;
-  l.namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'cgroup' }, { type: 'time' }];
+  l.namespaces = [
+    { type: 'pid' },
+    { type: 'network' },
+    { type: 'mount' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'cgroup' },
+    { type: 'time' },
+  ];
   l.timeOffsets = { monotonic: { secs: 10 } };
   l.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
   l.netDevices = { eth9: { name: 'eth0' } };
@@ -401,7 +440,10 @@ test('every other Linux field lands in the plan', () => {
   delete c.process!.apparmorProfile;
   delete c.process!.selinuxLabel;
   const plan = buildPlan(c, '/r', { ...opts, consoleSocket: '/run/c.sock' }, host());
-  assert.deepEqual(plan.process.scheduling, { policy: { policy: 3, flags: 0n, nice: 5, priority: 0, runtime: 0n, deadline: 0n, period: 0n }, ioprio: (2 << 13) | 4 });
+  assert.deepEqual(plan.process.scheduling, {
+    policy: { policy: 3, flags: 0n, nice: 5, priority: 0, runtime: 0n, deadline: 0n, period: 0n },
+    ioprio: (2 << 13) | 4,
+  });
   assert.deepEqual(plan.process.consoleSize, { height: 25, width: 80 });
   assert.equal(plan.process.cpuAffinity, undefined, 'execCPUAffinity is not for the init (runtime-spec); exec plans take it');
   assert.deepEqual(planCpuAffinity(everything().process!), { initial: [0], final: [0, 1] });
@@ -418,14 +460,21 @@ test('every other Linux field lands in the plan', () => {
   assert.equal(plan.process.createCwd, true);
 });
 
-test('mount extras: runc\'s tmpfs mode and read-only /dev, tmpcopyup, sources the runtime opens, id maps', () => {
+test("mount extras: runc's tmpfs mode and read-only /dev, tmpcopyup, sources the runtime opens, id maps", () => {
   const c = config();
   c.mounts = [
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'mode=755'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] },
     { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro'] },
     { destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] },
-    { destination: '/ids', type: 'bind', source: '/srv', options: ['bind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] },
+    {
+      destination: '/ids',
+      type: 'bind',
+      source: '/srv',
+      options: ['bind', 'ridmap'],
+      uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+    },
   ];
   const byDest = (p: ReturnType<typeof buildPlan>) => Object.fromEntries(p.mounts.map((m) => [m.destination, m]));
   const root = byDest(buildPlan(c, '/r', opts, host()));
@@ -433,7 +482,16 @@ test('mount extras: runc\'s tmpfs mode and read-only /dev, tmpcopyup, sources th
   assert.deepEqual(root['/tmp'].extras, { keepCoveredMode: true, copyUp: true, readonlyAfter: true });
   assert.equal(root['/t'].extras, undefined, 'a remount covers nothing');
   assert.equal(root['/data'].extras, undefined, 'no user namespace: the init reaches what the runtime reaches');
-  assert.deepEqual(root['/ids'].extras, { openInRuntime: { recursive: false, idmap: { uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }], recursive: true } } });
+  assert.deepEqual(root['/ids'].extras, {
+    openInRuntime: {
+      recursive: false,
+      idmap: {
+        uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+        gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+        recursive: true,
+      },
+    },
+  });
   const u = structuredClone(c);
   u.linux!.namespaces!.push({ type: 'user' });
   u.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -443,36 +501,62 @@ test('mount extras: runc\'s tmpfs mode and read-only /dev, tmpcopyup, sources th
   delete u.mounts![4].uidMappings;
   delete u.mounts![4].gidMappings;
   const userns = byDest(buildPlan(u, '/r', opts, host()));
-  assert.deepEqual(userns['/data'].extras, { openInRuntime: { recursive: true } }, 'opened by the runtime before the user namespace exists');
-  assert.deepEqual(userns['/ids'].extras!.openInRuntime!.idmap!.uidMappings, u.linux!.uidMappings, 'no mappings of its own: the container\'s');
+  assert.deepEqual(
+    userns['/data'].extras,
+    { openInRuntime: { recursive: true } },
+    'opened by the runtime before the user namespace exists',
+  );
+  assert.deepEqual(
+    userns['/ids'].extras!.openInRuntime!.idmap!.uidMappings,
+    u.linux!.uidMappings,
+    "no mappings of its own: the container's",
+  );
 });
 
-test('joined namespaces are checked: missing, not a namespace, another type, another owner; sysctls in the host\'s', () => {
+test("joined namespaces are checked: missing, not a namespace, another type, another owner; sysctls in the host's", () => {
   const join = (namespaces: NonNullable<Spec['linux']>['namespaces']) => {
     const c = config();
     c.linux!.namespaces = namespaces;
     delete c.hostname;
     return () => buildPlan(c, '/r', opts, host());
   };
-  assert.throws(join([{ type: 'network', path: '/etc/hosts' }, { type: 'mount' }]), /\/linux\/namespaces\/0\/path: network namespace \/etc\/hosts is not a namespace file/);
+  assert.throws(
+    join([{ type: 'network', path: '/etc/hosts' }, { type: 'mount' }]),
+    /\/linux\/namespaces\/0\/path: network namespace \/etc\/hosts is not a namespace file/,
+  );
   assert.throws(join([{ type: 'network', path: '/proc/9/ns/uts' }]), /\/proc\/9\/ns\/uts is a uts namespace, not a network namespace/);
-  const missing = host({ namespaceInfo: () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } });
+  const missing = host({
+    namespaceInfo: () => {
+      throw Object.assign(new Error('x'), { code: 'ENOENT' });
+    },
+  });
   const c = config();
   c.linux!.namespaces = [{ type: 'ipc', path: '/proc/1/ns/ipc' }];
   assert.throws(() => buildPlan(c, '/r', opts, missing), /ipc namespace \/proc\/1\/ns\/ipc does not exist/);
   // owned by another user namespace than the joined one
-  const owners = host({ namespaceInfo: (p) => (p.endsWith('/user') ? { nstype: CLONE.NEWUSER, ino: 77 } : { nstype: CLONE.NEWNET, ino: 5, userIno: 78 }) });
+  const owners = host({
+    namespaceInfo: (p) => (p.endsWith('/user') ? { nstype: CLONE.NEWUSER, ino: 77 } : { nstype: CLONE.NEWNET, ino: 5, userIno: 78 }),
+  });
   const o = config();
-  o.linux!.namespaces = [{ type: 'user', path: '/proc/9/ns/user' }, { type: 'network', path: '/proc/8/ns/net' }];
+  o.linux!.namespaces = [
+    { type: 'user', path: '/proc/9/ns/user' },
+    { type: 'network', path: '/proc/8/ns/net' },
+  ];
   delete o.hostname;
-  assert.throws(() => buildPlan(o, '/r', opts, owners), /the network namespace \/proc\/8\/ns\/net is not owned by the user namespace \/proc\/9\/ns\/user/);
+  assert.throws(
+    () => buildPlan(o, '/r', opts, owners),
+    /the network namespace \/proc\/8\/ns\/net is not owned by the user namespace \/proc\/9\/ns\/user/,
+  );
   // net.* in the runtime's own network namespace
   const s = config();
   s.linux!.namespaces = [{ type: 'network', path: '/proc/1/ns/net' }, { type: 'mount' }];
   delete s.hostname;
   s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
   const same = host({ ownNetworkNamespace: () => 4026531000 + '/proc/1/ns/net'.length });
-  assert.throws(() => buildPlan(s, '/r', opts, same), /\/linux\/sysctl\/net\.ipv4\.ip_forward: .*not allowed in the host's network namespace/);
+  assert.throws(
+    () => buildPlan(s, '/r', opts, same),
+    /\/linux\/sysctl\/net\.ipv4\.ip_forward: .*not allowed in the host's network namespace/,
+  );
   assert.doesNotThrow(() => buildPlan(s, '/r', opts, host()), 'another network namespace: allowed');
 });
 
@@ -482,7 +566,10 @@ const parsed = (text: string): number => JSON.parse(text) as number;
 test('rlimits of 18446744073709551615 (JSON: 2^64) mean unlimited', () => {
   const c = config();
   c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: parsed('18446744073709551615'), hard: parsed('18446744073709551615') }];
-  assert.deepEqual(buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]), [[(1n << 64n) - 1n, (1n << 64n) - 1n]]);
+  assert.deepEqual(
+    buildPlan(c, '/r', opts, host()).process.rlimits.map((r) => [r.soft, r.hard]),
+    [[(1n << 64n) - 1n, (1n << 64n) - 1n]],
+  );
 });
 
 test('uint64 fields take the exact integers of config.json (loadBundle().exactIntegers), not the rounded doubles', () => {
@@ -493,17 +580,30 @@ test('uint64 fields take the exact integers of config.json (loadBundle().exactIn
   const plan = buildPlan(
     c,
     '/r',
-    exact({ '/process/rlimits/0/soft': 9007199254740993n, '/process/rlimits/0/hard': 18446744073709551615n, '/process/scheduler/runtime': 9007199254740993n }),
+    exact({
+      '/process/rlimits/0/soft': 9007199254740993n,
+      '/process/rlimits/0/hard': 18446744073709551615n,
+      '/process/scheduler/runtime': 9007199254740993n,
+    }),
     host(),
   );
   assert.deepEqual([plan.process.rlimits[0].soft, plan.process.rlimits[0].hard], [9007199254740993n, (1n << 64n) - 1n]);
   assert.equal(plan.process.scheduling?.policy?.runtime, 9007199254740993n);
   // a value recorded for another number at that pointer (an exec'd process of its own) is not taken
   assert.equal(buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 5n }), host()).process.rlimits[0].soft, 9007199254740992n);
-  assert.throws(() => buildPlan(c, '/r', exact({ '/process/rlimits/0/hard': 1n << 64n }), host()), /\/process\/rlimits\/0\/hard: 18446744073709551616 is above the largest 64-bit value/);
+  assert.throws(
+    () => buildPlan(c, '/r', exact({ '/process/rlimits/0/hard': 1n << 64n }), host()),
+    /\/process\/rlimits\/0\/hard: 18446744073709551616 is above the largest 64-bit value/,
+  );
   c.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: parsed('18446744073709551615'), hard: parsed('18446744073709551614') }];
   assert.throws(
-    () => buildPlan(c, '/r', exact({ '/process/rlimits/0/soft': 18446744073709551615n, '/process/rlimits/0/hard': 18446744073709551614n }), host()),
+    () =>
+      buildPlan(
+        c,
+        '/r',
+        exact({ '/process/rlimits/0/soft': 18446744073709551615n, '/process/rlimits/0/hard': 18446744073709551614n }),
+        host(),
+      ),
     /\/process\/rlimits\/0\/soft: rlimit soft limit 18446744073709551615 is above the hard limit 18446744073709551614/,
   );
 });
@@ -522,7 +622,10 @@ test('a new user namespace with namespaces joined by path: the joins first, then
   assert.equal(buildPlan(c, '/r', opts, host()).unshareFlags & CLONE.NEWUSER, CLONE.NEWUSER);
   c.linux!.namespaces = [{ type: 'user' }, { type: 'ipc', path: '/proc/9/ns/ipc' }, { type: 'network' }, { type: 'mount' }];
   c.linux!.netDevices = { d0: {} };
-  assert.throws(() => buildPlan(c, '/r', opts, host()), /\/linux\/netDevices: not supported with namespaces joined by path and a user namespace/);
+  assert.throws(
+    () => buildPlan(c, '/r', opts, host()),
+    /\/linux\/netDevices: not supported with namespaces joined by path and a user namespace/,
+  );
 });
 
 test('a new cgroup namespace is unshared by the init (after it joined its cgroups), not cloned', () => {
@@ -557,7 +660,7 @@ test('cgroup mount on a v1/hybrid host: a tmpfs with each hierarchy bound from t
   assert.equal(cg[0].data, 'mode=755');
   assert.equal(cg[0].flags, MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the tmpfs stays writable, as runc has it');
   assert.equal(cg[1].flags, MS.BIND | MS.REC);
-  assert.equal(cg[1].remountFlags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'the config\'s ro reaches each hierarchy');
+  assert.equal(cg[1].remountFlags, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, "the config's ro reaches each hierarchy");
   assert.deepEqual(
     plan.symlinks.filter((l) => l.link.startsWith('/sys/fs/cgroup')),
     [
@@ -580,12 +683,15 @@ test('cgroup mount with a cgroup namespace: each v1 hierarchy mounted afresh (ro
   assert.equal(byDest['/sys/fs/cgroup/systemd'].data, 'name=systemd');
 });
 
-test('cgroup mount on a v2 host with a cgroup namespace falls back to the container\'s own directory', () => {
+test("cgroup mount on a v2 host with a cgroup namespace falls back to the container's own directory", () => {
   const c = config();
   c.linux!.namespaces!.push({ type: 'cgroup' });
   const plan = buildPlan(c, '/r', opts, host());
   const m = plan.mounts.find((x) => x.destination === '/sys/fs/cgroup')!;
   assert.equal(m.fstype, 'cgroup2');
   assert.equal(m.fallbackBindSource, '/sys/fs/cgroup/c1');
-  assert.throws(() => buildPlan(config(), '/r', opts, host({ cgroups: { mode: 'none', v1: [] } })), /\/mounts\/4: a mount of type cgroup needs cgroups/);
+  assert.throws(
+    () => buildPlan(config(), '/r', opts, host({ cgroups: { mode: 'none', v1: [] } })),
+    /\/mounts\/4: a mount of type cgroup needs cgroups/,
+  );
 });

@@ -19,7 +19,12 @@ test('intelRdt plan: the group, who made it, the schemata in order', () => {
     monitoring: false,
   });
   assert.equal(planIntelRdt({ intelRdt: { closID: '/' } }, 'c1')!.group, '', '"/" is the root group');
-  assert.deepEqual(planIntelRdt({ intelRdt: { closID: 'gold', enableMonitoring: true } }, 'c1'), { group: 'gold', preconfigured: true, schemata: [], monitoring: true });
+  assert.deepEqual(planIntelRdt({ intelRdt: { closID: 'gold', enableMonitoring: true } }, 'c1'), {
+    group: 'gold',
+    preconfigured: true,
+    schemata: [],
+    monitoring: true,
+  });
 });
 
 test('resctrl: a group made for the container, with its schemata and tasks; a MON group', () => {
@@ -45,11 +50,17 @@ test('resctrl: a group made for the container, with its schemata and tasks; a MO
 test('resctrl: a preconfigured closID must exist and agree with the config', () => {
   const root = mkdtempSync(join(tmpdir(), 'ocirt-resctrl-'));
   try {
-    assert.throws(() => applyRdt({ group: 'gold', preconfigured: true, schemata: [], monitoring: false }, root, 1, 'c'), /\/linux\/intelRdt\/closID: the resctrl group .*gold does not exist/);
+    assert.throws(
+      () => applyRdt({ group: 'gold', preconfigured: true, schemata: [], monitoring: false }, root, 1, 'c'),
+      /\/linux\/intelRdt\/closID: the resctrl group .*gold does not exist/,
+    );
     mkdirSync(join(root, 'gold'));
     writeFileSync(join(root, 'gold', 'schemata'), '    L3:0=ff;1=ff\n    MB:0=100;1=100\n');
     assert.deepEqual(applyRdt({ group: 'gold', preconfigured: true, schemata: ['L3:0=ff;1=ff'], monitoring: false }, root, 1, 'c'), []);
-    assert.throws(() => applyRdt({ group: 'gold', preconfigured: true, schemata: ['MB:0=50;1=50'], monitoring: false }, root, 1, 'c'), /has MB:0=100;1=100, the config asks for MB:0=50;1=50/);
+    assert.throws(
+      () => applyRdt({ group: 'gold', preconfigured: true, schemata: ['MB:0=50;1=50'], monitoring: false }, root, 1, 'c'),
+      /has MB:0=100;1=100, the config asks for MB:0=50;1=50/,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -58,5 +69,8 @@ test('resctrl: a preconfigured closID must exist and agree with the config', () 
 test('resctrl: found in mountinfo, or a clear error', () => {
   assert.equal(findResctrl('22 1 0:20 / /sys/fs/resctrl rw,relatime shared:5 - resctrl resctrl rw\n'), '/sys/fs/resctrl');
   assert.equal(findResctrl('22 1 0:20 / /sys rw - sysfs sysfs rw\n'), undefined);
-  assert.throws(() => requireResctrl(undefined), /\/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/);
+  assert.throws(
+    () => requireResctrl(undefined),
+    /\/linux\/intelRdt: Intel RDT is not supported on this host: no resctrl filesystem is mounted/,
+  );
 });

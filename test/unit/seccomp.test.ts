@@ -71,7 +71,10 @@ test('a rule with the default action is dropped (it changes nothing, and libsecc
       ],
     }),
   );
-  assert.deepEqual(p.rules.map((r) => r.names), [['other']]);
+  assert.deepEqual(
+    p.rules.map((r) => r.names),
+    [['other']],
+  );
   assert.equal(p.rules[0].field, '/linux/seccomp/syscalls/1');
 });
 
@@ -79,8 +82,22 @@ test('arguments: operators by number, distinct arguments AND-ed in one rule, one
   const p = translateProfile(
     sc({
       syscalls: [
-        { names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 2, value: 0xff, valueTwo: 0x10, op: 'SCMP_CMP_MASKED_EQ' }] },
-        { names: ['y'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 5, op: 'SCMP_CMP_LT' }, { index: 1, value: 9, op: 'SCMP_CMP_GT' }] },
+        {
+          names: ['x'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+            { index: 2, value: 0xff, valueTwo: 0x10, op: 'SCMP_CMP_MASKED_EQ' },
+          ],
+        },
+        {
+          names: ['y'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [
+            { index: 1, value: 5, op: 'SCMP_CMP_LT' },
+            { index: 1, value: 9, op: 'SCMP_CMP_GT' },
+          ],
+        },
       ],
     }),
   );
@@ -89,10 +106,13 @@ test('arguments: operators by number, distinct arguments AND-ed in one rule, one
     { index: 0, op: OPERATOR.SCMP_CMP_EQ, value: 1n, valueTwo: 0n },
     { index: 2, op: OPERATOR.SCMP_CMP_MASKED_EQ, value: 0xffn, valueTwo: 0x10n },
   ]);
-  assert.deepEqual(p.rules.slice(1).map((r) => [r.names, r.args.length, r.args[0].op, r.field]), [
-    [['y'], 1, OPERATOR.SCMP_CMP_LT, '/linux/seccomp/syscalls/1'],
-    [['y'], 1, OPERATOR.SCMP_CMP_GT, '/linux/seccomp/syscalls/1'],
-  ]);
+  assert.deepEqual(
+    p.rules.slice(1).map((r) => [r.names, r.args.length, r.args[0].op, r.field]),
+    [
+      [['y'], 1, OPERATOR.SCMP_CMP_LT, '/linux/seccomp/syscalls/1'],
+      [['y'], 1, OPERATOR.SCMP_CMP_GT, '/linux/seccomp/syscalls/1'],
+    ],
+  );
   assert.deepEqual(Object.values(OPERATOR), [1, 2, 3, 4, 5, 6, 7]);
 });
 
@@ -113,7 +133,11 @@ test('errnoRet beyond what seccomp returns is an error on its field', () => {
     () => translateProfile(sc({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', errnoRet: 4096 }] })),
     (e: unknown) => e instanceof ConfigError && e.pointer === '/linux/seccomp/syscalls/0/errnoRet',
   );
-  assert.equal(translateProfile(sc({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', errnoRet: 0 }] })).rules[0].action, ERRNO(0), 'errno 0: a faked success');
+  assert.equal(
+    translateProfile(sc({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', errnoRet: 0 }] })).rules[0].action,
+    ERRNO(0),
+    'errno 0: a faked success',
+  );
 });
 
 test("architectures: libseccomp's names", () => {
@@ -140,7 +164,10 @@ const CAP_SYS_ADMIN = 1n << 21n;
 test('plan: installed last, no flags, no capability kept with no_new_privs', () => {
   const host = fakeHost();
   const plan = planSeccomp(sc({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO' }] }), nnp, host)!;
-  assert.deepEqual({ ...plan, program: plan.program.length }, { field: '/linux/seccomp', program: 24, flags: 0, install: 'last', keepCaps: 0n });
+  assert.deepEqual(
+    { ...plan, program: plan.program.length },
+    { field: '/linux/seccomp', program: 24, flags: 0, install: 'last', keepCaps: 0n },
+  );
   assert.equal(host.compiled.length, 1);
   assert.equal(planSeccomp(undefined, nnp, host), undefined);
 });
@@ -158,10 +185,14 @@ test('plan: without no_new_privs CAP_SYS_ADMIN is kept for the install, unless t
 
 test('plan: the config flags as seccomp(2) bits; one the kernel lacks is an error on its field', () => {
   const cfg = sc({ flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'] });
-  assert.equal(planSeccomp(cfg, nnp, fakeHost())!.flags, FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG | FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW | FILTER_FLAG.SECCOMP_FILTER_FLAG_TSYNC);
+  assert.equal(
+    planSeccomp(cfg, nnp, fakeHost())!.flags,
+    FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG | FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW | FILTER_FLAG.SECCOMP_FILTER_FLAG_TSYNC,
+  );
   assert.throws(
     () => planSeccomp(cfg, nnp, fakeHost(FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG | FILTER_FLAG.SECCOMP_FILTER_FLAG_TSYNC)),
-    (e: unknown) => e instanceof ConfigError && e.pointer === '/linux/seccomp/flags/1' && /SPEC_ALLOW is not supported by this kernel/.test(e.detail),
+    (e: unknown) =>
+      e instanceof ConfigError && e.pointer === '/linux/seccomp/flags/1' && /SPEC_ALLOW is not supported by this kernel/.test(e.detail),
   );
 });
 
@@ -178,22 +209,44 @@ test('plan: SCMP_ACT_NOTIFY installs before READY with a listener; TSYNC gets TS
   assert.equal(p.keepCaps, 0n, 'before READY the init still holds every capability');
   assert.deepEqual(p.listener, { path: '/run/agent.sock', metadata: 'meta' });
   const F = FILTER_FLAG;
-  assert.equal(p.flags, F.SECCOMP_FILTER_FLAG_NEW_LISTENER | F.SECCOMP_FILTER_FLAG_TSYNC | F.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | F.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+  assert.equal(
+    p.flags,
+    F.SECCOMP_FILTER_FLAG_NEW_LISTENER |
+      F.SECCOMP_FILTER_FLAG_TSYNC |
+      F.SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+      F.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+  );
   const noListenerKernel = fakeHost(F.SECCOMP_FILTER_FLAG_TSYNC | F.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
-  assert.throws(() => planSeccomp(notify, nnp, noListenerKernel), (e: unknown) => e instanceof ConfigError && e.pointer === '/linux/seccomp/syscalls/0/action');
-  const withoutNotify = planSeccomp(sc({ flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }), nnp, fakeHost(), { debug: (m) => debug.push(m) })!;
+  assert.throws(
+    () => planSeccomp(notify, nnp, noListenerKernel),
+    (e: unknown) => e instanceof ConfigError && e.pointer === '/linux/seccomp/syscalls/0/action',
+  );
+  const withoutNotify = planSeccomp(sc({ flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }), nnp, fakeHost(), {
+    debug: (m) => debug.push(m),
+  })!;
   assert.equal(withoutNotify.flags, 0);
   assert.match(debug.join('\n'), /WAIT_KILLABLE_RECV only matters with SCMP_ACT_NOTIFY/);
 });
 
 test('plan: syscall names libseccomp does not know are skipped with a debug line', () => {
   const debug: string[] = [];
-  planSeccomp(sc({ syscalls: [{ names: ['mseal', 'read'], action: 'SCMP_ACT_ERRNO' }] }), nnp, fakeHost(0x3f, ['mseal']), { debug: (m) => debug.push(m) });
+  planSeccomp(sc({ syscalls: [{ names: ['mseal', 'read'], action: 'SCMP_ACT_ERRNO' }] }), nnp, fakeHost(0x3f, ['mseal']), {
+    debug: (m) => debug.push(m),
+  });
   assert.match(debug.join('\n'), /unknown to libseccomp 2\.5\.4, skipped: mseal/);
 });
 
 test('the compile request: magic, default action, arches, rules (names in one string) with 64-bit arguments', () => {
-  const req = encodeRequest(translateProfile(sc({ architectures: ['SCMP_ARCH_X86'], syscalls: [{ names: ['ab', 'cd'], action: 'SCMP_ACT_ERRNO', args: [{ index: 3, value: 7, valueTwo: 9, op: 'SCMP_CMP_MASKED_EQ' }] }] })));
+  const req = encodeRequest(
+    translateProfile(
+      sc({
+        architectures: ['SCMP_ARCH_X86'],
+        syscalls: [
+          { names: ['ab', 'cd'], action: 'SCMP_ACT_ERRNO', args: [{ index: 3, value: 7, valueTwo: 9, op: 'SCMP_CMP_MASKED_EQ' }] },
+        ],
+      }),
+    ),
+  );
   let o = 0;
   const u32 = () => {
     o += 4;
@@ -221,7 +274,13 @@ test('the compile request: magic, default action, arches, rules (names in one st
   assert.equal(o, req.length);
 });
 
-const host = (): HostFacts => ({ euid: 0, egid: 0, isDirectory: () => true, seccomp: fakeHost(), lsm: () => ({ apparmor: false, apparmorExecAttr: 'attr/exec', apparmorProfileLoaded: () => undefined, selinux: false }) });
+const host = (): HostFacts => ({
+  euid: 0,
+  egid: 0,
+  isDirectory: () => true,
+  seccomp: fakeHost(),
+  lsm: () => ({ apparmor: false, apparmorExecAttr: 'attr/exec', apparmorProfileLoaded: () => undefined, selinux: false }),
+});
 const spec = (over: Partial<Spec> = {}): Spec =>
   ({
     ociVersion: '1.3.0',
@@ -249,14 +308,18 @@ test('buildPlan: the filter goes into its own plan section; a config without a p
 test('buildPlan: the exact integers of the bundle reach the filter', () => {
   const big = (1n << 63n) + 5n;
   const cfg = spec();
-  cfg.linux!.seccomp = sc({ syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: Number(big), op: 'SCMP_CMP_EQ' }] }] });
+  cfg.linux!.seccomp = sc({
+    syscalls: [{ names: ['x'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: Number(big), op: 'SCMP_CMP_EQ' }] }],
+  });
   const h = host();
   buildPlan(cfg, '/b/rootfs', { ...opts, exactIntegers: new Map([['/linux/seccomp/syscalls/0/args/0/value', big]]) }, h);
   assert.equal((h.seccomp as ReturnType<typeof fakeHost>).compiled[0].rules[0].args[0].value, big);
 });
 
 test('the container process state for the seccomp agent follows the runtime-spec', () => {
-  const msg = JSON.parse(containerProcessState({ metadata: 'm' }, { id: 'c1', status: 'creating', pid: 4422, bundle: '/b', annotations: { k: 'v' } }));
+  const msg = JSON.parse(
+    containerProcessState({ metadata: 'm' }, { id: 'c1', status: 'creating', pid: 4422, bundle: '/b', annotations: { k: 'v' } }),
+  );
   assert.deepEqual(msg, {
     ociVersion: '1.3.0',
     fds: ['seccompFd'],
@@ -268,7 +331,9 @@ test('the container process state for the seccomp agent follows the runtime-spec
 });
 
 test('the test profile has the size engines send and only names the spec allows', () => {
-  const p = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'seccomp-profile-400.json'), 'utf8')) as { seccomp: LinuxSeccomp };
+  const p = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'seccomp-profile-400.json'), 'utf8')) as {
+    seccomp: LinuxSeccomp;
+  };
   const names = (p.seccomp.syscalls ?? []).reduce((n, s) => n + s.names.length, 0);
   assert.ok(names >= 380 && names <= 450, `${names} names`);
   assert.ok(translateProfile(p.seccomp).rules.length > 5);

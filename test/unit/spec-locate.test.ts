@@ -21,7 +21,8 @@ test('positions round-trip on multi-line documents', () => {
       for (const [pointer, pos] of loc.positions) {
         const v = valueAt(loc.value, pointer);
         const at = text.slice(offsetOf(text, pos.line, pos.column));
-        if (v === null || typeof v !== 'object') assert.ok(at.startsWith(JSON.stringify(v)), `${pointer} at ${pos.line}:${pos.column}: ${at.slice(0, 20)}`);
+        if (v === null || typeof v !== 'object')
+          assert.ok(at.startsWith(JSON.stringify(v)), `${pointer} at ${pos.line}:${pos.column}: ${at.slice(0, 20)}`);
         else assert.equal(at[0], Array.isArray(v) ? '[' : '{', pointer);
       }
     }),
@@ -32,17 +33,24 @@ test('positions round-trip on multi-line documents', () => {
 test('accepts exactly what JSON.parse accepts', () => {
   const jsonish = fc.stringMatching(/^[\s{}[\]",:0-9a-z.eE+\-\\]{0,16}$/);
   fc.assert(
-    fc.property(fc.oneof(jsonish, fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
-      let expected: unknown;
-      let ok = true;
-      try {
-        expected = JSON.parse(text);
-      } catch {
-        ok = false;
-      }
-      if (ok) assert.deepEqual(parseLocated(text).value, expected);
-      else assert.throws(() => parseLocated(text), JsonSyntaxError);
-    }),
+    fc.property(
+      fc.oneof(
+        jsonish,
+        fc.string(),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+      ),
+      (text) => {
+        let expected: unknown;
+        let ok = true;
+        try {
+          expected = JSON.parse(text);
+        } catch {
+          ok = false;
+        }
+        if (ok) assert.deepEqual(parseLocated(text).value, expected);
+        else assert.throws(() => parseLocated(text), JsonSyntaxError);
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -77,11 +85,14 @@ test('pointers escape ~ and /, and locate falls back to the parent', () => {
 
 test('integers beyond 2^53 are kept exact, by pointer (seccomp argument values are uint64)', () => {
   const loc = parseLocated('{"a": [9007199254740991, 9007199254740993, 18446744073709551615, 1.5e300, -9223372036854775809]}');
-  assert.deepEqual([...loc.bigIntegers], [
-    ['/a/1', 9007199254740993n],
-    ['/a/2', 18446744073709551615n],
-    ['/a/4', -9223372036854775809n],
-  ]);
+  assert.deepEqual(
+    [...loc.bigIntegers],
+    [
+      ['/a/1', 9007199254740993n],
+      ['/a/2', 18446744073709551615n],
+      ['/a/4', -9223372036854775809n],
+    ],
+  );
   // biome-ignore lint/correctness/noPrecisionLoss: the rounded value is the point
   assert.equal((loc.value as { a: number[] }).a[2], 18446744073709551615, 'the value itself is what JSON.parse gives');
 });

@@ -53,13 +53,16 @@ test('device fileMode: file type bits as runc takes them (matching the type), re
   assert.deepEqual(validateConfig(c), []);
   c.linux!.devices[0].fileMode = 24960; // S_IFBLK on a character device
   const problems = validateConfig(c);
-  assert.deepEqual(problems.map((p) => p.pointer), ['/linux/devices/0/fileMode']);
+  assert.deepEqual(
+    problems.map((p) => p.pointer),
+    ['/linux/devices/0/fileMode'],
+  );
   assert.match(problems[0].message, /file type bits 0o60000, which do not match type "c": give the permission bits only \(e\.g\. 384\)/);
   c.linux!.devices[0].fileMode = 0o200000; // beyond st_mode
   assert.deepEqual(pointers(c), ['/linux/devices/0/fileMode']);
 });
 
-test('rootfsPropagation takes runc\'s recursive words (engines send them), nothing else', () => {
+test("rootfsPropagation takes runc's recursive words (engines send them), nothing else", () => {
   const c = base();
   for (const word of ['rslave', 'rprivate', 'rshared', 'runbindable', 'slave']) {
     c.linux!.rootfsPropagation = word as never;
@@ -75,7 +78,7 @@ test('semantic checks', () => {
     ['relative cwd', (c) => (c.process!.cwd = 'tmp'), '/process/cwd'],
     ['empty args', (c) => (c.process!.args = []), '/process/args'],
     ['relative mount destination', (c) => c.mounts!.push({ destination: 'mnt' }), '/mounts/7/destination'],
-    ['unknown mount option', (c) => c.mounts![0].options = ['nosiud'], '/mounts/0/options/0'],
+    ['unknown mount option', (c) => (c.mounts![0].options = ['nosiud']), '/mounts/0/options/0'],
     ['relative hook', (c) => (c.hooks = { poststop: [{ path: 'cleanup' }] }), '/hooks/poststop/0/path'],
     ['soft > hard', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 2, hard: 1 }]), '/process/rlimits/0/soft'],
     ['unknown rlimit', (c) => (c.process!.rlimits = [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), '/process/rlimits/0/type'],
@@ -86,22 +89,59 @@ test('semantic checks', () => {
     ['userns without mappings', (c) => c.linux!.namespaces!.push({ type: 'user' }), '/linux'],
     ['timeOffsets without time ns', (c) => (c.linux!.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets'],
     ['relative device path', (c) => (c.linux!.devices = [{ type: 'p', path: 'tmp/fifo' }]), '/linux/devices/0/path'],
-    ['kernel.hostname sysctl (runc: conflicts with the hostname field)', (c) => (c.linux!.sysctl = { 'kernel.hostname': 'x' }), '/linux/sysctl/kernel.hostname'],
+    [
+      'kernel.hostname sysctl (runc: conflicts with the hostname field)',
+      (c) => (c.linux!.sysctl = { 'kernel.hostname': 'x' }),
+      '/linux/sysctl/kernel.hostname',
+    ],
     ['personality without domain', (c) => (c.linux!.personality = {}), '/linux/personality'],
-    ['empty device cgroup access (runc refuses it)', (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: '' }] }), '/linux/resources/devices/0/access'],
+    [
+      'empty device cgroup access (runc refuses it)',
+      (c) => (c.linux!.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: '' }] }),
+      '/linux/resources/devices/0/access',
+    ],
     ['char device without numbers', (c) => (c.linux!.devices = [{ type: 'c', path: '/dev/x' }]), '/linux/devices/0'],
     ['global sysctl', (c) => (c.linux!.sysctl = { 'kernel.panic': '1' }), '/linux/sysctl/kernel.panic'],
-    ['net sysctl without netns', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network'); c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; }, '/linux/sysctl/net.ipv4.ip_forward'],
-    ['ipc sysctl without ipc', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'ipc'); c.linux!.sysctl = { 'fs.mqueue.msg_max': '1' }; }, '/linux/sysctl/fs.mqueue.msg_max'],
-    ['notify default action', (c) => (c.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/agent.sock' }), '/linux/seccomp/defaultAction'],
+    [
+      'net sysctl without netns',
+      (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
+        c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      },
+      '/linux/sysctl/net.ipv4.ip_forward',
+    ],
+    [
+      'ipc sysctl without ipc',
+      (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'ipc');
+        c.linux!.sysctl = { 'fs.mqueue.msg_max': '1' };
+      },
+      '/linux/sysctl/fs.mqueue.msg_max',
+    ],
+    [
+      'notify default action',
+      (c) => (c.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/agent.sock' }),
+      '/linux/seccomp/defaultAction',
+    ],
     ['personality flag', (c) => (c.linux!.personality = { domain: 'LINUX', flags: ['X'] }), '/linux/personality/flags/0'],
     ['ioPriority out of range', (c) => (c.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 9 }), '/process/ioPriority/priority'],
     ['masked path relative', (c) => c.linux!.maskedPaths!.push('proc/x'), '/linux/maskedPaths/10'],
     ['netDevice name with "/"', (c) => (c.linux!.netDevices = { eth9: { name: 'a/b' } }), '/linux/netDevices/eth9/name'],
-    ['netDevice name of 16 characters', (c) => (c.linux!.netDevices = { eth9: { name: 'abcdefghijklmnop' } }), '/linux/netDevices/eth9/name'],
+    [
+      'netDevice name of 16 characters',
+      (c) => (c.linux!.netDevices = { eth9: { name: 'abcdefghijklmnop' } }),
+      '/linux/netDevices/eth9/name',
+    ],
     ['netDevice name the kernel would number', (c) => (c.linux!.netDevices = { eth9: { name: 'eth%d' } }), '/linux/netDevices/eth9/name'],
     ['netDevice key the kernel would number (no name)', (c) => (c.linux!.netDevices = { 'eth%d': {} }), '/linux/netDevices/eth%d'],
-    ['netDevices without a new network namespace', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network'); c.linux!.netDevices = { eth9: {} }; }, '/linux/netDevices'],
+    [
+      'netDevices without a new network namespace',
+      (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network');
+        c.linux!.netDevices = { eth9: {} };
+      },
+      '/linux/netDevices',
+    ],
   ];
   for (const [name, mutate, pointer] of cases) {
     const c = base();
@@ -136,7 +176,7 @@ test('warnings: accepted (as runc accepts them), and told, with line:column and 
     assert.match(p.message, re);
     assert.ok(p.line && p.column, `${pointer} is located`);
   };
-  assert.equal(byPointer.get('/linux/rootfsPropagation'), undefined, 'rprivate: runc\'s word, accepted as it is (engines send rslave)');
+  assert.equal(byPointer.get('/linux/rootfsPropagation'), undefined, "rprivate: runc's word, accepted as it is (engines send rslave)");
   expect('/linux/resources/devices/0/access', /letters other than r, w and m.*grants "rw"/);
   expect('/mounts/0/destnation', /unknown property "destnation" \(did you mean "destination"\?\)/);
   expect('/root/readOnly', /unknown property "readOnly" \(did you mean "readonly"\?\)/);
@@ -161,7 +201,10 @@ test('schema problems say what was expected and what was found', () => {
   assert.match(byPointer.get('/linux/namespaces/6/type')!, /"bogus" is not allowed: expected one of mount, pid/);
   const noCwd = base() as unknown as { process: Record<string, unknown> };
   delete noCwd.process.cwd;
-  assert.deepEqual(validateConfig(noCwd).map((p) => [p.pointer, p.message]), [['/process', 'missing required property "cwd": add it']]);
+  assert.deepEqual(
+    validateConfig(noCwd).map((p) => [p.pointer, p.message]),
+    [['/process', 'missing required property "cwd": add it']],
+  );
 });
 
 test('bundle checks: the rootfs, every problem at once; the program is left to the init (a mount may bring it)', () => {
@@ -171,10 +214,17 @@ test('bundle checks: the rootfs, every problem at once; the program is left to t
     c.process!.args = ['/run/podman-init', '--', '/bin/sh'];
     writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, '\t'));
     let r = checkBundle(dir);
-    assert.deepEqual(r.problems.map((p) => p.pointer), ['/root/path']);
+    assert.deepEqual(
+      r.problems.map((p) => p.pointer),
+      ['/root/path'],
+    );
     assert.throws(
       () => loadBundle(dir),
-      (e: unknown) => e instanceof OcirtError && /^invalid bundle \S+: \S+config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist: expected a directory/.test(e.message),
+      (e: unknown) =>
+        e instanceof OcirtError &&
+        /^invalid bundle \S+: \S+config\.json:\d+:\d+: \/root\/path: root filesystem .* does not exist: expected a directory/.test(
+          e.message,
+        ),
       'one line: what failed and why',
     );
 
@@ -198,12 +248,16 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 function allPointers(v: Json, p = ''): string[] {
   const out = [p];
   if (Array.isArray(v)) v.forEach((x, i) => out.push(...allPointers(x, `${p}/${i}`)));
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...allPointers(x, `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) out.push(...allPointers(x, `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
   return out;
 }
 
 function getParentAndKey(doc: Json, pointer: string): [Json[] | { [k: string]: Json }, string] | undefined {
-  const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   let cur: Json = doc;
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) cur = cur[Number(t)];
@@ -267,7 +321,11 @@ test('seccomp: errno range, listenerMetadata without listenerPath, NOTIFY withou
     ],
   };
   const problems = validateConfig(c);
-  assert.deepEqual(problems.map((p) => p.pointer).sort(), ['/linux/seccomp', '/linux/seccomp/defaultErrnoRet', '/linux/seccomp/listenerMetadata']);
+  assert.deepEqual(problems.map((p) => p.pointer).sort(), [
+    '/linux/seccomp',
+    '/linux/seccomp/defaultErrnoRet',
+    '/linux/seccomp/listenerMetadata',
+  ]);
   assert.match(problems.find((p) => p.pointer === '/linux/seccomp/defaultErrnoRet')!.message, /at most 4095/);
 });
 
@@ -277,7 +335,10 @@ test('loadBundle: exact integers beyond 2^53 and the line:column of any field', 
     mkdirSync(join(dir, 'rootfs'));
     const c = base();
     c.process!.args = ['/x'];
-    c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['lseek'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 1, op: 'SCMP_CMP_EQ' }] }] };
+    c.linux!.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['lseek'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 1, op: 'SCMP_CMP_EQ' }] }],
+    };
     const text = JSON.stringify(c, null, 2).replace('"value": 1', '"value": 18446744073709551615');
     writeFileSync(join(dir, 'config.json'), text);
     writeFileSync(join(dir, 'rootfs', 'x'), '');
