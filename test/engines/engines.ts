@@ -108,6 +108,9 @@ function runSync(argv: string[], env: NodeJS.ProcessEnv, opts: RunOptions): Resu
   const full = opts.tty ? viaScript(argv, env) : argv;
   const r = spawnSync(full[0], full.slice(1), {
     encoding: 'utf8',
+    // not the checkout: conmon writes a file named "oom" into its working directory when the OOM
+    // killer strikes (the --memory scenario)
+    cwd: env.HOME ?? '/',
     env: opts.tty ? { PATH: process.env.PATH } : env,
     input: opts.input ?? '',
     timeout: opts.timeoutMs ?? 120_000,
@@ -220,7 +223,7 @@ export class Podman {
   /** For commands that must be running while the test does something else. */
   spawn(args: string[]): ChildProcess {
     const argv = this.argv(args);
-    return spawn(argv[0], argv.slice(1), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(argv[0], argv.slice(1), { cwd: this.env.HOME ?? '/', env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   importImage(tar: string): void {
