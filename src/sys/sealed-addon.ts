@@ -37,8 +37,33 @@ export const ADDON_ASSET = /^ocirt-addon(-[a-z0-9]+)?\.bin$/;
 
 export class AddonLoadError extends Error {}
 
-/** The addon's exports, dlopen'd from a sealed memfd. Throws AddonLoadError saying why not. */
+/** Set by scripts/build-exe.mjs: the addon's file name beside the executable (content-addressed). */
+declare const OCIRT_ADDON_BESIDE: string | undefined;
+
+/**
+ * The addon installed beside the executable by the build (dist/ocirt-addon-<hash>.node), if it is
+ * there: as trusted as the executable itself (whoever can write that directory can replace the
+ * executable), never in /tmp, and cheaper to load than the memfd copy. Undefined when absent.
+ */
+function besideAddon(): unknown {
+  if (typeof OCIRT_ADDON_BESIDE !== 'string') return undefined;
+  const exe = process.execPath;
+  const mod: { exports: unknown } = { exports: {} };
+  try {
+    process.dlopen(mod, `${exe.slice(0, exe.lastIndexOf('/'))}/${OCIRT_ADDON_BESIDE}`);
+  } catch {
+    return undefined;
+  }
+  return mod.exports;
+}
+
+/**
+ * The addon's exports: the file installed beside the executable, else dlopen'd from a sealed
+ * memfd. Throws AddonLoadError saying why not.
+ */
 export async function loadSealedAddon(): Promise<unknown> {
+  const installed = besideAddon();
+  if (installed !== undefined) return installed;
   const file = Bun.embeddedFiles.find((f) => ADDON_ASSET.test(f.name));
   if (!file) throw new AddonLoadError('it is not embedded in this executable (build it with `npm run build:exe`)');
   const pending = file.bytes();

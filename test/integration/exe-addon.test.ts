@@ -2,14 +2,14 @@
 // in a private mount namespace whose /tmp is hostile: mounted noexec, full, read-only, or holding
 // a planted shared object under the names Bun would extract the addon to. Nothing may change:
 // the commands work, nothing is written to /tmp, the planted code never runs, and the running
-// runtime maps its addon from a memfd. A failure to load the addon is one line, never a stack
+// runtime maps its addon from the file installed beside it, or from a sealed memfd without one. A failure to load the addon is one line, never a stack
 // trace. Only for the executable build (OCIRT_BIN=dist/ocirt-exe, `npm run test:exe`); root and
 // rootless.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { IS_ROOT, OCIRT, PROBE, REPO, makeBundle, newId, testUser, type Bundle, type User } from '../helpers/containers.ts';
 
 const isElf = (p: string) => existsSync(p) && readFileSync(p).subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'));
@@ -185,28 +185,49 @@ for (const mode of ['root', 'rootless'] as const) {
       assert.equal(res.tmpAfter, res.tmpBefore, '/tmp changed');
     });
 
-    test('the running executable maps its addon from a memfd, not from a file', () => {
-      const id = newId('maps');
-      const sleeper = makeBundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']), user, work);
-      const o = `${prefix}${OCIRT} --root ${stateRoot}`;
-      const maps = join(work, `maps-${mode}`);
-      // the foreground `run` stays alive while its container sleeps: read its mappings then
-      const extra = [
-        `${o} run -b ${sleeper.dir} ${id} </dev/null >/dev/null 2>&1 &`,
-        'pid=$!',
-        'i=0; while [ $i -lt 600 ] && ! grep -q ocirt-addon /proc/$pid/maps 2>/dev/null; do sleep 0.1; i=$((i+1)); done',
-        `cat /proc/$pid/maps > ${maps}`,
-        `${o} kill ${id} KILL; wait $pid`,
-      ].join('\n');
-      inNamespace(work, 'mount -t tmpfs -o noexec tmpfs /tmp', [], extra);
-      const text = readFileSync(maps, 'utf8');
-      assert.match(text, /\/memfd:ocirt-addon \(deleted\)/);
-      const files = text
-        .split('\n')
-        .map((l) => l.split(/\s+/).slice(5).join(' '))
-        .filter((f) => f.startsWith('/tmp/') || f.includes('.bun-'));
-      assert.deepEqual(files, []);
-    });
+    // Installed, the addon is the content-named file beside the executable (scripts/build-exe.mjs);
+    // without that file, a sealed memfd. Never anything in /tmp.
+    for (const variant of ['installed', 'memfd'] as const) {
+      test(`the running executable maps its addon from ${variant === 'installed' ? 'the file beside it' : 'a sealed memfd when that file is absent'}`, () => {
+        let exe = OCIRT;
+        if (variant === 'memfd') {
+          // a copy of the executable without the addon file beside it
+          const bin = join(work, `bin-${mode}`);
+          mkdirSync(bin, { recursive: true });
+          for (const f of ['ocirt-exe', 'ocirt-core']) copyFileSync(join(dirname(OCIRT), f), join(bin, f));
+          for (const f of ['ocirt-exe', 'ocirt-core']) chmodSync(join(bin, f), 0o755);
+          exe = join(bin, 'ocirt-exe');
+        }
+        const id = newId('maps');
+        const sleeper = makeBundle((c) => (c.process.args = ['/bin/probe', 'sleep', '60']), user, work);
+        const o = `${prefix}${exe} --root ${stateRoot}`;
+        const maps = join(work, `maps-${mode}-${variant}`);
+        // the foreground `run` stays alive while its container sleeps: read its mappings then
+        const extra = [
+          `${o} run -b ${sleeper.dir} ${id} </dev/null >/dev/null 2>&1 &`,
+          'pid=$!',
+          'i=0; while [ $i -lt 600 ] && ! grep -q ocirt-addon /proc/$pid/maps 2>/dev/null; do sleep 0.1; i=$((i+1)); done',
+          `cat /proc/$pid/maps > ${maps}`,
+          `${o} kill ${id} KILL; wait $pid`,
+        ].join('\n');
+        inNamespace(work, 'mount -t tmpfs -o noexec tmpfs /tmp', [], extra);
+        const text = readFileSync(maps, 'utf8');
+        if (variant === 'memfd') assert.match(text, /\/memfd:ocirt-addon \(deleted\)/);
+        else {
+          const beside = `${dirname(OCIRT)}/ocirt-addon-`;
+          assert.ok(
+            text.split('\n').some((l) => l.includes(beside) && /ocirt-addon-[0-9a-f]+\.node$/.test(l)),
+            text,
+          );
+          assert.doesNotMatch(text, /memfd:ocirt-addon/);
+        }
+        const files = text
+          .split('\n')
+          .map((l) => l.split(/\s+/).slice(5).join(' '))
+          .filter((f) => f.startsWith('/tmp/') || f.includes('.bun-'));
+        assert.deepEqual(files, []);
+      });
+    }
 
     test('a failure to load the addon is one line and exit status 1', () => {
       // With very few fds the runtime starts but the memfd cannot be made: find such a limit and
