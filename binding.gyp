@@ -41,7 +41,7 @@
       "actions": [
         {
           "action_name": "build_init_stub",
-          "inputs": ["scripts/static-cc.mjs", "<@(init_sources)", "native/init/init.h", "native/plan_format.h"],
+          "inputs": ["scripts/static-cc.mjs", "<@(init_sources)", "native/init/init.h", "native/plan_format.h", "native/scm_rights.h"],
           "outputs": ["<(PRODUCT_DIR)/ocirt-init"],
           "action": ["node", "scripts/static-cc.mjs", "<(PRODUCT_DIR)/ocirt-init", "<@(init_sources)"]
         }

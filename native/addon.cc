@@ -36,6 +36,7 @@
 #include "wait.h"
 #include "util.h"
 #include "plan_format.h"
+#include "scm_rights.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -586,25 +587,7 @@ Napi::Value SendGo(const Napi::CallbackInfo &info) {
   if (n < 0) return Throw(env, "send", errno, "sync socket");
   if (nfds == 0) return env.Undefined();
   char tag = OCIRT_SYNC_FDS;
-  struct iovec iov = {&tag, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * OCIRT_SYNC_MAX_FDS)];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  n = scm_send(fd, &tag, 1, fds, static_cast<int>(nfds));
   if (n < 0) return Throw(env, "sendmsg", errno, "sync socket (descriptors)");
   return env.Undefined();
 }
@@ -656,26 +639,7 @@ Napi::Value UnixSendFd(const Napi::CallbackInfo &info) {
     close(s);
     return Throw(env, "connect", e, path);
   }
-  struct iovec iov = {&data[0], data.size()};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(s, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = scm_send(s, data.data(), data.size(), &fd, 1);
   int e = n < 0 ? errno : 0;
   // the rest of a long message without the fd (the spec allows several sendmsg calls)
   for (size_t off = n < 0 ? data.size() : static_cast<size_t>(n); off < data.size();) {

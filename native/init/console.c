@@ -4,6 +4,7 @@
  * namespace the container's ids could not), and hands it over with "go".
  */
 #include "init.h"
+#include "../scm_rights.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,26 +64,7 @@ void setup_console(const struct plan *p, int sock) {
   if (slave > 2) close(slave);
 
   char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = scm_send(sock, name, sizeof name - 1, &master, 1);
   if (n < 0) fail(OCIRT_STEP_CONSOLE, -1, p->console_socket);
   close(master);
   close(sock);

@@ -1,5 +1,6 @@
 /* Failure and progress records to the parent, on the sync socket (struct ocirt_sync_record). */
 #include "init.h"
+#include "../scm_rights.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,26 +68,7 @@ int send_record_fd(uint32_t type, int fd) {
   r.magic = OCIRT_SYNC_MAGIC;
   r.type = type;
   r.index = -1;
-  struct iovec iov = {&r, sizeof r};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sync_fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = scm_send(sync_fd, &r, sizeof r, &fd, 1);
   return n == (ssize_t)sizeof r ? 0 : -1;
 }
 
